@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that awf's build, tests, demo and benchmarks need.
+# Idempotent: packages already present are skipped, `apt-get update` runs at most once.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git clang-14 libclang-rt-14-dev llvm-14
+  # libraries (DESIGN.md, "Dependencies")
+  libboost1.81-dev libssl-dev libc-ares-dev libseccomp-dev libcap-dev libmnl-dev
+  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libidn2-dev libpsl-dev publicsuffix
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # integration tests, demo: the virtual internet and its clients
+  iproute2 curl dnsutils openssl python3 python3-pytest procps psmisc util-linux netcat-openbsd
+  # benchmarks
+  squid tinyproxy nginx wrk hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Benchmark servers must not run as system services: bench/ starts its own instances.
+for svc in squid tinyproxy nginx; do
+  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+done

@@ -1,0 +1,230 @@
+#include "audit/audit_record.h"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace awf::audit {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::int64_t kMsPerDay = 86'400'000;
+
+// Days since 1970-01-01 -> proleptic Gregorian date (H. Hinnant's civil_from_days), valid for
+// every day count an int64 of milliseconds can produce.
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+}
+
+// Inverse of civil_from_days.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  if (m <= 2) --y;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool leap_year(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return (m == 2 && leap_year(y)) ? 29 : kDays[m - 1];
+}
+
+// Decimal, zero-padded to at least `width` digits.
+void append_padded(std::string& out, std::uint64_t value, std::size_t width) {
+  const std::string digits = std::to_string(value);
+  if (digits.size() < width) out.append(width - digits.size(), '0');
+  out += digits;
+}
+
+// "2026-11-28T17:33:22.123Z". Years outside 0000..9999 use the ISO 8601 expanded form with a
+// sign and six or more digits, so every int64 value round-trips.
+std::string format_ts(std::int64_t time_ms) {
+  std::int64_t days = time_ms / kMsPerDay;
+  std::int64_t rem = time_ms % kMsPerDay;
+  if (rem < 0) {
+    rem += kMsPerDay;
+    days -= 1;
+  }
+  std::int64_t year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  civil_from_days(days, year, month, day);
+  const auto ms = static_cast<unsigned>(rem % 1000);
+  const auto secs = static_cast<unsigned>(rem / 1000);
+  std::string out;
+  if (year >= 0 && year <= 9999) {
+    append_padded(out, static_cast<std::uint64_t>(year), 4);
+  } else {
+    out.push_back(year < 0 ? '-' : '+');
+    append_padded(out, year < 0 ? 0 - static_cast<std::uint64_t>(year) : static_cast<std::uint64_t>(year), 6);
+  }
+  out.push_back('-');
+  append_padded(out, month, 2);
+  out.push_back('-');
+  append_padded(out, day, 2);
+  out.push_back('T');
+  append_padded(out, secs / 3600, 2);
+  out.push_back(':');
+  append_padded(out, secs / 60 % 60, 2);
+  out.push_back(':');
+  append_padded(out, secs % 60, 2);
+  out.push_back('.');
+  append_padded(out, ms, 3);
+  out.push_back('Z');
+  return out;
+}
+
+// Reads exactly `n` decimal digits.
+std::optional<std::int64_t> digits(std::string_view s, std::size_t at, std::size_t n) {
+  if (at + n > s.size()) return std::nullopt;
+  std::int64_t v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+std::optional<std::int64_t> parse_ts(std::string_view s) {
+  std::size_t year_len = 4;
+  bool negative = false;
+  std::size_t at = 0;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    at = 1;
+    const auto dash = s.find('-', 1);
+    if (dash == std::string_view::npos) return std::nullopt;
+    year_len = dash - 1;
+    // Expanded years: at least 6 digits; 15 is beyond any int64 millisecond time.
+    if (year_len < 6 || year_len > 15) return std::nullopt;
+  }
+  const auto year = digits(s, at, year_len);
+  at += year_len;
+  if (!year || s.size() != at + 20) return std::nullopt;
+  const std::string_view rest = s.substr(at);
+  if (rest[0] != '-' || rest[3] != '-' || rest[6] != 'T' || rest[9] != ':' || rest[12] != ':' ||
+      rest[15] != '.' || rest[19] != 'Z') {
+    return std::nullopt;
+  }
+  const auto month = digits(rest, 1, 2);
+  const auto day = digits(rest, 4, 2);
+  const auto hour = digits(rest, 7, 2);
+  const auto minute = digits(rest, 10, 2);
+  const auto second = digits(rest, 13, 2);
+  const auto milli = digits(rest, 16, 3);
+  if (!month || !day || !hour || !minute || !second || !milli) return std::nullopt;
+  const std::int64_t y = negative ? -*year : *year;
+  if (*month < 1 || *month > 12) return std::nullopt;
+  const auto m = static_cast<unsigned>(*month);
+  if (*day < 1 || *day > days_in_month(y, m)) return std::nullopt;
+  if (*hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+  const __int128 total =
+      static_cast<__int128>(days_from_civil(y, m, static_cast<unsigned>(*day))) * kMsPerDay +
+      ((*hour * 60 + *minute) * 60 + *second) * 1000 + *milli;
+  if (total < std::numeric_limits<std::int64_t>::min() ||
+      total > std::numeric_limits<std::int64_t>::max()) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(total);
+}
+
+bool get_string(const Json& j, const char* key, std::string& out, bool required) {
+  const auto it = j.find(key);
+  if (it == j.end()) return !required;
+  if (!it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+bool get_uint(const Json& j, const char* key, std::uint64_t& out) {
+  const auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_number_unsigned()) return false;
+  out = it->get<std::uint64_t>();
+  return true;
+}
+
+bool get_int(const Json& j, const char* key, int& out) {
+  const auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_number_integer()) return false;
+  if (it->is_number_unsigned()) {
+    const auto v = it->get<std::uint64_t>();
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return false;
+    out = static_cast<int>(v);
+  } else {
+    const auto v = it->get<std::int64_t>();
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) return false;
+    out = static_cast<int>(v);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string to_json_line(const AuditRecord& r) {
+  Json j;
+  j["ts"] = format_ts(r.time_ms);
+  j["kind"] = r.kind;
+  j["transport"] = r.transport;
+  j["client"] = r.client;
+  j["name"] = r.name;
+  j["destination"] = r.destination.empty() ? Json(nullptr) : Json(r.destination);
+  j["decision"] = r.decision;
+  j["reason"] = r.reason;
+  if (!r.method.empty()) j["method"] = r.method;
+  if (!r.url.empty()) j["url"] = r.url;
+  if (r.status != 0) j["status"] = r.status;
+  if (!r.qtype.empty()) j["qtype"] = r.qtype;
+  if (!r.rcode.empty()) j["rcode"] = r.rcode;
+  if (r.bytes_up != 0) j["bytes_up"] = r.bytes_up;
+  if (r.bytes_down != 0) j["bytes_down"] = r.bytes_down;
+  // ASCII-only output: control bytes, line separators and bidi overrides in hostile names
+  // are \u-escaped, invalid UTF-8 becomes U+FFFD instead of throwing.
+  return j.dump(-1, ' ', true, Json::error_handler_t::replace);
+}
+
+std::optional<AuditRecord> parse_json_line(std::string_view line) {
+  const Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  AuditRecord r;
+  std::string ts;
+  if (!get_string(j, "ts", ts, true)) return std::nullopt;
+  const auto time = parse_ts(ts);
+  if (!time) return std::nullopt;
+  r.time_ms = *time;
+  if (!get_string(j, "kind", r.kind, true) || !get_string(j, "transport", r.transport, true) ||
+      !get_string(j, "client", r.client, true) || !get_string(j, "name", r.name, true) ||
+      !get_string(j, "decision", r.decision, true) || !get_string(j, "reason", r.reason, true)) {
+    return std::nullopt;
+  }
+  const auto dest = j.find("destination");
+  if (dest == j.end()) return std::nullopt;
+  if (dest->is_string()) {
+    r.destination = dest->get<std::string>();
+  } else if (!dest->is_null()) {
+    return std::nullopt;
+  }
+  if (!get_string(j, "method", r.method, false) || !get_string(j, "url", r.url, false) ||
+      !get_int(j, "status", r.status) || !get_string(j, "qtype", r.qtype, false) ||
+      !get_string(j, "rcode", r.rcode, false) || !get_uint(j, "bytes_up", r.bytes_up) ||
+      !get_uint(j, "bytes_down", r.bytes_down)) {
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace awf::audit

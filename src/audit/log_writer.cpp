@@ -1,0 +1,89 @@
+#include "audit/log_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "common/error.h"
+
+namespace awf::audit {
+namespace {
+
+void make_dirs(const std::string& path) {
+  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/') continue;
+    const std::string prefix = path.substr(0, pos);
+    if (mkdir(prefix.c_str(), 0755) < 0 && errno != EEXIST) {
+      throw errno_error("create log directory " + prefix);
+    }
+  }
+}
+
+UniqueFd open_log(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd.valid()) throw errno_error("open " + path);
+  return fd;
+}
+
+void write_all(int fd, std::string& buffer) {
+  std::size_t done = 0;
+  while (done < buffer.size()) {
+    const ssize_t n = write(fd, buffer.data() + done, buffer.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;  // a full disk must not stop the gateway; the loss is bounded to this batch
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  buffer.clear();
+}
+
+}  // namespace
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+LogWriter::LogWriter(const std::string& directory) : directory_(directory) {
+  make_dirs(directory_);
+  access_fd_ = open_log(directory_ + "/access.log");
+  audit_fd_ = open_log(directory_ + "/audit.jsonl");
+}
+
+void LogWriter::write_access(const AccessRecord& record) {
+  std::string line = format_access_line(record);
+  line += '\n';
+  std::lock_guard lock(mutex_);
+  access_buffer_ += line;
+}
+
+void LogWriter::write_audit(const AuditRecord& record) {
+  std::string line = to_json_line(record);
+  line += '\n';
+  std::lock_guard lock(mutex_);
+  audit_buffer_ += line;
+}
+
+void LogWriter::note_denied(const std::string& name) {
+  if (name.empty()) return;
+  std::lock_guard lock(mutex_);
+  if (denied_.size() < 1000) denied_.insert(name);
+}
+
+void LogWriter::flush() {
+  std::lock_guard lock(mutex_);
+  write_all(access_fd_.get(), access_buffer_);
+  write_all(audit_fd_.get(), audit_buffer_);
+}
+
+std::set<std::string> LogWriter::denied_names() const {
+  std::lock_guard lock(mutex_);
+  return denied_;
+}
+
+}  // namespace awf::audit

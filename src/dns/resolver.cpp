@@ -1,0 +1,309 @@
+#include "dns/resolver.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "dns/message.h"
+
+namespace asio = boost::asio;
+
+namespace awf::dns {
+namespace {
+
+constexpr int kTimeoutMs = 1500;
+constexpr int kTries = 2;
+constexpr std::size_t kCacheLimit = 10000;
+constexpr std::chrono::seconds kMaxCacheTtl{60};
+
+// Registers c-ares' library state once per process.
+void init_library() {
+  static const int status = ares_library_init(ARES_LIB_INIT_ALL);
+  if (status != ARES_SUCCESS) throw SetupError(std::string("c-ares: ") + ares_strerror(status));
+}
+
+}  // namespace
+
+std::string dns_server_entry(std::string_view text) {
+  std::string host(text);
+  std::string port = "53";
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    if (close == std::string::npos) throw std::invalid_argument("invalid DNS server '" + host + "'");
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') throw std::invalid_argument("invalid DNS server '" + host + "'");
+      port = host.substr(close + 2);
+    }
+    host = host.substr(1, close - 1);
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    port = host.substr(host.find(':') + 1);
+    host = host.substr(0, host.find(':'));
+  }
+  in6_addr v6{};
+  in_addr v4{};
+  const bool is_v4 = inet_pton(AF_INET, host.c_str(), &v4) == 1;
+  const bool is_v6 = !is_v4 && inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+  const bool port_ok = !port.empty() && port.size() <= 5 &&
+                       port.find_first_not_of("0123456789") == std::string::npos &&
+                       std::stoul(port) >= 1 && std::stoul(port) <= 65535 && port[0] != '0';
+  if ((!is_v4 && !is_v6) || !port_ok) {
+    throw std::invalid_argument("invalid DNS server '" + std::string(text) +
+                                "': expected an IPv4 or IPv6 address");
+  }
+  return is_v4 ? host + ":" + port : "[" + host + "]:" + port;
+}
+
+struct Resolver::Impl : std::enable_shared_from_this<Impl> {
+  struct Watcher {
+    explicit Watcher(asio::io_context& io, int fd) : descriptor(io, fd) {}
+    asio::posix::stream_descriptor descriptor;
+    bool want_read = false;
+    bool want_write = false;
+    bool read_pending = false;
+    bool write_pending = false;
+    bool alive = true;
+  };
+  struct CacheEntry {
+    std::vector<asio::ip::address> addresses;
+    std::chrono::steady_clock::time_point expires;
+  };
+
+  asio::io_context& io;
+  ares_channel channel = nullptr;
+  asio::steady_timer timer;
+  std::unordered_map<int, std::shared_ptr<Watcher>> watchers;
+  std::unordered_map<std::string, CacheEntry> cache;
+
+  explicit Impl(asio::io_context& context) : io(context), timer(context) {}
+
+  ~Impl() {
+    for (auto& [fd, watcher] : watchers) {
+      watcher->alive = false;
+      watcher->descriptor.release();  // c-ares owns and closes its sockets
+    }
+    if (channel != nullptr) ares_destroy(channel);
+  }
+
+  static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<Impl*>(data);
+    if (!readable && !writable) {
+      if (auto it = self->watchers.find(fd); it != self->watchers.end()) {
+        it->second->alive = false;
+        it->second->descriptor.cancel();
+        it->second->descriptor.release();
+        self->watchers.erase(it);
+      }
+      return;
+    }
+    auto& watcher = self->watchers[fd];
+    if (!watcher) watcher = std::make_shared<Watcher>(self->io, fd);
+    watcher->want_read = readable;
+    watcher->want_write = writable;
+    self->arm(fd, watcher);
+  }
+
+  void arm(int fd, const std::shared_ptr<Watcher>& watcher) {
+    auto self = shared_from_this();
+    if (watcher->want_read && !watcher->read_pending) {
+      watcher->read_pending = true;
+      watcher->descriptor.async_wait(
+          asio::posix::stream_descriptor::wait_read,
+          [self, fd, watcher](const boost::system::error_code& ec) {
+            watcher->read_pending = false;
+            if (ec || !watcher->alive) return;
+            ares_process_fd(self->channel, fd, ARES_SOCKET_BAD);
+            if (watcher->alive) self->arm(fd, watcher);
+            self->schedule_timer();
+          });
+    }
+    if (watcher->want_write && !watcher->write_pending) {
+      watcher->write_pending = true;
+      watcher->descriptor.async_wait(
+          asio::posix::stream_descriptor::wait_write,
+          [self, fd, watcher](const boost::system::error_code& ec) {
+            watcher->write_pending = false;
+            if (ec || !watcher->alive) return;
+            ares_process_fd(self->channel, ARES_SOCKET_BAD, fd);
+            if (watcher->alive) self->arm(fd, watcher);
+            self->schedule_timer();
+          });
+    }
+  }
+
+  void schedule_timer() {
+    timeval max{1, 0};
+    timeval tv{};
+    if (ares_timeout(channel, &max, &tv) == nullptr) return;
+    timer.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+    auto self = shared_from_this();
+    timer.async_wait([self](const boost::system::error_code& ec) {
+      if (ec) return;
+      ares_process_fd(self->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      self->schedule_timer();
+    });
+  }
+
+  template <typename Handler, typename Result>
+  void complete(Handler&& handler, Result&& result) {
+    auto executor = asio::get_associated_executor(handler, io.get_executor());
+    asio::post(executor, [handler = std::forward<Handler>(handler),
+                          result = std::forward<Result>(result)]() mutable {
+      std::move(handler)(std::move(result));
+    });
+  }
+};
+
+Resolver::Resolver(asio::io_context& io, const std::vector<std::string>& servers)
+    : impl_(std::make_shared<Impl>(io)) {
+  init_library();
+  ares_options options{};
+  options.sock_state_cb = &Impl::on_socket_state;
+  options.sock_state_cb_data = impl_.get();
+  options.timeout = kTimeoutMs;
+  options.tries = kTries;
+  // "b": DNS only. The host's /etc/hosts is not consulted, so what the proxy connects to
+  // is exactly what the trusted resolvers say.
+  char lookups[] = "b";
+  options.lookups = lookups;
+  const int mask =
+      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
+  if (const int status = ares_init_options(&impl_->channel, &options, mask);
+      status != ARES_SUCCESS) {
+    throw SetupError(std::string("c-ares init: ") + ares_strerror(status));
+  }
+  if (!servers.empty()) {
+    std::string csv;
+    for (const std::string& server : servers) csv += (csv.empty() ? "" : ",") + server;
+    if (const int status = ares_set_servers_ports_csv(impl_->channel, csv.c_str());
+        status != ARES_SUCCESS) {
+      throw SetupError("--dns-servers '" + csv + "': " + ares_strerror(status));
+    }
+  }
+  if (servers_text().empty()) {
+    throw SetupError("no DNS servers: the host's resolv.conf names none; use --dns-servers");
+  }
+}
+
+Resolver::~Resolver() = default;
+
+std::string Resolver::servers_text() const {
+  ares_addr_port_node* nodes = nullptr;
+  if (ares_get_servers_ports(impl_->channel, &nodes) != ARES_SUCCESS) return "";
+  std::string text;
+  for (ares_addr_port_node* node = nodes; node != nullptr; node = node->next) {
+    char buffer[INET6_ADDRSTRLEN] = {};
+    inet_ntop(node->family, &node->addr, buffer, sizeof buffer);
+    const int port = node->udp_port ? node->udp_port : 53;
+    text += (text.empty() ? "" : ", ") +
+            (node->family == AF_INET6 ? "[" + std::string(buffer) + "]" : std::string(buffer)) +
+            ":" + std::to_string(port);
+  }
+  ares_free_data(nodes);
+  return text;
+}
+
+asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
+  const auto now = std::chrono::steady_clock::now();
+  if (auto it = impl_->cache.find(name); it != impl_->cache.end()) {
+    if (it->second.expires > now) co_return ResolveResult{it->second.addresses, ""};
+    impl_->cache.erase(it);
+  }
+  auto impl = impl_;
+  auto initiate = [impl](auto handler, std::string host) {
+    using Handler = decltype(handler);
+    struct Operation {
+      Handler handler;
+      std::shared_ptr<Impl> impl;
+      std::string host;
+    };
+    auto* operation = new Operation{std::move(handler), impl, host};
+    ares_addrinfo_hints hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = ARES_AI_NOSORT;
+    ares_getaddrinfo(
+        impl->channel, operation->host.c_str(), nullptr, &hints,
+        [](void* arg, int status, int, ares_addrinfo* info) {
+          std::unique_ptr<Operation> op(static_cast<Operation*>(arg));
+          ResolveResult result;
+          int ttl = static_cast<int>(kMaxCacheTtl.count());
+          if (status != ARES_SUCCESS) {
+            result.error = ares_strerror(status);
+          } else {
+            std::vector<asio::ip::address> v6;
+            for (ares_addrinfo_node* node = info->nodes; node; node = node->ai_next) {
+              ttl = std::min(ttl, node->ai_ttl);
+              if (node->ai_family == AF_INET) {
+                const auto* sin = reinterpret_cast<const sockaddr_in*>(node->ai_addr);
+                result.addresses.push_back(asio::ip::address_v4(ntohl(sin->sin_addr.s_addr)));
+              } else if (node->ai_family == AF_INET6) {
+                const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(node->ai_addr);
+                asio::ip::address_v6::bytes_type bytes;
+                std::memcpy(bytes.data(), &sin6->sin6_addr, bytes.size());
+                v6.push_back(asio::ip::address_v6(bytes));
+              }
+            }
+            result.addresses.insert(result.addresses.end(), v6.begin(), v6.end());
+            if (result.addresses.empty()) result.error = "no addresses";
+          }
+          if (info) ares_freeaddrinfo(info);
+          if (result.error.empty() && ttl > 0 && op->impl->cache.size() < kCacheLimit) {
+            op->impl->cache[op->host] = {
+                result.addresses, std::chrono::steady_clock::now() + std::chrono::seconds(ttl)};
+          }
+          auto impl = op->impl;
+          impl->complete(std::move(op->handler), std::move(result));
+        },
+        operation);
+    impl->schedule_timer();
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ResolveResult)>(
+      initiate, asio::use_awaitable, std::move(name));
+}
+
+asio::awaitable<ForwardResult> Resolver::forward(std::vector<std::uint8_t> query) {
+  auto impl = impl_;
+  auto initiate = [impl](auto handler, std::vector<std::uint8_t> message) {
+    using Handler = decltype(handler);
+    struct Operation {
+      Handler handler;
+      std::shared_ptr<Impl> impl;
+      std::uint16_t id;
+    };
+    const std::uint16_t id = message.size() >= 2
+                                 ? static_cast<std::uint16_t>(message[0] << 8 | message[1])
+                                 : 0;
+    auto* operation = new Operation{std::move(handler), impl, id};
+    ares_send(
+        impl->channel, message.data(), static_cast<int>(message.size()),
+        [](void* arg, int status, int, unsigned char* answer, int length) {
+          std::unique_ptr<Operation> op(static_cast<Operation*>(arg));
+          ForwardResult result;
+          if (status == ARES_SUCCESS || (answer != nullptr && length >= 12)) {
+            result.response.assign(answer, answer + length);
+            set_message_id(result.response, op->id);
+          } else {
+            result.error = ares_strerror(status);
+          }
+          auto impl = op->impl;
+          impl->complete(std::move(op->handler), std::move(result));
+        },
+        operation);
+    impl->schedule_timer();
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ForwardResult)>(
+      initiate, asio::use_awaitable, std::move(query));
+}
+
+}  // namespace awf::dns

@@ -1,0 +1,276 @@
+#include "dns/stub_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <array>
+#include <cstring>
+
+#include "dns/message.h"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace awf::dns {
+namespace {
+
+constexpr std::size_t kMaxUdpMessage = 4096;
+constexpr std::size_t kMaxPendingForwards = 512;
+constexpr std::uint16_t kTypeAxfr = 252;
+constexpr std::uint16_t kTypeIxfr = 251;
+constexpr auto kTcpIdle = std::chrono::seconds(10);
+
+int socket_family(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  return address.ss_family;
+}
+
+std::string endpoint_text(const sockaddr_storage& address) {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&address);
+    inet_ntop(AF_INET, &sin->sin_addr, buffer, sizeof buffer);
+    return std::string(buffer) + ":" + std::to_string(ntohs(sin->sin_port));
+  }
+  const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&address);
+  inet_ntop(AF_INET6, &sin6->sin6_addr, buffer, sizeof buffer);
+  return "[" + std::string(buffer) + "]:" + std::to_string(ntohs(sin6->sin6_port));
+}
+
+// A received datagram with the address it was sent to, so the answer leaves from that
+// address (`dig @203.0.113.9` expects its reply from 203.0.113.9).
+struct Datagram {
+  std::vector<std::uint8_t> payload;
+  sockaddr_storage peer{};
+  socklen_t peer_length = 0;
+  std::uint8_t pktinfo[64] = {};
+  int pktinfo_level = 0;
+  int pktinfo_type = 0;
+  std::size_t pktinfo_length = 0;
+};
+
+bool receive_datagram(int fd, Datagram& datagram) {
+  datagram.payload.resize(kMaxUdpMessage);
+  iovec iov{datagram.payload.data(), datagram.payload.size()};
+  alignas(cmsghdr) char control[256];
+  msghdr msg{};
+  msg.msg_name = &datagram.peer;
+  msg.msg_namelen = sizeof datagram.peer;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+  if (n < 0) return false;
+  datagram.payload.resize(static_cast<std::size_t>(n));
+  datagram.peer_length = msg.msg_namelen;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    const bool v4 = cmsg->cmsg_level == IPPROTO_IP && cmsg->cmsg_type == IP_PKTINFO;
+    const bool v6 = cmsg->cmsg_level == IPPROTO_IPV6 && cmsg->cmsg_type == IPV6_PKTINFO;
+    if (!v4 && !v6) continue;
+    datagram.pktinfo_level = cmsg->cmsg_level;
+    datagram.pktinfo_type = cmsg->cmsg_type;
+    datagram.pktinfo_length = std::min<std::size_t>(cmsg->cmsg_len - CMSG_LEN(0), 64);
+    std::memcpy(datagram.pktinfo, CMSG_DATA(cmsg), datagram.pktinfo_length);
+    if (v4) {
+      // Reply from the query's destination address, on whatever interface fits.
+      auto* info = reinterpret_cast<in_pktinfo*>(datagram.pktinfo);
+      info->ipi_spec_dst = info->ipi_addr;
+      info->ipi_ifindex = 0;
+    }
+  }
+  return true;
+}
+
+void send_datagram(int fd, const Datagram& query, const std::vector<std::uint8_t>& answer) {
+  iovec iov{const_cast<std::uint8_t*>(answer.data()), answer.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(64)] = {};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_storage*>(&query.peer);
+  msg.msg_namelen = query.peer_length;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (query.pktinfo_length > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(query.pktinfo_length);
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = query.pktinfo_level;
+    cmsg->cmsg_type = query.pktinfo_type;
+    cmsg->cmsg_len = CMSG_LEN(query.pktinfo_length);
+    std::memcpy(CMSG_DATA(cmsg), query.pktinfo, query.pktinfo_length);
+  }
+  sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+}  // namespace
+
+struct StubServer::Impl : std::enable_shared_from_this<Impl> {
+  asio::io_context& io;
+  const policy::Policy& policy;
+  Resolver& resolver;
+  audit::LogWriter& log;
+  std::size_t pending_forwards = 0;
+
+  Impl(asio::io_context& context, const policy::Policy& p, Resolver& r, audit::LogWriter& l)
+      : io(context), policy(p), resolver(r), log(l) {}
+
+  // Decides and answers one query; returns the answer (empty: send nothing).
+  asio::awaitable<std::vector<std::uint8_t>> answer(std::vector<std::uint8_t> message,
+                                                    std::string client, std::string transport) {
+    audit::AuditRecord record;
+    record.time_ms = audit::now_ms();
+    record.kind = "dns";
+    record.transport = transport;
+    record.client = client;
+    std::vector<std::uint8_t> response;
+    const std::optional<Query> query = parse_query(message);
+    if (!query) {
+      if (message.size() < 12 || (message[2] & 0x80) != 0) co_return response;  // not a query
+      response = make_local_response(message, kRcodeFormErr);
+      record.decision = "deny";
+      record.reason = "malformed query";
+      record.rcode = rcode_name(kRcodeFormErr);
+      log.write_audit(record);
+      co_return response;
+    }
+    record.qtype = qtype_name(query->question.qtype);
+    if (!query->question.name_ok) {
+      record.name = query->question.name;
+      record.decision = "deny";
+      record.reason = "invalid name";
+      response = make_local_response(message, kRcodeRefused);
+    } else {
+      record.name = query->question.name;
+      const policy::Decision decision = policy.decide(record.name, policy::Protocol::Dns);
+      const bool transfer =
+          query->question.qtype == kTypeAxfr || query->question.qtype == kTypeIxfr;
+      if (!decision.allowed || transfer) {
+        record.decision = "deny";
+        record.reason = transfer ? "zone transfers are refused" : decision.reason;
+        response = make_local_response(message, kRcodeRefused);
+        log.note_denied(record.name);
+      } else if (pending_forwards >= kMaxPendingForwards) {
+        record.decision = "deny";
+        record.reason = "too many pending upstream queries";
+        response = make_local_response(message, kRcodeServFail);
+      } else {
+        record.decision = "allow";
+        record.reason = decision.reason;
+        ++pending_forwards;
+        ForwardResult forwarded = co_await resolver.forward(message);
+        --pending_forwards;
+        if (forwarded.error.empty()) {
+          response = std::move(forwarded.response);
+        } else {
+          record.reason += "; upstream failed: " + forwarded.error;
+          response = make_local_response(message, kRcodeServFail);
+        }
+      }
+    }
+    if (const auto rcode = response_rcode(response)) record.rcode = rcode_name(*rcode);
+    log.write_audit(record);
+    co_return response;
+  }
+
+  asio::awaitable<void> udp_loop(std::shared_ptr<udp::socket> socket) {
+    for (;;) {
+      boost::system::error_code ec;
+      co_await socket->async_wait(udp::socket::wait_read,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      Datagram datagram;
+      while (receive_datagram(socket->native_handle(), datagram)) {
+        auto self = shared_from_this();
+        asio::co_spawn(
+            io,
+            [self, socket, datagram = std::move(datagram)]() mutable -> asio::awaitable<void> {
+              std::vector<std::uint8_t> reply =
+                  co_await self->answer(datagram.payload, endpoint_text(datagram.peer), "udp");
+              if (!reply.empty()) send_datagram(socket->native_handle(), datagram, reply);
+            },
+            asio::detached);
+        datagram = Datagram{};
+      }
+    }
+  }
+
+  asio::awaitable<void> tcp_session(tcp::socket socket) {
+    const std::string client = [&] {
+      sockaddr_storage peer{};
+      socklen_t length = sizeof peer;
+      getpeername(socket.native_handle(), reinterpret_cast<sockaddr*>(&peer), &length);
+      return endpoint_text(peer);
+    }();
+    asio::steady_timer idle(io);
+    for (;;) {
+      idle.expires_after(kTcpIdle);
+      idle.async_wait([&socket](const boost::system::error_code& ec) {
+        if (!ec) socket.close();
+      });
+      std::uint8_t prefix[2];
+      boost::system::error_code ec;
+      co_await asio::async_read(socket, asio::buffer(prefix),
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      std::vector<std::uint8_t> message(static_cast<std::size_t>(prefix[0] << 8 | prefix[1]));
+      co_await asio::async_read(socket, asio::buffer(message),
+                                asio::redirect_error(asio::use_awaitable, ec));
+      idle.cancel();
+      if (ec) co_return;
+      std::vector<std::uint8_t> reply = co_await answer(std::move(message), client, "tcp");
+      if (reply.empty() || reply.size() > 0xffff) co_return;
+      const std::uint8_t length[2] = {static_cast<std::uint8_t>(reply.size() >> 8),
+                                      static_cast<std::uint8_t>(reply.size() & 0xff)};
+      const std::array<asio::const_buffer, 2> framed = {asio::buffer(length),
+                                                        asio::buffer(reply)};
+      co_await asio::async_write(socket, framed, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  asio::awaitable<void> tcp_accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor->async_accept(
+          asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+        continue;
+      }
+      asio::co_spawn(io, shared_from_this()->tcp_session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+StubServer::StubServer(asio::io_context& io, const policy::Policy& policy, Resolver& resolver,
+                       audit::LogWriter& log)
+    : impl_(std::make_shared<Impl>(io, policy, resolver, log)) {}
+
+StubServer::~StubServer() = default;
+
+void StubServer::serve_udp(UniqueFd fd) {
+  const udp protocol = socket_family(fd.get()) == AF_INET6 ? udp::v6() : udp::v4();
+  auto socket = std::make_shared<udp::socket>(impl_->io, protocol, fd.release());
+  asio::co_spawn(impl_->io, impl_->udp_loop(socket), asio::detached);
+}
+
+void StubServer::serve_tcp(UniqueFd fd) {
+  const tcp protocol = socket_family(fd.get()) == AF_INET6 ? tcp::v6() : tcp::v4();
+  auto acceptor = std::make_shared<tcp::acceptor>(impl_->io, protocol, fd.release());
+  asio::co_spawn(impl_->io, impl_->tcp_accept_loop(acceptor), asio::detached);
+}
+
+}  // namespace awf::dns

@@ -1,0 +1,31 @@
+// The sandbox's only DNS server: listens on port 53 (UDP and TCP) on every address inside
+// the sandbox. Allowed names are forwarded to the trusted upstream resolvers; every other
+// query is answered REFUSED locally and never leaves the host, which closes the DNS
+// exfiltration channel a forwarding resolver leaves open.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+
+#include "audit/log_writer.h"
+#include "common/unique_fd.h"
+#include "dns/resolver.h"
+#include "policy/policy.h"
+
+namespace awf::dns {
+
+class StubServer {
+ public:
+  StubServer(boost::asio::io_context& io, const policy::Policy& policy, Resolver& resolver,
+             audit::LogWriter& log);
+  ~StubServer();
+
+  void serve_udp(UniqueFd socket);
+  void serve_tcp(UniqueFd listener);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace awf::dns

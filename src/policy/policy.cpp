@@ -1,0 +1,162 @@
+#include "policy/policy.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "policy/domain_pattern.h"
+#include "policy/domain_trie.h"
+
+namespace awf::policy {
+namespace {
+
+using detail::DomainTrie;
+
+struct IpRule {
+  detail::IpBytes ip;
+  std::uint32_t rule;
+  std::uint8_t protocols;
+  bool block;
+};
+
+bool ip_less(const IpRule& a, const IpRule& b) { return a.ip < b.ip; }
+
+// `prefix'rule'suffix` with a single allocation.
+std::string say(std::string_view prefix, const std::string& rule) {
+  std::string out;
+  out.reserve(prefix.size() + rule.size() + 2);
+  out.append(prefix);
+  out.push_back('\'');
+  out.append(rule);
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace
+
+struct Policy::Impl {
+  std::vector<std::string> rules;  // allow entries first, then block entries
+  std::size_t allow_count = 0;
+  std::size_t block_count = 0;
+  DomainTrie trie;
+  std::vector<IpRule> ips;  // sorted by address; ties keep entry order
+
+  void add(detail::Entry&& entry, bool block) {
+    const auto index = static_cast<std::uint32_t>(rules.size());
+    rules.push_back(std::move(entry.rule));
+    switch (entry.kind) {
+      case detail::EntryKind::kName:
+        trie.add_name(entry.name, index, entry.protocols, block);
+        break;
+      case detail::EntryKind::kWildcard:
+        trie.add_wildcard(entry.name, entry.suffix_start, index, entry.protocols, block);
+        break;
+      case detail::EntryKind::kIp:
+        ips.push_back(IpRule{entry.ip, index, entry.protocols, block});
+        break;
+    }
+  }
+
+  Decision finish(std::uint32_t block, const std::uint32_t (&allow)[2], Protocol protocol,
+                  const char* not_found) const {
+    Decision d;
+    if (block != DomainTrie::kNone) {
+      d.rule = rules[block];
+      d.reason = say("blocked by ", d.rule);
+      return d;
+    }
+    std::uint32_t hit = DomainTrie::kNone;
+    std::uint32_t other = DomainTrie::kNone;
+    const char* other_name = "";
+    switch (protocol) {
+      case Protocol::Http:
+        hit = allow[0];
+        other = allow[1];
+        other_name = "https";
+        break;
+      case Protocol::Https:
+        hit = allow[1];
+        other = allow[0];
+        other_name = "http";
+        break;
+      case Protocol::Dns:
+        hit = allow[1] != DomainTrie::kNone ? allow[1] : allow[0];
+        break;
+    }
+    if (hit != DomainTrie::kNone) {
+      d.allowed = true;
+      d.rule = rules[hit];
+      d.reason = say("allowed by ", d.rule);
+    } else if (other != DomainTrie::kNone) {
+      d.rule = rules[other];
+      d.reason = say(std::string("allowed for ") + other_name + " only by ", d.rule);
+    } else {
+      d.reason = not_found;
+    }
+    return d;
+  }
+};
+
+Policy Policy::build(const std::vector<std::string>& allow_entries,
+                     const std::vector<std::string>& block_entries) {
+  auto impl = std::make_unique<Impl>();
+  impl->rules.reserve(allow_entries.size() + block_entries.size());
+  std::size_t labels = 0;
+  for (const auto* list : {&allow_entries, &block_entries}) {
+    for (const std::string& raw : *list) labels += 1 + std::count(raw.begin(), raw.end(), '.');
+  }
+  impl->trie.reserve(labels);
+  for (const std::string& raw : allow_entries) {
+    impl->add(detail::parse_entry(raw, detail::ListKind::kAllow), false);
+  }
+  for (const std::string& raw : block_entries) {
+    impl->add(detail::parse_entry(raw, detail::ListKind::kBlock), true);
+  }
+  impl->allow_count = allow_entries.size();
+  impl->block_count = block_entries.size();
+  std::stable_sort(impl->ips.begin(), impl->ips.end(), ip_less);
+  Policy policy;
+  policy.impl_ = std::move(impl);
+  return policy;
+}
+
+Policy::Policy() : impl_(std::make_unique<Impl>()) {}
+Policy::~Policy() = default;
+Policy::Policy(Policy&&) noexcept = default;
+Policy& Policy::operator=(Policy&&) noexcept = default;
+
+Decision Policy::decide(std::string_view host, Protocol protocol) const {
+  if (!impl_ || impl_->allow_count == 0) return Decision{false, "", "no allowlist given"};
+  detail::NameBuffer name;
+  detail::IpBytes ip{};
+  switch (detail::classify_host(host, name, ip)) {
+    case detail::HostKind::kInvalid:
+      return Decision{false, "", "invalid host name"};
+    case detail::HostKind::kName: {
+      const DomainTrie::Match m = impl_->trie.match(name.view());
+      return impl_->finish(m.block, m.allow, protocol, "not in allowlist");
+    }
+    case detail::HostKind::kIp:
+      break;
+  }
+  std::uint32_t block = DomainTrie::kNone;
+  std::uint32_t allow[2] = {DomainTrie::kNone, DomainTrie::kNone};
+  const IpRule key{ip, 0, 0, false};
+  const auto [first, last] = std::equal_range(impl_->ips.begin(), impl_->ips.end(), key, ip_less);
+  for (auto it = first; it != last; ++it) {
+    if (it->block) {
+      if (block == DomainTrie::kNone) block = it->rule;
+      continue;
+    }
+    if ((it->protocols & detail::kProtoHttp) && allow[0] == DomainTrie::kNone) allow[0] = it->rule;
+    if ((it->protocols & detail::kProtoHttps) && allow[1] == DomainTrie::kNone) {
+      allow[1] = it->rule;
+    }
+  }
+  return impl_->finish(block, allow, protocol, "IP literal not in allowlist");
+}
+
+bool Policy::allowlist_empty() const { return !impl_ || impl_->allow_count == 0; }
+std::size_t Policy::allow_rule_count() const { return impl_ ? impl_->allow_count : 0; }
+std::size_t Policy::block_rule_count() const { return impl_ ? impl_->block_count : 0; }
+
+}  // namespace awf::policy

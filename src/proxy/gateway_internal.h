@@ -1,0 +1,120 @@
+// Shared by the gateway's translation units (Asio-heavy; keep it out of other modules).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "audit/log_writer.h"
+#include "dns/resolver.h"
+#include "policy/policy.h"
+
+namespace awf::proxy {
+
+using boost::asio::ip::tcp;
+
+// Open client connections, so stop() can close them (and their logs get written).
+class ConnectionRegistry {
+ public:
+  using Handle = std::list<tcp::socket*>::iterator;
+  Handle add(tcp::socket* socket) { return sockets_.insert(sockets_.end(), socket); }
+  void remove(Handle handle) { sockets_.erase(handle); }
+  void close_all();
+
+ private:
+  std::list<tcp::socket*> sockets_;
+};
+
+struct GatewayContext {
+  boost::asio::io_context& io;
+  const policy::Policy& policy;
+  dns::Resolver& resolver;
+  audit::LogWriter& log;
+  ConnectionRegistry connections;
+  bool stopping = false;
+};
+
+// Keeps a socket registered with the context while a handler runs.
+class RegisteredSocket {
+ public:
+  RegisteredSocket(GatewayContext& context, tcp::socket* socket)
+      : context_(context), handle_(context.connections.add(socket)) {}
+  ~RegisteredSocket() { context_.connections.remove(handle_); }
+  RegisteredSocket(const RegisteredSocket&) = delete;
+  RegisteredSocket& operator=(const RegisteredSocket&) = delete;
+
+ private:
+  GatewayContext& context_;
+  ConnectionRegistry::Handle handle_;
+};
+
+struct Peer {
+  std::string ip;  // no brackets
+  std::uint16_t port = 0;
+  std::string text() const;  // "ip:port" or "[v6]:port"
+};
+Peer remote_peer(const tcp::socket& socket);
+Peer local_peer(const tcp::socket& socket);
+
+struct Upstream {
+  std::optional<tcp::socket> socket;
+  tcp::endpoint endpoint;
+  int status = 0;      // 0 when connected, else the HTTP status to report (403, 502, 504)
+  std::string reason;  // why it failed
+};
+
+// Resolves `name` with awf's own resolver (or takes the allowed IP literal as is), refuses
+// internal addresses, and connects. Never uses an address the client chose.
+boost::asio::awaitable<Upstream> connect_upstream(GatewayContext& context,
+                                                  const std::string& name, std::uint16_t port);
+
+struct RelayCounts {
+  std::uint64_t up = 0;    // client -> upstream
+  std::uint64_t down = 0;  // upstream -> client
+};
+
+// Copies bytes both ways until both directions ended; `client_first` is sent upstream first.
+boost::asio::awaitable<RelayCounts> relay(tcp::socket& client, tcp::socket& upstream,
+                                          std::span<const std::uint8_t> client_first);
+
+// CONNECT: after the 200, inspects the first client bytes (TLS SNI must equal `host`) while
+// the upstream's bytes already flow back. Returns "" or the reason the tunnel was closed.
+boost::asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
+                                                       tcp::socket& client, tcp::socket& upstream,
+                                                       const std::string& host,
+                                                       std::vector<std::uint8_t> pending,
+                                                       RelayCounts& counts);
+
+// Handlers, one per listener kind.
+boost::asio::awaitable<void> serve_explicit_proxy(GatewayContext& context, tcp::socket client);
+boost::asio::awaitable<void> serve_transparent_http(GatewayContext& context, tcp::socket client);
+boost::asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket client);
+
+// Log helpers shared by the handlers.
+struct Outcome {
+  std::string kind;       // "http", "connect", "tls"
+  std::string transport;  // "explicit", "transparent"
+  Peer client;
+  std::string host_field;  // Host header / authority for access.log
+  std::string name;        // normalized decided name (or as sent when invalid)
+  std::string method;
+  std::string url;
+  std::string user_agent;
+  int status = 0;
+  bool allowed = false;
+  std::string reason;
+  std::optional<tcp::endpoint> destination;
+  RelayCounts counts;
+};
+void record_outcome(GatewayContext& context, const Outcome& outcome);
+
+// "awf: blocked 'x': reason. To allow it: --allow-domains x"
+std::string denial_message(const std::string& name, const std::string& reason, bool policy_denial);
+
+}  // namespace awf::proxy

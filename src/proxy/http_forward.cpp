@@ -1,0 +1,427 @@
+// Plain HTTP through the gateway: the explicit proxy (absolute-URI requests and CONNECT) and
+// transparent port 80. Every request on a kept-alive connection is decided on its own.
+// Beast is used only in this translation unit.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffers_iterator.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include "policy/domain_list.h"
+#include "proxy/gateway_internal.h"
+#include "proxy/http_head.h"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace awf::proxy {
+namespace {
+
+constexpr std::size_t kHeaderLimit = 64 * 1024;
+constexpr std::size_t kBodyChunk = 64 * 1024;
+constexpr auto kDrainTime = std::chrono::milliseconds(500);
+
+enum class Mode { Explicit, Transparent };
+
+bool port_allowed(std::uint16_t port) { return port == 80 || port == 443; }
+
+// Sends a short plain-text response and closes the connection without resetting it: unread
+// request bytes would otherwise make the kernel send RST and lose the response.
+asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& client, int status,
+                                      const std::string& body) {
+  bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
+  response.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  response.set(bhttp::field::connection, "close");
+  response.set(bhttp::field::cache_control, "no-store");
+  response.body() = body;
+  response.prepare_payload();
+  auto [error, n] = co_await bhttp::async_write(client, response, asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code ignored;
+  if (!error) {
+    client.shutdown(tcp::socket::shutdown_send, ignored);
+    asio::steady_timer timer(context.io);
+    timer.expires_after(kDrainTime);
+    std::uint8_t sink[4096];
+    for (;;) {
+      auto result = co_await (client.async_read_some(asio::buffer(sink),
+                                                     asio::as_tuple(asio::use_awaitable)) ||
+                              timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+      if (result.index() == 1 || std::get<0>(std::get<0>(result))) break;
+    }
+  }
+  client.close(ignored);
+}
+
+void strip_hop_by_hop(bhttp::fields& fields) {
+  const std::string connection(fields[bhttp::field::connection]);
+  std::vector<std::string> names;
+  for (const auto& field : fields) {
+    if (awf::http::is_hop_by_hop(field.name_string(), connection)) {
+      names.emplace_back(field.name_string());
+    }
+  }
+  for (const std::string& name : names) fields.erase(name);
+}
+
+// Streams one message (header already parsed into `parser`) from `input` to `output`.
+template <bool isRequest>
+asio::awaitable<boost::system::error_code> forward_message(
+    tcp::socket& input, beast::flat_buffer& buffer,
+    bhttp::parser<isRequest, bhttp::buffer_body>& parser, tcp::socket& output,
+    std::vector<char>& chunk, std::uint64_t& bytes) {
+  bhttp::serializer<isRequest, bhttp::buffer_body> serializer{parser.get()};
+  auto [header_error, header_bytes] = co_await bhttp::async_write_header(
+      output, serializer, asio::as_tuple(asio::use_awaitable));
+  if (header_error) co_return header_error;
+  bytes += header_bytes;
+  do {
+    auto& body = parser.get().body();
+    if (!parser.is_done()) {
+      body.data = chunk.data();
+      body.size = chunk.size();
+      auto [read_error, n] =
+          co_await bhttp::async_read(input, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (read_error == bhttp::error::need_buffer) read_error = {};
+      if (read_error) co_return read_error;
+      body.size = chunk.size() - body.size;
+      body.data = chunk.data();
+      body.more = !parser.is_done();
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+    }
+    auto [write_error, written] =
+        co_await bhttp::async_write(output, serializer, asio::as_tuple(asio::use_awaitable));
+    bytes += written;
+    if (write_error == bhttp::error::need_buffer) write_error = {};
+    if (write_error) co_return write_error;
+  } while (!parser.is_done() && !serializer.is_done());
+  co_return boost::system::error_code{};
+}
+
+struct RequestTarget {
+  std::string host;  // as the client named it
+  std::uint16_t port = 80;
+  std::string origin_form;
+  std::string url;
+};
+
+// Where a plain HTTP request goes, or the status and reason for refusing it.
+struct TargetCheck {
+  std::optional<RequestTarget> target;
+  int status = 0;
+  std::string reason;
+};
+
+TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode mode,
+                         std::uint16_t dialled_port) {
+  TargetCheck check;
+  const std::string raw_target(request.target());
+  const std::string host_header(request[bhttp::field::host]);
+  std::optional<awf::http::Authority> host_value;
+  if (!host_header.empty()) {
+    host_value = awf::http::parse_authority(host_header, mode == Mode::Explicit ? 80 : dialled_port);
+    if (!host_value) {
+      check.status = 400;
+      check.reason = "invalid Host header";
+      return check;
+    }
+  }
+  RequestTarget target;
+  if (raw_target.starts_with('/')) {
+    if (mode == Mode::Explicit) {
+      check.status = 400;
+      check.reason = "a proxy request needs an absolute URI (http://host/path)";
+      return check;
+    }
+    if (!host_value) {
+      check.status = 400;
+      check.reason = "request without a Host header";
+      return check;
+    }
+    target.host = host_value->host;
+    target.port = dialled_port;
+    target.origin_form = raw_target;
+    target.url = "http://" + host_header + raw_target;
+  } else {
+    const auto uri = awf::http::parse_absolute_uri(raw_target);
+    if (!uri) {
+      check.status = 400;
+      check.reason = "unsupported request target (only http:// URIs; use CONNECT for https)";
+      return check;
+    }
+    // Both names must agree, or the origin could be told a different host than the one
+    // that was decided on.
+    if (host_value && !awf::http::same_host(host_value->host, uri->authority.host)) {
+      check.status = 403;
+      check.reason = "Host header '" + host_header + "' does not match the request URI host '" +
+                     uri->authority.host + "'";
+      return check;
+    }
+    target.host = uri->authority.host;
+    target.port = mode == Mode::Explicit ? uri->authority.port : dialled_port;
+    target.origin_form = uri->origin_form;
+    target.url = raw_target;
+  }
+  check.target = target;
+  return check;
+}
+
+std::string display_name(const std::string& host) {
+  const std::string normalized = policy::normalize_host(host);
+  return normalized.empty() ? host : normalized;
+}
+
+asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& client,
+                                     beast::flat_buffer& buffer,
+                                     const bhttp::request<bhttp::buffer_body>& request,
+                                     Outcome& outcome) {
+  outcome.kind = "connect";
+  const std::string target(request.target());
+  outcome.url = target;
+  if (outcome.host_field.empty()) outcome.host_field = target;
+  const auto authority = awf::http::parse_authority(target, 0);
+  if (!authority || authority->port == 0) {
+    outcome.name = target;
+    outcome.status = 400;
+    outcome.reason = "CONNECT target must be host:port";
+    record_outcome(context, outcome);
+    co_await reply_and_close(context, client, 400, "awf: " + outcome.reason + "\n");
+    co_return;
+  }
+  outcome.name = display_name(authority->host);
+  const policy::Decision decision =
+      context.policy.decide(authority->host, policy::Protocol::Https);
+  outcome.reason = decision.reason;
+  if (!decision.allowed || !port_allowed(authority->port)) {
+    const bool policy_denial = !decision.allowed;
+    if (decision.allowed) {
+      outcome.reason = "port " + std::to_string(authority->port) + " is not allowed (80, 443)";
+    }
+    outcome.status = 403;
+    record_outcome(context, outcome);
+    co_await reply_and_close(context, client, 403,
+                             denial_message(outcome.name, outcome.reason, policy_denial));
+    co_return;
+  }
+  Upstream upstream = co_await connect_upstream(context, outcome.name, authority->port);
+  if (!upstream.socket) {
+    outcome.allowed = upstream.status != 403;
+    outcome.status = upstream.status;
+    outcome.reason = upstream.reason;
+    record_outcome(context, outcome);
+    co_await reply_and_close(context, client, upstream.status,
+                             denial_message(outcome.name, upstream.reason, false));
+    co_return;
+  }
+  RegisteredSocket registered(context, &*upstream.socket);
+  static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+  auto [error, n] = co_await asio::async_write(
+      client, asio::buffer(kEstablished, sizeof kEstablished - 1),
+      asio::as_tuple(asio::use_awaitable));
+  outcome.destination = upstream.endpoint;
+  outcome.allowed = true;
+  outcome.status = 200;
+  if (!error) {
+    const auto pending_bytes = buffer.data();
+    std::vector<std::uint8_t> pending(asio::buffers_begin(pending_bytes),
+                                      asio::buffers_end(pending_bytes));
+    buffer.consume(buffer.size());
+    const std::string denied = co_await run_connect_tunnel(
+        context, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
+    if (!denied.empty()) {
+      outcome.allowed = false;
+      outcome.status = 403;
+      outcome.reason = denied;
+    }
+  }
+  record_outcome(context, outcome);
+}
+
+asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mode mode) {
+  RegisteredSocket registered(context, &client);
+  const Peer client_peer = remote_peer(client);
+  const std::uint16_t dialled_port = local_peer(client).port;
+  beast::flat_buffer buffer;
+  beast::flat_buffer upstream_buffer;
+  std::vector<char> chunk(kBodyChunk);
+  std::optional<tcp::socket> upstream;
+  std::optional<RegisteredSocket> upstream_registered;
+  std::string upstream_key;
+  tcp::endpoint upstream_endpoint;
+
+  for (;;) {
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(boost::none);
+    auto [read_error, header_bytes] = co_await bhttp::async_read_header(
+        client, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    Outcome outcome;
+    outcome.kind = "http";
+    outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
+    outcome.client = client_peer;
+    if (read_error) {
+      if (read_error == bhttp::error::end_of_stream || read_error == asio::error::eof ||
+          read_error == asio::error::operation_aborted || read_error == asio::error::bad_descriptor ||
+          read_error == asio::error::connection_reset || header_bytes == 0) {
+        co_return;
+      }
+      outcome.status = 400;
+      outcome.reason = "malformed HTTP request: " + read_error.message();
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 400, "awf: " + outcome.reason + "\n");
+      co_return;
+    }
+    auto& request = parser.get();
+    outcome.method = std::string(request.method_string());
+    outcome.user_agent = std::string(request[bhttp::field::user_agent]);
+    outcome.host_field = std::string(request[bhttp::field::host]);
+    if (request.method() == bhttp::verb::connect) {
+      if (mode == Mode::Explicit) {
+        co_await handle_connect(context, client, buffer, request, outcome);
+      } else {
+        outcome.status = 405;
+        outcome.reason = "CONNECT on a transparent port";
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, 405, "awf: " + outcome.reason + "\n");
+      }
+      co_return;
+    }
+
+    const TargetCheck check = check_target(request, mode, dialled_port);
+    if (!check.target) {
+      outcome.name = display_name(std::string(request.target()));
+      outcome.url = std::string(request.target());
+      outcome.status = check.status;
+      outcome.reason = check.reason;
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, check.status, "awf: " + check.reason + "\n");
+      co_return;
+    }
+    const RequestTarget& target = *check.target;
+    outcome.url = target.url;
+    outcome.name = display_name(target.host);
+    if (outcome.host_field.empty()) outcome.host_field = target.host;
+    const policy::Decision decision = context.policy.decide(target.host, policy::Protocol::Http);
+    outcome.reason = decision.reason;
+    if (!decision.allowed || !port_allowed(target.port)) {
+      const bool policy_denial = !decision.allowed;
+      if (decision.allowed) {
+        outcome.reason = "port " + std::to_string(target.port) + " is not allowed (80, 443)";
+      }
+      outcome.status = 403;
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, policy_denial));
+      co_return;
+    }
+
+    const std::string key = outcome.name + ":" + std::to_string(target.port);
+    if (!upstream || !upstream->is_open() || key != upstream_key) {
+      upstream_registered.reset();
+      upstream.reset();
+      upstream_buffer.clear();
+      Upstream connected = co_await connect_upstream(context, outcome.name, target.port);
+      if (!connected.socket) {
+        outcome.allowed = connected.status != 403;
+        outcome.status = connected.status;
+        outcome.reason = connected.reason;
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, connected.status,
+                                 denial_message(outcome.name, connected.reason, false));
+        co_return;
+      }
+      upstream.emplace(std::move(*connected.socket));
+      upstream_registered.emplace(context, &*upstream);
+      upstream_key = key;
+      upstream_endpoint = connected.endpoint;
+    }
+    outcome.allowed = true;
+    outcome.destination = upstream_endpoint;
+
+    const bool client_keep_alive = request.keep_alive();
+    const bool head = request.method() == bhttp::verb::head;
+    request.target(target.origin_form);
+    strip_hop_by_hop(request);
+    if (request[bhttp::field::host].empty()) request.set(bhttp::field::host, target.host);
+    if (auto error = co_await forward_message(client, buffer, parser, *upstream, chunk,
+                                              outcome.counts.up)) {
+      outcome.status = 502;
+      outcome.reason = "sending the request upstream failed: " + error.message();
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 502,
+                               denial_message(outcome.name, outcome.reason, false));
+      co_return;
+    }
+
+    // Interim (1xx) responses are relayed until the final one.
+    bool keep_going = false;
+    for (;;) {
+      bhttp::response_parser<bhttp::buffer_body> response_parser;
+      response_parser.header_limit(kHeaderLimit);
+      response_parser.body_limit(boost::none);
+      if (head) response_parser.skip(true);
+      auto [response_error, n] = co_await bhttp::async_read_header(
+          *upstream, upstream_buffer, response_parser, asio::as_tuple(asio::use_awaitable));
+      if (response_error) {
+        outcome.status = 502;
+        outcome.reason = "no valid response from the origin: " + response_error.message();
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, 502,
+                                 denial_message(outcome.name, outcome.reason, false));
+        co_return;
+      }
+      auto& response = response_parser.get();
+      const int status = response.result_int();
+      const bool interim = status >= 100 && status < 200;
+      if (status == 101) {
+        outcome.status = 502;
+        outcome.reason = "protocol upgrades are not supported";
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, 502, "awf: " + outcome.reason + "\n");
+        co_return;
+      }
+      const bool upstream_reusable = response.keep_alive() && !response_parser.need_eof();
+      strip_hop_by_hop(response);
+      keep_going = client_keep_alive && !response_parser.need_eof();
+      if (!interim) response.keep_alive(keep_going);
+      if (auto error = co_await forward_message(*upstream, upstream_buffer, response_parser,
+                                                client, chunk, outcome.counts.down)) {
+        outcome.status = status;
+        outcome.reason = decision.reason + "; relay ended early: " + error.message();
+        record_outcome(context, outcome);
+        co_return;
+      }
+      if (interim) continue;
+      outcome.status = status;
+      if (!upstream_reusable) {
+        upstream_registered.reset();
+        upstream.reset();
+      }
+      break;
+    }
+    record_outcome(context, outcome);
+    if (!keep_going) {
+      boost::system::error_code ignored;
+      client.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_explicit_proxy(GatewayContext& context, tcp::socket client) {
+  co_await serve_http(context, std::move(client), Mode::Explicit);
+}
+
+asio::awaitable<void> serve_transparent_http(GatewayContext& context, tcp::socket client) {
+  co_await serve_http(context, std::move(client), Mode::Transparent);
+}
+
+}  // namespace awf::proxy

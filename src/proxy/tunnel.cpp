@@ -1,0 +1,371 @@
+// Upstream connections, byte relays, and the TLS paths (CONNECT tunnels, transparent TLS).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+#include "policy/address_class.h"
+#include "policy/domain_list.h"
+#include "proxy/client_hello.h"
+#include "proxy/gateway_internal.h"
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace awf::proxy {
+namespace {
+
+constexpr std::size_t kRelayBuffer = 64 * 1024;
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
+constexpr auto kHelloTimeout = std::chrono::seconds(10);
+
+std::optional<std::string> internal_reason(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    in_addr raw{};
+    const auto bytes = address.to_v4().to_bytes();
+    std::memcpy(&raw, bytes.data(), bytes.size());
+    return policy::internal_address_reason(raw);
+  }
+  in6_addr raw{};
+  const auto bytes = address.to_v6().to_bytes();
+  std::memcpy(&raw, bytes.data(), bytes.size());
+  return policy::internal_address_reason(raw);
+}
+
+Peer peer_of(const tcp::endpoint& endpoint) {
+  Peer peer;
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  peer.ip = address.to_string();
+  peer.port = endpoint.port();
+  return peer;
+}
+
+asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to) {
+  std::vector<std::uint8_t> buffer(kRelayBuffer);
+  std::uint64_t total = 0;
+  for (;;) {
+    auto [read_error, n] =
+        co_await from.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+    if (read_error) {
+      boost::system::error_code ignored;
+      if (read_error == asio::error::eof) {
+        to.shutdown(tcp::socket::shutdown_send, ignored);  // half-close: let the peer finish
+      } else {
+        from.close(ignored);  // reset or cancel: end both directions
+        to.close(ignored);
+      }
+      co_return total;
+    }
+    auto [write_error, written] =
+        co_await asio::async_write(to, asio::buffer(buffer.data(), n),
+                                   asio::as_tuple(asio::use_awaitable));
+    total += written;
+    if (write_error) {
+      boost::system::error_code ignored;
+      from.close(ignored);
+      to.close(ignored);
+      co_return total;
+    }
+  }
+}
+
+}  // namespace
+
+std::string Peer::text() const {
+  return ip.find(':') != std::string::npos ? "[" + ip + "]:" + std::to_string(port)
+                                           : ip + ":" + std::to_string(port);
+}
+
+Peer remote_peer(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint = socket.remote_endpoint(ec);
+  return ec ? Peer{} : peer_of(endpoint);
+}
+
+Peer local_peer(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint = socket.local_endpoint(ec);
+  return ec ? Peer{} : peer_of(endpoint);
+}
+
+void ConnectionRegistry::close_all() {
+  for (tcp::socket* socket : sockets_) {
+    boost::system::error_code ignored;
+    socket->close(ignored);
+  }
+}
+
+std::string denial_message(const std::string& name, const std::string& reason,
+                           bool policy_denial) {
+  std::string message = "awf: blocked '" + name + "': " + reason + ".";
+  if (policy_denial) message += " To allow it: --allow-domains " + name;
+  return message + "\n";
+}
+
+void record_outcome(GatewayContext& context, const Outcome& outcome) {
+  audit::AccessRecord access;
+  access.time_ms = audit::now_ms();
+  access.client_ip = outcome.client.ip;
+  access.client_port = outcome.client.port;
+  access.host = outcome.host_field;
+  if (outcome.destination) {
+    const Peer destination = peer_of(*outcome.destination);
+    access.dest_ip = destination.ip;
+    access.dest_port = destination.port;
+  }
+  access.http_version = "1.1";
+  access.method = outcome.method;
+  access.status = outcome.status;
+  const bool tunnel = outcome.kind != "http";
+  access.squid_status = !outcome.allowed ? "TCP_DENIED" : tunnel ? "TCP_TUNNEL" : "TCP_MISS";
+  access.hierarchy = outcome.destination ? "HIER_DIRECT" : "HIER_NONE";
+  access.url = outcome.url;
+  access.user_agent = outcome.user_agent;
+  context.log.write_access(access);
+
+  audit::AuditRecord audit;
+  audit.time_ms = access.time_ms;
+  audit.kind = outcome.kind;
+  audit.transport = outcome.transport;
+  audit.client = outcome.client.text();
+  audit.name = outcome.name;
+  if (outcome.destination) audit.destination = peer_of(*outcome.destination).text();
+  audit.decision = outcome.allowed ? "allow" : "deny";
+  audit.reason = outcome.reason;
+  audit.method = outcome.method;
+  audit.url = outcome.url;
+  audit.status = outcome.status;
+  audit.bytes_up = outcome.counts.up;
+  audit.bytes_down = outcome.counts.down;
+  context.log.write_audit(audit);
+  if (!outcome.allowed) context.log.note_denied(outcome.name);
+}
+
+asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::string& name,
+                                           std::uint16_t port) {
+  Upstream upstream;
+  std::vector<asio::ip::address> candidates;
+  boost::system::error_code parse_error;
+  const asio::ip::address literal = asio::ip::make_address(name, parse_error);
+  if (!parse_error) {
+    // The policy allowed this exact address: the user named it explicitly.
+    candidates.push_back(literal);
+  } else {
+    dns::ResolveResult resolved = co_await context.resolver.resolve(name);
+    if (!resolved.error.empty()) {
+      upstream.status = 502;
+      upstream.reason = "cannot resolve: " + resolved.error;
+      co_return upstream;
+    }
+    std::string refused;
+    for (const asio::ip::address& address : resolved.addresses) {
+      if (auto why = internal_reason(address)) {
+        if (refused.empty()) refused = address.to_string() + " (" + *why + ")";
+        continue;
+      }
+      candidates.push_back(address);
+    }
+    if (candidates.empty()) {
+      upstream.status = 403;
+      upstream.reason = "resolves to internal address " + refused;
+      co_return upstream;
+    }
+  }
+  std::string last_error = "no address";
+  for (const asio::ip::address& address : candidates) {
+    tcp::socket socket(context.io);
+    asio::steady_timer timer(context.io);
+    timer.expires_after(kConnectTimeout);
+    const tcp::endpoint endpoint(address, port);
+    auto result = co_await (socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable)) ||
+                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (result.index() == 1) {
+      last_error = "connect to " + endpoint.address().to_string() + " timed out";
+      upstream.status = 504;
+      continue;
+    }
+    const auto [error] = std::get<0>(result);
+    if (error) {
+      last_error = "connect to " + endpoint.address().to_string() + ": " + error.message();
+      upstream.status = 502;
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    upstream.socket.emplace(std::move(socket));
+    upstream.endpoint = endpoint;
+    upstream.status = 0;
+    co_return upstream;
+  }
+  upstream.reason = last_error;
+  if (upstream.status == 0) upstream.status = 502;
+  co_return upstream;
+}
+
+asio::awaitable<RelayCounts> relay(tcp::socket& client, tcp::socket& upstream,
+                                   std::span<const std::uint8_t> client_first) {
+  RelayCounts counts;
+  if (!client_first.empty()) {
+    auto [error, n] = co_await asio::async_write(
+        upstream, asio::buffer(client_first.data(), client_first.size()),
+        asio::as_tuple(asio::use_awaitable));
+    counts.up += n;
+    if (error) co_return counts;
+  }
+  auto [up, down] = co_await (copy(client, upstream) && copy(upstream, client));
+  counts.up += up;
+  counts.down += down;
+  co_return counts;
+}
+
+namespace {
+
+enum class HelloRead { Complete, NotTls, Malformed, Closed, TimedOut };
+
+// Reads from `client` into `bytes` until the ClientHello is complete (or clearly is not one).
+asio::awaitable<HelloRead> read_client_hello(GatewayContext& context, tcp::socket& client,
+                                             std::vector<std::uint8_t>& bytes,
+                                             tls::ClientHello& hello) {
+  asio::steady_timer timer(context.io);
+  timer.expires_after(kHelloTimeout);
+  std::uint8_t chunk[16 * 1024];
+  for (;;) {
+    if (!bytes.empty()) {
+      hello = tls::parse_client_hello(bytes);
+      switch (hello.status) {
+        case tls::HelloStatus::Complete: co_return HelloRead::Complete;
+        case tls::HelloStatus::NotTls: co_return HelloRead::NotTls;
+        case tls::HelloStatus::Malformed: co_return HelloRead::Malformed;
+        case tls::HelloStatus::NeedMore: break;
+      }
+    }
+    auto result =
+        co_await (client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable)) ||
+                  timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (result.index() == 1) co_return HelloRead::TimedOut;
+    const auto [error, n] = std::get<0>(result);
+    if (error) co_return HelloRead::Closed;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+}
+
+std::string hello_failure(HelloRead read) {
+  switch (read) {
+    case HelloRead::NotTls: return "not a TLS ClientHello";
+    case HelloRead::Malformed: return "malformed TLS ClientHello";
+    case HelloRead::Closed: return "client closed before its ClientHello";
+    case HelloRead::TimedOut: return "no ClientHello within 10 s";
+    case HelloRead::Complete: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context, tcp::socket& client,
+                                                tcp::socket& upstream, const std::string& host,
+                                                std::vector<std::uint8_t> pending,
+                                                RelayCounts& counts) {
+  std::string denied;
+  // Client to upstream: the first bytes are inspected before anything is forwarded. The
+  // upstream's bytes flow back meanwhile, since some protocols let the server speak first.
+  auto inspect_then_copy = [&]() -> asio::awaitable<std::uint64_t> {
+    if (pending.empty()) {
+      std::uint8_t chunk[16 * 1024];
+      auto [error, n] =
+          co_await client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+      if (error) {
+        boost::system::error_code ignored;
+        upstream.shutdown(tcp::socket::shutdown_send, ignored);
+        co_return 0;
+      }
+      pending.assign(chunk, chunk + n);
+    }
+    if (pending[0] == 0x16) {  // TLS handshake record: the SNI must name the CONNECT host
+      tls::ClientHello hello;
+      const HelloRead read = co_await read_client_hello(context, client, pending, hello);
+      if (read != HelloRead::Complete) {
+        denied = hello_failure(read);
+      } else if (hello.has_sni && policy::normalize_host(hello.sni) != host) {
+        denied = "TLS SNI '" + hello.sni + "' does not match CONNECT host '" + host + "'";
+      }
+      if (!denied.empty()) {
+        boost::system::error_code ignored;
+        client.close(ignored);
+        upstream.close(ignored);
+        co_return 0;
+      }
+    }
+    auto [error, n] = co_await asio::async_write(upstream, asio::buffer(pending),
+                                                 asio::as_tuple(asio::use_awaitable));
+    if (error) co_return n;
+    co_return n + co_await copy(client, upstream);
+  };
+  auto [up, down] = co_await (inspect_then_copy() && copy(upstream, client));
+  counts.up = up;
+  counts.down = down;
+  co_return denied;
+}
+
+asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket client) {
+  RegisteredSocket registered(context, &client);
+  Outcome outcome;
+  outcome.kind = "tls";
+  outcome.transport = "transparent";
+  outcome.client = remote_peer(client);
+  outcome.method = "CONNECT";
+  // The address the command dialled is only logged: awf connects to its own resolution.
+  const Peer dialled = local_peer(client);
+  const std::uint16_t port = dialled.port;
+
+  std::vector<std::uint8_t> bytes;
+  tls::ClientHello hello;
+  const HelloRead read = co_await read_client_hello(context, client, bytes, hello);
+  if (read != HelloRead::Complete || !hello.has_sni) {
+    outcome.name = dialled.ip;
+    outcome.host_field = dialled.text();
+    outcome.url = dialled.text();
+    outcome.status = 403;
+    outcome.reason = read != HelloRead::Complete
+                         ? hello_failure(read)
+                         : "TLS ClientHello without SNI (the name is needed to decide)";
+    record_outcome(context, outcome);
+    co_return;
+  }
+  const std::string name = policy::normalize_host(hello.sni);
+  outcome.name = name.empty() ? hello.sni : name;
+  outcome.host_field = outcome.name + ":" + std::to_string(port);
+  outcome.url = outcome.host_field;
+  const policy::Decision decision = context.policy.decide(hello.sni, policy::Protocol::Https);
+  outcome.reason = decision.reason;
+  if (!decision.allowed) {
+    outcome.status = 403;
+    record_outcome(context, outcome);
+    co_return;  // closing is the only answer a TLS client can get without a certificate
+  }
+  Upstream upstream = co_await connect_upstream(context, name, port);
+  if (!upstream.socket) {
+    outcome.allowed = upstream.status != 403;  // 403: internal address, a denial
+    outcome.status = upstream.status;
+    outcome.reason = upstream.reason;
+    record_outcome(context, outcome);
+    co_return;
+  }
+  RegisteredSocket registered_upstream(context, &*upstream.socket);
+  outcome.allowed = true;
+  outcome.status = 200;
+  outcome.destination = upstream.endpoint;
+  outcome.counts = co_await relay(client, *upstream.socket, bytes);
+  record_outcome(context, outcome);
+}
+
+}  // namespace awf::proxy

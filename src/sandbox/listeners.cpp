@@ -1,0 +1,144 @@
+#include "sandbox/listeners.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "common/error.h"
+
+namespace awf::sandbox {
+namespace {
+
+constexpr int kBacklog = 4096;
+constexpr std::size_t kMaxListeners = 16;
+
+void set_int_option(int fd, int level, int name, int value, const char* what) {
+  if (setsockopt(fd, level, name, &value, sizeof value) < 0) throw errno_error(what);
+}
+
+// Returns an invalid fd when the address family is not supported by the kernel.
+UniqueFd open_socket(int family, int type, std::uint16_t port, const char* address) {
+  UniqueFd fd(socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) {
+    if (errno == EAFNOSUPPORT) return {};
+    throw errno_error("listener socket");
+  }
+  set_int_option(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    inet_pton(AF_INET, address, &sin->sin_addr);
+    length = sizeof *sin;
+  } else {
+    // Separate v4 and v6 sockets: packet-info replies and getsockname() stay in one family.
+    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    inet_pton(AF_INET6, address, &sin6->sin6_addr);
+    length = sizeof *sin6;
+  }
+  if (type == SOCK_DGRAM) {
+    if (family == AF_INET) {
+      set_int_option(fd.get(), IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+    } else {
+      set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+    }
+  }
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) {
+    // IPv6 may exist as a family while the namespace has no ::1 yet; treat like no IPv6.
+    if (family == AF_INET6 && errno == EADDRNOTAVAIL) return {};
+    throw errno_error("bind listener port " + std::to_string(port));
+  }
+  if (type == SOCK_STREAM) {
+    set_int_option(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+    if (listen(fd.get(), kBacklog) < 0) throw errno_error("listen");
+  }
+  return fd;
+}
+
+void add_dual_stack(std::vector<Listener>& out, ListenerKind kind, int type, std::uint16_t port) {
+  out.push_back({kind, open_socket(AF_INET, type, port, "0.0.0.0")});
+  if (UniqueFd v6 = open_socket(AF_INET6, type, port, "::"); v6.valid()) {
+    out.push_back({kind, std::move(v6)});
+  }
+}
+
+}  // namespace
+
+std::vector<Listener> create_listeners() {
+  std::vector<Listener> listeners;
+  listeners.push_back({ListenerKind::ExplicitProxy,
+                       open_socket(AF_INET, SOCK_STREAM, kExplicitProxyPort, "127.0.0.1")});
+  add_dual_stack(listeners, ListenerKind::TransparentHttp, SOCK_STREAM, 80);
+  add_dual_stack(listeners, ListenerKind::TransparentTls, SOCK_STREAM, 443);
+  add_dual_stack(listeners, ListenerKind::DnsUdp, SOCK_DGRAM, 53);
+  add_dual_stack(listeners, ListenerKind::DnsTcp, SOCK_STREAM, 53);
+  return listeners;
+}
+
+void send_listeners(int channel, const std::vector<Listener>& listeners) {
+  if (listeners.size() > kMaxListeners) throw SetupError("too many listeners");
+  std::uint8_t kinds[kMaxListeners];
+  int fds[kMaxListeners];
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    kinds[i] = static_cast<std::uint8_t>(listeners[i].kind);
+    fds[i] = listeners[i].fd.get();
+  }
+  iovec iov{kinds, listeners.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * listeners.size());
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * listeners.size());
+  std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * listeners.size());
+  if (sendmsg(channel, &msg, MSG_NOSIGNAL) < 0) throw errno_error("send listeners");
+}
+
+std::vector<Listener> receive_listeners(int channel) {
+  std::uint8_t kinds[kMaxListeners];
+  iovec iov{kinds, sizeof kinds};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxListeners)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) throw errno_error("receive listeners");
+  if (n == 0) throw SetupError("sandbox closed its channel before sending its listeners");
+  std::vector<Listener> listeners;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof fd);
+      listeners.push_back({ListenerKind::ExplicitProxy, UniqueFd(fd)});
+    }
+  }
+  if (listeners.size() != static_cast<std::size_t>(n)) {
+    throw SetupError("sandbox sent " + std::to_string(n) + " listener kinds but " +
+                     std::to_string(listeners.size()) + " descriptors");
+  }
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    listeners[i].kind = static_cast<ListenerKind>(kinds[i]);
+  }
+  return listeners;
+}
+
+}  // namespace awf::sandbox

@@ -1,0 +1,39 @@
+// The gateway's listening sockets. They are created by the sandbox side, inside the sandbox's
+// network namespace (the only place where they are reachable), and handed to awf over a
+// socketpair with SCM_RIGHTS: the same path works as root and rootless.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace awf::sandbox {
+
+enum class ListenerKind : std::uint8_t {
+  ExplicitProxy,     // TCP 127.0.0.1:3128: HTTP_PROXY/HTTPS_PROXY point here
+  TransparentHttp,   // TCP *:80 (v4 and v6): proxy-unaware plain HTTP
+  TransparentTls,    // TCP *:443 (v4 and v6): proxy-unaware TLS
+  DnsUdp,            // UDP *:53 (v4 and v6), with packet-info so replies leave from the
+                     // address the query was sent to
+  DnsTcp,            // TCP *:53 (v4 and v6)
+};
+
+struct Listener {
+  ListenerKind kind;
+  UniqueFd fd;
+};
+
+inline constexpr std::uint16_t kExplicitProxyPort = 3128;
+
+// Creates every listener in the calling thread's network namespace. IPv6 sockets are skipped
+// when the kernel has no IPv6. Throws SetupError.
+std::vector<Listener> create_listeners();
+
+// Sends the listeners over a connected AF_UNIX socket (one message, SCM_RIGHTS).
+void send_listeners(int channel, const std::vector<Listener>& listeners);
+
+// Receives what send_listeners sent. Throws SetupError.
+std::vector<Listener> receive_listeners(int channel);
+
+}  // namespace awf::sandbox

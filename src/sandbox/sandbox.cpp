@@ -1,0 +1,228 @@
+#include "sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "common/error.h"
+#include "sandbox/netlink.h"
+
+extern char** environ;
+
+namespace awf::sandbox {
+namespace {
+
+// Messages on the control channel (SOCK_SEQPACKET keeps them apart).
+constexpr char kMapsWritten = 'M';  // awf -> init: user namespace maps are in place
+constexpr char kReady = 'R';        // init -> awf: filesystem ready, waiting for kGo
+constexpr char kGo = 'G';           // awf -> init: the gateway serves, start the command
+constexpr char kError = '!';        // init -> awf: "!message", setup failed
+
+// Signals awf forwards to the init, which forwards them to the command. An init of a PID
+// namespace only receives signals it has a handler for, hence the no-op handler.
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void send_message(int channel, const std::string& message) {
+  if (send(channel, message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+    throw errno_error("sandbox channel: send");
+  }
+}
+
+// Returns "" when the peer closed the channel.
+std::string receive_message(int channel) {
+  char buffer[4096];
+  ssize_t n;
+  do {
+    n = recv(channel, buffer, sizeof buffer, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw errno_error("sandbox channel: receive");
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+void write_proc_file(pid_t pid, const char* name, const std::string& contents) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid() ||
+      write(fd.get(), contents.data(), contents.size()) != static_cast<ssize_t>(contents.size())) {
+    throw errno_error("write " + path);
+  }
+}
+
+void no_op_handler(int) {}
+
+int status_to_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+[[noreturn]] void exec_command(const SandboxSpec& spec, bool rootless) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int signal : kForwardedSignals) std::signal(signal, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+  if (chdir(spec.workdir.c_str()) < 0 && chdir("/") < 0) _exit(1);
+  if (const std::string error = drop_privileges(spec.identity, !rootless); !error.empty()) {
+    std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());
+    _exit(1);
+  }
+  std::vector<char*> argv;
+  for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> env;
+  for (const std::string& var : spec.env) env.push_back(const_cast<char*>(var.c_str()));
+  env.push_back(nullptr);
+  // execvp searches the PATH of `environ`: the command's own environment.
+  environ = env.data();
+  execvp(argv[0], argv.data());
+  const int error = errno;
+  std::fprintf(stderr, "awf: %s: %s\n", argv[0],
+               error == ENOENT ? "command not found" : std::strerror(error));
+  _exit(error == ENOENT ? 127 : 126);
+}
+
+// The init: PID 1 of the sandbox. Returns only through _exit.
+[[noreturn]] void run_init(const SandboxSpec& spec, int channel, bool rootless) {
+  // Fail closed: awf's death kills the init, and the init's death kills the namespace.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  try {
+    if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
+    bring_up_loopback();
+    add_local_default_routes();
+    send_listeners(channel, create_listeners());
+    build_root(spec.mounts);
+    if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) {
+      throw errno_error("sethostname");
+    }
+    send_message(channel, std::string(1, kReady));
+  } catch (const std::exception& error) {
+    try {
+      send_message(channel, std::string(1, kError) + error.what());
+    } catch (...) {
+    }
+    _exit(1);
+  }
+  sigset_t waited;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGCHLD);
+  for (int signal : kForwardedSignals) {
+    std::signal(signal, no_op_handler);
+    sigaddset(&waited, signal);
+  }
+  sigprocmask(SIG_BLOCK, &waited, nullptr);
+
+  // awf closing the channel (it died) means: never start the command.
+  if (receive_message(channel) != std::string(1, kGo)) _exit(1);
+  close(channel);
+
+  const pid_t command = fork();
+  if (command < 0) {
+    std::perror("awf: sandbox: fork");
+    _exit(1);
+  }
+  if (command == 0) exec_command(spec, rootless);
+
+  for (;;) {
+    siginfo_t info{};
+    if (sigwaitinfo(&waited, &info) < 0) continue;
+    if (info.si_signo != SIGCHLD) {
+      kill(command, info.si_signo);
+      continue;
+    }
+    // As PID 1 we reap every orphan; the command's own status is the sandbox's.
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid == command) _exit(status_to_code(status));
+    }
+  }
+}
+
+}  // namespace
+
+Sandbox Sandbox::start(const SandboxSpec& spec) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
+    throw errno_error("socketpair");
+  }
+  UniqueFd parent_end(fds[0]);
+  UniqueFd child_end(fds[1]);
+  const bool rootless = geteuid() != 0;
+  unsigned long flags =
+      CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+  // Without root, a user namespace grants the capabilities needed for the other namespaces.
+  if (rootless) flags |= CLONE_NEWUSER;
+
+  std::fflush(nullptr);
+  const long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) throw errno_error("clone sandbox");
+  if (pid == 0) {
+    parent_end.reset();
+    run_init(spec, child_end.get(), rootless);
+  }
+  child_end.reset();
+  Sandbox sandbox(static_cast<pid_t>(pid), std::move(parent_end));
+  try {
+    if (rootless) {
+      // The command keeps its own uid and gid inside; nothing else is mapped.
+      write_proc_file(sandbox.pid_, "setgroups", "deny");
+      write_proc_file(sandbox.pid_, "uid_map",
+                      std::to_string(getuid()) + " " + std::to_string(getuid()) + " 1");
+      write_proc_file(sandbox.pid_, "gid_map",
+                      std::to_string(getgid()) + " " + std::to_string(getgid()) + " 1");
+      send_message(sandbox.channel_.get(), std::string(1, kMapsWritten));
+    }
+    char first = 0;
+    if (recv(sandbox.channel_.get(), &first, 1, MSG_PEEK) == 1 && first == kError) {
+      throw SetupError("sandbox: " + receive_message(sandbox.channel_.get()).substr(1));
+    }
+    sandbox.listeners_ = receive_listeners(sandbox.channel_.get());
+    const std::string status = receive_message(sandbox.channel_.get());
+    if (status.empty()) throw SetupError("sandbox: init exited during setup");
+    if (status[0] == kError) throw SetupError("sandbox: " + status.substr(1));
+    if (status != std::string(1, kReady)) throw SetupError("sandbox: unexpected message");
+  } catch (...) {
+    kill(sandbox.pid_, SIGKILL);
+    waitpid(sandbox.pid_, nullptr, 0);
+    sandbox.reaped_ = true;
+    throw;
+  }
+  return sandbox;
+}
+
+Sandbox::~Sandbox() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Sandbox::release() { send_message(channel_.get(), std::string(1, kGo)); }
+
+void Sandbox::forward_signal(int signal) const {
+  if (pid_ > 0 && !reaped_) kill(pid_, signal);
+}
+
+std::optional<int> Sandbox::try_wait() {
+  if (reaped_) return std::nullopt;
+  int status = 0;
+  const pid_t pid = waitpid(pid_, &status, WNOHANG);
+  if (pid != pid_) return std::nullopt;
+  reaped_ = true;
+  return status_to_code(status);
+}
+
+}  // namespace awf::sandbox

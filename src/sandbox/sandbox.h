@@ -1,0 +1,63 @@
+// The sandbox: a child of awf in new PID, mount, network, UTS and IPC namespaces (plus a user
+// namespace when awf is not root). Its init sets up the network and the filesystem view,
+// creates the gateway's listeners and hands them to awf, then runs the command with no
+// privileges and reaps it. If awf dies, the init dies (parent-death signal) and with it every
+// process of the PID namespace: the command never outlives its gateway.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "sandbox/identity.h"
+#include "sandbox/listeners.h"
+#include "sandbox/mounts.h"
+
+namespace awf::sandbox {
+
+struct SandboxSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in the command's PATH
+  std::vector<std::string> env;   // KEY=VALUE, the command's whole environment
+  Identity identity;
+  std::string workdir;            // falls back to "/" when it is missing in the sandbox
+  MountPlan mounts;
+  std::string hostname = "awf";
+};
+
+class Sandbox {
+ public:
+  // Clones the sandbox init and waits until its listeners and filesystem are ready. Must be
+  // called while awf is single-threaded. Throws SetupError (with the sandbox's own message
+  // when the failure happened inside it).
+  static Sandbox start(const SandboxSpec& spec);
+
+  Sandbox(Sandbox&&) = default;
+  Sandbox& operator=(Sandbox&&) = default;
+  ~Sandbox();
+
+  std::vector<Listener> take_listeners() { return std::move(listeners_); }
+
+  // Lets the init start the command (call once the gateway serves the listeners).
+  void release();
+
+  // Delivers a signal to the init, which forwards it to the command.
+  void forward_signal(int signal) const;
+
+  // Non-blocking: the command's exit status (128+N for signal N) once the init has exited.
+  std::optional<int> try_wait();
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  Sandbox(pid_t pid, UniqueFd channel) : pid_(pid), channel_(std::move(channel)) {}
+
+  pid_t pid_ = -1;
+  UniqueFd channel_;
+  std::vector<Listener> listeners_;
+  bool reaped_ = false;
+};
+
+}  // namespace awf::sandbox

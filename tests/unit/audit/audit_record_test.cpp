@@ -1,0 +1,169 @@
+#include "audit/audit_record.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace awf::audit {
+namespace {
+
+AuditRecord dns_refusal() {
+  AuditRecord r;
+  r.time_ms = 1795887202123;  // 2026-11-28T17:33:22.123Z
+  r.kind = "dns";
+  r.transport = "udp";
+  r.client = "127.0.0.1:53124";
+  r.name = "evil.example";
+  r.decision = "deny";
+  r.reason = "not in allowlist";
+  r.qtype = "A";
+  r.rcode = "REFUSED";
+  return r;
+}
+
+AuditRecord connect_allow() {
+  AuditRecord r;
+  r.time_ms = 0;
+  r.kind = "connect";
+  r.transport = "explicit";
+  r.client = "[::1]:40000";
+  r.name = "api.github.com";
+  r.destination = "140.82.114.22:443";
+  r.decision = "allow";
+  r.reason = "allowlist: github.com";
+  r.method = "CONNECT";
+  r.url = "api.github.com:443";
+  r.status = 200;
+  r.bytes_up = 1234;
+  r.bytes_down = std::numeric_limits<std::uint64_t>::max();
+  return r;
+}
+
+void expect_same(const AuditRecord& a, const AuditRecord& b) {
+  EXPECT_EQ(a.time_ms, b.time_ms);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.transport, b.transport);
+  EXPECT_EQ(a.client, b.client);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.destination, b.destination);
+  EXPECT_EQ(a.decision, b.decision);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.method, b.method);
+  EXPECT_EQ(a.url, b.url);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.qtype, b.qtype);
+  EXPECT_EQ(a.rcode, b.rcode);
+  EXPECT_EQ(a.bytes_up, b.bytes_up);
+  EXPECT_EQ(a.bytes_down, b.bytes_down);
+}
+
+TEST(AuditRecord, ExactLine) {
+  EXPECT_EQ(to_json_line(dns_refusal()),
+            R"({"ts":"2026-11-28T17:33:22.123Z","kind":"dns","transport":"udp",)"
+            R"("client":"127.0.0.1:53124","name":"evil.example","destination":null,)"
+            R"("decision":"deny","reason":"not in allowlist","qtype":"A","rcode":"REFUSED"})");
+  EXPECT_EQ(to_json_line(connect_allow()),
+            R"({"ts":"1970-01-01T00:00:00.000Z","kind":"connect","transport":"explicit",)"
+            R"("client":"[::1]:40000","name":"api.github.com","destination":"140.82.114.22:443",)"
+            R"("decision":"allow","reason":"allowlist: github.com","method":"CONNECT",)"
+            R"("url":"api.github.com:443","status":200,"bytes_up":1234,)"
+            R"("bytes_down":18446744073709551615})");
+}
+
+TEST(AuditRecord, RoundTrip) {
+  for (const auto& r : {dns_refusal(), connect_allow(), AuditRecord{}}) {
+    const auto line = to_json_line(r);
+    const auto back = parse_json_line(line);
+    ASSERT_TRUE(back) << line;
+    expect_same(*back, r);
+    EXPECT_EQ(to_json_line(*back), line);
+  }
+}
+
+TEST(AuditRecord, Timestamps) {
+  struct Case {
+    std::int64_t ms;
+    const char* ts;
+  };
+  for (const auto& c : {Case{0, "1970-01-01T00:00:00.000Z"}, Case{-1, "1969-12-31T23:59:59.999Z"},
+                        Case{951782400000, "2000-02-29T00:00:00.000Z"},
+                        Case{253402300799999, "9999-12-31T23:59:59.999Z"},
+                        Case{253402300800000, "+010000-01-01T00:00:00.000Z"},
+                        Case{-62167219200000, "0000-01-01T00:00:00.000Z"},
+                        Case{-62167219200001, "-000001-12-31T23:59:59.999Z"}}) {
+    AuditRecord r = dns_refusal();
+    r.time_ms = c.ms;
+    const auto line = to_json_line(r);
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["ts"], c.ts);
+    const auto back = parse_json_line(line);
+    ASSERT_TRUE(back) << line;
+    EXPECT_EQ(back->time_ms, c.ms);
+  }
+  for (std::int64_t t : {std::numeric_limits<std::int64_t>::min(),
+                         std::numeric_limits<std::int64_t>::max()}) {
+    AuditRecord r;
+    r.time_ms = t;
+    const auto back = parse_json_line(to_json_line(r));
+    ASSERT_TRUE(back) << to_json_line(r);
+    EXPECT_EQ(back->time_ms, t);
+  }
+}
+
+TEST(AuditRecord, HostileStringsStayOnOneLine) {
+  AuditRecord r = dns_refusal();
+  r.name = std::string("evil\n{\"kind\":\"forged\"}\r\x01\x1b[31m\0end", 32);
+  r.reason = "bad utf8 \xff\xfe \xc3 and \xe2\x80\xae rlo and \xe2\x80\xa8 ls";
+  r.client = "caf\xc3\xa9";
+  r.url = "\"quoted\" \\ back";
+  const auto line = to_json_line(r);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(line.find('\r'), std::string::npos);
+  for (unsigned char c : line) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(c);
+  const auto back = parse_json_line(line);
+  ASSERT_TRUE(back) << line;
+  EXPECT_EQ(back->name, r.name);  // valid UTF-8 survives exactly, NUL included
+  EXPECT_EQ(back->client, r.client);
+  EXPECT_EQ(back->url, r.url);
+  EXPECT_EQ(back->kind, "dns");
+  // Invalid bytes became U+FFFD, the valid characters around them stayed.
+  EXPECT_NE(back->reason.find("\xef\xbf\xbd"), std::string::npos);
+  EXPECT_NE(back->reason.find("\xe2\x80\xae rlo"), std::string::npos);
+  EXPECT_EQ(back->reason.find('\xff'), std::string::npos);
+}
+
+TEST(AuditRecord, RejectsOtherInput) {
+  const std::string good = to_json_line(dns_refusal());
+  ASSERT_TRUE(parse_json_line(good));
+  for (const std::string& bad : std::vector<std::string>{
+           std::string(""),
+           std::string("null"),
+           std::string("[]"),
+           std::string("{}"),
+           std::string("not json"),
+           good.substr(0, good.size() - 1),
+           std::string(R"({"ts":"2026-11-28T17:33:22.123Z","kind":"dns"})"),
+           std::string(R"({"ts":"2026-11-28T17:33:22Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":"2026-02-30T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":"2026-01-01T24:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":1,"kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":1,"transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":5,"decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","decision":"deny","reason":"r"})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","status":1.5})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","status":4294967296})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","bytes_up":-1})"),
+           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","qtype":["A"]})"),
+       }) {
+    EXPECT_FALSE(parse_json_line(bad)) << bad;
+  }
+  // Unknown keys are tolerated (newer writers), and a negative status is an int.
+  EXPECT_TRUE(parse_json_line(
+      R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","extra":[1,2],"status":-5})"));
+}
+
+}  // namespace
+}  // namespace awf::audit
