@@ -23,8 +23,8 @@ void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
 }
 
 bool plain_label_char(std::uint8_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 struct Parsed {
@@ -43,8 +43,8 @@ std::optional<Parsed> parse(std::span<const std::uint8_t> m) {
   if ((p.query.flags & kOpcodeMask) != 0) return std::nullopt;
   if (read16(m, 4) != 1) return std::nullopt;
 
-  std::size_t pos = kHeaderBytes;    // where the next label is read
-  std::size_t end = 0;               // where the question continues after the name
+  std::size_t pos = kHeaderBytes;  // where the next label is read
+  std::size_t end = 0;             // where the question continues after the name
   bool jumped = false;
   int hops = 0;
   bool ok = true;
@@ -134,12 +134,11 @@ std::string qtype_name(std::uint16_t qtype) {
     const char* name;
   };
   static constexpr std::array<Entry, 28> kTypes = {{
-      {1, "A"},        {2, "NS"},      {5, "CNAME"},     {6, "SOA"},    {12, "PTR"},
-      {13, "HINFO"},   {15, "MX"},     {16, "TXT"},      {17, "RP"},    {18, "AFSDB"},
-      {28, "AAAA"},    {29, "LOC"},    {33, "SRV"},      {35, "NAPTR"}, {39, "DNAME"},
-      {41, "OPT"},     {43, "DS"},     {46, "RRSIG"},    {47, "NSEC"},  {48, "DNSKEY"},
-      {50, "NSEC3"},   {52, "TLSA"},   {64, "SVCB"},     {65, "HTTPS"}, {251, "IXFR"},
-      {252, "AXFR"},   {255, "ANY"},   {257, "CAA"},
+      {1, "A"},      {2, "NS"},      {5, "CNAME"},  {6, "SOA"},    {12, "PTR"},  {13, "HINFO"},
+      {15, "MX"},    {16, "TXT"},    {17, "RP"},    {18, "AFSDB"}, {28, "AAAA"}, {29, "LOC"},
+      {33, "SRV"},   {35, "NAPTR"},  {39, "DNAME"}, {41, "OPT"},   {43, "DS"},   {46, "RRSIG"},
+      {47, "NSEC"},  {48, "DNSKEY"}, {50, "NSEC3"}, {52, "TLSA"},  {64, "SVCB"}, {65, "HTTPS"},
+      {251, "IXFR"}, {252, "AXFR"},  {255, "ANY"},  {257, "CAA"},
   }};
   for (const auto& e : kTypes) {
     if (e.type == qtype) return e.name;
@@ -149,8 +148,8 @@ std::string qtype_name(std::uint16_t qtype) {
 
 std::string rcode_name(std::uint8_t rcode) {
   static constexpr std::array<const char*, 11> kNames = {
-      "NOERROR",  "FORMERR",  "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-      "YXDOMAIN", "YXRRSET",  "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+      "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+      "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
   if (rcode < kNames.size()) return kNames[rcode];
   return "RCODE" + std::to_string(rcode);
 }

@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <array>
 #include <cstring>
+#include <list>
 
 #include "dns/message.h"
 
@@ -123,6 +124,10 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
   Resolver& resolver;
   audit::LogWriter& log;
   std::size_t pending_forwards = 0;
+  std::vector<std::shared_ptr<udp::socket>> udp_sockets;
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::list<tcp::socket*> sessions;
+  bool stopping = false;
 
   Impl(asio::io_context& context, const policy::Policy& p, Resolver& r, audit::LogWriter& l)
       : io(context), policy(p), resolver(r), log(l) {}
@@ -208,6 +213,13 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<void> tcp_session(tcp::socket socket) {
+    if (stopping) co_return;
+    const auto registered = sessions.insert(sessions.end(), &socket);
+    struct Unregister {
+      std::list<tcp::socket*>& list;
+      std::list<tcp::socket*>::iterator it;
+      ~Unregister() { list.erase(it); }
+    } unregister{sessions, registered};
     const std::string client = [&] {
       sockaddr_storage peer{};
       socklen_t length = sizeof peer;
@@ -264,13 +276,27 @@ StubServer::~StubServer() = default;
 void StubServer::serve_udp(UniqueFd fd) {
   const udp protocol = socket_family(fd.get()) == AF_INET6 ? udp::v6() : udp::v4();
   auto socket = std::make_shared<udp::socket>(impl_->io, protocol, fd.release());
+  impl_->udp_sockets.push_back(socket);
   asio::co_spawn(impl_->io, impl_->udp_loop(socket), asio::detached);
 }
 
 void StubServer::serve_tcp(UniqueFd fd) {
   const tcp protocol = socket_family(fd.get()) == AF_INET6 ? tcp::v6() : tcp::v4();
   auto acceptor = std::make_shared<tcp::acceptor>(impl_->io, protocol, fd.release());
+  impl_->acceptors.push_back(acceptor);
   asio::co_spawn(impl_->io, impl_->tcp_accept_loop(acceptor), asio::detached);
+}
+
+}  // namespace awf::dns
+
+namespace awf::dns {
+
+void StubServer::stop() {
+  impl_->stopping = true;
+  boost::system::error_code ignored;
+  for (auto& socket : impl_->udp_sockets) socket->close(ignored);
+  for (auto& acceptor : impl_->acceptors) acceptor->close(ignored);
+  for (tcp::socket* session : impl_->sessions) session->close(ignored);
 }
 
 }  // namespace awf::dns

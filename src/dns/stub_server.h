@@ -22,6 +22,8 @@ class StubServer {
 
   void serve_udp(UniqueFd socket);
   void serve_tcp(UniqueFd listener);
+  // Closes every socket; pending answers are dropped.
+  void stop();
 
  private:
   struct Impl;

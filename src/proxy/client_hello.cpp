@@ -69,8 +69,7 @@ class Reader {
 
 bool valid_host_name(std::span<const std::uint8_t> name) {
   if (name.empty() || name.size() > kMaxHostNameBytes) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](std::uint8_t c) { return c > 0x20 && c < 0x7f; });
+  return std::all_of(name.begin(), name.end(), [](std::uint8_t c) { return c > 0x20 && c < 0x7f; });
 }
 
 // server_name extension body (RFC 6066 section 3). Exactly one entry, of type host_name:
@@ -175,7 +174,8 @@ ClientHello parse_client_hello(std::span<const std::uint8_t> bytes) {
     if (length == 0 || length > kMaxRecordBytes) return with_status(HelloStatus::Malformed);
 
     const std::size_t in_record = std::min(length, avail - kRecordHeaderBytes);
-    handshake.insert(handshake.end(), rec + kRecordHeaderBytes, rec + kRecordHeaderBytes + in_record);
+    handshake.insert(handshake.end(), rec + kRecordHeaderBytes,
+                     rec + kRecordHeaderBytes + in_record);
 
     if (message_bytes == 0 && handshake.size() >= 1 && handshake[0] != kHandshakeClientHello) {
       return with_status(HelloStatus::Malformed);

@@ -95,6 +95,7 @@ void Gateway::stop() {
     acceptor->close(ignored);
   }
   impl_->context.connections.close_all();
+  impl_->dns.stop();
 }
 
 }  // namespace awf::proxy

@@ -235,6 +235,8 @@ asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& clien
     const std::string denied = co_await run_connect_tunnel(
         context, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
     if (!denied.empty()) {
+      // Nothing the client sent reached the origin: the record shows no destination.
+      outcome.destination.reset();
       outcome.allowed = false;
       outcome.status = 403;
       outcome.reason = denied;

@@ -8,11 +8,13 @@
 namespace awf::http {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
@@ -64,6 +66,13 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 bool valid_ipv6(std::string_view text) {
   // Longest textual IPv6 address (with an embedded IPv4 part) is 45 characters.
   if (text.empty() || text.size() > 45) return false;
+  // inet_pton reads a C string: an embedded NUL would hide the bytes after it.
+  if (!std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == ':' || c == '.';
+      })) {
+    return false;
+  }
   std::array<char, 46> buf{};
   std::copy(text.begin(), text.end(), buf.begin());
   std::array<unsigned char, 16> addr{};

@@ -24,8 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (q.name_ok) {
       check(q.name.size() <= 253);
       for (char c : q.name) {
-        check((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.');
+        check((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.');
       }
       check(q.name.empty() || (q.name.front() != '.' && q.name.back() != '.'));
     } else {
@@ -43,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check(resp.size() >= 12 && resp.size() <= 12 + 255 + 4);
     check(resp[0] == data[0] && resp[1] == data[1]);
-    check((resp[2] & 0x80) != 0);                     // QR
-    check((resp[2] & 0x01) == (data[2] & 0x01));      // RD copied
+    check((resp[2] & 0x80) != 0);                 // QR
+    check((resp[2] & 0x01) == (data[2] & 0x01));  // RD copied
     check(awf::dns::response_rcode(resp) == (rcode & 0x0f));
     (void)awf::dns::rcode_name(rcode);
     check(!awf::dns::parse_query(resp));  // a response is never taken for a query

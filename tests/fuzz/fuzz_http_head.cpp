@@ -18,7 +18,9 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -63,7 +65,8 @@ void check_pair(std::string_view a, std::string_view b) {
   check(awf::http::same_host(a, b) == awf::http::same_host(b, a));
   (void)awf::http::is_hop_by_hop(a, b);
   // A name listed in Connection is hop-by-hop, unless it is a protected framing header.
-  if (!a.empty() && a.find(',') == std::string_view::npos && a.find_first_of(" \t") == std::string_view::npos) {
+  if (!a.empty() && a.find(',') == std::string_view::npos &&
+      a.find_first_of(" \t") == std::string_view::npos) {
     std::string list(b);
     list += ",";
     list += a;

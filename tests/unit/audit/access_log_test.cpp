@@ -142,8 +142,10 @@ TEST(AccessLog, HostileUserAgentAndHost) {
   for (unsigned char c : line) {
     EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(c);
   }
-  EXPECT_NE(line.find("\"evil%22 200 TCP_TUNNEL%0A1761074374.646 forged %22line%22%0D%09%2500%01%7F%FF\""),
-            std::string::npos)
+  EXPECT_NE(
+      line.find(
+          "\"evil%22 200 TCP_TUNNEL%0A1761074374.646 forged %22line%22%0D%09%2500%01%7F%FF\""),
+      std::string::npos)
       << line;
   const auto back = parse_access_line(line);
   ASSERT_TRUE(back) << line;
@@ -169,10 +171,10 @@ TEST(AccessLog, StatusTagsWithColon) {
 }
 
 TEST(AccessLog, TimeEdges) {
-  for (std::int64_t t : {std::int64_t{0}, std::int64_t{1}, std::int64_t{999}, std::int64_t{1000},
-                         std::int64_t{-1}, std::int64_t{-1000}, std::int64_t{-1001},
-                         std::numeric_limits<std::int64_t>::max(),
-                         std::numeric_limits<std::int64_t>::min()}) {
+  for (std::int64_t t :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{999}, std::int64_t{1000}, std::int64_t{-1},
+        std::int64_t{-1000}, std::int64_t{-1001}, std::numeric_limits<std::int64_t>::max(),
+        std::numeric_limits<std::int64_t>::min()}) {
     AccessRecord r = tunnel();
     r.time_ms = t;
     const auto back = parse_access_line(format_access_line(r));
@@ -202,33 +204,31 @@ TEST(AccessLog, RejectsOtherLines) {
       "TCP_DENIED:HIER_NONE example.com:443 \"curl/7.88.1\"";
   ASSERT_TRUE(parse_access_line(good));
   for (const std::string& bad : std::vector<std::string>{
-           std::string(),
-           std::string("garbage"),
-           std::string("\"\""),
-           good.substr(0, good.size() - 1),                       // no closing quote
-           good + " extra",                                      // junk after the quote
+           std::string(), std::string("garbage"), std::string("\"\""),
+           good.substr(0, good.size() - 1),  // no closing quote
+           good + " extra",                  // junk after the quote
            "1761074374 172.30.0.20:39750 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // no milliseconds
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // no milliseconds
            "1761074374.70 172.30.0.20:39750 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // two digits
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // two digits
            "1761074374.700 172.30.0.20 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // no client port
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // no client port
            "1761074374.700 172.30.0.20:70000 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // port out of range
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // port out of range
            "1761074374.700 172.30.0.20:1 example.com:443 -:- 1.1 CONNECT 4x3 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // status
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // status
            "1761074374.700 172.30.0.20:1 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED example.com:443 \"-\"",                    // no hierarchy
+           "TCP_DENIED example.com:443 \"-\"",  // no hierarchy
            "1761074374.700 172.30.0.20:1 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE \"-\"",                          // a field short
+           "TCP_DENIED:HIER_NONE \"-\"",  // a field short
            "1761074374.700  172.30.0.20:1 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // double space
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // double space
            "1761074374.700 172.30.0.20:1 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"a\"b\"",       // stray quote
+           "TCP_DENIED:HIER_NONE example.com:443 \"a\"b\"",  // stray quote
            "1761074374.700 172.30.0.20:1 example.com:443 -:80 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // dest "-" with a port
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // dest "-" with a port
            "99999999999999999999.700 172.30.0.20:1 example.com:443 -:- 1.1 CONNECT 403 "
-           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",          // time overflow
+           "TCP_DENIED:HIER_NONE example.com:443 \"-\"",  // time overflow
        }) {
     EXPECT_FALSE(parse_access_line(bad)) << bad;
   }

@@ -103,8 +103,8 @@ TEST(AuditRecord, Timestamps) {
     ASSERT_TRUE(back) << line;
     EXPECT_EQ(back->time_ms, c.ms);
   }
-  for (std::int64_t t : {std::numeric_limits<std::int64_t>::min(),
-                         std::numeric_limits<std::int64_t>::max()}) {
+  for (std::int64_t t :
+       {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
     AuditRecord r;
     r.time_ms = t;
     const auto back = parse_json_line(to_json_line(r));
@@ -138,26 +138,38 @@ TEST(AuditRecord, HostileStringsStayOnOneLine) {
 TEST(AuditRecord, RejectsOtherInput) {
   const std::string good = to_json_line(dns_refusal());
   ASSERT_TRUE(parse_json_line(good));
-  for (const std::string& bad : std::vector<std::string>{
-           std::string(""),
-           std::string("null"),
-           std::string("[]"),
-           std::string("{}"),
-           std::string("not json"),
-           good.substr(0, good.size() - 1),
-           std::string(R"({"ts":"2026-11-28T17:33:22.123Z","kind":"dns"})"),
-           std::string(R"({"ts":"2026-11-28T17:33:22Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":"2026-02-30T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":"2026-01-01T24:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":1,"kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":1,"transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":5,"decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","decision":"deny","reason":"r"})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","status":1.5})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","status":4294967296})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","bytes_up":-1})"),
-           std::string(R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","qtype":["A"]})"),
-       }) {
+  for (
+      const std::string& bad : std::vector<std::string>{
+          std::string(""),
+          std::string("null"),
+          std::string("[]"),
+          std::string("{}"),
+          std::string("not json"),
+          good.substr(0, good.size() - 1),
+          std::string(R"({"ts":"2026-11-28T17:33:22.123Z","kind":"dns"})"),
+          std::string(
+              R"({"ts":"2026-11-28T17:33:22Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-02-30T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-01-01T24:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":1,"kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":1,"transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":5,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","status":1.5})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","status":4294967296})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","bytes_up":-1})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","qtype":["A"]})"),
+      }) {
     EXPECT_FALSE(parse_json_line(bad)) << bad;
   }
   // Unknown keys are tolerated (newer writers), and a negative status is an int.

@@ -39,7 +39,9 @@ const Bytes kOpenSslHello = {
     0x2b, 0x58,
 };
 
-void put8(Bytes& b, std::size_t v) { b.push_back(static_cast<std::uint8_t>(v)); }
+void put8(Bytes& b, std::size_t v) {
+  b.push_back(static_cast<std::uint8_t>(v));
+}
 void put16(Bytes& b, std::size_t v) {
   put8(b, v >> 8);
   put8(b, v & 0xff);
@@ -48,8 +50,12 @@ void put24(Bytes& b, std::size_t v) {
   put8(b, v >> 16);
   put16(b, v & 0xffff);
 }
-void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
-void append(Bytes& b, const std::string& s) { b.insert(b.end(), s.begin(), s.end()); }
+void append(Bytes& b, const Bytes& more) {
+  b.insert(b.end(), more.begin(), more.end());
+}
+void append(Bytes& b, const std::string& s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
 
 Bytes extension(std::uint16_t type, const Bytes& data) {
   Bytes out;
@@ -164,7 +170,9 @@ Bytes records_at(const Bytes& msg, const std::vector<std::size_t>& cuts) {
   return out;
 }
 
-ClientHello parse(const Bytes& b) { return parse_client_hello(b); }
+ClientHello parse(const Bytes& b) {
+  return parse_client_hello(b);
+}
 
 // Every strict prefix is NeedMore (never Complete), and the whole is `expected`.
 void expect_prefixes_need_more(const Bytes& b) {
@@ -184,7 +192,9 @@ TEST(ClientHello, RealOpenSslHello) {
   EXPECT_EQ(h.legacy_version, 0x0303);
 }
 
-TEST(ClientHello, RealHelloEveryPrefixNeedsMore) { expect_prefixes_need_more(kOpenSslHello); }
+TEST(ClientHello, RealHelloEveryPrefixNeedsMore) {
+  expect_prefixes_need_more(kOpenSslHello);
+}
 
 TEST(ClientHello, RealHelloResplitIntoRecords) {
   const Bytes msg(kOpenSslHello.begin() + 5, kOpenSslHello.end());
@@ -198,7 +208,7 @@ TEST(ClientHello, RealHelloResplitIntoRecords) {
 
 TEST(ClientHello, RealHelloFollowedByMoreRecords) {
   Bytes b = kOpenSslHello;
-  append(b, record({0x01}, 0x0303, 20));  // TLS 1.3 middlebox-compat ChangeCipherSpec
+  append(b, record({0x01}, 0x0303, 20));        // TLS 1.3 middlebox-compat ChangeCipherSpec
   append(b, record({0xde, 0xad}, 0x0303, 23));  // early data
   const auto h = parse(b);
   ASSERT_EQ(h.status, HelloStatus::Complete);
@@ -300,8 +310,9 @@ TEST(ClientHello, SplitAcrossTwoAndThreeRecords) {
 }
 
 TEST(ClientHello, NotTls) {
-  for (const std::string& s : std::vector<std::string>{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "CONNECT x:443 HTTP/1.1\r\n",
-                              "SSH-2.0-OpenSSH_9.2\r\n", "\x80\x2e\x01\x03\x01"}) {
+  for (const std::string& s :
+       std::vector<std::string>{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "CONNECT x:443 HTTP/1.1\r\n",
+                                "SSH-2.0-OpenSSH_9.2\r\n", "\x80\x2e\x01\x03\x01"}) {
     EXPECT_EQ(parse(Bytes(s.begin(), s.end())).status, HelloStatus::NotTls) << s;
   }
   EXPECT_EQ(parse({0x17, 0x03, 0x03, 0x00, 0x05}).status, HelloStatus::NotTls);  // app data
@@ -381,9 +392,9 @@ TEST(ClientHello, NonHostNameType) {
 }
 
 TEST(ClientHello, BadServerNameStructure) {
-  for (const Bytes& data : {Bytes{}, Bytes{0x00, 0x00}, Bytes{0x00, 0x05, 0x00, 0x00, 0x02, 'a'},
-                            Bytes{0x00, 0x04, 0x00, 0x00, 0x01, 'a', 'b'},
-                            Bytes{0x00, 0x03, 0x00, 0x00, 0x00}}) {
+  for (const Bytes& data :
+       {Bytes{}, Bytes{0x00, 0x00}, Bytes{0x00, 0x05, 0x00, 0x00, 0x02, 'a'},
+        Bytes{0x00, 0x04, 0x00, 0x00, 0x01, 'a', 'b'}, Bytes{0x00, 0x03, 0x00, 0x00, 0x00}}) {
     HelloSpec spec;
     spec.sni.clear();
     spec.extra_extensions = {extension(0, data)};
@@ -417,9 +428,9 @@ TEST(ClientHello, HostNameCharacters) {
 }
 
 TEST(ClientHello, BadAlpn) {
-  for (const Bytes& data : {Bytes{}, Bytes{0x00, 0x00}, Bytes{0x00, 0x01, 0x00},
-                            Bytes{0x00, 0x03, 0x02, 'h', '2', 0x00},
-                            Bytes{0x00, 0x04, 0x05, 'h', '2', 'x'}}) {
+  for (const Bytes& data :
+       {Bytes{}, Bytes{0x00, 0x00}, Bytes{0x00, 0x01, 0x00},
+        Bytes{0x00, 0x03, 0x02, 'h', '2', 0x00}, Bytes{0x00, 0x04, 0x05, 'h', '2', 'x'}}) {
     HelloSpec spec;
     spec.extra_extensions = {extension(16, data)};
     EXPECT_EQ(parse(record(build_hello(spec))).status, HelloStatus::Malformed) << data.size();
@@ -463,11 +474,11 @@ TEST(ClientHello, InconsistentStructure) {
 TEST(ClientHello, HandshakeLengthLimit) {
   // A header announcing more than kMaxClientHelloBytes is refused before any body arrives.
   const std::size_t too_big = kMaxClientHelloBytes + 1;
-  EXPECT_EQ(parse(record({0x01, static_cast<std::uint8_t>(too_big >> 16),
-                          static_cast<std::uint8_t>(too_big >> 8),
-                          static_cast<std::uint8_t>(too_big)}))
-                .status,
-            HelloStatus::Malformed);
+  EXPECT_EQ(
+      parse(record({0x01, static_cast<std::uint8_t>(too_big >> 16),
+                    static_cast<std::uint8_t>(too_big >> 8), static_cast<std::uint8_t>(too_big)}))
+          .status,
+      HelloStatus::Malformed);
   EXPECT_EQ(parse(record({0x01, 0xff, 0xff, 0xff})).status, HelloStatus::Malformed);
   EXPECT_EQ(parse(record({0x01, 0x01, 0x00, 0x00})).status, HelloStatus::NeedMore);
 }

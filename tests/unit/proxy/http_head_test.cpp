@@ -46,31 +46,34 @@ TEST(ParseAuthority, Ipv6) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->host, "::ffff:169.254.169.254");
   for (const char* bad : {"[::1", "::1", "::1:443", "[]", "[]:80", "[::1]x", "[::1]:", "[::1]:0",
-                          "[::1]:65536", "[fe80::1%25eth0]", "[v1.abc]", "[1.2.3.4]",
-                          "[::1]]:80", "[::1]:80]", "[example.com]", "[::g]"}) {
+                          "[::1]:65536", "[fe80::1%25eth0]", "[v1.abc]", "[1.2.3.4]", "[::1]]:80",
+                          "[::1]:80]", "[example.com]", "[::g]"}) {
     EXPECT_FALSE(parse_authority(bad, 80)) << bad;
   }
+  // inet_pton stops at a NUL: the bytes after it must not ride along in the host.
+  EXPECT_FALSE(parse_authority(std::string_view("[::\0evil]:80", 12), 80));
+  EXPECT_FALSE(parse_authority(std::string_view("[::1\0]", 6), 80));
 }
 
 TEST(ParseAuthority, BadPorts) {
-  for (const char* bad :
-       {"h:0", "h:65536", "h:99999", "h:+1", "h:-1", "h: 80", "h:80 ", "h:x80", "h:8o", "h:",
-        "h:123456", "h:0x50", "h:80:80", "h:1e3", "h::80"}) {
+  for (const char* bad : {"h:0", "h:65536", "h:99999", "h:+1", "h:-1", "h: 80", "h:80 ", "h:x80",
+                          "h:8o", "h:", "h:123456", "h:0x50", "h:80:80", "h:1e3", "h::80"}) {
     EXPECT_FALSE(parse_authority(bad, 80)) << bad;
   }
 }
 
 TEST(ParseAuthority, BadHosts) {
-  for (const std::string& bad : std::vector<std::string>
-       {"", ":443", "user@host", "user:pw@host:80", "host/path", "ho st", " host", "host ",
-        "host\t", "host\r\n", std::string("ho\0st", 5), "host\x7f", "a\\b", "host?x", "host#x",
-        "host\"", "<host>", "ex[ample", "exa]mple"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", ":443", "user@host", "user:pw@host:80", "host/path", "ho st", " host", "host ",
+           "host\t", "host\r\n", std::string("ho\0st", 5), "host\x7f", "a\\b", "host?x", "host#x",
+           "host\"", "<host>", "ex[ample", "exa]mple"}) {
     EXPECT_FALSE(parse_authority(bad, 80)) << bad;
   }
   // Bytes of UTF-8 host names (IDN) are left for the policy to convert.
-  EXPECT_TRUE(parse_authority("b\xc3\xbc"
-                              "cher.example",
-                              80));
+  EXPECT_TRUE(
+      parse_authority("b\xc3\xbc"
+                      "cher.example",
+                      80));
 }
 
 TEST(ParseAbsoluteUri, Basic) {
@@ -112,7 +115,7 @@ TEST(ParseAbsoluteUri, Basic) {
 
 TEST(ParseAbsoluteUri, Rejected) {
   for (const std::string& bad : std::vector<std::string>{
-           "https://example.com/",        // other scheme (TLS goes through CONNECT)
+           "https://example.com/",  // other scheme (TLS goes through CONNECT)
            "ftp://example.com/",
            "example.com/",
            "/path",
@@ -120,7 +123,7 @@ TEST(ParseAbsoluteUri, Rejected) {
            "http//example.com/",
            "http://",
            "http:///path",
-           "http://user@example.com/",    // userinfo
+           "http://user@example.com/",  // userinfo
            "http://user:pw@example.com/",
            "http://allowed.com@evil.com/",
            "http://allowed.com\\@evil.com/",
@@ -152,9 +155,9 @@ TEST(SameHost, Comparisons) {
 }
 
 TEST(HopByHop, FixedNames) {
-  for (const char* name : {"Connection", "connection", "Keep-Alive", "TE", "Trailer", "Upgrade",
-                           "Proxy-Authorization", "proxy-connection", "Proxy-Authenticate",
-                           "PROXY-anything"}) {
+  for (const char* name :
+       {"Connection", "connection", "Keep-Alive", "TE", "Trailer", "Upgrade", "Proxy-Authorization",
+        "proxy-connection", "Proxy-Authenticate", "PROXY-anything"}) {
     EXPECT_TRUE(is_hop_by_hop(name, "")) << name;
   }
   for (const char* name : {"Host", "User-Agent", "Accept", "Authorization", "Transfer-Encoding",
