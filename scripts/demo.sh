@@ -39,11 +39,11 @@ note "allowed.test -> 203.0.113.10   blocked.test -> 203.0.113.20   DNS server $
 LOGS=$VNET_RUN_DIR/demo-logs
 mkdir -p "$LOGS"
 
-# awf [--logs NAME] -- cmd...: run awf in the host namespace, like a CI runner would.
+# run_awf NAME cmd...: run awf in the host namespace (like a CI runner would), logs in $LOGS/NAME.
 run_awf() {
   local name=$1; shift
   mkdir -p "$LOGS/$name"
-  printf '%s$ awf --allow-domains allowed.test -- %s%s\n' "$D" "${*@Q}" "$N"
+  printf '%s$ awf --allow-domains allowed.test -- %s%s\n' "$D" "$(printf '%q ' "$@")" "$N"
   local rc=0
   ip netns exec "$VNET_HOST_NS" "$AWF_BIN" --dns-servers "$VNET_DNS_SERVER" \
     --proxy-logs-dir "$LOGS/$name" --allow-domains allowed.test -- "$@" || rc=$?

@@ -94,10 +94,13 @@ ParseResult parse_options(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     throw UsageError(error.what());
   }
-  // prefix_command: everything from the first non-option argument on is the command.
-  for (std::string& arg : app.remaining()) options.command.push_back(std::move(arg));
+  // prefix_command: everything from the first non-option argument on is the command; an
+  // unknown option before `--` lands there too and is a usage error, not a command.
+  options.command = app.remaining();
   if (!options.command.empty() && options.command.front() == "--") {
     options.command.erase(options.command.begin());
+  } else if (!options.command.empty() && options.command.front().starts_with('-')) {
+    throw UsageError("unknown option '" + options.command.front() + "'");
   }
   if (options.command.empty()) {
     throw UsageError("no command given (usage: awf [options] -- <command> [args...])");

@@ -99,8 +99,8 @@ bool is_whitespace(unsigned char c) {
 }  // namespace
 
 std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -384,8 +384,8 @@ Entry parse_entry(std::string_view raw, ListKind list) {
       out.name = ip_to_string(out.ip);
       return out;
     }
-    const bool port = has_bracket ? e.find("]:") != std::string_view::npos
-                                  : e.find(':') == e.rfind(':');
+    const bool port =
+        has_bracket ? e.find("]:") != std::string_view::npos : e.find(':') == e.rfind(':');
     fail(written, port ? "ports are not allowed" : "invalid IPv6 address");
   }
 

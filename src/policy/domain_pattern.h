@@ -74,9 +74,9 @@ struct Entry {
   std::string rule;  // as written: trimmed, one trailing '/' removed
   EntryKind kind = EntryKind::kName;
   std::uint8_t protocols = kProtoBoth;
-  std::string name;                // normalized name or wildcard pattern (lowercase punycode)
-  std::size_t suffix_start = 0;    // wildcard: offset of the literal suffix in `name`
-  IpBytes ip{};                    // kIp
+  std::string name;              // normalized name or wildcard pattern (lowercase punycode)
+  std::size_t suffix_start = 0;  // wildcard: offset of the literal suffix in `name`
+  IpBytes ip{};                  // kIp
 };
 
 // Parses and validates one entry; throws PolicyError quoting the entry on any problem.

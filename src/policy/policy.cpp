@@ -18,7 +18,9 @@ struct IpRule {
   bool block;
 };
 
-bool ip_less(const IpRule& a, const IpRule& b) { return a.ip < b.ip; }
+bool ip_less(const IpRule& a, const IpRule& b) {
+  return a.ip < b.ip;
+}
 
 // `prefix'rule'suffix` with a single allocation.
 std::string say(std::string_view prefix, const std::string& rule) {
@@ -100,10 +102,8 @@ Policy Policy::build(const std::vector<std::string>& allow_entries,
                      const std::vector<std::string>& block_entries) {
   auto impl = std::make_unique<Impl>();
   impl->rules.reserve(allow_entries.size() + block_entries.size());
-  std::size_t labels = 0;
-  for (const auto* list : {&allow_entries, &block_entries}) {
-    for (const std::string& raw : *list) labels += 1 + std::count(raw.begin(), raw.end(), '.');
-  }
+  // Most entries share their parent labels with others: about one or two new trie nodes each.
+  const std::size_t labels = (allow_entries.size() + block_entries.size()) * 3 / 2;
   impl->trie.reserve(labels);
   for (const std::string& raw : allow_entries) {
     impl->add(detail::parse_entry(raw, detail::ListKind::kAllow), false);
@@ -155,8 +155,14 @@ Decision Policy::decide(std::string_view host, Protocol protocol) const {
   return impl_->finish(block, allow, protocol, "IP literal not in allowlist");
 }
 
-bool Policy::allowlist_empty() const { return !impl_ || impl_->allow_count == 0; }
-std::size_t Policy::allow_rule_count() const { return impl_ ? impl_->allow_count : 0; }
-std::size_t Policy::block_rule_count() const { return impl_ ? impl_->block_count : 0; }
+bool Policy::allowlist_empty() const {
+  return !impl_ || impl_->allow_count == 0;
+}
+std::size_t Policy::allow_rule_count() const {
+  return impl_ ? impl_->allow_count : 0;
+}
+std::size_t Policy::block_rule_count() const {
+  return impl_ ? impl_->block_count : 0;
+}
 
 }  // namespace awf::policy

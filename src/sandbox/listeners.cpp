@@ -12,6 +12,10 @@
 
 #include "common/error.h"
 
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78  // linux/in6.h; glibc's netinet/in.h lacks it
+#endif
+
 namespace awf::sandbox {
 namespace {
 
@@ -52,6 +56,10 @@ UniqueFd open_socket(int family, int type, std::uint16_t port, const char* addre
       set_int_option(fd.get(), IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
     } else {
       set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+      // Replies leave from the address the query was sent to. IPv6 only accepts a source
+      // that is assigned to an interface, unless the socket may use non-local addresses
+      // (every address is local here through the local default route, but not assigned).
+      set_int_option(fd.get(), IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND");
     }
   }
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import select
 import signal
 import subprocess
@@ -81,9 +82,9 @@ def test_signal_forwarded_and_exit_code(awf, vnet, nonce, sig, code):
         os.kill(p.pid, sig)  # awf only, not its process group
         rc, out, err = finish(p)
         r = vnet.collect(p.argv, rc, got + (out or b""), err, time.monotonic() - t0, p.logs_dir)
-        assert rc == code, r
-        assert r.duration < 10, r
-        assert r.last_stderr_line == f"Process exiting with code: {code}", r
+        assert rc == code, r.describe()
+        assert r.duration < 10, r.describe()
+        assert r.last_stderr_line == f"Process exiting with code: {code}", r.describe()
         assert wait_until(lambda: not marker_pids(token), 5), "the command outlived awf"
     finally:
         if p.poll() is None:
@@ -138,7 +139,7 @@ def test_sigkill_leaves_nothing_behind(awf, vnet, nonce):
                   cgroups=_cgroup_dirs(), links=[l.split(":")[1] for l in _links(vnet).splitlines()])
     script = (f"(exec -a {token}-child sleep 120) & "
               f"setsid -f bash -c 'exec -a {token}-daemon sleep 120'; "
-              f"{' '.join(awf.curl('-o', '/dev/null', 'https://allowed.test/sleep/30', max_time=100))} & "
+              f"{shlex.join(awf.curl('-o', '/dev/null', 'https://allowed.test/sleep/30', max_time=100))} & "
               f"echo ready; exec -a {token}-main sleep 120")
     p = awf.popen(["-d", "allowed.test"], ["bash", "-c", script])
     try:
@@ -179,5 +180,5 @@ def test_command_exit_tears_down_children(awf, nonce):
     r = awf(["-d", "allowed.test"],
             ["bash", "-c", f"(exec -a {token} sleep 120) & setsid -f bash -c 'exec -a {token}-d sleep 120'; exit 5"],
             timeout=30)
-    assert r.rc == 5, r
+    assert r.rc == 5, r.describe()
     assert wait_until(lambda: not marker_pids(token), 5), f"children survived: {marker_pids(token)}"

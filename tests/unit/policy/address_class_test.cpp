@@ -54,15 +54,14 @@ TEST_P(Ipv6Class, Reason) {
 INSTANTIATE_TEST_SUITE_P(
     All, Ipv4Class,
     ::testing::Values(Case{"0.0.0.0", "unspecified/this network"},
-                      Case{"0.255.255.255", "unspecified/this network"},
-                      Case{"1.0.0.0", nullptr}, Case{"9.255.255.255", nullptr},
-                      Case{"10.0.0.0", "private (RFC 1918)"},
+                      Case{"0.255.255.255", "unspecified/this network"}, Case{"1.0.0.0", nullptr},
+                      Case{"9.255.255.255", nullptr}, Case{"10.0.0.0", "private (RFC 1918)"},
                       Case{"10.255.255.255", "private (RFC 1918)"}, Case{"11.0.0.0", nullptr},
                       Case{"172.15.255.255", nullptr}, Case{"172.16.0.0", "private (RFC 1918)"},
                       Case{"172.31.255.255", "private (RFC 1918)"}, Case{"172.32.0.0", nullptr},
                       Case{"192.167.255.255", nullptr}, Case{"192.168.0.1", "private (RFC 1918)"},
-                      Case{"192.168.255.255", "private (RFC 1918)"},
-                      Case{"192.169.0.0", nullptr}, Case{"100.63.255.255", nullptr},
+                      Case{"192.168.255.255", "private (RFC 1918)"}, Case{"192.169.0.0", nullptr},
+                      Case{"100.63.255.255", nullptr},
                       Case{"100.64.0.0", "shared address space (RFC 6598)"},
                       Case{"100.127.255.255", "shared address space (RFC 6598)"},
                       Case{"100.128.0.0", nullptr}, Case{"126.255.255.255", nullptr},
@@ -79,23 +78,24 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     All, Ipv6Class,
-    ::testing::Values(
-        Case{"::", "unspecified"}, Case{"::1", "loopback"}, Case{"::2", "IPv4-compatible unspecified/this network"},
-        Case{"fe80::1", "link-local"}, Case{"febf:ffff::1", "link-local"},
-        Case{"fec0::1", "site-local"}, Case{"feff::1", "site-local"},
-        Case{"fc00::1", "unique local (fc00::/7)"}, Case{"fdff:ffff::1", "unique local (fc00::/7)"},
-        Case{"fe00::1", nullptr}, Case{"fbff::1", nullptr},
-        Case{"ff02::1", "multicast"}, Case{"ff00::", "multicast"},
-        Case{"::ffff:127.0.0.1", "IPv4-mapped loopback"},
-        Case{"::ffff:169.254.169.254", "IPv4-mapped link-local (cloud metadata)"},
-        Case{"::ffff:10.1.2.3", "IPv4-mapped private (RFC 1918)"},
-        Case{"::ffff:192.0.2.1", nullptr},
-        Case{"::127.0.0.1", "IPv4-compatible loopback"}, Case{"::192.0.2.1", nullptr},
-        Case{"64:ff9b::a9fe:a9fe", "NAT64 link-local (cloud metadata)"},
-        Case{"64:ff9b::192.0.2.1", nullptr},
-        Case{"2002:7f00:1::", "6to4 loopback"}, Case{"2002:c0a8:101::1", "6to4 private (RFC 1918)"},
-        Case{"2002:c000:201::1", nullptr}, Case{"2001:db8::1", nullptr},
-        Case{"2606:4700::1111", nullptr}, Case{"::ffff:0:0", "IPv4-mapped unspecified/this network"}));
+    ::testing::Values(Case{"::", "unspecified"}, Case{"::1", "loopback"},
+                      Case{"::2", "IPv4-compatible unspecified/this network"},
+                      Case{"fe80::1", "link-local"}, Case{"febf:ffff::1", "link-local"},
+                      Case{"fec0::1", "site-local"}, Case{"feff::1", "site-local"},
+                      Case{"fc00::1", "unique local (fc00::/7)"},
+                      Case{"fdff:ffff::1", "unique local (fc00::/7)"}, Case{"fe00::1", nullptr},
+                      Case{"fbff::1", nullptr}, Case{"ff02::1", "multicast"},
+                      Case{"ff00::", "multicast"}, Case{"::ffff:127.0.0.1", "IPv4-mapped loopback"},
+                      Case{"::ffff:169.254.169.254", "IPv4-mapped link-local (cloud metadata)"},
+                      Case{"::ffff:10.1.2.3", "IPv4-mapped private (RFC 1918)"},
+                      Case{"::ffff:192.0.2.1", nullptr},
+                      Case{"::127.0.0.1", "IPv4-compatible loopback"}, Case{"::192.0.2.1", nullptr},
+                      Case{"64:ff9b::a9fe:a9fe", "NAT64 link-local (cloud metadata)"},
+                      Case{"64:ff9b::192.0.2.1", nullptr}, Case{"2002:7f00:1::", "6to4 loopback"},
+                      Case{"2002:c0a8:101::1", "6to4 private (RFC 1918)"},
+                      Case{"2002:c000:201::1", nullptr}, Case{"2001:db8::1", nullptr},
+                      Case{"2606:4700::1111", nullptr},
+                      Case{"::ffff:0:0", "IPv4-mapped unspecified/this network"}));
 
 TEST(CanonicalIpLiteral, Forms) {
   EXPECT_EQ(canonical_ip_literal("192.0.2.1"), "192.0.2.1");
@@ -107,10 +107,10 @@ TEST(CanonicalIpLiteral, Forms) {
 }
 
 TEST(CanonicalIpLiteral, RejectsNonStrictForms) {
-  for (const char* bad : {"", "[]", "[", "[::1", "::1]", "127.1", "0x7f.0.0.1", "010.0.0.1",
-                          "2130706433", "1.2.3.4.5", "1.2.3.256", " 1.2.3.4", "1.2.3.4 ",
-                          "[1.2.3.4]", "example.com", "::g", "fe80::1%eth0", "[::1]:80",
-                          "1.2.3.4:80"}) {
+  for (const char* bad :
+       {"", "[]", "[", "[::1", "::1]", "127.1", "0x7f.0.0.1", "010.0.0.1", "2130706433",
+        "1.2.3.4.5", "1.2.3.256", " 1.2.3.4", "1.2.3.4 ", "[1.2.3.4]", "example.com", "::g",
+        "fe80::1%eth0", "[::1]:80", "1.2.3.4:80"}) {
     EXPECT_EQ(canonical_ip_literal(bad), "") << bad;
   }
   EXPECT_EQ(canonical_ip_literal(std::string("1.2.3.4\0", 8)), "");

@@ -58,8 +58,8 @@ TEST(ParseDomainFile, EmptyAndCommentOnly) {
 }
 
 TEST(ParseDomainFile, EmptyEntriesBetweenCommasAreKept) {
-  EXPECT_THAT(parse_domain_file("a.com,,b.com\nc.com,\n"), ElementsAre("a.com", "", "b.com",
-                                                                          "c.com", ""));
+  EXPECT_THAT(parse_domain_file("a.com,,b.com\nc.com,\n"),
+              ElementsAre("a.com", "", "b.com", "c.com", ""));
 }
 
 TEST(ParseDomainFile, HashInsideEntryStartsComment) {
@@ -81,9 +81,13 @@ TEST(NormalizeHost, Idn) {
   EXPECT_EQ(normalize_host("XN--BCHER-KVA.example"), "xn--bcher-kva.example");
   EXPECT_EQ(normalize_host("faß.de"), "xn--fa-hia.de");  // non-transitional
   EXPECT_EQ(normalize_host("-x.bücher.example"), "-x.xn--bcher-kva.example");
-  EXPECT_EQ(normalize_host("\xff.example"), "");              // invalid UTF-8
-  EXPECT_EQ(normalize_host("a\xe3\x80\x82" "b.example"), "");  // ideographic full stop
-  EXPECT_EQ(normalize_host("a\xe3\x80\x80" "b.example"), "");  // ideographic space
+  EXPECT_EQ(normalize_host("\xff.example"), "");  // invalid UTF-8
+  EXPECT_EQ(normalize_host("a\xe3\x80\x82"
+                           "b.example"),
+            "");  // ideographic full stop
+  EXPECT_EQ(normalize_host("a\xe3\x80\x80"
+                           "b.example"),
+            "");  // ideographic space
 }
 
 TEST(NormalizeHost, Invalid) {

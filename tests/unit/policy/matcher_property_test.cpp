@@ -87,7 +87,10 @@ std::string random_label(std::mt19937& rng) {
 std::string random_host(std::mt19937& rng) {
   const int n = std::uniform_int_distribution<int>(1, 5)(rng);
   std::string h;
-  for (int i = 0; i < n; ++i) h += (i ? "." : "") + random_label(rng);
+  for (int i = 0; i < n; ++i) {
+    if (i) h += '.';
+    h += random_label(rng);
+  }
   return h;
 }
 
@@ -115,7 +118,8 @@ std::string random_pattern(std::mt19937& rng) {
       default:
         break;
     }
-    p += (i ? "." : "") + label;
+    if (i) p += '.';
+    p += label;
   }
   switch (std::uniform_int_distribution<int>(0, 5)(rng)) {
     case 0:
@@ -241,33 +245,33 @@ TEST(LargePolicy, HundredThousandRules) {
         break;
     }
   }
-  for (int i = 0; i < 1000; ++i) block.push_back("bad.host" + std::to_string(i * 4) + ".domain" +
-                                                 std::to_string((i * 4) % 997) + ".com");
+  for (int i = 0; i < 1000; ++i)
+    block.push_back("bad.host" + std::to_string(i * 4) + ".domain" + std::to_string((i * 4) % 997) +
+                    ".com");
   const Policy p = Policy::build(allow, block);
   EXPECT_EQ(p.allow_rule_count(), 100000u);
   EXPECT_EQ(p.block_rule_count(), 1000u);
 
-  EXPECT_TRUE(p.decide("host4000.domain" + std::to_string(4000 % 997) + ".com", Protocol::Http)
-                  .allowed);
-  EXPECT_TRUE(p.decide("x.host4000.domain" + std::to_string(4000 % 997) + ".com",
-                       Protocol::Https)
-                  .allowed);
-  EXPECT_FALSE(p.decide("host4001.domain" + std::to_string(4001 % 997) + ".com", Protocol::Http)
-                   .allowed);
-  EXPECT_EQ(p.decide("bad.host400.domain" + std::to_string(400 % 997) + ".com", Protocol::Http)
-                .reason,
-            "blocked by 'bad.host400.domain" + std::to_string(400 % 997) + ".com'");
+  EXPECT_TRUE(
+      p.decide("host4000.domain" + std::to_string(4000 % 997) + ".com", Protocol::Http).allowed);
+  EXPECT_TRUE(
+      p.decide("x.host4000.domain" + std::to_string(4000 % 997) + ".com", Protocol::Https).allowed);
+  EXPECT_FALSE(
+      p.decide("host4001.domain" + std::to_string(4001 % 997) + ".com", Protocol::Http).allowed);
+  EXPECT_EQ(
+      p.decide("bad.host400.domain" + std::to_string(400 % 997) + ".com", Protocol::Http).reason,
+      "blocked by 'bad.host400.domain" + std::to_string(400 % 997) + ".com'");
   EXPECT_TRUE(p.decide("a.b.w99997.example.org", Protocol::Http).allowed);
   EXPECT_FALSE(p.decide("w99997.example.org", Protocol::Http).allowed);
   EXPECT_FALSE(p.decide("a.w99996.example.org", Protocol::Http).allowed);
-  EXPECT_TRUE(p.decide("api-99998-x.svc" + std::to_string(99998 % 13) + ".example.net",
-                       Protocol::Https)
-                  .allowed);
-  EXPECT_EQ(p.decide("api-99998-x.svc" + std::to_string(99998 % 13) + ".example.net",
-                     Protocol::Http)
-                .reason,
-            "allowed for https only by 'https://api-99998-*.svc" + std::to_string(99998 % 13) +
-                ".example.net'");
+  EXPECT_TRUE(
+      p.decide("api-99998-x.svc" + std::to_string(99998 % 13) + ".example.net", Protocol::Https)
+          .allowed);
+  EXPECT_EQ(
+      p.decide("api-99998-x.svc" + std::to_string(99998 % 13) + ".example.net", Protocol::Http)
+          .reason,
+      "allowed for https only by 'https://api-99998-*.svc" + std::to_string(99998 % 13) +
+          ".example.net'");
   EXPECT_FALSE(p.decide("api-99998-x.svc" + std::to_string((99998 + 1) % 13) + ".example.net",
                         Protocol::Https)
                    .allowed);

@@ -273,8 +273,8 @@ TEST(PolicyBlock, BlockAlsoAppliesToDns) {
 }
 
 TEST(PolicyBlock, BlockWildcards) {
-  const Policy p = make({"example.com", "github.com"},
-                        {"*.ads.example.com", "tracker-*.example.com", "*.com"});
+  const Policy p =
+      make({"example.com", "github.com"}, {"*.ads.example.com", "tracker-*.example.com", "*.com"});
   // "*.com" blocks every .com name below the TLD, including the allowed ones.
   EXPECT_EQ(p.decide("github.com", Protocol::Https).reason, "blocked by '*.com'");
   const Policy q = make({"example.com"}, {"*.ads.example.com", "tracker-*.example.com"});
@@ -444,8 +444,7 @@ TEST(PolicyIp, V4MappedIsTheSameDestination) {
   EXPECT_TRUE(allowed(p, "[::ffff:c000:201]"));
   EXPECT_FALSE(allowed(p, "::192.0.2.1"));  // v4-compatible is another address
   const Policy q = make({"::ffff:198.51.100.7"}, {"198.51.100.7"});
-  EXPECT_EQ(q.decide("::ffff:198.51.100.7", Protocol::Https).reason,
-            "blocked by '198.51.100.7'");
+  EXPECT_EQ(q.decide("::ffff:198.51.100.7", Protocol::Https).reason, "blocked by '198.51.100.7'");
 }
 
 TEST(PolicyIp, BlockedLiteralBeatsAllowed) {
@@ -488,6 +487,13 @@ TEST_P(PolicyRejects, AllowEntry) {
 }
 
 const std::string kLabel64(64, 'a');
+
+std::string quote(const std::string& s) {
+  std::string out(1, '\'');
+  out += s;
+  out += '\'';
+  return out;
+}
 
 std::string long_name_254() {
   std::string s;
@@ -541,8 +547,8 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"com", "'com'", "public suffix"}, Rejection{"co.uk", "'co.uk'", "public suffix"},
         Rejection{"CO.UK.", "'CO.UK.'", "public suffix"},
         Rejection{"https://com", "'https://com'", "public suffix"},
-        Rejection{kLabel64 + ".com", "'" + kLabel64 + ".com'", "longer than 63"},
-        Rejection{long_name_254(), "'" + long_name_254() + "'", "longer than 253"},
+        Rejection{kLabel64 + ".com", quote(kLabel64 + ".com"), "longer than 63"},
+        Rejection{long_name_254(), quote(long_name_254()), "longer than 253"},
         Rejection{"127.1", "'127.1'", "invalid IPv4"},
         Rejection{"0x7f.0.0.1", "'0x7f.0.0.1'", "invalid IPv4"},
         Rejection{"010.0.0.1", "'010.0.0.1'", "invalid IPv4"},
@@ -550,7 +556,10 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"1.2.3.4.5", "'1.2.3.4.5'", "invalid IPv4"},
         Rejection{"\xff\xfe.com", "'\xff\xfe.com'", "internationalized"},
         Rejection{"b\xc3\xbc*.example", "'b\xc3\xbc*.example'", "must be ASCII"},
-        Rejection{"a\xe3\x80\x82" "b.example", "'a\xe3\x80\x82" "b.example'",
+        Rejection{"a\xe3\x80\x82"
+                  "b.example",
+                  "'a\xe3\x80\x82"
+                  "b.example'",
                   "internationalized"}));
 
 TEST(PolicyRejectsMore, FirstBadEntryThrowsEvenAfterGoodOnes) {
@@ -563,11 +572,11 @@ TEST(PolicyRejectsMore, ErrorQuotesTrimmedEntry) {
 }
 
 TEST(PolicyRejectsMore, AcceptedBorderlineEntries) {
-  EXPECT_EQ(build_error({"*.github.io", "github.io", "*.test", "test", "localhost",
-                         "_dmarc.example.com", "-x-.example.com", "*.*.example.com",
-                         std::string(63, 'a') + ".example.com", "x.com.", "https://x.com/",
-                         "http://X.COM", "192.0.2.1", "::1", "[::1]"}),
-            "<no error>");
+  EXPECT_EQ(
+      build_error({"*.github.io", "github.io", "*.test", "test", "localhost", "_dmarc.example.com",
+                   "-x-.example.com", "*.*.example.com", std::string(63, 'a') + ".example.com",
+                   "x.com.", "https://x.com/", "http://X.COM", "192.0.2.1", "::1", "[::1]"}),
+      "<no error>");
 }
 
 }  // namespace
