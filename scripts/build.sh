@@ -10,7 +10,7 @@ jobs=$(nproc)
 case "$flavor" in
   release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DAWF_SANITIZE=ON) ;;
-  fuzz) dir=build-fuzz; args=(-DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
+  fuzz) dir=build-fuzz; args=(-DCMAKE_CXX_COMPILER=clang++-14
                               -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAWF_FUZZ=ON -DAWF_TESTS=OFF) ;;
   *) echo "usage: $0 release|asan|fuzz" >&2; exit 2 ;;
 esac

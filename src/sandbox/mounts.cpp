@@ -182,6 +182,11 @@ void build_root(const MountPlan& plan) {
     do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=0555");
   }
 
+  // A fresh /proc for our PID namespace. Mounted while the host's /proc is still visible in
+  // this mount namespace: in a user namespace the kernel only allows a proc mount when a
+  // fully visible one already exists.
+  do_mount("proc", std::string(kNewRoot) + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+
   write_file("/resolv.conf", plan.resolv_conf, 0644);
   install_resolv_conf(kNewRoot, "/resolv.conf");
 
@@ -191,8 +196,6 @@ void build_root(const MountPlan& plan) {
   if (syscall(SYS_pivot_root, ".", ".") < 0) throw errno_error("pivot_root");
   if (umount2(".", MNT_DETACH) < 0) throw errno_error("detach old root");
   if (chdir("/") < 0) throw errno_error("chdir /");
-
-  do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
 }  // namespace awf::sandbox
