@@ -87,12 +87,23 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
 
   explicit Impl(asio::io_context& context) : io(context), timer(context) {}
 
-  ~Impl() {
+  ~Impl() { shutdown(); }
+
+  // Stops watching c-ares' sockets and fails every pending query (their completions are
+  // posted to the loop, which must still exist).
+  void shutdown() {
+    timer.cancel();
     for (auto& [fd, watcher] : watchers) {
       watcher->alive = false;
+      watcher->descriptor.cancel();
       watcher->descriptor.release();  // c-ares owns and closes its sockets
     }
-    if (channel != nullptr) ares_destroy(channel);
+    watchers.clear();
+    if (channel != nullptr) {
+      ares_channel closing = channel;
+      channel = nullptr;
+      ares_destroy(closing);
+    }
   }
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -121,7 +132,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
           asio::posix::stream_descriptor::wait_read,
           [self, fd, watcher](const boost::system::error_code& ec) {
             watcher->read_pending = false;
-            if (ec || !watcher->alive) return;
+            if (ec || !watcher->alive || self->channel == nullptr) return;
             ares_process_fd(self->channel, fd, ARES_SOCKET_BAD);
             if (watcher->alive) self->arm(fd, watcher);
             self->schedule_timer();
@@ -133,7 +144,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
           asio::posix::stream_descriptor::wait_write,
           [self, fd, watcher](const boost::system::error_code& ec) {
             watcher->write_pending = false;
-            if (ec || !watcher->alive) return;
+            if (ec || !watcher->alive || self->channel == nullptr) return;
             ares_process_fd(self->channel, ARES_SOCKET_BAD, fd);
             if (watcher->alive) self->arm(fd, watcher);
             self->schedule_timer();
@@ -142,13 +153,14 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void schedule_timer() {
+    if (channel == nullptr) return;
     timeval max{1, 0};
     timeval tv{};
     if (ares_timeout(channel, &max, &tv) == nullptr) return;
     timer.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
     auto self = shared_from_this();
     timer.async_wait([self](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec || self->channel == nullptr) return;
       ares_process_fd(self->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
       self->schedule_timer();
     });
@@ -195,7 +207,7 @@ Resolver::Resolver(asio::io_context& io, const std::vector<std::string>& servers
   }
 }
 
-Resolver::~Resolver() = default;
+Resolver::~Resolver() { impl_->shutdown(); }
 
 std::string Resolver::servers_text() const {
   ares_addr_port_node* nodes = nullptr;
@@ -227,6 +239,10 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
       std::shared_ptr<Impl> impl;
       std::string host;
     };
+    if (impl->channel == nullptr) {
+      impl->complete(std::move(handler), ResolveResult{{}, "resolver stopped"});
+      return;
+    }
     auto* operation = new Operation{std::move(handler), impl, host};
     ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;
@@ -284,6 +300,10 @@ asio::awaitable<ForwardResult> Resolver::forward(std::vector<std::uint8_t> query
     const std::uint16_t id = message.size() >= 2
                                  ? static_cast<std::uint16_t>(message[0] << 8 | message[1])
                                  : 0;
+    if (impl->channel == nullptr) {
+      impl->complete(std::move(handler), ForwardResult{{}, "resolver stopped"});
+      return;
+    }
     auto* operation = new Operation{std::move(handler), impl, id};
     ares_send(
         impl->channel, message.data(), static_cast<int>(message.size()),

@@ -262,7 +262,11 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
         if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
         continue;
       }
-      asio::co_spawn(io, shared_from_this()->tcp_session(std::move(socket)), asio::detached);
+      asio::co_spawn(
+          io,
+          [self = shared_from_this(), socket = std::move(socket)]() mutable
+          -> asio::awaitable<void> { co_await self->tcp_session(std::move(socket)); },
+          asio::detached);
     }
   }
 };
@@ -277,14 +281,22 @@ void StubServer::serve_udp(UniqueFd fd) {
   const udp protocol = socket_family(fd.get()) == AF_INET6 ? udp::v6() : udp::v4();
   auto socket = std::make_shared<udp::socket>(impl_->io, protocol, fd.release());
   impl_->udp_sockets.push_back(socket);
-  asio::co_spawn(impl_->io, impl_->udp_loop(socket), asio::detached);
+  asio::co_spawn(
+      impl_->io,
+      [self = impl_, socket]() -> asio::awaitable<void> { co_await self->udp_loop(socket); },
+      asio::detached);
 }
 
 void StubServer::serve_tcp(UniqueFd fd) {
   const tcp protocol = socket_family(fd.get()) == AF_INET6 ? tcp::v6() : tcp::v4();
   auto acceptor = std::make_shared<tcp::acceptor>(impl_->io, protocol, fd.release());
   impl_->acceptors.push_back(acceptor);
-  asio::co_spawn(impl_->io, impl_->tcp_accept_loop(acceptor), asio::detached);
+  asio::co_spawn(
+      impl_->io,
+      [self = impl_, acceptor]() -> asio::awaitable<void> {
+        co_await self->tcp_accept_loop(acceptor);
+      },
+      asio::detached);
 }
 
 }  // namespace awf::dns

@@ -47,7 +47,15 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      asio::co_spawn(context.io, handler(context, std::move(socket)), asio::detached);
+      // The handler's frame owns a reference to the gateway: frames still suspended when
+      // awf shuts down are destroyed with the event loop, after the Gateway object.
+      asio::co_spawn(
+          context.io,
+          [self = shared_from_this(), handler,
+           socket = std::move(socket)]() mutable -> asio::awaitable<void> {
+            co_await handler(self->context, std::move(socket));
+          },
+          asio::detached);
     }
   }
 
@@ -55,7 +63,12 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     const tcp protocol = socket_family(fd.get()) == AF_INET6 ? tcp::v6() : tcp::v4();
     auto acceptor = std::make_shared<tcp::acceptor>(context.io, protocol, fd.release());
     acceptors.push_back(acceptor);
-    asio::co_spawn(context.io, accept_loop(acceptor, handler), asio::detached);
+    asio::co_spawn(
+        context.io,
+        [self = shared_from_this(), acceptor, handler]() -> asio::awaitable<void> {
+          co_await self->accept_loop(acceptor, handler);
+        },
+        asio::detached);
   }
 };
 
