@@ -12,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "audit/log_writer.h"
 #include "dns/resolver.h"
@@ -28,7 +29,7 @@ namespace {
 
 constexpr auto kFlushInterval = std::chrono::milliseconds(250);
 constexpr auto kStopGrace = std::chrono::seconds(10);
-constexpr auto kDrainTime = std::chrono::milliseconds(200);
+constexpr auto kDrainTime = std::chrono::milliseconds(500);
 
 std::string read_file(const std::string& path, const char* flag) {
   std::ifstream in(path, std::ios::binary);
@@ -63,6 +64,11 @@ std::string default_logs_dir() {
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", std::gmtime(&now));
   return std::string("/tmp/awf-logs-") + stamp + "-" + std::to_string(getpid());
+}
+
+std::string canonical_path(const std::string& path) {
+  char resolved[PATH_MAX];
+  return realpath(path.c_str(), resolved) ? resolved : path;
 }
 
 std::string current_directory() {
@@ -149,8 +155,10 @@ int run(const Options& options) {
   spec.workdir = current_directory();
   spec.mounts.resolv_conf = "# awf: the sandbox's only DNS server is awf's listener\n"
                             "nameserver 127.0.0.1\n";
-  spec.mounts.writable_paths = {spec.workdir, identity.home};
-  spec.mounts.masked_paths = {log.directory()};
+  // Mount targets are resolved paths inside the new root: relative or symlinked spellings
+  // would miss their mount point (and leave, say, the log directory visible).
+  spec.mounts.writable_paths = {canonical_path(spec.workdir), canonical_path(identity.home)};
+  spec.mounts.masked_paths = {canonical_path(log.directory())};
 
   // Signals are taken by the event loop from here on; before the clone so that the init
   // inherits no surprises (it installs its own).
@@ -158,7 +166,7 @@ int run(const Options& options) {
   signals.add(SIGCHLD);
   sandbox::Sandbox sandbox = sandbox::Sandbox::start(spec);
 
-  proxy::Gateway gateway(io, policy, resolver, log);
+  proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency());
   gateway.serve(sandbox.take_listeners());
   sandbox.release();
 
@@ -205,8 +213,14 @@ int run(const Options& options) {
   flush_timer.cancel();
   kill_timer.cancel();
   signals.cancel();
-  io.restart();
-  io.run_for(kDrainTime);
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
+  while (!gateway.finished() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    if (io.run_for(std::chrono::milliseconds(10)) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  gateway.join();
   log.flush();
 
   int code = exit_code.value_or(1);

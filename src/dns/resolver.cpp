@@ -83,6 +83,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   ares_channel channel = nullptr;
   asio::steady_timer timer;
   std::unordered_map<int, std::shared_ptr<Watcher>> watchers;
+  std::mutex cache_mutex;  // the cache is read by gateway workers
   std::unordered_map<std::string, CacheEntry> cache;
 
   explicit Impl(asio::io_context& context) : io(context), timer(context) {}
@@ -166,6 +167,11 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
+  template <typename Handler>
+  void start_resolve(Handler handler, std::string host);
+  template <typename Handler>
+  void start_forward(Handler handler, std::vector<std::uint8_t> message);
+
   template <typename Handler, typename Result>
   void complete(Handler&& handler, Result&& result) {
     auto executor = asio::get_associated_executor(handler, io.get_executor());
@@ -226,14 +232,30 @@ std::string Resolver::servers_text() const {
 }
 
 asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
-  const auto now = std::chrono::steady_clock::now();
-  if (auto it = impl_->cache.find(name); it != impl_->cache.end()) {
-    if (it->second.expires > now) co_return ResolveResult{it->second.addresses, ""};
-    impl_->cache.erase(it);
+  {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(impl_->cache_mutex);
+    if (auto it = impl_->cache.find(name); it != impl_->cache.end()) {
+      if (it->second.expires > now) co_return ResolveResult{it->second.addresses, ""};
+      impl_->cache.erase(it);
+    }
   }
   auto impl = impl_;
+  // c-ares is driven by the resolver's own loop: the query starts there, and the answer is
+  // posted back to the caller's executor (a gateway worker).
   auto initiate = [impl](auto handler, std::string host) {
-    using Handler = decltype(handler);
+    asio::post(impl->io, [impl, handler = std::move(handler), host = std::move(host)]() mutable {
+      impl->start_resolve(std::move(handler), std::move(host));
+    });
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ResolveResult)>(
+      initiate, asio::use_awaitable, std::move(name));
+}
+
+template <typename Handler>
+void Resolver::Impl::start_resolve(Handler handler, std::string host) {
+  auto impl = shared_from_this();
+  {
     struct Operation {
       Handler handler;
       std::shared_ptr<Impl> impl;
@@ -274,24 +296,37 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
             if (result.addresses.empty()) result.error = "no addresses";
           }
           if (info) ares_freeaddrinfo(info);
-          if (result.error.empty() && ttl > 0 && op->impl->cache.size() < kCacheLimit) {
-            op->impl->cache[op->host] = {
-                result.addresses, std::chrono::steady_clock::now() + std::chrono::seconds(ttl)};
+          if (result.error.empty() && ttl > 0) {
+            std::lock_guard lock(op->impl->cache_mutex);
+            if (op->impl->cache.size() < kCacheLimit) {
+              op->impl->cache[op->host] = {result.addresses, std::chrono::steady_clock::now() +
+                                                                 std::chrono::seconds(ttl)};
+            }
           }
           auto impl = op->impl;
           impl->complete(std::move(op->handler), std::move(result));
         },
         operation);
     impl->schedule_timer();
-  };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ResolveResult)>(
-      initiate, asio::use_awaitable, std::move(name));
+  }
 }
 
 asio::awaitable<ForwardResult> Resolver::forward(std::vector<std::uint8_t> query) {
   auto impl = impl_;
   auto initiate = [impl](auto handler, std::vector<std::uint8_t> message) {
-    using Handler = decltype(handler);
+    asio::post(impl->io,
+               [impl, handler = std::move(handler), message = std::move(message)]() mutable {
+                 impl->start_forward(std::move(handler), std::move(message));
+               });
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ForwardResult)>(
+      initiate, asio::use_awaitable, std::move(query));
+}
+
+template <typename Handler>
+void Resolver::Impl::start_forward(Handler handler, std::vector<std::uint8_t> message) {
+  auto impl = shared_from_this();
+  {
     struct Operation {
       Handler handler;
       std::shared_ptr<Impl> impl;
@@ -321,9 +356,7 @@ asio::awaitable<ForwardResult> Resolver::forward(std::vector<std::uint8_t> query
         },
         operation);
     impl->schedule_timer();
-  };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ForwardResult)>(
-      initiate, asio::use_awaitable, std::move(query));
+  }
 }
 
 }  // namespace awf::dns

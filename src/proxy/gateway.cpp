@@ -1,13 +1,20 @@
 #include "proxy/gateway.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <list>
+#include <thread>
 
+#include "common/error.h"
 #include "dns/stub_server.h"
 #include "proxy/gateway_internal.h"
 
@@ -23,73 +30,120 @@ int socket_family(int fd) {
   return address.ss_family;
 }
 
+using Handler = asio::awaitable<void> (*)(GatewayContext&, tcp::socket);
+
+// One event loop on its own thread. Every worker accepts on every proxy listener (each has
+// its own descriptor for it), and a connection stays on the worker that accepted it.
+struct Worker {
+  Worker(const policy::Policy& policy, dns::Resolver& resolver, audit::LogWriter& log)
+      : context{io, policy, resolver, log, {}, false} {}
+
+  std::list<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::thread thread;
+  std::atomic<bool> finished{false};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  GatewayContext context;
+  // Declared last, destroyed first: handler frames still suspended in the loop are destroyed
+  // while the context they refer to still exists.
+  asio::io_context io{1};
+};
+
 }  // namespace
 
 struct Gateway::Impl : std::enable_shared_from_this<Impl> {
-  GatewayContext context;
+  asio::io_context& main_io;
   dns::StubServer dns;
-  std::list<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::unique_ptr<Worker>> workers;
 
   Impl(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
-       audit::LogWriter& log)
-      : context{io, policy, resolver, log, {}, false}, dns(io, policy, resolver, log) {}
+       audit::LogWriter& log, unsigned threads)
+      : main_io(io), dns(io, policy, resolver, log) {
+    for (unsigned i = 0; i < threads; ++i) {
+      workers.push_back(std::make_unique<Worker>(policy, resolver, log));
+    }
+  }
 
-  using Handler = asio::awaitable<void> (*)(GatewayContext&, tcp::socket);
-
-  asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, Handler handler) {
+  asio::awaitable<void> accept_loop(Worker& worker, std::shared_ptr<tcp::acceptor> acceptor,
+                                    Handler handler) {
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket =
           co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (context.stopping || ec == asio::error::operation_aborted) co_return;
+        if (worker.context.stopping || ec == asio::error::operation_aborted) co_return;
         continue;  // EMFILE, ECONNABORTED: keep serving the others
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      // The handler's frame owns a reference to the gateway: frames still suspended when
-      // awf shuts down are destroyed with the event loop, after the Gateway object.
+      // The frame owns a reference to the gateway, so whatever it refers to outlives it.
       asio::co_spawn(
-          context.io,
-          [self = shared_from_this(), handler,
+          worker.io,
+          [self = shared_from_this(), &worker, handler,
            socket = std::move(socket)]() mutable -> asio::awaitable<void> {
-            co_await handler(self->context, std::move(socket));
+            co_await handler(worker.context, std::move(socket));
           },
           asio::detached);
     }
   }
 
-  void add_acceptor(UniqueFd fd, Handler handler) {
+  void add_listener(UniqueFd fd, Handler handler) {
     const tcp protocol = socket_family(fd.get()) == AF_INET6 ? tcp::v6() : tcp::v4();
-    auto acceptor = std::make_shared<tcp::acceptor>(context.io, protocol, fd.release());
-    acceptors.push_back(acceptor);
-    asio::co_spawn(
-        context.io,
-        [self = shared_from_this(), acceptor, handler]() -> asio::awaitable<void> {
-          co_await self->accept_loop(acceptor, handler);
-        },
-        asio::detached);
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      Worker& worker = *workers[i];
+      const int own = i + 1 == workers.size() ? fd.release() : fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
+      if (own < 0) throw errno_error("dup listener");
+      auto acceptor = std::make_shared<tcp::acceptor>(worker.io, protocol, own);
+      worker.acceptors.push_back(acceptor);
+      asio::co_spawn(
+          worker.io,
+          [self = shared_from_this(), &worker, acceptor, handler]() -> asio::awaitable<void> {
+            co_await self->accept_loop(worker, acceptor, handler);
+          },
+          asio::detached);
+    }
+  }
+
+  void start_threads() {
+    for (auto& worker : workers) {
+      Worker* w = worker.get();
+      w->guard.emplace(w->io.get_executor());
+      w->thread = std::thread([w] {
+        w->io.run();
+        w->finished = true;
+      });
+    }
+  }
+
+  void join() {
+    for (auto& worker : workers) {
+      if (!worker->thread.joinable()) continue;
+      worker->io.stop();
+      worker->thread.join();
+    }
   }
 };
 
 Gateway::Gateway(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
-                 audit::LogWriter& log)
-    : impl_(std::make_shared<Impl>(io, policy, resolver, log)) {}
+                 audit::LogWriter& log, unsigned threads)
+    : impl_(std::make_shared<Impl>(io, policy, resolver, log, std::max(1u, threads))) {}
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  impl_->join();
+  impl_->workers.clear();
+}
 
 void Gateway::serve(std::vector<sandbox::Listener> listeners) {
   using sandbox::ListenerKind;
   for (sandbox::Listener& listener : listeners) {
     switch (listener.kind) {
       case ListenerKind::ExplicitProxy:
-        impl_->add_acceptor(std::move(listener.fd), &serve_explicit_proxy);
+        impl_->add_listener(std::move(listener.fd), &serve_explicit_proxy);
         break;
       case ListenerKind::TransparentHttp:
-        impl_->add_acceptor(std::move(listener.fd), &serve_transparent_http);
+        impl_->add_listener(std::move(listener.fd), &serve_transparent_http);
         break;
       case ListenerKind::TransparentTls:
-        impl_->add_acceptor(std::move(listener.fd), &serve_transparent_tls);
+        impl_->add_listener(std::move(listener.fd), &serve_transparent_tls);
         break;
       case ListenerKind::DnsUdp:
         impl_->dns.serve_udp(std::move(listener.fd));
@@ -99,16 +153,32 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
         break;
     }
   }
+  impl_->start_threads();
 }
 
 void Gateway::stop() {
-  impl_->context.stopping = true;
-  for (auto& acceptor : impl_->acceptors) {
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-  }
-  impl_->context.connections.close_all();
   impl_->dns.stop();
+  for (auto& worker : impl_->workers) {
+    Worker* w = worker.get();
+    asio::post(w->io, [w] {
+      w->context.stopping = true;
+      for (auto& acceptor : w->acceptors) {
+        boost::system::error_code ignored;
+        acceptor->close(ignored);
+      }
+      w->context.connections.close_all();
+      w->guard.reset();
+    });
+  }
 }
+
+bool Gateway::finished() const {
+  for (const auto& worker : impl_->workers) {
+    if (!worker->finished) return false;
+  }
+  return true;
+}
+
+void Gateway::join() { impl_->join(); }
 
 }  // namespace awf::proxy

@@ -1,6 +1,7 @@
 // The gateway: awf's only egress for the sandbox. Serves the listeners the sandbox created
-// (explicit proxy, transparent HTTP and TLS, DNS) from awf's event loop in the host's network
-// namespace, where its outbound sockets live.
+// (explicit proxy, transparent HTTP and TLS, DNS) from awf, in the host's network namespace,
+// where its outbound sockets live. Proxy connections run on one event loop per worker thread;
+// DNS and the resolver run on the caller's loop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -17,14 +18,18 @@ namespace awf::proxy {
 class Gateway {
  public:
   Gateway(boost::asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
-          audit::LogWriter& log);
+          audit::LogWriter& log, unsigned threads);
   ~Gateway();
 
-  // Starts accepting on every listener.
+  // Starts accepting on every listener (and the worker threads).
   void serve(std::vector<sandbox::Listener> listeners);
 
-  // Closes the listeners and every open connection, logging those still open.
+  // Closes the listeners and every open connection; each connection then writes its record.
+  // The caller keeps running its own loop (the resolver's) until finished().
   void stop();
+  bool finished() const;
+  // Stops what is left and joins the worker threads.
+  void join();
 
  private:
   struct Impl;

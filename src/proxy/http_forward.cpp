@@ -13,6 +13,7 @@
 #include "policy/domain_list.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/http_head.h"
+#include "proxy/splice.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -24,6 +25,7 @@ namespace {
 
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
+constexpr std::uint64_t kSpliceThreshold = 64 * 1024;
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
 
 enum class Mode { Explicit, Transparent };
@@ -79,6 +81,29 @@ asio::awaitable<boost::system::error_code> forward_message(
       output, serializer, asio::as_tuple(asio::use_awaitable));
   if (header_error) co_return header_error;
   bytes += header_bytes;
+  // A body of known length is moved with splice(2): what is already buffered first, then the
+  // rest straight from socket to socket.
+  if (!parser.is_done() && !parser.chunked() && parser.content_length_remaining() &&
+      *parser.content_length_remaining() >= kSpliceThreshold) {
+    std::uint64_t remaining = *parser.content_length_remaining();
+    const std::size_t buffered =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), remaining));
+    if (buffered > 0) {
+      auto [write_error, written] = co_await asio::async_write(
+          output, asio::buffer(buffer.data().data(), buffered), asio::as_tuple(asio::use_awaitable));
+      if (write_error) co_return write_error;
+      buffer.consume(buffered);
+      remaining -= buffered;
+      bytes += written;
+    }
+    const SpliceResult spliced = co_await splice_stream(input, output, remaining);
+    bytes += spliced.bytes;
+    if (spliced.bytes != remaining) {
+      co_return boost::system::error_code(spliced.error ? spliced.error : EPIPE,
+                                          boost::system::system_category());
+    }
+    co_return boost::system::error_code{};
+  }
   do {
     auto& body = parser.get().body();
     if (!parser.is_done()) {
@@ -116,6 +141,7 @@ struct TargetCheck {
   std::optional<RequestTarget> target;
   int status = 0;
   std::string reason;
+  std::string host;  // the best-known host name when refused, for the record
 };
 
 TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode mode,
@@ -132,6 +158,7 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
       return check;
     }
   }
+  if (host_value) check.host = host_value->host;
   RequestTarget target;
   if (raw_target.starts_with('/')) {
     if (mode == Mode::Explicit) {
@@ -157,6 +184,7 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
     }
     // Both names must agree, or the origin could be told a different host than the one
     // that was decided on.
+    check.host = uri->authority.host;
     if (host_value && !awf::http::same_host(host_value->host, uri->authority.host)) {
       check.status = 403;
       check.reason = "Host header '" + host_header + "' does not match the request URI host '" +
@@ -297,7 +325,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
 
     const TargetCheck check = check_target(request, mode, dialled_port);
     if (!check.target) {
-      outcome.name = display_name(std::string(request.target()));
+      outcome.name = display_name(check.host.empty() ? std::string(request.target()) : check.host);
       outcome.url = std::string(request.target());
       outcome.status = check.status;
       outcome.reason = check.reason;

@@ -14,6 +14,7 @@
 #include "policy/domain_list.h"
 #include "proxy/client_hello.h"
 #include "proxy/gateway_internal.h"
+#include "proxy/splice.h"
 
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
@@ -21,7 +22,6 @@ using namespace boost::asio::experimental::awaitable_operators;
 namespace awf::proxy {
 namespace {
 
-constexpr std::size_t kRelayBuffer = 64 * 1024;
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
 
@@ -49,33 +49,18 @@ Peer peer_of(const tcp::endpoint& endpoint) {
   return peer;
 }
 
+// One direction of a tunnel. End of stream is passed on as a half-close so the other
+// direction can finish; an error ends both directions.
 asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to) {
-  std::vector<std::uint8_t> buffer(kRelayBuffer);
-  std::uint64_t total = 0;
-  for (;;) {
-    auto [read_error, n] =
-        co_await from.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
-    if (read_error) {
-      boost::system::error_code ignored;
-      if (read_error == asio::error::eof) {
-        to.shutdown(tcp::socket::shutdown_send, ignored);  // half-close: let the peer finish
-      } else {
-        from.close(ignored);  // reset or cancel: end both directions
-        to.close(ignored);
-      }
-      co_return total;
-    }
-    auto [write_error, written] =
-        co_await asio::async_write(to, asio::buffer(buffer.data(), n),
-                                   asio::as_tuple(asio::use_awaitable));
-    total += written;
-    if (write_error) {
-      boost::system::error_code ignored;
-      from.close(ignored);
-      to.close(ignored);
-      co_return total;
-    }
+  const SpliceResult result = co_await splice_stream(from, to, std::nullopt);
+  boost::system::error_code ignored;
+  if (result.eof && result.error == 0) {
+    to.shutdown(tcp::socket::shutdown_send, ignored);
+  } else {
+    from.close(ignored);
+    to.close(ignored);
   }
+  co_return result.bytes;
 }
 
 }  // namespace

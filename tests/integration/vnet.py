@@ -634,8 +634,9 @@ class VNet:
         return d
 
     def awf_argv(self, awf_bin: str, args: Sequence[str], cmd, logs_dir: str,
-                 dns: bool = True) -> list[str]:
-        argv = self.host_cmd([awf_bin])
+                 dns: bool = True, prefix: Sequence[str] = ()) -> list[str]:
+        """`prefix` goes between `ip netns exec <ns>` and awf (e.g. setpriv to run rootless)."""
+        argv = self.host_cmd([*prefix, awf_bin])
         if dns:
             argv += ["--dns-servers", DNS4]
         if logs_dir:
@@ -646,9 +647,10 @@ class VNet:
         return argv
 
     def awf_popen(self, awf_bin: str, args: Sequence[str], cmd, logs_dir: str | None = None,
-                  label: str = "run", dns: bool = True, env: dict | None = None, **kw):
+                  label: str = "run", dns: bool = True, env: dict | None = None,
+                  prefix: Sequence[str] = (), **kw):
         logs_dir = logs_dir or self.new_logs_dir(label)
-        argv = self.awf_argv(awf_bin, args, cmd, logs_dir, dns)
+        argv = self.awf_argv(awf_bin, args, cmd, logs_dir, dns, prefix)
         kw.setdefault("stdin", subprocess.DEVNULL)
         kw.setdefault("stdout", subprocess.PIPE)
         kw.setdefault("stderr", subprocess.PIPE)
@@ -660,11 +662,12 @@ class VNet:
 
     def awf_run(self, awf_bin: str, args: Sequence[str] = (), cmd=None, timeout: float = 60,
                 label: str = "run", logs_dir: str | None = None, dns: bool = True,
-                env: dict | None = None, input: bytes | None = None) -> AwfResult:
+                env: dict | None = None, input: bytes | None = None,
+                prefix: Sequence[str] = ()) -> AwfResult:
         """Run awf in the host ns with a fresh logs dir; never raises on failure/timeout."""
         logs_dir = logs_dir or self.new_logs_dir(label)
         t0 = time.monotonic()
-        p = self.awf_popen(awf_bin, args, cmd, logs_dir=logs_dir, dns=dns, env=env,
+        p = self.awf_popen(awf_bin, args, cmd, logs_dir=logs_dir, dns=dns, env=env, prefix=prefix,
                            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL)
         timed_out = False
         try:

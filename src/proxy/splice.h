@@ -1,0 +1,24 @@
+// Moves bytes between two TCP sockets through a kernel pipe with splice(2): once a tunnel or a
+// message body is decided, its bytes never enter user space.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <optional>
+
+namespace awf::proxy {
+
+struct SpliceResult {
+  std::uint64_t bytes = 0;     // bytes written to `to`
+  bool eof = false;            // `from` reached end of stream
+  int error = 0;               // errno of a failure (0: none)
+};
+
+// Copies from `from` to `to` until `from` ends, an error, or exactly `limit` bytes (when set).
+// The pipe is created only once `from` has data, so idle tunnels hold no pipe.
+boost::asio::awaitable<SpliceResult> splice_stream(boost::asio::ip::tcp::socket& from,
+                                                   boost::asio::ip::tcp::socket& to,
+                                                   std::optional<std::uint64_t> limit);
+
+}  // namespace awf::proxy
