@@ -13,6 +13,7 @@
 #include "policy/domain_list.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/http_head.h"
+#include "proxy/request_head.h"
 #include "proxy/splice.h"
 
 namespace asio = boost::asio;
@@ -27,6 +28,7 @@ constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
 constexpr std::uint64_t kSpliceThreshold = 64 * 1024;
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
+constexpr auto kHeaderTimeout = std::chrono::seconds(60);
 
 enum class Mode { Explicit, Transparent };
 
@@ -273,6 +275,34 @@ asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& clien
   record_outcome(context, outcome);
 }
 
+struct HeadRead {
+  enum class Status { Complete, Closed, TimedOut, TooLarge } status = Status::Closed;
+  std::size_t length = 0;  // bytes of the head at the front of the buffer
+};
+
+// Reads until the buffer holds a whole request head ("\r\n\r\n"), within the header timeout
+// (a client trickling bytes, slowloris-style, is cut off) and the size limit.
+asio::awaitable<HeadRead> read_request_head(GatewayContext& context, tcp::socket& client,
+                                            beast::flat_buffer& buffer) {
+  asio::steady_timer timer(context.io);
+  timer.expires_after(kHeaderTimeout);
+  for (;;) {
+    const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
+      co_return HeadRead{HeadRead::Status::Complete, end};
+    }
+    if (buffer.size() >= awf::http::kMaxRequestHead) co_return HeadRead{HeadRead::Status::TooLarge};
+    const std::size_t room = std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
+    auto result = co_await (client.async_read_some(buffer.prepare(room),
+                                                   asio::as_tuple(asio::use_awaitable)) ||
+                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (result.index() == 1) co_return HeadRead{HeadRead::Status::TimedOut};
+    const auto [error, n] = std::get<0>(result);
+    if (error) co_return HeadRead{HeadRead::Status::Closed};
+    buffer.commit(n);
+  }
+}
+
 asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mode mode) {
   RegisteredSocket registered(context, &client);
   const Peer client_peer = remote_peer(client);
@@ -289,22 +319,41 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(boost::none);
-    auto [read_error, header_bytes] = co_await bhttp::async_read_header(
-        client, buffer, parser, asio::as_tuple(asio::use_awaitable));
     Outcome outcome;
     outcome.kind = "http";
     outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
     outcome.client = client_peer;
-    if (read_error) {
-      if (read_error == bhttp::error::end_of_stream || read_error == asio::error::eof ||
-          read_error == asio::error::operation_aborted || read_error == asio::error::bad_descriptor ||
-          read_error == asio::error::connection_reset || header_bytes == 0) {
-        co_return;
+    // The whole head is read and checked strictly before Beast parses it.
+    const HeadRead head = co_await read_request_head(context, client, buffer);
+    if (head.status == HeadRead::Status::Closed) co_return;
+    std::optional<std::string> refusal;
+    int refusal_status = 400;
+    if (head.status == HeadRead::Status::TimedOut) {
+      if (buffer.size() == 0) co_return;  // an idle kept-alive connection: close quietly
+      refusal = "request head not received within " + std::to_string(kHeaderTimeout.count()) + " s";
+      refusal_status = 408;
+    } else if (head.status == HeadRead::Status::TooLarge) {
+      refusal = "request head larger than " + std::to_string(awf::http::kMaxRequestHead) + " bytes";
+      refusal_status = 431;
+    } else {
+      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
+      refusal = awf::http::check_request_head(bytes);
+      if (!refusal) {
+        boost::system::error_code parse_error;
+        const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), parse_error);
+        if (parse_error || used != head.length || !parser.is_header_done()) {
+          refusal = "malformed HTTP request" +
+                    (parse_error ? ": " + parse_error.message() : std::string());
+        } else {
+          buffer.consume(head.length);
+        }
       }
-      outcome.status = 400;
-      outcome.reason = "malformed HTTP request: " + read_error.message();
+    }
+    if (refusal) {
+      outcome.status = refusal_status;
+      outcome.reason = *refusal;
       record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 400, "awf: " + outcome.reason + "\n");
+      co_await reply_and_close(context, client, refusal_status, "awf: " + *refusal + "\n");
       co_return;
     }
     auto& request = parser.get();
@@ -375,7 +424,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.destination = upstream_endpoint;
 
     const bool client_keep_alive = request.keep_alive();
-    const bool head = request.method() == bhttp::verb::head;
+    const bool head_request = request.method() == bhttp::verb::head;
     request.target(target.origin_form);
     strip_hop_by_hop(request);
     if (request[bhttp::field::host].empty()) request.set(bhttp::field::host, target.host);
@@ -395,7 +444,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       bhttp::response_parser<bhttp::buffer_body> response_parser;
       response_parser.header_limit(kHeaderLimit);
       response_parser.body_limit(boost::none);
-      if (head) response_parser.skip(true);
+      if (head_request) response_parser.skip(true);
       auto [response_error, n] = co_await bhttp::async_read_header(
           *upstream, upstream_buffer, response_parser, asio::as_tuple(asio::use_awaitable));
       if (response_error) {

@@ -204,7 +204,7 @@ def test_fragmented_client_hello_still_inspected(awf, vnet, nonce, mode, split):
             ["/usr/bin/python3", script, mode, split, V.ALLOWED4, "evil.test", "allowed.test",
              vnet.ca_path, path], timeout=60)
     assert r.rc != 0 and "origin=" not in r.stdout, r.describe()
-    assert f"segments-or-records: 3" in r.stdout, r.describe()  # the hello was sent in full
+    assert "segments-or-records: 3" in r.stdout, r.describe()  # the hello was sent in full
     assert not reached(vnet, m, sni="evil.test") and not reached(vnet, m, origin=V.EVIL4)
     assert not [x for x in vnet.origin_requests(m) if x.get("path") == path]
     if mode == "transparent":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import shlex
 
 import pytest
@@ -19,7 +20,7 @@ SETPRIV = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"
 @pytest.fixture
 def rootless(awf, vnet):
     """Runs awf as uid/gid 65534 (no capabilities, no groups) with the given logs dir."""
-    if V.shutil.which("setpriv", path=V.SAFE_PATH) is None:
+    if shutil.which("setpriv", path=V.SAFE_PATH) is None:
         pytest.skip("setpriv missing")
 
     def run(args, cmd, logs_dir, **kw):
@@ -33,9 +34,9 @@ def test_rootless_end_to_end(rootless, vnet, nonce):
     script = "; ".join([
         "echo ids=$(id -u):$(id -g)",
         "grep -E '^(Cap|NoNewPrivs)' /proc/self/status",
-        shlex.join(V.VNet.curl_args(vnet, "https://allowed.test/rootless-proxy")) + "; echo",
-        shlex.join(V.VNet.curl_args(vnet, "--noproxy", "*", "https://allowed.test/rootless-transparent")) + "; echo",
-        shlex.join(V.VNet.curl_args(vnet, "-w", "connect=%{http_connect}\\n", "https://blocked.test/")) + " 2>/dev/null",
+        shlex.join(vnet.curl_args("https://allowed.test/rootless-proxy")) + "; echo",
+        shlex.join(vnet.curl_args("--noproxy", "*", "https://allowed.test/rootless-transparent")) + "; echo",
+        shlex.join(vnet.curl_args("-w", "connect=%{http_connect}\\n", "https://blocked.test/")) + " 2>/dev/null",
         "dig +time=3 +tries=1 blocked.test | grep -o 'status: [A-Z]*'",
         f"echo logs_entries=$(ls -A {q(logs)} | wc -l)",
         f"touch {q(logs)}/forged 2>/dev/null; echo touch=$?",
@@ -95,7 +96,7 @@ def test_rootless_log_dir_hidden_however_named(rootless, vnet, nonce, how):
         f"echo entries=$(ls -A {q(logs_real)} 2>/dev/null | wc -l)",
         f"echo forged >> {q(logs_real)}/access.log 2>/dev/null; echo append=$?",
         f"echo forged >> {q(arg)}/audit.jsonl 2>/dev/null; echo append2=$?",
-        shlex.join(V.VNet.curl_args(vnet, "-o", "/dev/null", "https://allowed.test/hidden"))])
+        shlex.join(vnet.curl_args("-o", "/dev/null", "https://allowed.test/hidden"))])
     r = rootless(["-d", "allowed.test"], ["bash", "-c", script], arg)
     assert r.rc == 0, r.describe()
     assert "entries=0" in r.stdout, f"logs visible in the sandbox ({how})" + r.describe()

@@ -1,0 +1,1150 @@
+#!/usr/bin/python3
+"""awf's benchmark harness: awf against direct access, Squid and tinyproxy, side by side.
+
+Run it through bench/run.sh (installs, builds, then calls this file). Stdlib only; needs root.
+
+The bench network (no packet ever leaves the machine):
+
+    host ns  awfb-<pid>-host   veth 203.0.113.1/24, default route via the internet side
+             Squid on 127.0.0.1:3129, tinyproxy on 127.0.0.1:8888, awf (which builds its own
+             sandbox namespace: the load generator runs inside it and reaches awf's gateway on
+             127.0.0.1:3128), and the "direct" load generators
+    inet ns  awfb-<pid>-inet   veth 203.0.113.2/24 + 203.0.113.10 (nginx: 80, 443/TLS)
+             + 203.0.113.53 (DNS: bench.test -> 203.0.113.10); no route anywhere else
+
+Every workload runs against every target (direct, squid, tinyproxy, awf), interleaved per
+repetition, and the medians are compared. Knobs (environment): REPS, QUICK, DURATION, BULK_MIB,
+CONNS, TUNNEL_CONCURRENCY, HOLD_TUNNELS, WORKLOADS, TARGETS, AWF_BIN, BENCH_KEEP. See README.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import datetime as dt
+import json
+import os
+import platform
+import re
+import select
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+# ------------------------------------------------------------------------------------------
+# Configuration
+# ------------------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+AWF_BIN = os.environ.get("AWF_BIN", str(ROOT / "build" / "src" / "cli" / "awf"))
+TOOLS_DIR = Path(os.environ.get("BENCH_TOOLS_DIR", str(ROOT / "build-bench" / "bench")))
+SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+NS_PREFIX = "awfb-"
+RUN_PREFIX = "awf-bench-"
+HOST4 = "203.0.113.1"
+INET4 = "203.0.113.2"
+ORIGIN4 = "203.0.113.10"
+DNS4 = "203.0.113.53"
+NAME = "bench.test"
+SQUID_PORT = 3129
+TINYPROXY_PORT = 8888
+AWF_PORT = 3128  # awf's explicit proxy inside its sandbox
+
+QUICK = os.environ.get("QUICK", "0") not in ("", "0")
+REPS = int(os.environ.get("REPS", "1" if QUICK else "5"))
+DURATION = int(os.environ.get("DURATION", "2" if QUICK else "5"))          # wrk, tunnel_rate (s)
+BULK_MIB = int(os.environ.get("BULK_MIB", "16" if QUICK else "100"))
+CONNS = [int(c) for c in os.environ.get("CONNS", "32,256").split(",") if c.strip()]
+TUNNEL_CONCURRENCY = int(os.environ.get("TUNNEL_CONCURRENCY", "64"))
+HOLD_TUNNELS = int(os.environ.get("HOLD_TUNNELS", "200" if QUICK else "1000"))
+MEM_REPS = int(os.environ.get("MEM_REPS", str(min(REPS, 3))))
+STARTUP_RUNS = int(os.environ.get("STARTUP_RUNS", "10" if QUICK else "40"))
+ALL_WORKLOADS = ["http", "connect", "bulk", "tunnels", "memory", "startup", "policy"]
+WORKLOADS = [w for w in os.environ.get("WORKLOADS", ",".join(ALL_WORKLOADS)).split(",") if w]
+ALL_TARGETS = ["direct", "squid", "tinyproxy", "awf"]
+TARGETS = [t for t in os.environ.get("TARGETS", ",".join(ALL_TARGETS)).split(",") if t]
+KEEP = os.environ.get("BENCH_KEEP") == "1"
+MIB = 1024 * 1024
+
+
+def log(msg: str):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def clean_env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "no_proxy", "all_proxy")}
+    env["PATH"] = SAFE_PATH
+    env["LC_ALL"] = "C.UTF-8"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _set_pdeathsig():
+    """preexec_fn: SIGKILL the child when the harness dies, whatever the reason."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def run(cmd, check=True, timeout=60, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("env", clean_env())
+    p = subprocess.run(list(map(str, cmd)), timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"failed ({p.returncode}): {shlex.join(map(str, cmd))}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def netns_list() -> list[str]:
+    p = run(["ip", "netns", "list"], check=False)
+    return [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
+
+
+def netns_pids(ns: str) -> list[int]:
+    p = run(["ip", "netns", "pids", ns], check=False)
+    return [int(x) for x in p.stdout.split() if x.isdigit()]
+
+
+def kill_pids(pids, grace=2.0):
+    pids = [p for p in pids if p > 1 and p != os.getpid()]
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    end = time.monotonic() + grace
+    while time.monotonic() < end and any(pid_alive(p) and not is_zombie(p) for p in pids):
+        time.sleep(0.05)
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def remove_netns(ns: str):
+    if ns in netns_list():
+        kill_pids(netns_pids(ns), grace=1.0)  # only processes the harness started in its own ns
+        run(["ip", "netns", "del", ns], check=False)
+    shutil.rmtree(f"/etc/netns/{ns}", ignore_errors=True)
+
+
+def cleanup_stale(verbose=True):
+    """Remove bench namespaces and run dirs whose owning harness process is gone."""
+    for ns in netns_list():
+        m = re.fullmatch(NS_PREFIX + r"(\d+)-(host|inet)", ns)
+        if m and not (pid_alive(int(m.group(1))) and not is_zombie(int(m.group(1)))):
+            if verbose:
+                log(f"removing stale namespace {ns}")
+            remove_netns(ns)
+    for d in Path("/tmp").glob(RUN_PREFIX + "*"):
+        m = re.fullmatch(RUN_PREFIX + r"(\d+)", d.name)
+        if m and not pid_alive(int(m.group(1))):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+# ------------------------------------------------------------------------------------------
+# DNS responder (runs inside the internet namespace: `bench.py _dns`)
+# ------------------------------------------------------------------------------------------
+def dns_reply(q: bytes) -> bytes | None:
+    if len(q) < 12:
+        return None
+    qid, flags, qd = struct.unpack("!HHH", q[:6])
+    if flags & 0x8000 or qd != 1:
+        return None
+    off, labels = 12, []
+    try:
+        while q[off]:
+            n = q[off]
+            labels.append(q[off + 1:off + 1 + n].decode("latin-1").lower())
+            off += 1 + n
+        off += 1
+        qtype, _ = struct.unpack("!HH", q[off:off + 4])
+    except (IndexError, struct.error):
+        return None
+    question = q[12:off + 4]
+    name = ".".join(labels)
+    rd = flags & 0x0100
+    answers, auth = b"", b""
+    soa = (b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 3600, 0))  # placeholder, rebuilt below
+    if name == NAME or name.endswith("." + NAME):
+        rcode = 0
+        if qtype == 1:
+            answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 3600, 4) + socket.inet_aton(ORIGIN4)
+        else:  # NODATA with an SOA so that resolvers cache the negative answer
+            mname = b"\x02ns\x05bench\x04test\x00"
+            rname = b"\x04root\x05bench\x04test\x00"
+            rdata = mname + rname + struct.pack("!IIIII", 1, 3600, 600, 86400, 3600)
+            soa = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 3600, len(rdata)) + rdata
+            auth = soa
+    else:
+        rcode = 5  # REFUSED: this server knows one name and never recurses
+    hdr = struct.pack("!HHHHHH", qid, 0x8400 | rd | rcode, 1, 1 if answers else 0,
+                      1 if auth else 0, 0)
+    return hdr + question + answers + auth
+
+
+def serve_dns():
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((DNS4, 53))
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((DNS4, 53))
+    t.listen(64)
+
+    def tcp_conn(c):
+        c.settimeout(5)
+        try:
+            while True:
+                hdr = c.recv(2, socket.MSG_WAITALL)
+                if len(hdr) < 2:
+                    return
+                q = c.recv(struct.unpack("!H", hdr)[0], socket.MSG_WAITALL)
+                r = dns_reply(q)
+                if r is None:
+                    return
+                c.sendall(struct.pack("!H", len(r)) + r)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def tcp_loop():
+        while True:
+            c, _ = t.accept()
+            threading.Thread(target=tcp_conn, args=(c,), daemon=True).start()
+
+    threading.Thread(target=tcp_loop, daemon=True).start()
+    print("dns ready", flush=True)
+    while True:
+        q, src = u.recvfrom(4096)
+        r = dns_reply(q)
+        if r:
+            u.sendto(r, src)
+
+
+# ------------------------------------------------------------------------------------------
+# The bench network and its servers
+# ------------------------------------------------------------------------------------------
+class BenchNet:
+    def __init__(self):
+        self.tag = str(os.getpid())
+        self.host_ns = f"{NS_PREFIX}{self.tag}-host"
+        self.inet_ns = f"{NS_PREFIX}{self.tag}-inet"
+        self.dir = Path(f"/tmp/{RUN_PREFIX}{self.tag}")
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.created_ns: list[str] = []
+        self.awf_counter = 0
+        self.down_done = False
+
+    # paths
+    @property
+    def ca(self): return str(self.dir / "ca.pem")
+
+    # ---- up --------------------------------------------------------------------------
+    def up(self):
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(mode=0o755)
+        os.chmod(self.dir, 0o755)
+        self._snapshot_awf()
+        for sub in ("www", "logs", "squid", "tinyproxy", "nginx"):
+            (self.dir / sub).mkdir(mode=0o755)
+        self._certs()
+        self._content()
+        self._namespaces()
+        self._start_dns()
+        self._start_nginx()
+        self.start_squid()
+        self.start_tinyproxy()
+
+    def _snapshot_awf(self):
+        """Copy awf into the run dir: a rebuild of build/ during the run changes nothing."""
+        global AWF_BIN
+        dst = self.dir / "awf"
+        for attempt in range(30):
+            try:
+                shutil.copy2(AWF_BIN, dst)
+                os.chmod(dst, 0o755)
+                if run([dst, "--version"], check=False, timeout=10).returncode == 0:
+                    AWF_BIN = str(dst)
+                    return
+            except (OSError, subprocess.SubprocessError):
+                pass
+            log(f"{AWF_BIN} is not runnable yet (being rebuilt?), retrying")
+            time.sleep(5)
+        raise RuntimeError(f"{AWF_BIN} does not run")
+
+    def _certs(self):
+        d = self.dir
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run(["openssl", "req", "-x509", *ec, "-keyout", d / "ca.key", "-out", d / "ca.pem",
+             "-days", "2", "-subj", f"/CN=awf bench CA {self.tag}",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        run(["openssl", "req", "-new", *ec, "-keyout", d / "server.key", "-out", d / "server.csr",
+             "-subj", f"/CN={NAME}"])
+        (d / "server.ext").write_text(
+            f"subjectAltName=DNS:{NAME},DNS:*.{NAME}\nbasicConstraints=CA:FALSE\n"
+            "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
+        run(["openssl", "x509", "-req", "-in", d / "server.csr", "-CA", d / "ca.pem",
+             "-CAkey", d / "ca.key", "-CAcreateserial", "-out", d / "server.pem", "-days", "2",
+             "-extfile", d / "server.ext"])
+        for f in ("ca.pem", "server.pem"):
+            os.chmod(d / f, 0o644)
+        for f in ("ca.key", "server.key"):
+            os.chmod(d / f, 0o600)
+
+    def _content(self):
+        www = self.dir / "www"
+        (www / "1k").write_bytes((b"0123456789abcdef" * 64)[:1024])
+        chunk = os.urandom(MIB)
+        with open(www / "bulk", "wb") as f:
+            for _ in range(BULK_MIB):
+                f.write(chunk)
+        for f in www.iterdir():
+            os.chmod(f, 0o644)
+
+    def _namespaces(self):
+        for ns in (self.host_ns, self.inet_ns):
+            if ns in netns_list():
+                raise RuntimeError(f"namespace {ns} exists already")
+            run(["ip", "netns", "add", ns])
+            self.created_ns.append(ns)
+            # What `ip netns exec` shows as /etc/resolv.conf: only the bench DNS server.
+            os.makedirs(f"/etc/netns/{ns}", exist_ok=True)
+            Path(f"/etc/netns/{ns}/resolv.conf").write_text(f"nameserver {DNS4}\n")
+        H, I = self.host_ns, self.inet_ns
+        self._batch(H, ["link set lo up",
+                        f"link add veth-inet type veth peer name veth-host netns {I}",
+                        f"addr add {HOST4}/24 dev veth-inet", "link set veth-inet up"])
+        self._batch(I, ["link set lo up", f"addr add {INET4}/24 dev veth-host",
+                        f"addr add {ORIGIN4}/24 dev veth-host", f"addr add {DNS4}/24 dev veth-host",
+                        "link set veth-host up"])
+        self._batch(H, [f"route add default via {INET4} dev veth-inet"])
+        for ns in (H, I):  # per-namespace knobs for hundreds of thousands of short connections
+            run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+                 "net.ipv4.ip_local_port_range=1024 65000", "net.ipv4.tcp_tw_reuse=1",
+                 "net.core.somaxconn=8192", "net.ipv4.tcp_max_syn_backlog=8192"])
+
+    def _batch(self, ns, lines):
+        run(["ip", "-n", ns, "-batch", "-"], input="\n".join(lines) + "\n")
+
+    def _spawn(self, key: str, ns: str, cmd: list, ready_port: int | None = None,
+               ready_addr: str = "127.0.0.1"):
+        out = open(self.dir / f"{key}.out", "ab")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, *map(str, cmd)], stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=out, env=clean_env(), start_new_session=True,
+                             preexec_fn=_set_pdeathsig)
+        out.close()
+        self.procs[key] = p
+        if ready_port:
+            deadline = time.monotonic() + 20
+            while True:
+                r = run(["ip", "netns", "exec", ns, "bash", "-c",
+                         f"exec 3<>/dev/tcp/{ready_addr}/{ready_port}"], check=False, timeout=5)
+                if r.returncode == 0:
+                    break
+                if p.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{key} did not start:\n" +
+                                       (self.dir / f"{key}.out").read_text(errors="replace")[-3000:])
+                time.sleep(0.1)
+        return p
+
+    def _start_dns(self):
+        self._spawn("dns", self.inet_ns, ["/usr/bin/python3", __file__, "_dns"], 53, DNS4)
+
+    def _start_nginx(self):
+        d = self.dir
+        conf = d / "nginx" / "nginx.conf"
+        conf.write_text(f"""
+worker_processes auto;
+daemon off;
+pid {d}/nginx/nginx.pid;
+error_log {d}/nginx/error.log warn;
+worker_rlimit_nofile 65536;
+events {{ worker_connections 16384; multi_accept on; }}
+http {{
+  access_log off;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_timeout 300s; keepalive_requests 100000000;
+  client_body_temp_path {d}/nginx/body; proxy_temp_path {d}/nginx/proxy;
+  fastcgi_temp_path {d}/nginx/fastcgi; uwsgi_temp_path {d}/nginx/uwsgi; scgi_temp_path {d}/nginx/scgi;
+  default_type application/octet-stream;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache off; ssl_session_tickets off;
+  server {{
+    listen {ORIGIN4}:80 backlog=8192;
+    listen {ORIGIN4}:443 ssl backlog=8192;
+    server_name {NAME};
+    ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;
+    root {d}/www;
+    location / {{ }}
+  }}
+}}
+""")
+        self._spawn("nginx", self.inet_ns, ["nginx", "-e", d / "nginx" / "error.log", "-p", d / "nginx",
+                                            "-c", conf], 80, ORIGIN4)
+
+    def start_squid(self):
+        d = self.dir / "squid"
+        shutil.chown(d, "proxy", "proxy")
+        conf = d / "squid.conf"
+        conf.write_text(f"""
+http_port 127.0.0.1:{SQUID_PORT}
+visible_hostname awf-bench
+pid_filename {d}/squid.pid
+cache_log {d}/cache.log
+access_log stdio:{d}/access.log squid
+cache_store_log none
+logfile_rotate 0
+coredump_dir {d}
+cache_effective_user proxy
+cache deny all
+dns_nameservers {DNS4}
+hosts_file none
+pinger_enable off
+icp_port 0
+htcp_port 0
+max_filedescriptors 65536
+shutdown_lifetime 1 seconds
+acl bench dstdomain {NAME}
+acl Safe_ports port 80 443
+acl CONNECT method CONNECT
+acl benchclients src 127.0.0.1/32
+http_access deny !Safe_ports
+http_access allow benchclients bench
+http_access deny all
+""")
+        shutil.chown(conf, "proxy", "proxy")
+        self._spawn("squid", self.host_ns, ["squid", "-N", "-f", conf], SQUID_PORT)
+
+    def start_tinyproxy(self):
+        d = self.dir / "tinyproxy"
+        shutil.chown(d, "nobody", "nogroup")
+        (d / "filter").write_text(f"^{re.escape(NAME)}$\n")
+        conf = d / "tinyproxy.conf"
+        conf.write_text(f"""
+User nobody
+Group nogroup
+Port {TINYPROXY_PORT}
+Listen 127.0.0.1
+Timeout 600
+MaxClients 4096
+Allow 127.0.0.1
+ConnectPort 443
+ConnectPort 80
+Filter "{d}/filter"
+FilterType ere
+FilterDefaultDeny Yes
+LogFile "{d}/tinyproxy.log"
+LogLevel Warning
+PidFile "{d}/tinyproxy.pid"
+""")
+        self._spawn("tinyproxy", self.host_ns, ["tinyproxy", "-d", "-c", conf], TINYPROXY_PORT)
+
+    def stop(self, key: str):
+        p = self.procs.pop(key, None)
+        if p is None:
+            return
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=5)
+
+    def trim_logs(self):
+        """Access logs grow by millions of lines per run: empty them between runs."""
+        for f in (self.dir / "squid" / "access.log", self.dir / "tinyproxy" / "tinyproxy.log"):
+            try:
+                os.truncate(f, 0)
+            except OSError:
+                pass
+
+    # ---- down ------------------------------------------------------------------------
+    def down(self):
+        if self.down_done:
+            return
+        self.down_done = True
+        for key in list(self.procs):
+            try:
+                self.stop(key)
+            except Exception as e:
+                log(f"stopping {key}: {e}")
+        for ns in self.created_ns or [self.host_ns, self.inet_ns]:
+            remove_netns(ns)
+        if not KEEP:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- running load generators -----------------------------------------------------
+    def argv(self, target: str, cmd: list, logs: str | None = None) -> list[str]:
+        """The argv that runs `cmd` for `target`: in the host ns, or in awf's sandbox there."""
+        cmd = list(map(str, cmd))
+        if target != "awf":
+            return ["ip", "netns", "exec", self.host_ns, *cmd]
+        return ["ip", "netns", "exec", self.host_ns, AWF_BIN, "--dns-servers", DNS4,
+                "--allow-domains", NAME, "--proxy-logs-dir", logs or self.new_awf_logs(), "--", *cmd]
+
+    def new_awf_logs(self) -> str:
+        self.awf_counter += 1
+        d = self.dir / "logs" / f"awf-{self.awf_counter:04d}"
+        d.mkdir(mode=0o755)
+        return str(d)
+
+    def exec(self, target: str, cmd: list, timeout: float) -> tuple[int | None, str, str]:
+        """Run a load generator for `target`; (rc or None on timeout, stdout, stderr)."""
+        logs = self.new_awf_logs() if target == "awf" else None
+        p = subprocess.Popen(self.argv(target, cmd, logs), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=clean_env(), start_new_session=True, preexec_fn=_set_pdeathsig)
+        try:
+            out, err = p.communicate(timeout=timeout)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, err = p.communicate()
+            rc = None
+        if logs and not KEEP:
+            shutil.rmtree(logs, ignore_errors=True)
+        self.trim_logs()
+        return rc, out, err
+
+
+# ------------------------------------------------------------------------------------------
+# Workloads
+# ------------------------------------------------------------------------------------------
+def proxy_url(target: str) -> str | None:
+    return {"squid": f"http://127.0.0.1:{SQUID_PORT}", "tinyproxy": f"http://127.0.0.1:{TINYPROXY_PORT}",
+            "awf": f"http://127.0.0.1:{AWF_PORT}"}.get(target)
+
+
+def proxy_port(target: str) -> int:
+    return {"squid": SQUID_PORT, "tinyproxy": TINYPROXY_PORT, "awf": AWF_PORT}[target]
+
+
+class Bench:
+    def __init__(self, net: BenchNet):
+        self.net = net
+        self.samples: dict = {}     # metric -> target -> [values]
+        self.errors: dict = {}      # metric -> target -> [messages]
+        self.available = list(TARGETS)
+        self.extra: dict = {}
+
+    def add(self, metric: str, target: str, value):
+        self.samples.setdefault(metric, {}).setdefault(target, []).append(value)
+
+    def err(self, metric: str, target: str, msg: str):
+        msg = msg.strip().replace("\n", " | ")[-400:]
+        self.errors.setdefault(metric, {}).setdefault(target, []).append(msg)
+        log(f"  {metric} {target}: ERROR {msg}")
+
+    def targets(self, with_direct=True):
+        return [t for t in self.available if with_direct or t != "direct"]
+
+    # ---- preflight -------------------------------------------------------------------
+    def preflight(self):
+        """One request of each kind per target; a target that fails is left out (and said)."""
+        ca = self.net.ca
+        for t in list(self.available):
+            checks = []
+            if t == "direct":
+                checks.append(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
+                               "--max-time", "10", f"http://{NAME}/1k"])
+                checks.append(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
+                               "--max-time", "10", "--cacert", ca, f"https://{NAME}/1k"])
+            else:
+                px = proxy_url(t)
+                for extra, url in (([], f"http://{NAME}/1k"), (["--proxytunnel"], f"http://{NAME}/1k"),
+                                   (["--cacert", ca], f"https://{NAME}/1k")):
+                    checks.append(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
+                                   "--max-time", "10", "-x", px, *extra, url])
+            script = " && ".join(shlex.join(c) for c in checks)
+            rc, out, err = self.net.exec(t, ["sh", "-c", script], timeout=60)
+            lines = out.split()
+            ok = rc == 0 and lines == ["200", "1024"] * len(checks)
+            if not ok:
+                log(f"preflight {t}: FAILED (rc={rc}) out={out!r} err={err.strip()[-800:]!r}; "
+                    f"{t} is left out")
+                self.available.remove(t)
+                self.extra.setdefault("preflight_failures", {})[t] = (err or out)[-800:]
+            else:
+                log(f"preflight {t}: ok")
+
+    # ---- 1. plain HTTP forward proxying (wrk) --------------------------------------------
+    def wrk_script(self, target: str) -> str:
+        path = f"/1k" if target == "direct" else f"http://{NAME}/1k"
+        f = self.net.dir / f"wrk-{'direct' if target == 'direct' else 'proxy'}.lua"
+        if not f.exists():
+            f.write_text(f"""
+wrk.path = "{path}"
+wrk.headers["Host"] = "{NAME}"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCHJSON {{\\"requests\\":%d,\\"duration_us\\":%d,\\"bytes\\":%d,\\"mean_us\\":%.1f," ..
+    "\\"p50_us\\":%d,\\"p90_us\\":%d,\\"p99_us\\":%d,\\"max_us\\":%d,\\"err_connect\\":%d," ..
+    "\\"err_read\\":%d,\\"err_write\\":%d,\\"err_status\\":%d,\\"err_timeout\\":%d}}\\n",
+    summary.requests, summary.duration, summary.bytes, latency.mean,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+""")
+            os.chmod(f, 0o644)
+        return str(f)
+
+    def wrk_once(self, target: str, conns: int, duration: int) -> dict | None:
+        url = f"http://{NAME}/" if target == "direct" else f"http://127.0.0.1:{proxy_port(target)}/"
+        cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "5s",
+               "-s", self.wrk_script(target), url]
+        rc, out, err = self.net.exec(target, cmd, timeout=duration + 30)
+        m = re.search(r"BENCHJSON (\{.*\})", out)
+        if rc != 0 or not m:
+            raise RuntimeError(f"wrk rc={rc}: {out[-500:]} {err[-500:]}")
+        r = json.loads(m.group(1))
+        r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+        r["errors"] = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_status"] + r["err_timeout"]
+        return r
+
+    def w_http(self):
+        for conns in CONNS:
+            key = f"http{conns}"
+            for rep in range(REPS):
+                for t in self.targets():
+                    try:
+                        r = self.wrk_once(t, conns, DURATION)
+                    except Exception as e:
+                        self.err(f"{key}_rps", t, str(e))
+                        continue
+                    if r["err_status"] or r["requests"] == 0:
+                        self.err(f"{key}_rps", t, f"{r['err_status']} non-2xx answers of {r['requests']}")
+                        continue
+                    self.add(f"{key}_rps", t, r["rps"])
+                    self.add(f"{key}_p50_ms", t, r["p50_us"] / 1000)
+                    self.add(f"{key}_p99_ms", t, r["p99_us"] / 1000)
+                    self.add(f"{key}_mean_ms", t, r["mean_us"] / 1000)
+                    self.add(f"{key}_errors", t, r["errors"])
+                    log(f"  http c={conns} rep {rep + 1}/{REPS} {t:9s} {r['rps']:9.0f} req/s  "
+                        f"p50 {r['p50_us'] / 1000:.2f} ms  p99 {r['p99_us'] / 1000:.2f} ms  "
+                        f"socket errors {r['errors']}")
+
+    # ---- 2./3. bulk transfers (curl) -----------------------------------------------------
+    def curl_bulk(self, target: str, kind: str) -> float:
+        url_http, url_https = f"http://{NAME}/bulk", f"https://{NAME}/bulk"
+        base = ["curl", "-sS", "-o", "/dev/null", "--max-time", "120",
+                "-w", "%{http_code} %{size_download} %{speed_download}\\n"]
+        if target == "direct":
+            cmd = base + (["--cacert", self.net.ca, url_https] if kind == "connect_tls" else [url_http])
+        else:
+            px = ["-x", proxy_url(target)]
+            cmd = base + px + {"connect_plain": ["--proxytunnel", url_http],
+                               "connect_tls": ["--cacert", self.net.ca, url_https],
+                               "http_bulk": [url_http]}[kind]
+        rc, out, err = self.net.exec(target, cmd, timeout=150)
+        parts = out.split()
+        if rc != 0 or len(parts) < 3 or parts[0] != "200" or int(parts[1]) != BULK_MIB * MIB:
+            raise RuntimeError(f"curl rc={rc} out={out.strip()!r} err={err.strip()[-300:]!r}")
+        return float(parts[2]) / 1e6  # MB/s
+
+    def w_bulk(self, kinds):
+        for rep in range(REPS):
+            for kind in kinds:
+                for t in self.targets():
+                    try:
+                        mbs = self.curl_bulk(t, kind)
+                    except Exception as e:
+                        self.err(f"{kind}_mbs", t, str(e))
+                        continue
+                    self.add(f"{kind}_mbs", t, mbs)
+                    log(f"  {kind} rep {rep + 1}/{REPS} {t:9s} {mbs:8.0f} MB/s")
+
+    # ---- 4. new tunnels per second (tunnel_rate) -----------------------------------------
+    def tunnel_cmd(self, target: str, *extra) -> list:
+        where = ["--direct", f"{ORIGIN4}:443"] if target == "direct" else \
+            ["--proxy", f"127.0.0.1:{proxy_port(target)}"]
+        return [TOOLS_DIR / "tunnel_rate", *where, "--host", NAME, "--cafile", self.net.ca, *extra]
+
+    def w_tunnels(self):
+        for rep in range(REPS):
+            for t in self.targets():
+                cmd = self.tunnel_cmd(t, "--concurrency", TUNNEL_CONCURRENCY, "--duration", DURATION,
+                                      "--path", "/1k")
+                rc, out, err = self.net.exec(t, cmd, timeout=DURATION + 60)
+                m = re.search(r"(\{\"mode\":\"rate\".*\})", out)
+                if not m:
+                    self.err("tunnels_per_s", t, f"rc={rc} {out[-300:]} {err[-300:]}")
+                    continue
+                r = json.loads(m.group(1))
+                if r["ok"] == 0:
+                    self.err("tunnels_per_s", t, f"no tunnel completed: {r['first_error']}")
+                    continue
+                self.add("tunnels_per_s", t, r["rate"])
+                self.add("tunnels_p99_ms", t, r["p99_ms"])
+                self.add("tunnels_errors", t, r["errors"])
+                if r["errors"]:
+                    self.err("tunnels_errors", t, f"{r['errors']} failed tunnels: {r['first_error']}")
+                log(f"  tunnels rep {rep + 1}/{REPS} {t:9s} {r['rate']:8.0f} tunnels/s  "
+                    f"p99 {r['p99_ms']:.1f} ms  errors {r['errors']}")
+
+    # ---- 5. memory (RSS idle and with N idle TLS tunnels) ---------------------------------
+    @staticmethod
+    def rss_kib(pids) -> int:
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+    def proxy_pids(self, target: str, holder: subprocess.Popen) -> list[int]:
+        if target == "awf":
+            # `ip netns exec` execs awf: the holder's pid is awf itself (the process outside the
+            # sandbox). Its children are the sandbox init and the command: not counted.
+            exe = os.path.basename(os.readlink(f"/proc/{holder.pid}/exe"))
+            if exe != "awf":
+                raise RuntimeError(f"pid {holder.pid} is {exe}, not awf")
+            return [holder.pid]
+        p = self.net.procs[target]
+        # squid -N and tinyproxy -d run as one process (tinyproxy uses threads); count any
+        # children too (the process group of what the harness started).
+        pids = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if os.getpgid(int(d.name)) == p.pid:
+                        pids.append(int(d.name))
+                except OSError:
+                    pass
+        return [x for x in pids if os.path.basename(os.readlink(f"/proc/{x}/exe")) != "ip"]
+
+    def hold(self, target: str, n: int) -> tuple[int, int]:
+        """Start a holder with n tunnels; return (proxy RSS KiB, tunnels held)."""
+        release = self.net.dir / f"release-{time.monotonic_ns()}"
+        t = target
+        cmd = self.tunnel_cmd(t, "--hold", n, "--warm", 1, "--release-file", release,
+                              "--hold-max", 60, "--concurrency", 32)
+        logs = self.net.new_awf_logs() if t == "awf" else None
+        p = subprocess.Popen(self.net.argv(t, cmd, logs), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=clean_env(), start_new_session=True, preexec_fn=_set_pdeathsig)
+        try:
+            line, deadline = "", time.monotonic() + 60
+            while time.monotonic() < deadline:
+                rl, _, _ = select.select([p.stdout], [], [], 0.5)
+                if rl:
+                    line = p.stdout.readline()
+                    if line.startswith("{") or not line:
+                        break
+                elif p.poll() is not None:
+                    break
+            if not line.startswith("{"):
+                raise RuntimeError(f"holder gave no result: rc={p.poll()} {p.stderr.read()[-500:] if p.poll() is not None else ''}")
+            r = json.loads(line)
+            time.sleep(0.5)  # let the proxy settle (buffers released, timers run)
+            rss = self.rss_kib(self.proxy_pids(t, p))
+            if r["errors"]:
+                raise RuntimeError(f"holder: {r['errors']} tunnels failed ({r['first_error']}), "
+                                   f"{r['held']} held; proxy RSS {rss} KiB")
+            return rss, r["held"]
+        finally:
+            release.touch()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+            release.unlink(missing_ok=True)
+            if logs and not KEEP:
+                shutil.rmtree(logs, ignore_errors=True)
+
+    def w_memory(self):
+        for rep in range(MEM_REPS):
+            for t in self.targets(with_direct=False):
+                if t in ("squid", "tinyproxy"):  # a fresh instance: RSS not inflated by earlier load
+                    self.net.stop(t)
+                    getattr(self.net, f"start_{t}")()
+                for n, key in ((0, "rss_idle_mib"), (HOLD_TUNNELS, "rss_tunnels_mib")):
+                    try:
+                        rss, held = self.hold(t, n)
+                    except Exception as e:
+                        self.err(key, t, str(e))
+                        continue
+                    self.add(key, t, rss / 1024)
+                    log(f"  memory rep {rep + 1}/{MEM_REPS} {t:9s} {held:5d} idle tunnels: "
+                        f"RSS {rss / 1024:.1f} MiB")
+
+    # ---- 6. startup overhead (hyperfine) --------------------------------------------------
+    def w_startup(self):
+        logs = self.net.new_awf_logs()
+        out = self.net.dir / "hyperfine.json"
+        cmds = ["true", "unshare -n -m -p -f true",
+                f"{AWF_BIN} --proxy-logs-dir {logs} --allow-domains x -- true"]
+        r = run(["ip", "netns", "exec", self.net.host_ns, "hyperfine", "-N", "--style", "basic",
+                 "--warmup", "5", "--runs", STARTUP_RUNS, "--export-json", out, *cmds],
+                check=False, timeout=600)
+        if r.returncode != 0:
+            self.err("startup_ms", "awf", f"hyperfine failed: {r.stderr[-600:]}")
+            return
+        res = json.loads(out.read_text())["results"]
+        for key, item in zip(("true", "unshare", "awf"), res):
+            self.add("startup_ms", key, item["median"] * 1000)
+            self.extra.setdefault("startup_runs_ms", {})[key] = [x * 1000 for x in item["times"]]
+            log(f"  startup {key:8s} median {item['median'] * 1000:.2f} ms")
+
+    # ---- 7. policy engine (Google Benchmark) ----------------------------------------------
+    def w_policy(self):
+        out = self.net.dir / "policy.json"
+        reps = max(3, REPS) if not QUICK else 1
+        r = run([TOOLS_DIR / "policy_bench", "--benchmark_format=json", f"--benchmark_out={out}",
+                 f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true",
+                 f"--benchmark_min_time={0.05 if QUICK else 0.3}"], check=False, timeout=900)
+        if r.returncode != 0 or not out.exists():
+            self.err("policy", "awf", f"policy_bench failed: {r.stderr[-600:]}")
+            return
+        data = json.loads(out.read_text())
+        self.extra["policy_context"] = data.get("context", {})
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}   # -> ms
+        for b in data["benchmarks"]:
+            # With repetitions, the median aggregate; with one run, the run itself.
+            if reps > 1 and b.get("aggregate_name") != "median":
+                continue
+            if reps == 1 and b.get("run_type", "iteration") != "iteration":
+                continue
+            if b.get("error_occurred"):
+                self.err("policy", "awf", f"{b['name']}: {b.get('error_message')}")
+                continue
+            name = b.get("run_name", b["name"])
+            m = re.fullmatch(r"BM_(\w+)/(\d+)", name)
+            if not m:
+                continue
+            kind, n = m.group(1), int(m.group(2))
+            ms = b["real_time"] * scale[b["time_unit"]]
+            if kind == "Build":
+                self.add(f"policy_build_{n}_ms", "awf", ms)
+            else:
+                self.add(f"policy_{'hit' if kind == 'LookupHit' else 'miss'}_{n}_ns", "awf", ms * 1e6)
+        for k in sorted(x for x in self.samples if x.startswith("policy_")):
+            log(f"  {k}: {self.samples[k]['awf'][0]:.3f}")
+
+    # ---- everything --------------------------------------------------------------------
+    def run_all(self):
+        t0 = time.monotonic()
+        self.preflight()
+        steps = [("http", "plain HTTP forward proxying, 1 KiB (wrk)", self.w_http),
+                 ("connect", "CONNECT tunnel bulk, plain and TLS (curl)",
+                  lambda: self.w_bulk(["connect_plain", "connect_tls"])),
+                 ("bulk", "plain HTTP bulk (curl)", lambda: self.w_bulk(["http_bulk"])),
+                 ("tunnels", "new tunnels/s: TCP + CONNECT + TLS + GET (tunnel_rate)", self.w_tunnels),
+                 ("memory", f"proxy RSS idle and with {HOLD_TUNNELS} idle TLS tunnels", self.w_memory),
+                 ("startup", "startup overhead (hyperfine)", self.w_startup),
+                 ("policy", "policy engine (Google Benchmark)", self.w_policy)]
+        for key, title, fn in steps:
+            if key not in WORKLOADS:
+                continue
+            if key not in ("startup", "policy") and not self.available:
+                continue
+            s = time.monotonic()
+            log(f"== {title}")
+            fn()
+            self.extra.setdefault("workload_seconds", {})[key] = round(time.monotonic() - s, 1)
+        self.extra["total_seconds"] = round(time.monotonic() - t0, 1)
+
+
+# ------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit in ("req/s", "MB/s", "tunnels/s"):
+        return f"{v:,.0f}"
+    if unit in ("ns",):
+        return f"{v:.0f}"
+    if unit in ("ms", "MiB"):
+        return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def build_rows(b: Bench) -> list[dict]:
+    med = {m: {t: median(v) for t, v in per.items()} for m, per in b.samples.items()}
+
+    def g(metric, target):
+        return med.get(metric, {}).get(target)
+
+    def ratio(a, c):
+        return a / c if a is not None and c else None
+
+    rows = []
+
+    def row(metric, label, unit, targets_spec=None, cols=None):
+        cols = cols or {t: g(metric, t) for t in ALL_TARGETS}
+        awf = cols.get("awf")
+        r = {"metric": metric, "label": label, "unit": unit, "values": cols,
+             "awf_vs_squid": ratio(awf, cols.get("squid")), "awf_vs_direct": ratio(awf, cols.get("direct")),
+             "samples": b.samples.get(metric, {}), "errors": b.errors.get(metric, {}),
+             "target": None, "status": None}
+        if targets_spec:
+            text, checks = targets_spec
+            r["target"] = text
+            results = [fn() for _, fn in checks]
+            if any(x is None for x in results):
+                r["status"] = "n/a"
+            else:
+                failed = [name for (name, _), ok in zip(checks, results) if not ok]
+                r["status"] = "PASS" if not failed else "MISS"
+                r["missed"] = failed
+        rows.append(r)
+        return r
+
+    def cmp(a, op, c):
+        if a is None or c is None:
+            return None
+        return {">=": a >= c, "<=": a <= c, "<": a < c}[op]
+
+    for conns in CONNS:
+        k = f"http{conns}"
+        rps = lambda t, k=k: g(f"{k}_rps", t)  # noqa: E731
+        row(f"{k}_rps", f"HTTP 1 KiB, {conns} conns", "req/s",
+            ("≥3× squid, ≥0.5× direct",
+             [("≥3× squid", lambda: cmp(rps("awf"), ">=", 3 * rps("squid") if rps("squid") else None)),
+              ("≥0.5× direct", lambda: cmp(rps("awf"), ">=", 0.5 * rps("direct") if rps("direct") else None))]))
+        row(f"{k}_p50_ms", f"  latency p50, {conns} conns", "ms")
+        row(f"{k}_p99_ms", f"  latency p99, {conns} conns", "ms",
+            ("p99 < squid p50", [("p99 < squid p50", lambda k=k: cmp(g(f"{k}_p99_ms", "awf"), "<",
+                                                                     g(f"{k}_p50_ms", "squid")))]))
+    cp = lambda t: g("connect_plain_mbs", t)  # noqa: E731
+    row("connect_plain_mbs", f"CONNECT bulk {BULK_MIB} MiB, plain HTTP inside", "MB/s",
+        ("≥0.9× direct, ≥1.5× squid",
+         [("≥0.9× direct", lambda: cmp(cp("awf"), ">=", 0.9 * cp("direct") if cp("direct") else None)),
+          ("≥1.5× squid", lambda: cmp(cp("awf"), ">=", 1.5 * cp("squid") if cp("squid") else None))]))
+    row("connect_tls_mbs", f"CONNECT bulk {BULK_MIB} MiB, TLS", "MB/s")
+    hb = lambda t: g("http_bulk_mbs", t)  # noqa: E731
+    row("http_bulk_mbs", f"plain HTTP bulk {BULK_MIB} MiB", "MB/s",
+        ("≥0.7× direct (≥4× squid)",
+         [("≥0.7× direct", lambda: cmp(hb("awf"), ">=", 0.7 * hb("direct") if hb("direct") else None)),
+          ("≥4× squid", lambda: cmp(hb("awf"), ">=", 4 * hb("squid") if hb("squid") else None))]))
+    tr = lambda t: g("tunnels_per_s", t)  # noqa: E731
+    row("tunnels_per_s", f"new TLS tunnels, {TUNNEL_CONCURRENCY} parallel", "tunnels/s",
+        ("≥3× squid", [("≥3× squid", lambda: cmp(tr("awf"), ">=", 3 * tr("squid") if tr("squid") else None))]))
+    row("tunnels_p99_ms", "  tunnel setup+GET p99", "ms")
+    row("rss_idle_mib", "proxy RSS idle (after 1 request)", "MiB",
+        ("≤10 MiB", [("≤10 MiB", lambda: cmp(g("rss_idle_mib", "awf"), "<=", 10))]))
+    row("rss_tunnels_mib", f"proxy RSS, {HOLD_TUNNELS} idle TLS tunnels", "MiB",
+        ("≤40 MiB" if HOLD_TUNNELS >= 1000 else f"≤40 MiB (at 1000; {HOLD_TUNNELS} here)",
+         [("≤40 MiB", lambda: cmp(g("rss_tunnels_mib", "awf"), "<=", 40))]))
+    st = med.get("startup_ms", {})
+    r = row("startup_ms", "startup, median (direct col = `true`)", "ms",
+            ("≤ `true` + 10 ms", [("≤ true+10ms", lambda: cmp(st.get("awf"), "<=",
+                                                               st["true"] + 10 if st.get("true") is not None else None))]),
+            cols={"direct": st.get("true"), "awf": st.get("awf")})
+    r["awf_minus_true_ms"] = (st["awf"] - st["true"]) if st.get("awf") is not None and st.get("true") is not None else None
+    r["unshare_ms"] = st.get("unshare")
+    row("startup_unshare_ms", "  `unshare -n -m -p -f true` (direct col)", "ms", cols={"direct": st.get("unshare")})
+    for n in (10, 1000, 100000):
+        tgt = ("≤100 ms", [("≤100 ms", lambda n=n: cmp(g(f"policy_build_{n}_ms", "awf"), "<=", 100))]) \
+            if n == 100000 else None
+        row(f"policy_build_{n}_ms", f"policy build, {n:,} rules", "ms", tgt)
+    for n in (10, 1000, 100000):
+        for kind in ("hit", "miss"):
+            tgt = ("≤200 ns", [("≤200 ns", lambda n=n, kind=kind: cmp(g(f"policy_{kind}_{n}_ns", "awf"), "<=", 200))]) \
+                if n == 100000 else None
+            row(f"policy_{kind}_{n}_ns", f"policy lookup {kind}, {n:,} rules", "ns", tgt)
+    return [r for r in rows if any(v is not None for v in r["values"].values()) or r["errors"]]
+
+
+def render(rows: list[dict], b: Bench, header: str) -> str:
+    cols = ["workload", "unit", "direct", "squid", "tinyproxy", "awf", "awf/squid", "awf/direct",
+            "target", "result"]
+    table = []
+    for r in rows:
+        v = r["values"]
+        cells = [r["label"], r["unit"]]
+        for t in ALL_TARGETS:
+            cell = fmt(v.get(t), r["unit"])
+            if r["errors"].get(t) and v.get(t) is None:
+                cell = "ERR"
+            cells.append(cell)
+        cells.append(f"{r['awf_vs_squid']:.2f}×" if r["awf_vs_squid"] is not None else "")
+        if r["metric"] == "startup_ms" and r.get("awf_minus_true_ms") is not None:
+            cells.append(f"+{r['awf_minus_true_ms']:.2f} ms")
+        else:
+            cells.append(f"{r['awf_vs_direct']:.2f}×" if r["awf_vs_direct"] is not None else "")
+        cells.append(r["target"] or "")
+        st = r["status"] or ""
+        if st == "MISS":
+            st = "MISS (" + ", ".join(r.get("missed", [])) + ")"
+        cells.append(st)
+        table.append(cells)
+    widths = [max(len(c[i]) for c in [cols] + table) for i in range(len(cols))]
+    right = {2, 3, 4, 5, 6, 7}
+
+    def line(cells):
+        return "| " + " | ".join(c.rjust(w) if i in right else c.ljust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+    out = [header, "", line(cols),
+           "|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2))
+                          for i, w in enumerate(widths)) + "|"]
+    out += [line(c) for c in table]
+    errs = [(r["metric"], t, m) for r in rows for t, ms in r["errors"].items() for m in ms[:1]]
+    for metric, t, msgs in ((k, t, v) for k, per in b.errors.items() for t, v in per.items()):
+        if not any(e[0] == metric and e[1] == t for e in errs):
+            errs.append((metric, t, msgs[0]))
+    if errs:
+        out += ["", "Errors (first per metric and target):"]
+        out += [f"  {m} / {t}: {msg[:300]}" for m, t, msg in errs]
+    for t, msg in b.extra.get("preflight_failures", {}).items():
+        out.append(f"  preflight {t}: {msg.strip()[:300]}")
+    return "\n".join(out)
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+
+    def ver(cmd):
+        try:
+            p = run(cmd, check=False, timeout=10)
+            return (p.stdout + p.stderr).strip().splitlines()[0]
+        except Exception:
+            return "?"
+    return {"cpu": cpu, "cores": os.cpu_count(), "mem_mib": mem, "kernel": platform.release(),
+            "loadavg_at_start": os.getloadavg(),
+            "versions": {"awf": ver([AWF_BIN, "--version"]), "squid": ver(["squid", "-v"]),
+                         "tinyproxy": ver(["tinyproxy", "-v"]), "nginx": ver(["nginx", "-v"]),
+                         "wrk": ver(["wrk", "-v"]), "curl": ver(["curl", "--version"]),
+                         "openssl": ver(["openssl", "version"])}}
+
+
+def main(argv):
+    if argv[1:2] == ["_dns"]:
+        serve_dns()
+        return 0
+    if argv[1:2] == ["cleanup-stale"]:
+        cleanup_stale()
+        return 0
+    if os.geteuid() != 0:
+        print("bench.py: run as root (network namespaces)", file=sys.stderr)
+        return 2
+    for tool in (AWF_BIN, TOOLS_DIR / "tunnel_rate", TOOLS_DIR / "policy_bench"):
+        if not os.access(tool, os.X_OK):
+            print(f"bench.py: {tool} missing: run bench/run.sh (it builds everything)", file=sys.stderr)
+            return 2
+    cleanup_stale()
+    net = BenchNet()
+    atexit.register(net.down)
+
+    def on_signal(signum, frame):
+        net.down()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    if argv[1:2] == ["net"]:  # debugging: the bench network alone, for N seconds (max 1 h)
+        net.up()
+        print(json.dumps({"host_ns": net.host_ns, "inet_ns": net.inet_ns, "dir": str(net.dir)}),
+              flush=True)
+        try:
+            time.sleep(min(float(argv[2]) if len(argv) > 2 else 600, 3600))
+        finally:
+            net.down()
+        return 0
+
+
+    started = dt.datetime.now(dt.timezone.utc)
+    info = machine()
+    log(f"mode: {'QUICK' if QUICK else 'full'}, {REPS} repetition(s), wrk/tunnel runs {DURATION} s, "
+        f"bulk {BULK_MIB} MiB, connections {CONNS}, targets {TARGETS}, workloads {WORKLOADS}")
+    net.up()
+    log(f"bench network up: {net.host_ns}, {net.inet_ns}, {net.dir}")
+    b = Bench(net)
+    try:
+        b.run_all()
+    finally:
+        net.down()
+    rows = build_rows(b)
+    header = (f"awf benchmark — {started.strftime('%Y-%m-%d %H:%M UTC')} — {info['cpu']}, "
+              f"{info['cores']} cores, {info['mem_mib']} MiB, Linux {info['kernel']} — "
+              f"{'QUICK, ' if QUICK else ''}medians of {REPS} (memory: {MEM_REPS}), "
+              f"{b.extra.get('total_seconds', 0):.0f} s")
+    text = render(rows, b, header)
+    print(text)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stem = "quick" if QUICK else "latest"
+    doc = {"started": started.isoformat(), "quick": QUICK,
+           "config": {"reps": REPS, "mem_reps": MEM_REPS, "duration_s": DURATION, "bulk_mib": BULK_MIB,
+                      "conns": CONNS, "tunnel_concurrency": TUNNEL_CONCURRENCY,
+                      "hold_tunnels": HOLD_TUNNELS, "startup_runs": STARTUP_RUNS,
+                      "workloads": WORKLOADS, "targets": TARGETS},
+           "machine": info, "rows": rows, "errors": b.errors, "extra": b.extra}
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    (RESULTS_DIR / f"{stem}.txt").write_text(text + "\n")
+    log(f"wrote {RESULTS_DIR / (stem + '.json')} and {stem}.txt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
