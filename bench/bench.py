@@ -538,24 +538,129 @@ PidFile "{d}/tinyproxy.pid"
 
     def exec(self, target: str, cmd: list, timeout: float) -> tuple[int | None, str, str]:
         """Run a load generator for `target`; (rc or None on timeout, stdout, stderr)."""
+        rc, out, err, _ = self.measure(target, cmd, timeout, cpu=False)
+        return rc, out, err
+
+    def measure(self, target: str, cmd: list, timeout: float, cpu: bool = True):
+        """Run a load generator for `target` and, with `cpu`, the CPU time the proxy spent
+        while it ran: (rc or None on timeout, stdout, stderr, proxy CPU seconds or None).
+
+        The command runs under wrap.sh, which prints a marker before and after it and then
+        waits (at most 5 s) for a release file: the harness reads the proxy's utime+stime at
+        both markers, so awf's own start and exit are not counted, only the load."""
         logs = self.new_awf_logs() if target == "awf" else None
+        release = self.dir / f"release-{time.monotonic_ns()}"
+        if cpu:
+            cmd = [self.wrapper(), release, *cmd]
+        errf = open(self.dir / "last-stderr", "w+")
         p = subprocess.Popen(self.argv(target, cmd, logs), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             stdout=subprocess.PIPE, stderr=errf, text=True,
                              env=clean_env(), start_new_session=True, preexec_fn=_set_pdeathsig)
+        out_lines, cpu0, cpu_s, rc = [], None, None, None
+        deadline = time.monotonic() + timeout
         try:
-            out, err = p.communicate(timeout=timeout)
-            rc = p.returncode
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(cmd, timeout)
+                ready, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+                if not ready:
+                    continue
+                line = p.stdout.readline()
+                if not line:
+                    break
+                if line.startswith("@@BENCH-START"):
+                    cpu0 = self.cpu_seconds(target, p) if target != "direct" else None
+                elif line.startswith("@@BENCH-END"):
+                    if cpu0 is not None:
+                        cpu_s = self.cpu_seconds(target, p) - cpu0
+                    release.touch()
+                else:
+                    out_lines.append(line)
+            rc = p.wait(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            out, err = p.communicate()
+            p.wait()
             rc = None
+        finally:
+            p.stdout.close()
+            release.unlink(missing_ok=True)
+        errf.seek(0)
+        err = errf.read()
+        errf.close()
         if logs and not KEEP:
             shutil.rmtree(logs, ignore_errors=True)
         self.trim_logs()
-        return rc, out, err
+        return rc, "".join(out_lines), err, cpu_s
+
+    def wrapper(self) -> str:
+        f = self.dir / "wrap.sh"
+        if not f.exists():
+            f.write_text("""#!/bin/sh
+# wrap.sh RELEASE CMD...: markers around CMD, then wait (bounded) for the harness's release file
+rel=$1; shift
+echo "@@BENCH-START"
+"$@"
+rc=$?
+echo "@@BENCH-END $rc"
+i=0
+while [ ! -e "$rel" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done
+exit $rc
+""")
+            os.chmod(f, 0o755)
+        return str(f)
+
+    # ---- the proxies' processes -------------------------------------------------------
+    def proxy_pids(self, target: str, launched: subprocess.Popen | None = None) -> list[int]:
+        if target == "awf":
+            # `ip netns exec` execs awf: the launched pid is awf itself, the process outside the
+            # sandbox. Its children (the sandbox init and the command) are not counted.
+            exe = os.path.basename(os.readlink(f"/proc/{launched.pid}/exe"))
+            if exe != "awf":
+                raise RuntimeError(f"pid {launched.pid} is {exe}, not awf")
+            return [launched.pid]
+        leader = self.procs[target].pid
+        # squid -N and tinyproxy -d run as one process (tinyproxy with a thread per client);
+        # any child would be in the process group the harness started.
+        pids = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if os.getpgid(int(d.name)) == leader and \
+                            os.path.basename(os.readlink(f"/proc/{d.name}/exe")) != "ip":
+                        pids.append(int(d.name))
+                except OSError:
+                    pass
+        return pids
+
+    def cpu_seconds(self, target: str, launched=None) -> float:
+        """utime + stime of the proxy's processes (all threads, live and exited)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.proxy_pids(target, launched):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except OSError:
+                pass
+        return total / tick
+
+    @staticmethod
+    def rss_kib(pids) -> int:
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
 
 
 # ------------------------------------------------------------------------------------------
@@ -595,21 +700,18 @@ class Bench:
         ca = self.net.ca
         for t in list(self.available):
             checks = []
+            fmt_ = ["-w", "%{http_code} %{size_download}\\n", "--max-time", "10"]
             if t == "direct":
-                checks.append(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
-                               "--max-time", "10", f"http://{NAME}/1k"])
-                checks.append(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
-                               "--max-time", "10", "--cacert", ca, f"https://{NAME}/1k"])
+                checks.append(["curl", "-sS", "-o", "/dev/null", *fmt_, f"http://{NAME}/1k"])
+                checks.append(["curl", "-sS", "-o", "/dev/null", *fmt_, "--cacert", ca, f"https://{NAME}/1k"])
             else:
                 px = proxy_url(t)
                 for extra, url in (([], f"http://{NAME}/1k"), (["--proxytunnel"], f"http://{NAME}/1k"),
                                    (["--cacert", ca], f"https://{NAME}/1k")):
-                    checks.append(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
-                                   "--max-time", "10", "-x", px, *extra, url])
+                    checks.append(["curl", "-sS", "-o", "/dev/null", *fmt_, "-x", px, *extra, url])
             script = " && ".join(shlex.join(c) for c in checks)
             rc, out, err = self.net.exec(t, ["sh", "-c", script], timeout=60)
-            lines = out.split()
-            ok = rc == 0 and lines == ["200", "1024"] * len(checks)
+            ok = rc == 0 and out.split() == ["200", "1024"] * len(checks)
             if not ok:
                 log(f"preflight {t}: FAILED (rc={rc}) out={out!r} err={err.strip()[-800:]!r}; "
                     f"{t} is left out")
@@ -620,10 +722,12 @@ class Bench:
 
     # ---- 1. plain HTTP forward proxying (wrk) --------------------------------------------
     def wrk_script(self, target: str) -> str:
-        path = f"/1k" if target == "direct" else f"http://{NAME}/1k"
-        f = self.net.dir / f"wrk-{'direct' if target == 'direct' else 'proxy'}.lua"
+        kind = "direct" if target == "direct" else "proxy"
+        path = "/1k" if kind == "direct" else f"http://{NAME}/1k"
+        f = self.net.dir / f"wrk-{kind}.lua"
         if not f.exists():
             f.write_text(f"""
+-- {'origin-form' if kind == 'direct' else 'absolute-URI (explicit proxy)'} requests for {NAME}
 wrk.path = "{path}"
 wrk.headers["Host"] = "{NAME}"
 done = function(summary, latency, requests)
@@ -640,17 +744,18 @@ end
             os.chmod(f, 0o644)
         return str(f)
 
-    def wrk_once(self, target: str, conns: int, duration: int) -> dict | None:
+    def wrk_once(self, target: str, conns: int, duration: int) -> dict:
         url = f"http://{NAME}/" if target == "direct" else f"http://127.0.0.1:{proxy_port(target)}/"
         cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "5s",
                "-s", self.wrk_script(target), url]
-        rc, out, err = self.net.exec(target, cmd, timeout=duration + 30)
+        rc, out, err, cpu = self.net.measure(target, cmd, timeout=duration + 30)
         m = re.search(r"BENCHJSON (\{.*\})", out)
         if rc != 0 or not m:
             raise RuntimeError(f"wrk rc={rc}: {out[-500:]} {err[-500:]}")
         r = json.loads(m.group(1))
         r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
         r["errors"] = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_status"] + r["err_timeout"]
+        r["cpu_s"] = cpu
         return r
 
     def w_http(self):
@@ -670,40 +775,49 @@ end
                     self.add(f"{key}_p50_ms", t, r["p50_us"] / 1000)
                     self.add(f"{key}_p99_ms", t, r["p99_us"] / 1000)
                     self.add(f"{key}_mean_ms", t, r["mean_us"] / 1000)
-                    self.add(f"{key}_errors", t, r["errors"])
+                    self.add(f"{key}_socket_errors", t, r["errors"])
+                    cpu = ""
+                    if r["cpu_s"] is not None:
+                        self.add(f"{key}_cpu_us", t, r["cpu_s"] * 1e6 / r["requests"])
+                        cpu = f"  proxy CPU {r['cpu_s'] * 1e6 / r['requests']:.1f} µs/req"
                     log(f"  http c={conns} rep {rep + 1}/{REPS} {t:9s} {r['rps']:9.0f} req/s  "
                         f"p50 {r['p50_us'] / 1000:.2f} ms  p99 {r['p99_us'] / 1000:.2f} ms  "
-                        f"socket errors {r['errors']}")
+                        f"socket errors {r['errors']}{cpu}")
 
     # ---- 2./3. bulk transfers (curl) -----------------------------------------------------
-    def curl_bulk(self, target: str, kind: str) -> float:
+    def curl_bulk(self, target: str, kind: str) -> tuple[float, float | None]:
         url_http, url_https = f"http://{NAME}/bulk", f"https://{NAME}/bulk"
         base = ["curl", "-sS", "-o", "/dev/null", "--max-time", "120",
                 "-w", "%{http_code} %{size_download} %{speed_download}\\n"]
         if target == "direct":
             cmd = base + (["--cacert", self.net.ca, url_https] if kind == "connect_tls" else [url_http])
         else:
-            px = ["-x", proxy_url(target)]
-            cmd = base + px + {"connect_plain": ["--proxytunnel", url_http],
-                               "connect_tls": ["--cacert", self.net.ca, url_https],
-                               "http_bulk": [url_http]}[kind]
-        rc, out, err = self.net.exec(target, cmd, timeout=150)
+            cmd = base + ["-x", proxy_url(target)] + {
+                "connect_plain": ["--proxytunnel", url_http],
+                "connect_tls": ["--cacert", self.net.ca, url_https],
+                "http_bulk": [url_http]}[kind]
+        rc, out, err, cpu = self.net.measure(target, cmd, timeout=150)
         parts = out.split()
         if rc != 0 or len(parts) < 3 or parts[0] != "200" or int(parts[1]) != BULK_MIB * MIB:
             raise RuntimeError(f"curl rc={rc} out={out.strip()!r} err={err.strip()[-300:]!r}")
-        return float(parts[2]) / 1e6  # MB/s
+        return float(parts[2]) / 1e6, cpu  # MB/s, proxy CPU seconds
 
     def w_bulk(self, kinds):
         for rep in range(REPS):
             for kind in kinds:
                 for t in self.targets():
                     try:
-                        mbs = self.curl_bulk(t, kind)
+                        mbs, cpu = self.curl_bulk(t, kind)
                     except Exception as e:
                         self.err(f"{kind}_mbs", t, str(e))
                         continue
                     self.add(f"{kind}_mbs", t, mbs)
-                    log(f"  {kind} rep {rep + 1}/{REPS} {t:9s} {mbs:8.0f} MB/s")
+                    extra = ""
+                    if cpu is not None:
+                        per_gb = cpu * 1000 / (BULK_MIB * MIB / 1e9)
+                        self.add(f"{kind}_cpu_ms_per_gb", t, per_gb)
+                        extra = f"  proxy CPU {per_gb:.0f} ms/GB"
+                    log(f"  {kind} rep {rep + 1}/{REPS} {t:9s} {mbs:8.0f} MB/s{extra}")
 
     # ---- 4. new tunnels per second (tunnel_rate) -----------------------------------------
     def tunnel_cmd(self, target: str, *extra) -> list:
@@ -716,7 +830,7 @@ end
             for t in self.targets():
                 cmd = self.tunnel_cmd(t, "--concurrency", TUNNEL_CONCURRENCY, "--duration", DURATION,
                                       "--path", "/1k")
-                rc, out, err = self.net.exec(t, cmd, timeout=DURATION + 60)
+                rc, out, err, cpu = self.net.measure(t, cmd, timeout=DURATION + 60)
                 m = re.search(r"(\{\"mode\":\"rate\".*\})", out)
                 if not m:
                     self.err("tunnels_per_s", t, f"rc={rc} {out[-300:]} {err[-300:]}")
@@ -726,48 +840,19 @@ end
                     self.err("tunnels_per_s", t, f"no tunnel completed: {r['first_error']}")
                     continue
                 self.add("tunnels_per_s", t, r["rate"])
+                self.add("tunnels_p50_ms", t, r["p50_ms"])
                 self.add("tunnels_p99_ms", t, r["p99_ms"])
                 self.add("tunnels_errors", t, r["errors"])
+                extra = ""
+                if cpu is not None:
+                    self.add("tunnels_cpu_us", t, cpu * 1e6 / r["ok"])
+                    extra = f"  proxy CPU {cpu * 1e6 / r['ok']:.0f} µs/tunnel"
                 if r["errors"]:
                     self.err("tunnels_errors", t, f"{r['errors']} failed tunnels: {r['first_error']}")
                 log(f"  tunnels rep {rep + 1}/{REPS} {t:9s} {r['rate']:8.0f} tunnels/s  "
-                    f"p99 {r['p99_ms']:.1f} ms  errors {r['errors']}")
+                    f"p99 {r['p99_ms']:.1f} ms  errors {r['errors']}{extra}")
 
     # ---- 5. memory (RSS idle and with N idle TLS tunnels) ---------------------------------
-    @staticmethod
-    def rss_kib(pids) -> int:
-        total = 0
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmRSS:"):
-                            total += int(line.split()[1])
-            except OSError:
-                pass
-        return total
-
-    def proxy_pids(self, target: str, holder: subprocess.Popen) -> list[int]:
-        if target == "awf":
-            # `ip netns exec` execs awf: the holder's pid is awf itself (the process outside the
-            # sandbox). Its children are the sandbox init and the command: not counted.
-            exe = os.path.basename(os.readlink(f"/proc/{holder.pid}/exe"))
-            if exe != "awf":
-                raise RuntimeError(f"pid {holder.pid} is {exe}, not awf")
-            return [holder.pid]
-        p = self.net.procs[target]
-        # squid -N and tinyproxy -d run as one process (tinyproxy uses threads); count any
-        # children too (the process group of what the harness started).
-        pids = []
-        for d in Path("/proc").iterdir():
-            if d.name.isdigit():
-                try:
-                    if os.getpgid(int(d.name)) == p.pid:
-                        pids.append(int(d.name))
-                except OSError:
-                    pass
-        return [x for x in pids if os.path.basename(os.readlink(f"/proc/{x}/exe")) != "ip"]
-
     def hold(self, target: str, n: int) -> tuple[int, int]:
         """Start a holder with n tunnels; return (proxy RSS KiB, tunnels held)."""
         release = self.net.dir / f"release-{time.monotonic_ns()}"
@@ -792,7 +877,7 @@ end
                 raise RuntimeError(f"holder gave no result: rc={p.poll()} {p.stderr.read()[-500:] if p.poll() is not None else ''}")
             r = json.loads(line)
             time.sleep(0.5)  # let the proxy settle (buffers released, timers run)
-            rss = self.rss_kib(self.proxy_pids(t, p))
+            rss = self.net.rss_kib(self.net.proxy_pids(t, p))
             if r["errors"]:
                 raise RuntimeError(f"holder: {r['errors']} tunnels failed ({r['first_error']}), "
                                    f"{r['held']} held; proxy RSS {rss} KiB")
@@ -911,6 +996,8 @@ def fmt(v, unit):
         return f"{v:,.0f}"
     if unit in ("ns",):
         return f"{v:.0f}"
+    if unit == "µs":
+        return f"{v:.1f}" if v < 100 else f"{v:.0f}"
     if unit in ("ms", "MiB"):
         return f"{v:.2f}" if v < 10 else f"{v:.1f}"
     return f"{v:.3g}"
@@ -963,21 +1050,27 @@ def build_rows(b: Bench) -> list[dict]:
         row(f"{k}_p99_ms", f"  latency p99, {conns} conns", "ms",
             ("p99 < squid p50", [("p99 < squid p50", lambda k=k: cmp(g(f"{k}_p99_ms", "awf"), "<",
                                                                      g(f"{k}_p50_ms", "squid")))]))
+        row(f"{k}_cpu_us", f"  proxy CPU per request, {conns} conns", "µs")
     cp = lambda t: g("connect_plain_mbs", t)  # noqa: E731
     row("connect_plain_mbs", f"CONNECT bulk {BULK_MIB} MiB, plain HTTP inside", "MB/s",
         ("≥0.9× direct, ≥1.5× squid",
          [("≥0.9× direct", lambda: cmp(cp("awf"), ">=", 0.9 * cp("direct") if cp("direct") else None)),
           ("≥1.5× squid", lambda: cmp(cp("awf"), ">=", 1.5 * cp("squid") if cp("squid") else None))]))
+    row("connect_plain_cpu_ms_per_gb", "  proxy CPU per GB, CONNECT plain", "ms")
     row("connect_tls_mbs", f"CONNECT bulk {BULK_MIB} MiB, TLS", "MB/s")
+    row("connect_tls_cpu_ms_per_gb", "  proxy CPU per GB, CONNECT TLS", "ms")
     hb = lambda t: g("http_bulk_mbs", t)  # noqa: E731
     row("http_bulk_mbs", f"plain HTTP bulk {BULK_MIB} MiB", "MB/s",
         ("≥0.7× direct (≥4× squid)",
          [("≥0.7× direct", lambda: cmp(hb("awf"), ">=", 0.7 * hb("direct") if hb("direct") else None)),
           ("≥4× squid", lambda: cmp(hb("awf"), ">=", 4 * hb("squid") if hb("squid") else None))]))
+    row("http_bulk_cpu_ms_per_gb", "  proxy CPU per GB, plain HTTP", "ms")
     tr = lambda t: g("tunnels_per_s", t)  # noqa: E731
     row("tunnels_per_s", f"new TLS tunnels, {TUNNEL_CONCURRENCY} parallel", "tunnels/s",
         ("≥3× squid", [("≥3× squid", lambda: cmp(tr("awf"), ">=", 3 * tr("squid") if tr("squid") else None))]))
+    row("tunnels_p50_ms", "  tunnel setup+GET p50", "ms")
     row("tunnels_p99_ms", "  tunnel setup+GET p99", "ms")
+    row("tunnels_cpu_us", "  proxy CPU per tunnel", "µs")
     row("rss_idle_mib", "proxy RSS idle (after 1 request)", "MiB",
         ("≤10 MiB", [("≤10 MiB", lambda: cmp(g("rss_idle_mib", "awf"), "<=", 10))]))
     row("rss_tunnels_mib", f"proxy RSS, {HOLD_TUNNELS} idle TLS tunnels", "MiB",

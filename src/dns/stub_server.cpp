@@ -17,6 +17,7 @@
 #include <cstring>
 #include <list>
 
+#include "dns/answer_filter.h"
 #include "dns/message.h"
 
 namespace asio = boost::asio;
@@ -178,7 +179,22 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
         ForwardResult forwarded = co_await resolver.forward(message);
         --pending_forwards;
         if (forwarded.error.empty()) {
-          response = std::move(forwarded.response);
+          // DNS rebinding: an allowed name must not lead the command to internal addresses.
+          FilteredAnswer filtered = filter_internal_answers(forwarded.response);
+          switch (filtered.result) {
+            case FilteredAnswer::Result::Unchanged:
+              response = std::move(forwarded.response);
+              break;
+            case FilteredAnswer::Result::Filtered:
+              response = std::move(filtered.message);
+              record.reason += "; removed internal addresses:";
+              for (const std::string& address : filtered.removed) record.reason += " " + address;
+              break;
+            case FilteredAnswer::Result::Malformed:
+              record.reason += "; malformed upstream answer";
+              response = make_local_response(message, kRcodeServFail);
+              break;
+          }
         } else {
           record.reason += "; upstream failed: " + forwarded.error;
           response = make_local_response(message, kRcodeServFail);

@@ -1,0 +1,160 @@
+#include "dns/answer_filter.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <optional>
+
+#include "policy/address_class.h"
+
+namespace awf::dns {
+namespace {
+
+constexpr std::size_t kHeaderBytes = 12;
+constexpr std::size_t kMaxNameWireBytes = 255;
+constexpr int kMaxPointerHops = 32;
+constexpr std::uint16_t kTypeA = 1;
+constexpr std::uint16_t kTypeAaaa = 28;
+constexpr std::uint16_t kClassIn = 1;
+
+std::uint16_t read16(std::span<const std::uint8_t> m, std::size_t at) {
+  return static_cast<std::uint16_t>((m[at] << 8) | m[at + 1]);
+}
+
+// Reads the (possibly compressed) name at `pos`; returns it uncompressed in wire form and sets
+// `next` to the first byte after the name's bytes at `pos`.
+std::optional<std::vector<std::uint8_t>> read_name(std::span<const std::uint8_t> m,
+                                                   std::size_t pos, std::size_t& next) {
+  std::vector<std::uint8_t> wire;
+  bool jumped = false;
+  int hops = 0;
+  for (;;) {
+    if (pos >= m.size()) return std::nullopt;
+    const std::uint8_t length = m[pos];
+    if ((length & 0xc0) == 0xc0) {
+      if (pos + 1 >= m.size() || ++hops > kMaxPointerHops) return std::nullopt;
+      if (!jumped) next = pos + 2;
+      jumped = true;
+      pos = read16(m, pos) & 0x3fff;
+      continue;
+    }
+    if ((length & 0xc0) != 0) return std::nullopt;
+    if (wire.size() + 1 + length > kMaxNameWireBytes) return std::nullopt;
+    if (length == 0) {
+      wire.push_back(0);
+      if (!jumped) next = pos + 1;
+      return wire;
+    }
+    if (pos + 1 + length > m.size()) return std::nullopt;
+    wire.insert(wire.end(), m.begin() + static_cast<std::ptrdiff_t>(pos),
+                m.begin() + static_cast<std::ptrdiff_t>(pos + 1 + length));
+    pos += 1 + length;
+  }
+}
+
+struct Record {
+  std::vector<std::uint8_t> name;  // uncompressed
+  std::uint16_t type = 0;
+  std::uint16_t klass = 0;
+  std::size_t fixed_at = 0;  // offset of TYPE in the message
+  std::uint16_t rdlength = 0;
+  std::size_t rdata_at = 0;
+  std::optional<std::string> internal;  // address text when the record is an internal A/AAAA
+};
+
+std::optional<std::string> internal_address(std::span<const std::uint8_t> m, const Record& r) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (r.klass != kClassIn) return std::nullopt;
+  if (r.type == kTypeA && r.rdlength == 4) {
+    in_addr address{};
+    std::memcpy(&address, &m[r.rdata_at], 4);
+    if (!policy::internal_address_reason(address)) return std::nullopt;
+    inet_ntop(AF_INET, &address, text, sizeof text);
+    return std::string(text);
+  }
+  if (r.type == kTypeAaaa && r.rdlength == 16) {
+    in6_addr address{};
+    std::memcpy(&address, &m[r.rdata_at], 16);
+    if (!policy::internal_address_reason(address)) return std::nullopt;
+    inet_ntop(AF_INET6, &address, text, sizeof text);
+    return std::string(text);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m) {
+  FilteredAnswer out;
+  if (m.size() < kHeaderBytes) {
+    out.result = FilteredAnswer::Result::Malformed;
+    return out;
+  }
+  const std::uint16_t questions = read16(m, 4);
+  const std::size_t counts[3] = {read16(m, 6), read16(m, 8), read16(m, 10)};
+  std::size_t pos = kHeaderBytes;
+  for (std::uint16_t i = 0; i < questions; ++i) {
+    std::size_t next = 0;
+    if (!read_name(m, pos, next) || next + 4 > m.size()) {
+      out.result = FilteredAnswer::Result::Malformed;
+      return out;
+    }
+    pos = next + 4;
+  }
+  const std::size_t question_end = pos;
+  std::vector<Record> answers;
+  bool any_internal = false;
+  for (int section = 0; section < 3; ++section) {
+    for (std::size_t i = 0; i < counts[section]; ++i) {
+      Record record;
+      std::size_t next = 0;
+      auto name = read_name(m, pos, next);
+      if (!name || next + 10 > m.size()) {
+        out.result = FilteredAnswer::Result::Malformed;
+        return out;
+      }
+      record.name = std::move(*name);
+      record.fixed_at = next;
+      record.type = read16(m, next);
+      record.klass = read16(m, next + 2);
+      record.rdlength = read16(m, next + 8);
+      record.rdata_at = next + 10;
+      if (record.rdata_at + record.rdlength > m.size()) {
+        out.result = FilteredAnswer::Result::Malformed;
+        return out;
+      }
+      pos = record.rdata_at + record.rdlength;
+      record.internal = internal_address(m, record);
+      if (record.internal) {
+        any_internal = true;
+        out.removed.push_back(*record.internal);
+      }
+      if (section == 0) answers.push_back(std::move(record));
+    }
+  }
+  if (!any_internal) return out;
+
+  out.result = FilteredAnswer::Result::Filtered;
+  std::vector<std::uint8_t>& message = out.message;
+  message.assign(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(question_end));
+  std::uint16_t kept = 0;
+  for (const Record& record : answers) {
+    if (record.internal) continue;
+    // Owner names are written uncompressed, so records move. RDATA that may hold compressed
+    // names (CNAME, MX, ...) could then point at bytes that moved or went away: only records
+    // whose RDATA holds no names are kept in a rebuilt answer.
+    const bool opaque_rdata = record.type == kTypeA || record.type == kTypeAaaa ||
+                              record.type == 16 /* TXT */;
+    if (!opaque_rdata) continue;
+    message.insert(message.end(), record.name.begin(), record.name.end());
+    message.insert(message.end(), m.begin() + static_cast<std::ptrdiff_t>(record.fixed_at),
+                   m.begin() + static_cast<std::ptrdiff_t>(record.rdata_at + record.rdlength));
+    ++kept;
+  }
+  message[6] = static_cast<std::uint8_t>(kept >> 8);  // ANCOUNT
+  message[7] = static_cast<std::uint8_t>(kept & 0xff);
+  for (std::size_t at = 8; at < 12; ++at) message[at] = 0;  // authority, additional dropped
+  return out;
+}
+
+}  // namespace awf::dns

@@ -1,0 +1,28 @@
+// DNS rebinding defence: an allowed name must not hand the command an internal address
+// (loopback, the metadata service, the LAN). Upstream answers are checked before they are
+// relayed; internal A/AAAA records are removed. Pure logic on untrusted bytes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace awf::dns {
+
+struct FilteredAnswer {
+  enum class Result {
+    Unchanged,  // no internal address anywhere: relay the upstream bytes as they are
+    Filtered,   // `message` is a rebuilt answer without the internal records
+    Malformed,  // the answer could not be parsed: answer SERVFAIL instead
+  } result = Result::Unchanged;
+  std::vector<std::uint8_t> message;  // the rebuilt answer when Filtered
+  std::vector<std::string> removed;   // the removed addresses, for the log
+};
+
+// Looks at every A/AAAA record of `response` (all three sections). When one is internal, the
+// answer is rebuilt: header and question as received, answer records without the internal
+// ones (names written uncompressed), authority and additional sections dropped.
+FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> response);
+
+}  // namespace awf::dns
