@@ -536,12 +536,13 @@ PidFile "{d}/tinyproxy.pid"
         d.mkdir(mode=0o755)
         return str(d)
 
-    def exec(self, target: str, cmd: list, timeout: float) -> tuple[int | None, str, str]:
+    def exec(self, target: str, cmd: list, timeout: float, **kw) -> tuple[int | None, str, str]:
         """Run a load generator for `target`; (rc or None on timeout, stdout, stderr)."""
-        rc, out, err, _ = self.measure(target, cmd, timeout, cpu=False)
+        rc, out, err, _ = self.measure(target, cmd, timeout, cpu=False, **kw)
         return rc, out, err
 
-    def measure(self, target: str, cmd: list, timeout: float, cpu: bool = True):
+    def measure(self, target: str, cmd: list, timeout: float, cpu: bool = True,
+                on_start=None, on_end=None, logs_check=None):
         """Run a load generator for `target` and, with `cpu`, the CPU time the proxy spent
         while it ran: (rc or None on timeout, stdout, stderr, proxy CPU seconds or None).
 
@@ -571,9 +572,14 @@ PidFile "{d}/tinyproxy.pid"
                     break
                 if line.startswith("@@BENCH-START"):
                     cpu0 = self.cpu_seconds(target, p) if target != "direct" else None
+                    if on_start:
+                        on_start(p)
                 elif line.startswith("@@BENCH-END"):
-                    if cpu0 is not None:
-                        cpu_s = self.cpu_seconds(target, p) - cpu0
+                    cpu1 = self.cpu_seconds(target, p) if cpu0 is not None else None
+                    if cpu0 is not None and cpu1 is not None:
+                        cpu_s = cpu1 - cpu0
+                    if on_end:
+                        on_end(p)
                     release.touch()
                 else:
                     out_lines.append(line)
@@ -591,6 +597,8 @@ PidFile "{d}/tinyproxy.pid"
         errf.seek(0)
         err = errf.read()
         errf.close()
+        if logs and logs_check:
+            logs_check(logs)
         if logs and not KEEP:
             shutil.rmtree(logs, ignore_errors=True)
         self.trim_logs()
@@ -636,11 +644,17 @@ exit $rc
                     pass
         return pids
 
-    def cpu_seconds(self, target: str, launched=None) -> float:
-        """utime + stime of the proxy's processes (all threads, live and exited)."""
+    def cpu_seconds(self, target: str, launched=None) -> float | None:
+        """utime + stime of the proxy's processes (all threads, live and exited); None when
+        the proxy is gone."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in self.proxy_pids(target, launched):
+        try:
+            pids = self.proxy_pids(target, launched)
+        except OSError as e:
+            log(f"  cannot read the CPU time of {target}: {e}")
+            return None
+        for pid in pids:
             try:
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
@@ -710,8 +724,21 @@ class Bench:
                                    (["--cacert", ca], f"https://{NAME}/1k")):
                     checks.append(["curl", "-sS", "-o", "/dev/null", *fmt_, "-x", px, *extra, url])
             script = " && ".join(shlex.join(c) for c in checks)
-            rc, out, err = self.net.exec(t, ["sh", "-c", script], timeout=60)
+            access: list[str] = []
+
+            def read_access(logs_dir):
+                try:
+                    access.extend(Path(logs_dir, "access.log").read_text().splitlines())
+                except OSError:
+                    pass
+            rc, out, err = self.net.exec(t, ["sh", "-c", script], timeout=60, logs_check=read_access)
             ok = rc == 0 and out.split() == ["200", "1024"] * len(checks)
+            if ok and t == "awf":
+                # The requests really went through awf's gateway: one access.log record each.
+                log(f"preflight awf: {len(access)} access.log records "
+                    f"({', '.join(a.split()[5] + ' ' + a.split()[8] for a in access if len(a.split()) > 8)})")
+                if len(access) != len(checks):
+                    ok, err = False, f"awf's access.log has {len(access)} records, expected {len(checks)}"
             if not ok:
                 log(f"preflight {t}: FAILED (rc={rc}) out={out!r} err={err.strip()[-800:]!r}; "
                     f"{t} is left out")
@@ -962,6 +989,55 @@ end
         for k in sorted(x for x in self.samples if x.startswith("policy_")):
             log(f"  {k}: {self.samples[k]['awf'][0]:.3f}")
 
+    # ---- optional: where awf's time goes (perf, cpu-clock sampling) ------------------------
+    def w_profile(self):
+        if "awf" not in self.available or not shutil.which("perf"):
+            self.err("profile", "awf", "needs perf (linux-perf) and a working awf")
+            return
+        scenarios = {
+            "http32": ["wrk", "-t2", "-c32", f"-d{max(DURATION, 5)}s", "--timeout", "5s",
+                       "-s", self.wrk_script("awf"), f"http://127.0.0.1:{AWF_PORT}/"],
+            "tunnels": self.tunnel_cmd("awf", "--concurrency", TUNNEL_CONCURRENCY, "--duration",
+                                       max(DURATION, 5), "--path", "/1k"),
+            "connect_plain": ["sh", "-c", " ; ".join(
+                shlex.join(["curl", "-sS", "-o", "/dev/null", "-x", proxy_url("awf"), "--proxytunnel",
+                            f"http://{NAME}/bulk"]) for _ in range(5))],
+        }
+        RESULTS_DIR.mkdir(exist_ok=True)
+        report = []
+        for name, cmd in scenarios.items():
+            data = self.net.dir / f"perf-{name}.data"
+            state = {}
+
+            def start(p, data=data, state=state):
+                state["perf"] = subprocess.Popen(
+                    ["perf", "record", "-e", "cpu-clock", "-F", "499", "-p", str(p.pid), "-o", data],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+            def end(p, state=state):
+                perf = state.get("perf")
+                if perf:
+                    perf.send_signal(signal.SIGINT)
+                    try:
+                        perf.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        perf.kill()
+                        perf.wait()
+            rc, out, err, cpu = self.net.measure("awf", cmd, timeout=120, on_start=start, on_end=end)
+            if not data.exists():
+                self.err("profile", "awf", f"{name}: no perf data (rc={rc}) {err[-300:]}")
+                continue
+            by_dso = run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso",
+                          "--percent-limit", "1"], check=False, timeout=300).stdout
+            by_sym = run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
+                          "--percent-limit", "0.7"], check=False, timeout=300).stdout
+            keep = lambda text: [l for l in text.splitlines() if l.strip() and not l.startswith("#")]  # noqa: E731
+            report += [f"== {name}: awf CPU {cpu if cpu is not None else 0:.2f} s while: {shlex.join(map(str, cmd))[:160]}",
+                       "-- by DSO", *keep(by_dso)[:12], "-- by symbol", *keep(by_sym)[:40], ""]
+            log(f"  profile {name}: {len(keep(by_sym))} symbols above 0.7%")
+        (RESULTS_DIR / "profile.txt").write_text("\n".join(report) + "\n")
+        log(f"wrote {RESULTS_DIR / 'profile.txt'}")
+
     # ---- everything --------------------------------------------------------------------
     def run_all(self):
         t0 = time.monotonic()
@@ -973,7 +1049,8 @@ end
                  ("tunnels", "new tunnels/s: TCP + CONNECT + TLS + GET (tunnel_rate)", self.w_tunnels),
                  ("memory", f"proxy RSS idle and with {HOLD_TUNNELS} idle TLS tunnels", self.w_memory),
                  ("startup", "startup overhead (hyperfine)", self.w_startup),
-                 ("policy", "policy engine (Google Benchmark)", self.w_policy)]
+                 ("policy", "policy engine (Google Benchmark)", self.w_policy),
+                 ("profile", "awf profile (perf, cpu-clock)", self.w_profile)]
         for key, title, fn in steps:
             if key not in WORKLOADS:
                 continue

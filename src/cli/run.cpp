@@ -1,6 +1,7 @@
 #include "cli/run.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -109,9 +110,20 @@ void print_summary(const audit::LogWriter& log, int code, bool explicit_logs_dir
   if (!explicit_logs_dir) std::fprintf(stderr, "awf: logs in %s\n", log.directory().c_str());
 }
 
+// The gateway holds two sockets (and, while bytes flow, two pipes) per connection: use the
+// whole descriptor allowance the host grants.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int run(const Options& options) {
+  raise_descriptor_limit();
   const policy::Policy policy = build_policy(options);
   if (policy.allowlist_empty()) {
     std::fprintf(stderr,

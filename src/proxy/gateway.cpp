@@ -1,9 +1,11 @@
 #include "proxy/gateway.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,11 +34,20 @@ int socket_family(int fd) {
 
 using Handler = asio::awaitable<void> (*)(GatewayContext&, tcp::socket);
 
+// A client connection costs up to six descriptors (two sockets, two pipes when spliced).
+std::size_t connection_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY) return 16384;
+  const rlim_t usable = limit.rlim_cur > 256 ? limit.rlim_cur - 256 : 0;
+  return std::clamp<std::size_t>(usable / 6, 64, 16384);
+}
+
 // One event loop on its own thread. Every worker accepts on every proxy listener (each has
 // its own descriptor for it), and a connection stays on the worker that accepted it.
 struct Worker {
-  Worker(const policy::Policy& policy, dns::Resolver& resolver, audit::LogWriter& log)
-      : context{io, policy, resolver, log, {}, false} {}
+  Worker(const policy::Policy& policy, dns::Resolver& resolver, audit::LogWriter& log,
+         ConnectionBudget& budget)
+      : context{io, policy, resolver, log, budget, {}, false} {}
 
   std::list<std::shared_ptr<tcp::acceptor>> acceptors;
   std::thread thread;
@@ -53,13 +64,15 @@ struct Worker {
 struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& main_io;
   dns::StubServer dns;
+  ConnectionBudget budget;
   std::vector<std::unique_ptr<Worker>> workers;
 
   Impl(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
        audit::LogWriter& log, unsigned threads)
       : main_io(io), dns(io, policy, resolver, log) {
+    budget.limit = connection_limit();
     for (unsigned i = 0; i < threads; ++i) {
-      workers.push_back(std::make_unique<Worker>(policy, resolver, log));
+      workers.push_back(std::make_unique<Worker>(policy, resolver, log, budget));
     }
   }
 

@@ -1,6 +1,7 @@
 // Shared by the gateway's translation units (Asio-heavy; keep it out of other modules).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -31,13 +32,36 @@ class ConnectionRegistry {
   std::list<tcp::socket*> sockets_;
 };
 
+// Client connections open across all workers, against a cap derived from the descriptor
+// limit: past it, new connections are answered 503 (or closed) instead of exhausting awf.
+struct ConnectionBudget {
+  std::atomic<std::size_t> open{0};
+  std::size_t limit = 4096;
+};
+
 struct GatewayContext {
   boost::asio::io_context& io;
   const policy::Policy& policy;
   dns::Resolver& resolver;
   audit::LogWriter& log;
+  ConnectionBudget& budget;
   ConnectionRegistry connections;
   bool stopping = false;
+};
+
+// Holds one unit of the budget for a handler's lifetime.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(ConnectionBudget& budget)
+      : budget_(budget), admitted_(budget.open.fetch_add(1) < budget.limit) {}
+  ~ConnectionSlot() { budget_.open.fetch_sub(1); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  bool admitted() const { return admitted_; }
+
+ private:
+  ConnectionBudget& budget_;
+  bool admitted_;
 };
 
 // Keeps a socket registered with the context while a handler runs.
@@ -77,10 +101,13 @@ boost::asio::awaitable<Upstream> connect_upstream(GatewayContext& context,
 struct RelayCounts {
   std::uint64_t up = 0;    // client -> upstream
   std::uint64_t down = 0;  // upstream -> client
+  bool idle_timeout = false;
 };
 
-// Copies bytes both ways until both directions ended; `client_first` is sent upstream first.
-boost::asio::awaitable<RelayCounts> relay(tcp::socket& client, tcp::socket& upstream,
+// Copies bytes both ways until both directions ended (or the tunnel sat idle too long);
+// `client_first` is sent upstream first.
+boost::asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
+                                          tcp::socket& upstream,
                                           std::span<const std::uint8_t> client_first);
 
 // CONNECT: after the 200, inspects the first client bytes (TLS SNI must equal `host`) while

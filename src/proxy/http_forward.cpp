@@ -264,6 +264,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& clien
     buffer.consume(buffer.size());
     const std::string denied = co_await run_connect_tunnel(
         context, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
+    if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
     if (!denied.empty()) {
       // Nothing the client sent reached the origin: the record shows no destination.
       outcome.destination.reset();
@@ -306,6 +307,19 @@ asio::awaitable<HeadRead> read_request_head(GatewayContext& context, tcp::socket
 asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mode mode) {
   RegisteredSocket registered(context, &client);
   const Peer client_peer = remote_peer(client);
+  const ConnectionSlot slot(context.budget);
+  if (!slot.admitted()) {
+    Outcome outcome;
+    outcome.kind = "http";
+    outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
+    outcome.client = client_peer;
+    outcome.status = 503;
+    outcome.reason = "too many open connections (limit " +
+                     std::to_string(context.budget.limit) + ")";
+    record_outcome(context, outcome);
+    co_await reply_and_close(context, client, 503, "awf: " + outcome.reason + "\n");
+    co_return;
+  }
   const std::uint16_t dialled_port = local_peer(client).port;
   beast::flat_buffer buffer;
   beast::flat_buffer upstream_buffer;

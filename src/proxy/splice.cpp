@@ -24,7 +24,8 @@ int error_of(const boost::system::error_code& ec) { return ec.value() ? ec.value
 }  // namespace
 
 asio::awaitable<SpliceResult> splice_stream(tcp::socket& from, tcp::socket& to,
-                                            std::optional<std::uint64_t> limit) {
+                                            std::optional<std::uint64_t> limit,
+                                            std::chrono::steady_clock::time_point* activity) {
   SpliceResult result;
   if (limit && *limit == 0) co_return result;
   {
@@ -80,6 +81,7 @@ asio::awaitable<SpliceResult> splice_stream(tcp::socket& from, tcp::socket& to,
       if (n > 0) {
         in_pipe -= static_cast<std::size_t>(n);
         result.bytes += static_cast<std::uint64_t>(n);
+        if (activity != nullptr) *activity = std::chrono::steady_clock::now();
       } else if (n < 0 && errno == EAGAIN) {
         auto [ec] =
             co_await to.async_wait(tcp::socket::wait_write, asio::as_tuple(asio::use_awaitable));

@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 
@@ -16,9 +17,11 @@ struct SpliceResult {
 };
 
 // Copies from `from` to `to` until `from` ends, an error, or exactly `limit` bytes (when set).
-// The pipe is created only once `from` has data, so idle tunnels hold no pipe.
-boost::asio::awaitable<SpliceResult> splice_stream(boost::asio::ip::tcp::socket& from,
-                                                   boost::asio::ip::tcp::socket& to,
-                                                   std::optional<std::uint64_t> limit);
+// The pipe is created only once `from` has data, so idle tunnels hold no pipe. Each transfer
+// updates `*activity` when given (for idle timeouts).
+boost::asio::awaitable<SpliceResult> splice_stream(
+    boost::asio::ip::tcp::socket& from, boost::asio::ip::tcp::socket& to,
+    std::optional<std::uint64_t> limit,
+    std::chrono::steady_clock::time_point* activity = nullptr);
 
 }  // namespace awf::proxy

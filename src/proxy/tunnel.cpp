@@ -24,6 +24,8 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
+// Agents stream for long stretches; only a tunnel with no byte either way for this long ends.
+constexpr auto kTunnelIdleTimeout = std::chrono::minutes(30);
 
 std::optional<std::string> internal_reason(const asio::ip::address& address) {
   if (address.is_v4()) {
@@ -51,8 +53,9 @@ Peer peer_of(const tcp::endpoint& endpoint) {
 
 // One direction of a tunnel. End of stream is passed on as a half-close so the other
 // direction can finish; an error ends both directions.
-asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to) {
-  const SpliceResult result = co_await splice_stream(from, to, std::nullopt);
+asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to,
+                                    std::chrono::steady_clock::time_point* activity) {
+  const SpliceResult result = co_await splice_stream(from, to, std::nullopt, activity);
   boost::system::error_code ignored;
   if (result.eof && result.error == 0) {
     to.shutdown(tcp::socket::shutdown_send, ignored);
@@ -61,6 +64,41 @@ asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to) {
     to.close(ignored);
   }
   co_return result.bytes;
+}
+
+// Completes when neither direction moved a byte for kTunnelIdleTimeout.
+asio::awaitable<void> idle_watchdog(GatewayContext& context,
+                                    const std::chrono::steady_clock::time_point& activity) {
+  asio::steady_timer timer(context.io);
+  for (;;) {
+    const auto deadline = activity + kTunnelIdleTimeout;
+    if (std::chrono::steady_clock::now() >= deadline) co_return;
+    timer.expires_at(deadline);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+// Runs both directions until they end or the tunnel sits idle too long (then both close).
+asio::awaitable<RelayCounts> run_both(GatewayContext& context, tcp::socket& client,
+                                      tcp::socket& upstream, asio::awaitable<std::uint64_t> up,
+                                      asio::awaitable<std::uint64_t> down,
+                                      std::chrono::steady_clock::time_point& activity,
+                                      bool& idle) {
+  RelayCounts counts;
+  auto result =
+      co_await ((std::move(up) && std::move(down)) || idle_watchdog(context, activity));
+  if (result.index() == 0) {
+    const auto [bytes_up, bytes_down] = std::get<0>(result);
+    counts.up = bytes_up;
+    counts.down = bytes_down;
+  } else {
+    idle = true;
+    boost::system::error_code ignored;
+    client.close(ignored);
+    upstream.close(ignored);
+  }
+  co_return counts;
 }
 
 }  // namespace
@@ -196,7 +234,8 @@ asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::s
   co_return upstream;
 }
 
-asio::awaitable<RelayCounts> relay(tcp::socket& client, tcp::socket& upstream,
+asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
+                                   tcp::socket& upstream,
                                    std::span<const std::uint8_t> client_first) {
   RelayCounts counts;
   if (!client_first.empty()) {
@@ -206,9 +245,14 @@ asio::awaitable<RelayCounts> relay(tcp::socket& client, tcp::socket& upstream,
     counts.up += n;
     if (error) co_return counts;
   }
-  auto [up, down] = co_await (copy(client, upstream) && copy(upstream, client));
-  counts.up += up;
-  counts.down += down;
+  auto activity = std::chrono::steady_clock::now();
+  bool idle = false;
+  const RelayCounts both = co_await run_both(context, client, upstream,
+                                             copy(client, upstream, &activity),
+                                             copy(upstream, client, &activity), activity, idle);
+  counts.up += both.up;
+  counts.down += both.down;
+  counts.idle_timeout = idle;
   co_return counts;
 }
 
@@ -261,6 +305,7 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context, tcp::so
                                                 std::vector<std::uint8_t> pending,
                                                 RelayCounts& counts) {
   std::string denied;
+  auto activity = std::chrono::steady_clock::now();
   // Client to upstream: the first bytes are inspected before anything is forwarded. The
   // upstream's bytes flow back meanwhile, since some protocols let the server speak first.
   auto inspect_then_copy = [&]() -> asio::awaitable<std::uint64_t> {
@@ -293,11 +338,12 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context, tcp::so
     auto [error, n] = co_await asio::async_write(upstream, asio::buffer(pending),
                                                  asio::as_tuple(asio::use_awaitable));
     if (error) co_return n;
-    co_return n + co_await copy(client, upstream);
+    co_return n + co_await copy(client, upstream, &activity);
   };
-  auto [up, down] = co_await (inspect_then_copy() && copy(upstream, client));
-  counts.up = up;
-  counts.down = down;
+  bool idle = false;
+  counts = co_await run_both(context, client, upstream, inspect_then_copy(),
+                             copy(upstream, client, &activity), activity, idle);
+  counts.idle_timeout = idle;
   co_return denied;
 }
 
@@ -308,6 +354,14 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.transport = "transparent";
   outcome.client = remote_peer(client);
   outcome.method = "CONNECT";
+  const ConnectionSlot slot(context.budget);
+  if (!slot.admitted()) {
+    outcome.status = 503;
+    outcome.reason = "too many open connections (limit " +
+                     std::to_string(context.budget.limit) + ")";
+    record_outcome(context, outcome);
+    co_return;
+  }
   // The address the command dialled is only logged: awf connects to its own resolution.
   const Peer dialled = local_peer(client);
   const std::uint16_t port = dialled.port;
@@ -349,7 +403,8 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.allowed = true;
   outcome.status = 200;
   outcome.destination = upstream.endpoint;
-  outcome.counts = co_await relay(client, *upstream.socket, bytes);
+  outcome.counts = co_await relay(context, client, *upstream.socket, bytes);
+  if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
   record_outcome(context, outcome);
 }
 

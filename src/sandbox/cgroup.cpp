@@ -1,0 +1,221 @@
+#include "sandbox/cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace awf::sandbox {
+namespace {
+
+constexpr const char* kRoot = "/sys/fs/cgroup";
+constexpr const char* kV2Parent = "/sys/fs/cgroup/awf";
+constexpr std::string_view kV2Prefix = "run-";
+constexpr std::string_view kV1Prefix = "awf-run-";
+constexpr const char* kControllers[] = {"memory", "pids"};
+
+std::optional<std::string> read_text(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd.get(), buffer, sizeof buffer)) > 0) text.append(buffer, n);
+  if (n < 0) return std::nullopt;
+  return text;
+}
+
+// cgroupfs takes each value in a single write(2).
+void write_text(const std::string& path, const std::string& text, bool may_be_missing = false) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid() && may_be_missing && errno == ENOENT) return;
+  if (!fd.valid() || write(fd.get(), text.data(), text.size()) != ssize_t(text.size())) {
+    throw errno_error("write '" + text + "' to " + path);
+  }
+}
+
+bool has_fs_type(const char* path, long magic) {
+  struct statfs info {};
+  return statfs(path, &info) == 0 && info.f_type == magic;
+}
+
+void make_cgroup(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) < 0 && errno != EEXIST) throw errno_error("mkdir " + path);
+}
+
+// rmdir fails with EBUSY while the kernel still counts an exiting task; that lasts moments.
+bool remove_cgroup(const std::string& path) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (rmdir(path.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+// Run cgroups of awf processes that no longer exist (SIGKILLed before they could clean up).
+// A live awf keeps its cgroup even while still empty; a cgroup that still holds processes
+// refuses rmdir and is left for a later run.
+void remove_stale_runs(const std::string& parent, std::string_view prefix) {
+  DIR* dir = opendir(parent.c_str());
+  if (dir == nullptr) return;
+  while (dirent* entry = readdir(dir)) {
+    const auto pid = run_pid_from_name(entry->d_name, prefix);
+    if (pid && kill(static_cast<pid_t>(*pid), 0) < 0 && errno == ESRCH) {
+      rmdir((parent + "/" + entry->d_name).c_str());
+    }
+  }
+  closedir(dir);
+}
+
+// Enables the controllers for the children of `dir`, writing only the missing ones (a no-op
+// write could still fail on a cgroup that holds processes).
+void enable_controllers(const std::string& dir) {
+  const std::string file = dir + "/cgroup.subtree_control";
+  const auto enabled = read_text(file);
+  if (!enabled) throw errno_error("read " + file);
+  for (const char* controller : kControllers) {
+    if (!lists_controller(*enabled, controller)) write_text(file, std::string("+") + controller);
+  }
+}
+
+std::string run_name(std::string_view prefix) {
+  return std::string(prefix) + std::to_string(getpid());
+}
+
+}  // namespace
+
+bool Cgroup::make_v2(std::string& reason) {
+  const std::string list_file = std::string(kRoot) + "/cgroup.controllers";
+  const auto available = read_text(list_file);
+  for (const char* controller : kControllers) {
+    if (!available || !lists_controller(*available, controller)) {
+      reason = std::string("the cgroup v2 ") + controller + " controller is not available (" +
+               list_file + ")";
+      return false;
+    }
+  }
+  enable_controllers(kRoot);
+  make_cgroup(kV2Parent);
+  enable_controllers(kV2Parent);
+  remove_stale_runs(kV2Parent, kV2Prefix);
+  const std::string dir = std::string(kV2Parent) + "/" + run_name(kV2Prefix);
+  make_cgroup(dir);
+  memory_dir_ = pids_dir_ = dir;
+  return true;
+}
+
+bool Cgroup::make_v1(std::string& reason) {
+  v1_ = true;
+  const auto own = read_text("/proc/self/cgroup");
+  for (const char* controller : kControllers) {
+    const auto path = own ? cgroup_path_of(*own, controller) : std::nullopt;
+    if (!path) {
+      reason = std::string("awf is in no cgroup v1 ") + controller + " hierarchy";
+      return false;
+    }
+    std::string parent = std::string(kRoot) + "/" + controller + *path;
+    while (parent.back() == '/') parent.pop_back();
+    remove_stale_runs(parent, kV1Prefix);
+    const std::string dir = parent + "/" + run_name(kV1Prefix);
+    make_cgroup(dir);
+    (std::string_view(controller) == "memory" ? memory_dir_ : pids_dir_) = dir;
+  }
+  return true;
+}
+
+void Cgroup::apply_limits() const {
+  const std::string memory = std::to_string(limits_.memory_bytes);
+  if (v1_) {
+    write_text(memory_dir_ + "/memory.limit_in_bytes", memory);
+    // Memory plus swap at the same value: no swap (present only with swap accounting).
+    write_text(memory_dir_ + "/memory.memsw.limit_in_bytes", memory, true);
+  } else {
+    write_text(memory_dir_ + "/memory.max", memory);
+    // Swap would let a hog stretch far past the limit at the host's expense (absent when
+    // the kernel does not account swap).
+    write_text(memory_dir_ + "/memory.swap.max", "0", true);
+  }
+  write_text(pids_dir_ + "/pids.max", std::to_string(limits_.pids));
+}
+
+std::optional<Cgroup> Cgroup::create(const ResourceLimits& limits, std::string& reason) {
+  if (geteuid() != 0) {
+    reason = "awf is not running as root";
+    return std::nullopt;
+  }
+  try {
+    Cgroup cgroup(limits);
+    bool made = false;
+    if (has_fs_type(kRoot, CGROUP2_SUPER_MAGIC)) {
+      made = cgroup.make_v2(reason);
+    } else if (has_fs_type("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) &&
+               has_fs_type("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC)) {
+      made = cgroup.make_v1(reason);
+    } else {
+      reason = "/sys/fs/cgroup is neither cgroup v2 nor v1 with memory and pids hierarchies";
+    }
+    if (!made) return std::nullopt;
+    cgroup.apply_limits();
+    return cgroup;
+  } catch (const SetupError& error) {
+    reason = error.what();
+    return std::nullopt;
+  }
+}
+
+Cgroup::Cgroup(Cgroup&& other) noexcept
+    : v1_(other.v1_),
+      memory_dir_(std::exchange(other.memory_dir_, {})),
+      pids_dir_(std::exchange(other.pids_dir_, {})),
+      limits_(other.limits_) {}
+
+Cgroup::~Cgroup() {
+  if (!memory_dir_.empty()) remove_cgroup(memory_dir_);
+  if (!pids_dir_.empty() && pids_dir_ != memory_dir_) remove_cgroup(pids_dir_);
+}
+
+void Cgroup::add(pid_t pid) const {
+  write_text(memory_dir_ + "/cgroup.procs", std::to_string(pid));
+  if (pids_dir_ != memory_dir_) write_text(pids_dir_ + "/cgroup.procs", std::to_string(pid));
+}
+
+std::vector<std::string> Cgroup::limit_reports() const {
+  std::vector<std::string> reports;
+  const auto memory_events =
+      read_text(memory_dir_ + (v1_ ? "/memory.oom_control" : "/memory.events"));
+  if (const auto kills = memory_events ? keyed_value(*memory_events, "oom_kill") : std::nullopt;
+      kills && *kills > 0) {
+    reports.push_back("the sandbox hit its memory limit (--memory-limit " +
+                      format_size(limits_.memory_bytes) + "): " + std::to_string(*kills) +
+                      (*kills == 1 ? " process was" : " processes were") +
+                      " killed by the kernel's OOM killer");
+  }
+  const auto pids_events = read_text(pids_dir_ + "/pids.events");
+  if (const auto refused = pids_events ? keyed_value(*pids_events, "max") : std::nullopt;
+      refused && *refused > 0) {
+    reports.push_back("the sandbox hit its process limit (--pids-limit " +
+                      std::to_string(limits_.pids) + "): " + std::to_string(*refused) +
+                      (*refused == 1 ? " fork was" : " forks were") + " refused");
+  }
+  return reports;
+}
+
+std::string Cgroup::describe() const {
+  if (!v1_) return "cgroup v2 " + memory_dir_;
+  return "cgroup v1 " + memory_dir_ + " and " + pids_dir_;
+}
+
+}  // namespace awf::sandbox

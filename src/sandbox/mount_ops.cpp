@@ -1,0 +1,95 @@
+#include "sandbox/mount_ops.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace awf::sandbox {
+namespace {
+
+constexpr const char* kEmptyDir = "/empty";
+constexpr const char* kEmptyFile = "/empty/file";
+
+// Flags of an existing mount that a read-only remount must keep: in a user namespace the
+// kernel refuses to drop them ("locked" flags).
+unsigned long locked_flags(const std::string& path) {
+  struct statvfs info {};
+  if (statvfs(path.c_str(), &info) < 0) return 0;
+  unsigned long flags = 0;
+  if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+}  // namespace
+
+void do_mount(const char* source, const std::string& target, const char* type,
+              unsigned long flags, const char* data) {
+  if (mount(source, target.c_str(), type, flags, data) < 0) {
+    throw errno_error(std::string("mount ") + (source ? source : "") + " on " + target);
+  }
+}
+
+void bind(const std::string& source, const std::string& target, bool writable) {
+  do_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC);
+  if (!writable) {
+    do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(target));
+  }
+}
+
+void hide_directory(const std::string& target) {
+  do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+           "mode=0555,size=4k");
+}
+
+void prepare_empty_file() {
+  make_dir(kEmptyDir);
+  do_mount("tmpfs", kEmptyDir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k");
+  write_file(kEmptyFile, "", 0444);
+  do_mount(nullptr, kEmptyDir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(kEmptyDir));
+}
+
+void cover_file(const std::string& target) {
+  do_mount(kEmptyFile, target, nullptr, MS_BIND);
+}
+
+void make_dir(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw errno_error("mkdir " + path);
+}
+
+void make_dirs(const std::string& path) {
+  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos == path.size() || path[pos] == '/') make_dir(path.substr(0, pos));
+  }
+}
+
+void write_file(const std::string& path, const std::string& contents, mode_t mode) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd.valid()) throw errno_error("create " + path);
+  if (write(fd.get(), contents.data(), contents.size()) != static_cast<ssize_t>(contents.size())) {
+    throw errno_error("write " + path);
+  }
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_real_directory(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace awf::sandbox
