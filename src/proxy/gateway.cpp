@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <list>
 #include <thread>
@@ -54,10 +56,23 @@ struct Worker {
   std::atomic<bool> finished{false};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   GatewayContext context;
-  // Declared last, destroyed first: handler frames still suspended in the loop are destroyed
+  // Destroyed before the context: handler frames still suspended in the loop are destroyed
   // while the context they refer to still exists.
   asio::io_context io{1};
+  asio::steady_timer sweep_timer{io};
 };
+
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+
+// Enforces the deadlines handlers set on their sockets (header, ClientHello, connect).
+asio::awaitable<void> sweep_loop(Worker& worker) {
+  for (;;) {
+    worker.sweep_timer.expires_after(kSweepInterval);
+    const auto [ec] = co_await worker.sweep_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || worker.context.stopping) co_return;
+    worker.context.connections.sweep(std::chrono::steady_clock::now());
+  }
+}
 
 }  // namespace
 
@@ -119,6 +134,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   void start_threads() {
     for (auto& worker : workers) {
       Worker* w = worker.get();
+      asio::co_spawn(
+          w->io, [self = shared_from_this(), w]() -> asio::awaitable<void> { co_await sweep_loop(*w); },
+          asio::detached);
       w->guard.emplace(w->io.get_executor());
       w->thread = std::thread([w] {
         w->io.run();
@@ -175,6 +193,7 @@ void Gateway::stop() {
     Worker* w = worker.get();
     asio::post(w->io, [w] {
       w->context.stopping = true;
+      w->sweep_timer.cancel();
       for (auto& acceptor : w->acceptors) {
         boost::system::error_code ignored;
         acceptor->close(ignored);

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -20,16 +21,25 @@ namespace awf::proxy {
 
 using boost::asio::ip::tcp;
 
-// Open client connections, so stop() can close them (and their logs get written).
+// The open sockets of one worker, so stop() can close them (and their records get written),
+// with optional deadlines: a per-worker sweeper closes a socket whose deadline passed. This
+// replaces a timer per read or connect, which cost a timerfd update per request.
 class ConnectionRegistry {
  public:
-  using Handle = std::list<tcp::socket*>::iterator;
-  Handle add(tcp::socket* socket) { return sockets_.insert(sockets_.end(), socket); }
-  void remove(Handle handle) { sockets_.erase(handle); }
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    tcp::socket* socket;
+    Clock::time_point deadline = Clock::time_point::max();
+    bool expired = false;
+  };
+  using Handle = std::list<Entry>::iterator;
+  Handle add(tcp::socket* socket) { return entries_.insert(entries_.end(), Entry{socket}); }
+  void remove(Handle handle) { entries_.erase(handle); }
   void close_all();
+  void sweep(Clock::time_point now);
 
  private:
-  std::list<tcp::socket*> sockets_;
+  std::list<Entry> entries_;
 };
 
 // Client connections open across all workers, against a cap derived from the descriptor
@@ -73,6 +83,14 @@ class RegisteredSocket {
   RegisteredSocket(const RegisteredSocket&) = delete;
   RegisteredSocket& operator=(const RegisteredSocket&) = delete;
 
+  // Until clear_deadline(), the socket is closed once `timeout` has passed: the pending
+  // operation fails and expired() tells that this was the reason.
+  void set_deadline(std::chrono::steady_clock::duration timeout) {
+    handle_->deadline = std::chrono::steady_clock::now() + timeout;
+  }
+  void clear_deadline() { handle_->deadline = std::chrono::steady_clock::time_point::max(); }
+  bool expired() const { return handle_->expired; }
+
  private:
   GatewayContext& context_;
   ConnectionRegistry::Handle handle_;
@@ -113,6 +131,7 @@ boost::asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& 
 // CONNECT: after the 200, inspects the first client bytes (TLS SNI must equal `host`) while
 // the upstream's bytes already flow back. Returns "" or the reason the tunnel was closed.
 boost::asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
+                                                       RegisteredSocket& registered_client,
                                                        tcp::socket& client, tcp::socket& upstream,
                                                        const std::string& host,
                                                        std::vector<std::uint8_t> pending,

@@ -207,7 +207,8 @@ std::string display_name(const std::string& host) {
   return normalized.empty() ? host : normalized;
 }
 
-asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& client,
+asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& registered,
+                                     tcp::socket& client,
                                      beast::flat_buffer& buffer,
                                      const bhttp::request<bhttp::buffer_body>& request,
                                      Outcome& outcome) {
@@ -249,7 +250,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& clien
                              denial_message(outcome.name, upstream.reason, false));
     co_return;
   }
-  RegisteredSocket registered(context, &*upstream.socket);
+  RegisteredSocket registered_upstream(context, &*upstream.socket);
   static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
   auto [error, n] = co_await asio::async_write(
       client, asio::buffer(kEstablished, sizeof kEstablished - 1),
@@ -263,7 +264,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, tcp::socket& clien
                                       asio::buffers_end(pending_bytes));
     buffer.consume(buffer.size());
     const std::string denied = co_await run_connect_tunnel(
-        context, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
+        context, registered, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
     if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
     if (!denied.empty()) {
       // Nothing the client sent reached the origin: the record shows no destination.
@@ -283,23 +284,24 @@ struct HeadRead {
 
 // Reads until the buffer holds a whole request head ("\r\n\r\n"), within the header timeout
 // (a client trickling bytes, slowloris-style, is cut off) and the size limit.
-asio::awaitable<HeadRead> read_request_head(GatewayContext& context, tcp::socket& client,
+asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, tcp::socket& client,
                                             beast::flat_buffer& buffer) {
-  asio::steady_timer timer(context.io);
-  timer.expires_after(kHeaderTimeout);
+  registered.set_deadline(kHeaderTimeout);
   for (;;) {
     const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
     if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
+      registered.clear_deadline();
       co_return HeadRead{HeadRead::Status::Complete, end};
     }
     if (buffer.size() >= awf::http::kMaxRequestHead) co_return HeadRead{HeadRead::Status::TooLarge};
-    const std::size_t room = std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
-    auto result = co_await (client.async_read_some(buffer.prepare(room),
-                                                   asio::as_tuple(asio::use_awaitable)) ||
-                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (result.index() == 1) co_return HeadRead{HeadRead::Status::TimedOut};
-    const auto [error, n] = std::get<0>(result);
-    if (error) co_return HeadRead{HeadRead::Status::Closed};
+    const std::size_t room =
+        std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
+    const auto [error, n] =
+        co_await client.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
+    if (error) {
+      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
+                                              : HeadRead::Status::Closed};
+    }
     buffer.commit(n);
   }
 }
@@ -338,7 +340,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
     outcome.client = client_peer;
     // The whole head is read and checked strictly before Beast parses it.
-    const HeadRead head = co_await read_request_head(context, client, buffer);
+    const HeadRead head = co_await read_request_head(registered, client, buffer);
     if (head.status == HeadRead::Status::Closed) co_return;
     std::optional<std::string> refusal;
     int refusal_status = 400;
@@ -376,7 +378,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.host_field = std::string(request[bhttp::field::host]);
     if (request.method() == bhttp::verb::connect) {
       if (mode == Mode::Explicit) {
-        co_await handle_connect(context, client, buffer, request, outcome);
+        co_await handle_connect(context, registered, client, buffer, request, outcome);
       } else {
         outcome.status = 405;
         outcome.reason = "CONNECT on a transparent port";

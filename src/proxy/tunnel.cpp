@@ -121,9 +121,18 @@ Peer local_peer(const tcp::socket& socket) {
 }
 
 void ConnectionRegistry::close_all() {
-  for (tcp::socket* socket : sockets_) {
+  for (Entry& entry : entries_) {
     boost::system::error_code ignored;
-    socket->close(ignored);
+    entry.socket->close(ignored);
+  }
+}
+
+void ConnectionRegistry::sweep(Clock::time_point now) {
+  for (Entry& entry : entries_) {
+    if (entry.expired || entry.deadline > now) continue;
+    entry.expired = true;
+    boost::system::error_code ignored;
+    entry.socket->close(ignored);
   }
 }
 
@@ -206,17 +215,21 @@ asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::s
   std::string last_error = "no address";
   for (const asio::ip::address& address : candidates) {
     tcp::socket socket(context.io);
-    asio::steady_timer timer(context.io);
-    timer.expires_after(kConnectTimeout);
     const tcp::endpoint endpoint(address, port);
-    auto result = co_await (socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable)) ||
-                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (result.index() == 1) {
+    boost::system::error_code error;
+    bool timed_out = false;
+    {
+      RegisteredSocket connecting(context, &socket);
+      connecting.set_deadline(kConnectTimeout);
+      std::tie(error) =
+          co_await socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
+      timed_out = connecting.expired();
+    }
+    if (timed_out) {
       last_error = "connect to " + endpoint.address().to_string() + " timed out";
       upstream.status = 504;
       continue;
     }
-    const auto [error] = std::get<0>(result);
     if (error) {
       last_error = "connect to " + endpoint.address().to_string() + ": " + error.message();
       upstream.status = 502;
@@ -261,28 +274,24 @@ namespace {
 enum class HelloRead { Complete, NotTls, Malformed, Closed, TimedOut };
 
 // Reads from `client` into `bytes` until the ClientHello is complete (or clearly is not one).
-asio::awaitable<HelloRead> read_client_hello(GatewayContext& context, tcp::socket& client,
+asio::awaitable<HelloRead> read_client_hello(RegisteredSocket& registered, tcp::socket& client,
                                              std::vector<std::uint8_t>& bytes,
                                              tls::ClientHello& hello) {
-  asio::steady_timer timer(context.io);
-  timer.expires_after(kHelloTimeout);
+  registered.set_deadline(kHelloTimeout);
   std::uint8_t chunk[16 * 1024];
   for (;;) {
     if (!bytes.empty()) {
       hello = tls::parse_client_hello(bytes);
       switch (hello.status) {
-        case tls::HelloStatus::Complete: co_return HelloRead::Complete;
+        case tls::HelloStatus::Complete: registered.clear_deadline(); co_return HelloRead::Complete;
         case tls::HelloStatus::NotTls: co_return HelloRead::NotTls;
         case tls::HelloStatus::Malformed: co_return HelloRead::Malformed;
         case tls::HelloStatus::NeedMore: break;
       }
     }
-    auto result =
-        co_await (client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable)) ||
-                  timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (result.index() == 1) co_return HelloRead::TimedOut;
-    const auto [error, n] = std::get<0>(result);
-    if (error) co_return HelloRead::Closed;
+    const auto [error, n] =
+        co_await client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+    if (error) co_return registered.expired() ? HelloRead::TimedOut : HelloRead::Closed;
     bytes.insert(bytes.end(), chunk, chunk + n);
   }
 }
@@ -300,7 +309,9 @@ std::string hello_failure(HelloRead read) {
 
 }  // namespace
 
-asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context, tcp::socket& client,
+asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
+                                                RegisteredSocket& registered_client,
+                                                tcp::socket& client,
                                                 tcp::socket& upstream, const std::string& host,
                                                 std::vector<std::uint8_t> pending,
                                                 RelayCounts& counts) {
@@ -322,7 +333,8 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context, tcp::so
     }
     if (pending[0] == 0x16) {  // TLS handshake record: the SNI must name the CONNECT host
       tls::ClientHello hello;
-      const HelloRead read = co_await read_client_hello(context, client, pending, hello);
+      const HelloRead read =
+          co_await read_client_hello(registered_client, client, pending, hello);
       if (read != HelloRead::Complete) {
         denied = hello_failure(read);
       } else if (hello.has_sni && policy::normalize_host(hello.sni) != host) {
@@ -368,7 +380,7 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
 
   std::vector<std::uint8_t> bytes;
   tls::ClientHello hello;
-  const HelloRead read = co_await read_client_hello(context, client, bytes, hello);
+  const HelloRead read = co_await read_client_hello(registered, client, bytes, hello);
   if (read != HelloRead::Complete || !hello.has_sni) {
     outcome.name = dialled.ip;
     outcome.host_field = dialled.text();
