@@ -106,6 +106,7 @@ asio::awaitable<boost::system::error_code> forward_message(
     }
     co_return boost::system::error_code{};
   }
+  if (chunk.empty()) chunk.resize(kBodyChunk);  // only connections that relay bodies pay for it
   do {
     auto& body = parser.get().body();
     if (!parser.is_done()) {
@@ -262,7 +263,9 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     const auto pending_bytes = buffer.data();
     std::vector<std::uint8_t> pending(asio::buffers_begin(pending_bytes),
                                       asio::buffers_end(pending_bytes));
+    // A tunnel never parses HTTP again: give the head buffer back (idle tunnels add up).
     buffer.consume(buffer.size());
+    buffer.shrink_to_fit();
     const std::string denied = co_await run_connect_tunnel(
         context, registered, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
     if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
@@ -325,7 +328,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
   const std::uint16_t dialled_port = local_peer(client).port;
   beast::flat_buffer buffer;
   beast::flat_buffer upstream_buffer;
-  std::vector<char> chunk(kBodyChunk);
+  std::vector<char> chunk;
   std::optional<tcp::socket> upstream;
   std::optional<RegisteredSocket> upstream_registered;
   std::string upstream_key;

@@ -309,10 +309,42 @@ std::string hello_failure(HelloRead read) {
 
 }  // namespace
 
+namespace {
+
+// The first bytes a CONNECT client sends: returns "" to go on, or the reason to close. Its
+// own frame (with the read buffer) is gone once the tunnel starts relaying.
+asio::awaitable<std::string> inspect_tunnel_start(RegisteredSocket& registered_client,
+                                                  tcp::socket& client, const std::string& host,
+                                                  std::vector<std::uint8_t>& pending,
+                                                  bool& closed) {
+  if (pending.empty()) {
+    std::vector<std::uint8_t> chunk(16 * 1024);
+    auto [error, n] =
+        co_await client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+    if (error) {
+      closed = true;
+      co_return "";
+    }
+    chunk.resize(n);
+    pending = std::move(chunk);
+  }
+  if (pending[0] != 0x16) co_return "";  // not TLS: nothing more to check
+  // A TLS handshake record: the SNI must name the CONNECT host.
+  tls::ClientHello hello;
+  const HelloRead read = co_await read_client_hello(registered_client, client, pending, hello);
+  if (read != HelloRead::Complete) co_return hello_failure(read);
+  if (hello.has_sni && policy::normalize_host(hello.sni) != host) {
+    co_return "TLS SNI '" + hello.sni + "' does not match CONNECT host '" + host + "'";
+  }
+  co_return "";
+}
+
+}  // namespace
+
 asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
                                                 RegisteredSocket& registered_client,
-                                                tcp::socket& client,
-                                                tcp::socket& upstream, const std::string& host,
+                                                tcp::socket& client, tcp::socket& upstream,
+                                                const std::string& host,
                                                 std::vector<std::uint8_t> pending,
                                                 RelayCounts& counts) {
   std::string denied;
@@ -320,35 +352,22 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
   // Client to upstream: the first bytes are inspected before anything is forwarded. The
   // upstream's bytes flow back meanwhile, since some protocols let the server speak first.
   auto inspect_then_copy = [&]() -> asio::awaitable<std::uint64_t> {
-    if (pending.empty()) {
-      std::uint8_t chunk[16 * 1024];
-      auto [error, n] =
-          co_await client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
-      if (error) {
-        boost::system::error_code ignored;
-        upstream.shutdown(tcp::socket::shutdown_send, ignored);
-        co_return 0;
-      }
-      pending.assign(chunk, chunk + n);
+    bool closed = false;
+    denied = co_await inspect_tunnel_start(registered_client, client, host, pending, closed);
+    boost::system::error_code ignored;
+    if (closed) {
+      upstream.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return 0;
     }
-    if (pending[0] == 0x16) {  // TLS handshake record: the SNI must name the CONNECT host
-      tls::ClientHello hello;
-      const HelloRead read =
-          co_await read_client_hello(registered_client, client, pending, hello);
-      if (read != HelloRead::Complete) {
-        denied = hello_failure(read);
-      } else if (hello.has_sni && policy::normalize_host(hello.sni) != host) {
-        denied = "TLS SNI '" + hello.sni + "' does not match CONNECT host '" + host + "'";
-      }
-      if (!denied.empty()) {
-        boost::system::error_code ignored;
-        client.close(ignored);
-        upstream.close(ignored);
-        co_return 0;
-      }
+    if (!denied.empty()) {
+      client.close(ignored);
+      upstream.close(ignored);
+      co_return 0;
     }
     auto [error, n] = co_await asio::async_write(upstream, asio::buffer(pending),
                                                  asio::as_tuple(asio::use_awaitable));
+    pending.clear();
+    pending.shrink_to_fit();
     if (error) co_return n;
     co_return n + co_await copy(client, upstream, &activity);
   };
