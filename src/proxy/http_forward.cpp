@@ -79,14 +79,20 @@ asio::awaitable<boost::system::error_code> forward_message(
     bhttp::parser<isRequest, bhttp::buffer_body>& parser, tcp::socket& output,
     std::vector<char>& chunk, std::uint64_t& bytes) {
   bhttp::serializer<isRequest, bhttp::buffer_body> serializer{parser.get()};
-  auto [header_error, header_bytes] = co_await bhttp::async_write_header(
-      output, serializer, asio::as_tuple(asio::use_awaitable));
-  if (header_error) co_return header_error;
-  bytes += header_bytes;
+  const bool splice_body = !parser.is_done() && !parser.chunked() &&
+                           parser.content_length_remaining() &&
+                           *parser.content_length_remaining() >= kSpliceThreshold;
+  // The head goes out on its own when no body bytes are at hand (a client waiting for
+  // "100 Continue", an origin that streams slowly); otherwise it shares a write with them.
+  if (splice_body || (!parser.is_done() && buffer.size() == 0)) {
+    auto [header_error, header_bytes] = co_await bhttp::async_write_header(
+        output, serializer, asio::as_tuple(asio::use_awaitable));
+    if (header_error) co_return header_error;
+    bytes += header_bytes;
+  }
   // A body of known length is moved with splice(2): what is already buffered first, then the
   // rest straight from socket to socket.
-  if (!parser.is_done() && !parser.chunked() && parser.content_length_remaining() &&
-      *parser.content_length_remaining() >= kSpliceThreshold) {
+  if (splice_body) {
     std::uint64_t remaining = *parser.content_length_remaining();
     const std::size_t buffered =
         static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), remaining));
@@ -112,8 +118,9 @@ asio::awaitable<boost::system::error_code> forward_message(
     if (!parser.is_done()) {
       body.data = chunk.data();
       body.size = chunk.size();
-      auto [read_error, n] =
-          co_await bhttp::async_read(input, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      // read_some, not read: whatever arrived is passed on at once (streamed responses).
+      auto [read_error, n] = co_await bhttp::async_read_some(input, buffer, parser,
+                                                             asio::as_tuple(asio::use_awaitable));
       if (read_error == bhttp::error::need_buffer) read_error = {};
       if (read_error) co_return read_error;
       body.size = chunk.size() - body.size;
@@ -122,13 +129,14 @@ asio::awaitable<boost::system::error_code> forward_message(
     } else {
       body.data = nullptr;
       body.size = 0;
+      body.more = false;
     }
     auto [write_error, written] =
         co_await bhttp::async_write(output, serializer, asio::as_tuple(asio::use_awaitable));
     bytes += written;
     if (write_error == bhttp::error::need_buffer) write_error = {};
     if (write_error) co_return write_error;
-  } while (!parser.is_done() && !serializer.is_done());
+  } while (!serializer.is_done());
   co_return boost::system::error_code{};
 }
 

@@ -24,7 +24,7 @@ Services in the internet ns (one Python process, started by `_serve`):
     [::]; every request (and every failed TLS handshake) is appended to origin-requests.jsonl.
     Body: `origin=<local addr> host=<Host> path=<path> method=<m> port=<p> tls=<0|1> sni=<sni|->`.
     Paths: /bytes/<n>, /echo (returns the request body), /headers (JSON), /status/<code>,
-    /sleep/<seconds>; a POST elsewhere answers the line plus `len=<n> sha256=<hex>`.
+    /sleep/<seconds>, /stream/<n> (n lines 0.4 s apart, length unknown); a POST elsewhere answers the line plus `len=<n> sha256=<hex>`.
     Every TLS handshake (kind "tls", with the SNI) and failed handshake ("tls-error") is logged.
   * UDP sinks on ports 9999, 443 and 123 (0.0.0.0 and [::]) recording every datagram in
     udp-sink.jsonl.
@@ -1028,6 +1028,9 @@ class OriginHandler(BaseHTTPRequestHandler):
             return self._send_bytes(min(int(m.group(1)), MAX_BYTES), laddr)
         if path == "/echo":
             return self._send(200, body, "application/octet-stream", laddr)
+        m = re.fullmatch(r"/stream/(\d+)", path)
+        if m:
+            return self._send_stream(min(int(m.group(1)), 50), laddr)
         if path == "/headers":
             return self._send(200, (json.dumps(dict(self.headers.items())) + "\n").encode(),
                               "application/json", laddr)
@@ -1049,6 +1052,19 @@ class OriginHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and status not in (204, 304):
             self.wfile.write(body)
+
+    def _send_stream(self, n: int, laddr: str):
+        """n lines 0.4 s apart, delimited by the end of the connection (no length)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Connection", "close")
+        self.send_header("X-Origin", laddr)
+        self.end_headers()
+        self.close_connection = True
+        for i in range(n):
+            self.wfile.write(f"event {i}\n".encode())
+            self.wfile.flush()
+            time.sleep(0.4)
 
     def _send_bytes(self, n: int, laddr: str):
         self.send_response(200)
