@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <stdexcept>
 
 #include "policy/domain_list.h"
 
@@ -41,6 +42,8 @@ ParseResult parse_options(int argc, char** argv) {
   std::vector<std::string> block;
   std::vector<std::string> dns;
   std::string log_level = "info";
+  std::string memory_limit;
+  std::string pids_limit;
   Options options;
 
   app.add_option("-d,--allow-domains", allow,
@@ -80,6 +83,15 @@ ParseResult parse_options(int argc, char** argv) {
                  "when not root, else 65534)")
       ->group("Sandbox")
       ->type_name("USER");
+  app.add_option("--memory-limit", memory_limit,
+                 "Memory limit for everything in the sandbox, N[bkmg] (default 6g; no swap; "
+                 "needs root and cgroups)")
+      ->group("Sandbox")
+      ->type_name("SIZE");
+  app.add_option("--pids-limit", pids_limit,
+                 "Maximum number of processes and threads in the sandbox (default 1000)")
+      ->group("Sandbox")
+      ->type_name("N");
   // Everything from `--` or the first non-option argument on is the command, untouched.
   app.prefix_command(true);
 
@@ -108,13 +120,21 @@ ParseResult parse_options(int argc, char** argv) {
   if (options.command.size() == 1) {
     options.command = {"/bin/bash", "-c", options.command.front()};
   }
+  try {
+    if (app.count("--memory-limit") > 0) {
+      options.limits.memory_bytes = sandbox::parse_memory_limit(memory_limit);
+    }
+    if (app.count("--pids-limit") > 0) options.limits.pids = sandbox::parse_pids_limit(pids_limit);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(error.what());
+  }
   append_split(options.allow_domains, allow);
   append_split(options.block_domains, block);
   options.dns_servers = dns;
-  options.log_level = log_level == "debug"  ? LogLevel::Debug
-                      : log_level == "warn" ? LogLevel::Warn
+  options.log_level = log_level == "debug"   ? LogLevel::Debug
+                      : log_level == "warn"  ? LogLevel::Warn
                       : log_level == "error" ? LogLevel::Error
-                                            : LogLevel::Info;
+                                             : LogLevel::Info;
   return {options, 0};
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/limits.h"
+
 namespace awf::cli {
 
 class UsageError : public std::runtime_error {
@@ -23,6 +25,7 @@ struct Options {
   std::vector<std::string> dns_servers;  // as given, validated later
   std::string proxy_logs_dir;
   std::string user;
+  sandbox::ResourceLimits limits;  // --memory-limit, --pids-limit (validated)
   LogLevel log_level = LogLevel::Info;
   std::vector<std::string> command;  // argv of the command (a lone string is run by bash -c)
 };

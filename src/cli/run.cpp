@@ -20,6 +20,7 @@
 #include "policy/domain_list.h"
 #include "policy/policy.h"
 #include "proxy/gateway.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/listeners.h"
 #include "sandbox/sandbox.h"
 
@@ -77,6 +78,15 @@ std::string current_directory() {
   return getcwd(buffer, sizeof buffer) ? buffer : "/";
 }
 
+// Whether `path` is `ancestor` or lies below it (both resolved, no trailing slash).
+bool is_within(const std::string& path, const std::string& ancestor) {
+  if (ancestor == "/") return true;
+  return path.starts_with(ancestor) &&
+         (path.size() == ancestor.size() || path[ancestor.size()] == '/');
+}
+
+// The environment is built from nothing: SSH_AUTH_SOCK, cloud and CI tokens and everything
+// else in awf's environment stay out unless listed here.
 std::vector<std::string> command_environment(const sandbox::Identity& identity) {
   const std::string proxy = "http://127.0.0.1:" + std::to_string(sandbox::kExplicitProxyPort);
   const char* path = std::getenv("PATH");
@@ -165,12 +175,44 @@ int run(const Options& options) {
   spec.env = command_environment(identity);
   spec.identity = identity;
   spec.workdir = current_directory();
-  spec.mounts.resolv_conf = "# awf: the sandbox's only DNS server is awf's listener\n"
-                            "nameserver 127.0.0.1\n";
+  spec.mounts.resolv_conf =
+      "# awf: the sandbox's only DNS server is awf's listener\n"
+      "nameserver 127.0.0.1\n";
   // Mount targets are resolved paths inside the new root: relative or symlinked spellings
   // would miss their mount point (and leave, say, the log directory visible).
-  spec.mounts.writable_paths = {canonical_path(spec.workdir), canonical_path(identity.home)};
+  const std::string workspace = canonical_path(spec.workdir);
+  spec.mounts.home = {canonical_path(identity.home), identity.uid, identity.gid};
+  // A workspace that contains HOME would bring the whole real HOME back (keys, cloud
+  // credentials) on top of its deny-by-default view.
+  if (workspace != "/" && spec.mounts.home.path != "/" &&
+      is_within(spec.mounts.home.path, workspace)) {
+    if (options.log_level <= LogLevel::Warn) {
+      std::fprintf(stderr,
+                   "awf: warning: the working directory %s contains HOME (%s), which the "
+                   "sandbox shows only in part; it is not bound (run awf from a project "
+                   "directory)\n",
+                   workspace.c_str(), spec.mounts.home.path.c_str());
+    }
+  } else {
+    spec.mounts.writable_paths = {workspace};
+  }
   spec.mounts.masked_paths = {canonical_path(log.directory())};
+
+  // Memory and process limits, declared before the sandbox: the cgroup can go only once the
+  // init has been reaped.
+  std::string cgroup_problem;
+  const std::optional<sandbox::Cgroup> cgroup =
+      sandbox::Cgroup::create(options.limits, cgroup_problem);
+  if (!cgroup && options.log_level <= LogLevel::Warn) {
+    std::fprintf(stderr, "awf: warning: --memory-limit and --pids-limit are not enforced: %s\n",
+                 cgroup_problem.c_str());
+  }
+  if (cgroup && options.log_level == LogLevel::Debug) {
+    std::fprintf(stderr, "awf: limits: memory %s, %llu processes (%s)\n",
+                 sandbox::format_size(options.limits.memory_bytes).c_str(),
+                 static_cast<unsigned long long>(options.limits.pids), cgroup->describe().c_str());
+  }
+  if (cgroup) spec.cgroup = cgroup->join();
 
   // Signals are taken by the event loop from here on; before the clone so that the init
   // inherits no surprises (it installs its own).
@@ -234,6 +276,11 @@ int run(const Options& options) {
   }
   gateway.join();
   log.flush();
+  if (cgroup && options.log_level <= LogLevel::Warn) {
+    for (const std::string& report : cgroup->limit_reports()) {
+      std::fprintf(stderr, "awf: %s\n", report.c_str());
+    }
+  }
 
   int code = exit_code.value_or(1);
   if (interrupted_by == SIGINT) code = 130;

@@ -55,6 +55,14 @@ void make_cgroup(const std::string& path) {
   if (mkdir(path.c_str(), 0755) < 0 && errno != EEXIST) throw errno_error("mkdir " + path);
 }
 
+// The run's own cgroup must be new: one left by a dead process with our pid is removed first
+// (it is empty), one still in use (our pid in another PID namespace) is an error.
+void make_run_cgroup(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) == 0) return;
+  if (errno == EEXIST && rmdir(path.c_str()) == 0 && mkdir(path.c_str(), 0755) == 0) return;
+  throw errno_error("mkdir " + path);
+}
+
 // rmdir fails with EBUSY while the kernel still counts an exiting task; that lasts moments.
 bool remove_cgroup(const std::string& path) {
   for (int attempt = 0; attempt < 20; ++attempt) {
@@ -112,8 +120,10 @@ bool Cgroup::make_v2(std::string& reason) {
   enable_controllers(kV2Parent);
   remove_stale_runs(kV2Parent, kV2Prefix);
   const std::string dir = std::string(kV2Parent) + "/" + run_name(kV2Prefix);
-  make_cgroup(dir);
+  make_run_cgroup(dir);
   memory_dir_ = pids_dir_ = dir;
+  v2_dir_.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!v2_dir_.valid()) throw errno_error("open " + dir);
   return true;
 }
 
@@ -130,7 +140,7 @@ bool Cgroup::make_v1(std::string& reason) {
     while (parent.back() == '/') parent.pop_back();
     remove_stale_runs(parent, kV1Prefix);
     const std::string dir = parent + "/" + run_name(kV1Prefix);
-    make_cgroup(dir);
+    make_run_cgroup(dir);
     (std::string_view(controller) == "memory" ? memory_dir_ : pids_dir_) = dir;
   }
   return true;
@@ -180,16 +190,46 @@ Cgroup::Cgroup(Cgroup&& other) noexcept
     : v1_(other.v1_),
       memory_dir_(std::exchange(other.memory_dir_, {})),
       pids_dir_(std::exchange(other.pids_dir_, {})),
+      v2_dir_(std::move(other.v2_dir_)),
       limits_(other.limits_) {}
 
-Cgroup::~Cgroup() {
-  if (!memory_dir_.empty()) remove_cgroup(memory_dir_);
-  if (!pids_dir_.empty() && pids_dir_ != memory_dir_) remove_cgroup(pids_dir_);
+Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
+  if (this != &other) {
+    remove();
+    v1_ = other.v1_;
+    memory_dir_ = std::exchange(other.memory_dir_, {});
+    pids_dir_ = std::exchange(other.pids_dir_, {});
+    v2_dir_ = std::move(other.v2_dir_);
+    limits_ = other.limits_;
+  }
+  return *this;
 }
 
-void Cgroup::add(pid_t pid) const {
-  write_text(memory_dir_ + "/cgroup.procs", std::to_string(pid));
-  if (pids_dir_ != memory_dir_) write_text(pids_dir_ + "/cgroup.procs", std::to_string(pid));
+Cgroup::~Cgroup() {
+  remove();
+}
+
+void Cgroup::remove() {
+  v2_dir_.reset();
+  if (!memory_dir_.empty()) remove_cgroup(memory_dir_);
+  if (!pids_dir_.empty() && pids_dir_ != memory_dir_) remove_cgroup(pids_dir_);
+  memory_dir_.clear();
+  pids_dir_.clear();
+}
+
+void write_cgroup_file(const std::string& path, const std::string& value) {
+  write_text(path, value);
+}
+
+CgroupJoin Cgroup::join() const {
+  CgroupJoin join;
+  if (v1_) {
+    join.task_files = {memory_dir_ + "/tasks", pids_dir_ + "/tasks"};
+  } else {
+    join.clone_into_fd = v2_dir_.get();
+    join.procs_file = memory_dir_ + "/cgroup.procs";
+  }
+  return join;
 }
 
 std::vector<std::string> Cgroup::limit_reports() const {

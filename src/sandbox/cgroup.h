@@ -19,9 +19,27 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "sandbox/limits.h"
 
 namespace awf::sandbox {
+
+// How the sandbox's init enters the run's cgroup. Writing a pid to cgroup.procs takes a global
+// lock whose release waits for an RCU grace period: milliseconds, more on a busy host. Both
+// ways below avoid it.
+struct CgroupJoin {
+  // cgroup v2: the init is cloned straight into the cgroup (clone3 with CLONE_INTO_CGROUP,
+  // Linux 5.7). -1 when there is no v2 cgroup.
+  int clone_into_fd = -1;
+  // cgroup v2 on kernels without clone3: awf writes the init's pid here after the clone.
+  std::string procs_file;
+  // cgroup v1: the single-threaded init moves itself by writing "0" to each of these `tasks`
+  // files, which skips the global lock.
+  std::vector<std::string> task_files;
+};
+
+// Writes one value to a cgroup control file. Throws SetupError.
+void write_cgroup_file(const std::string& path, const std::string& value);
 
 class Cgroup {
  public:
@@ -31,15 +49,14 @@ class Cgroup {
   static std::optional<Cgroup> create(const ResourceLimits& limits, std::string& reason);
 
   Cgroup(Cgroup&& other) noexcept;
-  Cgroup& operator=(Cgroup&&) = delete;
+  Cgroup& operator=(Cgroup&& other) noexcept;
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;
   // Removes the cgroup; its processes must be gone (the sandbox's init reaped).
   ~Cgroup();
 
-  // Moves a process into the cgroup (the sandbox's init, right after clone, before it can
-  // fork); its descendants stay there. Throws SetupError.
-  void add(pid_t pid) const;
+  // For the sandbox's init (see CgroupJoin); valid while this object lives.
+  CgroupJoin join() const;
 
   // One line per limit the sandbox ran into (processes OOM-killed, forks refused).
   std::vector<std::string> limit_reports() const;
@@ -55,10 +72,12 @@ class Cgroup {
   bool make_v2(std::string& reason);
   bool make_v1(std::string& reason);
   void apply_limits() const;
+  void remove();
 
   bool v1_ = false;
   std::string memory_dir_;
   std::string pids_dir_;  // the same directory as memory_dir_ on cgroup v2
+  UniqueFd v2_dir_;       // for CLONE_INTO_CGROUP
   ResourceLimits limits_;
 };
 

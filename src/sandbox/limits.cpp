@@ -17,12 +17,23 @@ std::optional<std::uint64_t> parse_decimal(std::string_view text) {
 
 int suffix_shift(char suffix) {
   switch (suffix) {
-    case 'b': case 'B': return 0;
-    case 'k': case 'K': return 10;
-    case 'm': case 'M': return 20;
-    case 'g': case 'G': return 30;
-    case 't': case 'T': return 40;
-    default: return -1;
+    case 'b':
+    case 'B':
+      return 0;
+    case 'k':
+    case 'K':
+      return 10;
+    case 'm':
+    case 'M':
+      return 20;
+    case 'g':
+    case 'G':
+      return 30;
+    case 't':
+    case 'T':
+      return 40;
+    default:
+      return -1;
   }
 }
 
@@ -38,8 +49,9 @@ std::uint64_t parse_memory_limit(std::string_view text) {
   }
   const auto value = shift < 0 ? std::nullopt : parse_decimal(digits);
   if (!value) {
-    throw std::invalid_argument(quoted + ": expected a size such as 512m or 6g (units b, k, m, "
-                                         "g, t)");
+    throw std::invalid_argument(quoted +
+                                ": expected a size such as 512m or 6g (units b, k, m, "
+                                "g, t)");
   }
   if (*value > (std::numeric_limits<std::uint64_t>::max() >> shift)) {
     throw std::invalid_argument(quoted + ": too large");

@@ -14,8 +14,7 @@
 namespace awf::sandbox {
 namespace {
 
-constexpr const char* kEmptyDir = "/empty";
-constexpr const char* kEmptyFile = "/empty/file";
+constexpr const char* kEmptyFile = "/empty";
 
 // Flags of an existing mount that a read-only remount must keep: in a user namespace the
 // kernel refuses to drop them ("locked" flags).
@@ -34,8 +33,8 @@ unsigned long locked_flags(const std::string& path) {
 
 }  // namespace
 
-void do_mount(const char* source, const std::string& target, const char* type,
-              unsigned long flags, const char* data) {
+void do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
+              const char* data) {
   if (mount(source, target.c_str(), type, flags, data) < 0) {
     throw errno_error(std::string("mount ") + (source ? source : "") + " on " + target);
   }
@@ -54,10 +53,11 @@ void hide_directory(const std::string& target) {
 }
 
 void prepare_empty_file() {
-  make_dir(kEmptyDir);
-  do_mount("tmpfs", kEmptyDir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k");
   write_file(kEmptyFile, "", 0444);
-  do_mount(nullptr, kEmptyDir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(kEmptyDir));
+  // Bound onto itself to become a mount of its own, which can then be made read-only.
+  do_mount(kEmptyFile, kEmptyFile, nullptr, MS_BIND);
+  do_mount(nullptr, kEmptyFile, nullptr,
+           MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(kEmptyFile));
 }
 
 void cover_file(const std::string& target) {

@@ -8,8 +8,8 @@
 
 namespace awf::sandbox {
 
-void do_mount(const char* source, const std::string& target, const char* type,
-              unsigned long flags, const char* data = nullptr);
+void do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
+              const char* data = nullptr);
 
 // Recursive bind of `source` on `target`, read-only unless `writable`.
 void bind(const std::string& source, const std::string& target, bool writable);
@@ -18,8 +18,8 @@ void bind(const std::string& source, const std::string& target, bool writable);
 // read or written.
 void hide_directory(const std::string& target);
 
-// Creates the empty file that cover_file binds, on a read-only tmpfs of its own in the staging
-// root (a bind mount inherits its source's read-only flag, so no remount is needed, which
+// Creates the empty file that cover_file binds, as a read-only mount of its own in the staging
+// root: a bind mount inherits its source's read-only flag, so no remount is needed (which
 // matters where the target is reached through /proc/self/fd). Call once, before cover_file.
 void prepare_empty_file();
 
@@ -31,7 +31,7 @@ void make_dir(const std::string& path, mode_t mode = 0755);
 void make_dirs(const std::string& path);
 void write_file(const std::string& path, const std::string& contents, mode_t mode);
 
-bool is_directory(const std::string& path);  // follows symlinks
+bool is_directory(const std::string& path);       // follows symlinks
 bool is_real_directory(const std::string& path);  // a directory, not a symlink to one
 
 }  // namespace awf::sandbox

@@ -4,16 +4,18 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/error.h"
-#include "common/unique_fd.h"
+#include "sandbox/mount_ops.h"
 
 namespace awf::sandbox {
 namespace {
@@ -22,60 +24,6 @@ namespace {
 // at /oldroot and the future root at /newroot.
 constexpr const char* kOldRoot = "/oldroot";
 constexpr const char* kNewRoot = "/newroot";
-
-void do_mount(const char* source, const std::string& target, const char* type,
-              unsigned long flags, const char* data = nullptr) {
-  if (mount(source, target.c_str(), type, flags, data) < 0) {
-    throw errno_error(std::string("mount ") + (source ? source : "") + " on " + target);
-  }
-}
-
-void make_dir(const std::string& path, mode_t mode = 0755) {
-  if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw errno_error("mkdir " + path);
-}
-
-void make_dirs(const std::string& path) {
-  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos == path.size() || path[pos] == '/') make_dir(path.substr(0, pos));
-  }
-}
-
-void write_file(const std::string& path, const std::string& contents, mode_t mode) {
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  if (!fd.valid()) throw errno_error("create " + path);
-  if (write(fd.get(), contents.data(), contents.size()) !=
-      static_cast<ssize_t>(contents.size())) {
-    throw errno_error("write " + path);
-  }
-}
-
-// Flags of an existing mount that a read-only remount must keep: in a user namespace the
-// kernel refuses to drop them ("locked" flags).
-unsigned long locked_flags(const std::string& path) {
-  struct statvfs info {};
-  if (statvfs(path.c_str(), &info) < 0) return 0;
-  unsigned long flags = 0;
-  if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-  if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
-  if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-  if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-  if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-  if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
-  return flags;
-}
-
-void bind(const std::string& source, const std::string& target, bool writable) {
-  do_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC);
-  if (!writable) {
-    do_mount(nullptr, target, nullptr,
-             MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(target));
-  }
-}
-
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 // Each top-level entry of the host's root becomes a deliberate decision.
 void populate_root(const std::string& old_root, const std::string& new_root) {
@@ -150,6 +98,144 @@ void install_resolv_conf(const std::string& new_root, const std::string& staged_
   throw SetupError("/etc/resolv.conf: too many levels of symbolic links");
 }
 
+std::string in_new_root(const std::string& path) {
+  return std::string(kNewRoot) + path;
+}
+
+// Where `path` of the host's root lands in the new root: /home is a symlink on some systems
+// (Silverblue: /home -> var/home), copied as such by populate_root. "" when it leads nowhere.
+std::string resolve_top_level(std::string path) {
+  for (int hops = 0; hops < 8; ++hops) {
+    struct stat st {};
+    if (lstat(in_new_root(path).c_str(), &st) < 0) return "";
+    if (!S_ISLNK(st.st_mode)) return S_ISDIR(st.st_mode) ? path : "";
+    char link[PATH_MAX];
+    const ssize_t n = readlink(in_new_root(path).c_str(), link, sizeof link - 1);
+    if (n < 0) return "";
+    link[n] = '\0';
+    path = link[0] == '/' ? std::string(link) : path.substr(0, path.rfind('/') + 1) + link;
+  }
+  return "";
+}
+
+// Other users' homes and root's: the read-only binds would let the command read every
+// world-readable file in them (dotfiles, project checkouts, keys with loose modes). Both
+// become empty tmpfs; the command's own HOME view and a workspace there are built inside.
+std::vector<std::string> hide_host_homes() {
+  std::vector<std::string> hidden;
+  for (const char* path : {"/home", "/root"}) {
+    const std::string dir = resolve_top_level(path);
+    if (dir.empty()) continue;
+    do_mount("tmpfs", in_new_root(dir), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k");
+    hidden.push_back(dir);
+  }
+  return hidden;
+}
+
+// Once HOME and the workspace are in place, nothing else may be created next to them.
+void seal(const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
+    do_mount(nullptr, in_new_root(dir), nullptr,
+             MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV);
+  }
+}
+
+// Container runtimes' sockets and state under /var (LXD's unix.socket, other containers'
+// filesystems): any of them would run a process outside the sandbox, with the host's network.
+constexpr const char* kHiddenVarPaths[] = {
+    "/var/lib/docker", "/var/lib/containerd", "/var/lib/containers", "/var/lib/lxd",
+    "/var/lib/incus",  "/var/snap/docker",    "/var/snap/lxd",
+};
+
+void hide_var_ipc() {
+  // /var/run is normally a symlink to /run, which is already our own tmpfs; a real directory
+  // would still hold the host's daemon sockets (Docker, D-Bus, nscd), so it gets the same
+  // tmpfs.
+  if (is_real_directory(in_new_root("/var/run"))) {
+    do_mount(in_new_root("/run").c_str(), in_new_root("/var/run"), nullptr, MS_BIND);
+  }
+  for (const char* path : kHiddenVarPaths) {
+    struct stat st {};
+    if (lstat(in_new_root(path).c_str(), &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      hide_directory(in_new_root(path));
+    } else if (!S_ISLNK(st.st_mode)) {
+      cover_file(in_new_root(path));
+    }
+  }
+}
+
+// Directories in /tmp that hold a session's IPC endpoints: X11 (keystrokes into any window),
+// tmux and screen (send-keys runs commands in the user's shell outside the sandbox), ssh-agent,
+// PulseAudio, systemd services' private /tmp.
+bool is_tmp_ipc_directory(std::string_view name) {
+  for (const char* exact : {".X11-unix", ".ICE-unix", ".XIM-unix", ".font-unix", "screens"}) {
+    if (name == exact) return true;
+  }
+  for (const char* prefix : {"tmux-", "ssh-", "pulse-", "systemd-private-", "snap-private-tmp"}) {
+    if (name.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+// /tmp stays the host's (callers pass files through it), but its top level is swept: every
+// Unix socket (VS Code's IPC, database sockets, agents) and Kerberos ticket cache is covered
+// and the IPC directories above are hidden. Sockets deeper inside other directories are not
+// looked for (docs/security.md, known limits). The sweep costs about a microsecond per entry.
+void hide_tmp_ipc() {
+  const std::string host_tmp = std::string(kOldRoot) + "/tmp";
+  DIR* dir = opendir(host_tmp.c_str());
+  if (dir == nullptr) return;
+  try {
+    while (dirent* entry = readdir(dir)) {
+      const std::string_view name = entry->d_name;
+      unsigned char type = entry->d_type;
+      if (type == DT_UNKNOWN) {
+        struct stat st {};
+        if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+        type = S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+      }
+      if (type == DT_SOCK || (type == DT_REG && name.starts_with("krb5cc"))) {
+        cover_file(in_new_root("/tmp/" + std::string(name)));
+      } else if (type == DT_DIR && name != "." && name != ".." && is_tmp_ipc_directory(name)) {
+        hide_directory(in_new_root("/tmp/" + std::string(name)));
+      }
+    }
+  } catch (...) {
+    closedir(dir);
+    throw;
+  }
+  closedir(dir);
+}
+
+// The host's /dev/shm would be a channel to every host process using POSIX shared memory;
+// the sandbox gets its own. /dev/mqueue shows the host IPC namespace's message queues (the
+// sandbox's own still work through mq_open).
+void isolate_dev_ipc() {
+  if (is_real_directory(in_new_root("/dev/shm"))) {
+    do_mount("tmpfs", in_new_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  }
+  if (is_real_directory(in_new_root("/dev/mqueue"))) hide_directory(in_new_root("/dev/mqueue"));
+}
+
+// The workspace is bound where it is on the host, creating its mount point when it lies under
+// one of our tmpfs (HOME, /home, /root, /run). Every missing component is then on a tmpfs of
+// ours: a path that exists on the host exists in the host binds too.
+void bind_workspaces(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    if (path.empty() || path == "/" || !is_directory(kOldRoot + path)) continue;
+    const std::string target = in_new_root(path);
+    if (!is_directory(target)) {
+      try {
+        make_dirs(target);
+      } catch (const SetupError&) {
+        continue;  // under a hidden, read-only directory: stays hidden
+      }
+    }
+    bind(kOldRoot + path, target, true);
+  }
+}
+
 }  // namespace
 
 void build_root(const MountPlan& plan) {
@@ -164,28 +250,36 @@ void build_root(const MountPlan& plan) {
   make_dir("newroot");
   if (syscall(SYS_pivot_root, ".", "oldroot") < 0) throw errno_error("pivot_root staging");
   if (chdir("/") < 0) throw errno_error("chdir /");
+  prepare_empty_file();
 
   do_mount("tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   populate_root(kOldRoot, kNewRoot);
-  do_mount("tmpfs", std::string(kNewRoot) + "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-
-  for (const std::string& path : plan.writable_paths) {
-    if (path.empty() || path == "/" || !is_directory(kOldRoot + path)) continue;
-    const std::string target = kNewRoot + path;
-    if (!is_directory(target)) continue;  // under a directory that is not bound
-    bind(kOldRoot + path, target, true);
-  }
+  do_mount("tmpfs", in_new_root("/run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  // Homes: the host's hidden, the command's rebuilt from its tool directories (home_view.h),
+  // then the workspace on top, wherever it is.
+  const std::vector<std::string> homes = hide_host_homes();
+  build_home_view(kOldRoot, kNewRoot, plan.home);
+  bind_workspaces(plan.writable_paths);
+  seal(homes);
+  // After the workspace: a workspace of /tmp or /var must not bring the sockets back.
+  hide_var_ipc();
+  hide_tmp_ipc();
+  isolate_dev_ipc();
 
   for (const std::string& path : plan.masked_paths) {
-    const std::string target = kNewRoot + path;
+    const std::string target = in_new_root(path);
     if (path.empty() || path == "/" || !is_directory(target)) continue;
-    do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=0555");
+    hide_directory(target);
   }
 
   // A fresh /proc for our PID namespace. Mounted while the host's /proc is still visible in
   // this mount namespace: in a user namespace the kernel only allows a proc mount when a
   // fully visible one already exists.
-  do_mount("proc", std::string(kNewRoot) + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  do_mount("proc", in_new_root("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+
+  // Last, so that they cover credentials however they became visible (a tool directory, a
+  // workspace inside HOME).
+  mask_credentials(kNewRoot, plan.home);
 
   write_file("/resolv.conf", plan.resolv_conf, 0644);
   install_resolv_conf(kNewRoot, "/resolv.conf");

@@ -6,13 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/home_view.h"
+
 namespace awf::sandbox {
 
 struct MountPlan {
   // Contents of the sandbox's /etc/resolv.conf (points at awf's DNS listener).
   std::string resolv_conf;
-  // Host directories bound read-write at the same path (the workspace, the user's HOME).
-  // Everything else from the host is read-only, except /tmp and /dev.
+  // The command's HOME: an empty tmpfs with only tool directories bound in (home_view.h).
+  HomeSpec home;
+  // Host directories bound read-write at the same path (the workspace), after the HOME view:
+  // a workspace under /home, /root or HOME stays reachable and writable. Everything else
+  // from the host is read-only, except /tmp and /dev.
   std::vector<std::string> writable_paths;
   // Host directories hidden behind an empty read-only tmpfs (awf's own log directory: the
   // command must not read or rewrite the record of what it did).

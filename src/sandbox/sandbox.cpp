@@ -1,6 +1,7 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,12 +12,14 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "common/error.h"
 #include "sandbox/netlink.h"
+#include "sandbox/seccomp.h"
 
 extern char** environ;
 
@@ -61,13 +64,35 @@ void write_proc_file(pid_t pid, const char* name, const std::string& contents) {
 
 void no_op_handler(int) {}
 
+// Under the memory limit the kernel's OOM killer must pick a process of the command, never
+// the init: its death would take the whole sandbox down and lose the command's status. The
+// command gets 0 back while still privileged, which also stops it from lowering its own
+// score below 0 later. Without CAP_SYS_RESOURCE (rootless) the write fails; that is fine.
+void set_oom_score_adj(const char* value) {
+  UniqueFd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+  if (fd.valid() && write(fd.get(), value, std::strlen(value)) < 0) {
+    // Not privileged enough: the init simply has no protection.
+  }
+}
+
+// The init is a copy of awf and so is its environment, readable as /proc/1/environ: it may
+// hold secrets the command was not given. The command cannot read another process's
+// environment without ptrace rights (it has none, and seccomp denies ptrace); the copy is
+// wiped anyway. awf never calls setenv, so every string is still in the area the kernel shows.
+void wipe_inherited_environment() {
+  for (char** var = environ; var != nullptr && *var != nullptr; ++var) {
+    std::memset(*var, 0, std::strlen(*var));
+  }
+}
+
 int status_to_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
 }
 
-[[noreturn]] void exec_command(const SandboxSpec& spec, bool rootless) {
+[[noreturn]] void exec_command(const SandboxSpec& spec, const SyscallFilter& filter,
+                               bool rootless) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -75,7 +100,14 @@ int status_to_code(int status) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 
   if (chdir(spec.workdir.c_str()) < 0 && chdir("/") < 0) _exit(1);
+  set_oom_score_adj("0");
   if (const std::string error = drop_privileges(spec.identity, !rootless); !error.empty()) {
+    std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());
+    _exit(1);
+  }
+  // Last before exec, so that it constrains the command and nothing of the setup; without
+  // CAP_SYS_ADMIN the kernel takes a filter only under no_new_privs (drop_privileges).
+  if (const std::string error = filter.install(); !error.empty()) {
     std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());
     _exit(1);
   }
@@ -94,12 +126,39 @@ int status_to_code(int status) {
   _exit(error == ENOENT ? 127 : 126);
 }
 
+// Like fork(2) into new namespaces; straight into the run's cgroup when there is a v2 one and
+// the kernel has clone3 (otherwise the caller moves the init).
+long clone_init(std::uint64_t flags, int cgroup_fd, bool& into_cgroup) {
+  if (cgroup_fd >= 0) {
+    clone_args args{};
+    args.flags = flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    const long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) into_cgroup = true;
+    // ENOSYS: no clone3 (before 5.3); E2BIG: no cgroup field (before 5.7).
+    if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
+  }
+  return syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+}
+
+// cgroup v1: the init moves itself, as a single thread, without the global lock a move by
+// pid takes (cgroup.h). Before anything else, so that all it allocates is accounted there.
+void join_cgroup(const std::vector<std::string>& task_files) {
+  for (const std::string& file : task_files) write_cgroup_file(file, "0");
+}
+
 // The init: PID 1 of the sandbox. Returns only through _exit.
 [[noreturn]] void run_init(const SandboxSpec& spec, int channel, bool rootless) {
   // Fail closed: awf's death kills the init, and the init's death kills the namespace.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
+  prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
+  wipe_inherited_environment();
+  set_oom_score_adj("-1000");
   try {
     if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
+    join_cgroup(spec.cgroup.task_files);
     bring_up_loopback();
     add_local_default_routes();
     send_listeners(channel, create_listeners());
@@ -124,6 +183,15 @@ int status_to_code(int status) {
   }
   sigprocmask(SIG_BLOCK, &waited, nullptr);
 
+  // Compiled while awf starts its gateway, which it does before sending kGo.
+  SyscallFilter filter;
+  try {
+    filter = SyscallFilter::build();
+  } catch (const SetupError& error) {
+    std::fprintf(stderr, "awf: sandbox: %s\n", error.what());
+    _exit(1);
+  }
+
   // awf closing the channel (it died) means: never start the command.
   if (receive_message(channel) != std::string(1, kGo)) _exit(1);
   close(channel);
@@ -133,7 +201,7 @@ int status_to_code(int status) {
     std::perror("awf: sandbox: fork");
     _exit(1);
   }
-  if (command == 0) exec_command(spec, rootless);
+  if (command == 0) exec_command(spec, filter, rootless);
 
   for (;;) {
     siginfo_t info{};
@@ -161,13 +229,13 @@ Sandbox Sandbox::start(const SandboxSpec& spec) {
   UniqueFd parent_end(fds[0]);
   UniqueFd child_end(fds[1]);
   const bool rootless = geteuid() != 0;
-  unsigned long flags =
-      CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+  std::uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC;
   // Without root, a user namespace grants the capabilities needed for the other namespaces.
   if (rootless) flags |= CLONE_NEWUSER;
 
   std::fflush(nullptr);
-  const long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+  bool cloned_into_cgroup = false;
+  const long pid = clone_init(flags, spec.cgroup.clone_into_fd, cloned_into_cgroup);
   if (pid < 0) throw errno_error("clone sandbox");
   if (pid == 0) {
     parent_end.reset();
@@ -184,6 +252,9 @@ Sandbox Sandbox::start(const SandboxSpec& spec) {
       write_proc_file(sandbox.pid_, "gid_map",
                       std::to_string(getgid()) + " " + std::to_string(getgid()) + " 1");
       send_message(sandbox.channel_.get(), std::string(1, kMapsWritten));
+    }
+    if (!cloned_into_cgroup && !spec.cgroup.procs_file.empty()) {
+      write_cgroup_file(spec.cgroup.procs_file, std::to_string(sandbox.pid_));
     }
     char first = 0;
     if (recv(sandbox.channel_.get(), &first, 1, MSG_PEEK) == 1 && first == kError) {
@@ -210,7 +281,9 @@ Sandbox::~Sandbox() {
   }
 }
 
-void Sandbox::release() { send_message(channel_.get(), std::string(1, kGo)); }
+void Sandbox::release() {
+  send_message(channel_.get(), std::string(1, kGo));
+}
 
 void Sandbox::forward_signal(int signal) const {
   if (pid_ > 0 && !reaped_) kill(pid_, signal);

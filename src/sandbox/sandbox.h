@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/identity.h"
 #include "sandbox/listeners.h"
 #include "sandbox/mounts.h"
@@ -22,16 +23,17 @@ struct SandboxSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in the command's PATH
   std::vector<std::string> env;   // KEY=VALUE, the command's whole environment
   Identity identity;
-  std::string workdir;            // falls back to "/" when it is missing in the sandbox
+  std::string workdir;  // falls back to "/" when it is missing in the sandbox
   MountPlan mounts;
   std::string hostname = "awf";
+  CgroupJoin cgroup;  // the run's cgroup (resource limits); empty when there is none
 };
 
 class Sandbox {
  public:
-  // Clones the sandbox init and waits until its listeners and filesystem are ready. Must be
-  // called while awf is single-threaded. Throws SetupError (with the sandbox's own message
-  // when the failure happened inside it).
+  // Clones the sandbox init (into the run's cgroup) and waits until its listeners and
+  // filesystem are ready. Must be called while awf is single-threaded. Throws SetupError
+  // (with the sandbox's own message when the failure happened inside it).
   static Sandbox start(const SandboxSpec& spec);
 
   Sandbox(Sandbox&&) = default;

@@ -2,9 +2,13 @@
 
 #include <linux/netlink.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -15,6 +19,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 
 namespace awf::sandbox {
 namespace {
@@ -143,14 +148,13 @@ void deny_terminal_injection(scmp_filter_ctx filter) {
 
 }  // namespace
 
-void install_syscall_filter() {
+SyscallFilter SyscallFilter::build() {
   Filter filter(seccomp_init(SCMP_ACT_ALLOW), seccomp_release);
   if (!filter) throw SetupError("seccomp_init failed");
   // The filter holds rules for the native ABI only. A call through another one (int 0x80 from
   // a 64-bit process, an i386 binary, x32 numbers) would skip every rule, so it kills the
   // process instead: a loud, immediate failure rather than a half-working 32-bit program.
-  if (const int rc = seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH,
-                                      SCMP_ACT_KILL_PROCESS);
+  if (const int rc = seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
       rc < 0) {
     throw SetupError(std::string("seccomp bad-arch action: ") + std::strerror(-rc));
   }
@@ -158,9 +162,30 @@ void install_syscall_filter() {
   deny_namespace_clones(filter.get());
   restrict_sockets(filter.get());
   deny_terminal_injection(filter.get());
-  if (const int rc = seccomp_load(filter.get()); rc < 0) {
-    throw SetupError(std::string("seccomp_load: ") + std::strerror(-rc));
+  // libseccomp 2.5 exports only to a file descriptor.
+  UniqueFd memory(memfd_create("awf-seccomp", MFD_CLOEXEC));
+  if (!memory.valid()) throw errno_error("memfd_create");
+  if (const int rc = seccomp_export_bpf(filter.get(), memory.get()); rc < 0) {
+    throw SetupError(std::string("seccomp_export_bpf: ") + std::strerror(-rc));
   }
+  const off_t size = lseek(memory.get(), 0, SEEK_CUR);
+  SyscallFilter compiled;
+  compiled.program_.resize(static_cast<std::size_t>(size) / sizeof(sock_filter));
+  const std::size_t bytes = compiled.program_.size() * sizeof(sock_filter);
+  if (size <= 0 || pread(memory.get(), compiled.program_.data(), bytes, 0) != ssize_t(bytes)) {
+    throw errno_error("read the compiled seccomp filter");
+  }
+  return compiled;
+}
+
+std::string SyscallFilter::install() const {
+  if (program_.empty()) return "seccomp: no filter was built";
+  const sock_fprog program{static_cast<unsigned short>(program_.size()),
+                           const_cast<sock_filter*>(program_.data())};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) {
+    return std::string("seccomp: ") + std::strerror(errno);
+  }
+  return "";
 }
 
 }  // namespace awf::sandbox
