@@ -12,8 +12,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # integration tests, demo: the virtual internet and its clients
   iproute2 curl dnsutils openssl python3 python3-pytest procps psmisc util-linux netcat-openbsd
+  iputils-ping
   # benchmarks
-  squid tinyproxy nginx wrk hyperfine
+  squid tinyproxy nginx wrk hyperfine linux-perf
 )
 
 missing=()

@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "dns/stub_server.h"
 #include "proxy/gateway_internal.h"
+#include "proxy/loopback_watch.h"
 
 namespace asio = boost::asio;
 
@@ -79,12 +80,13 @@ asio::awaitable<void> sweep_loop(Worker& worker) {
 struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& main_io;
   dns::StubServer dns;
+  LoopbackWatch loopback_watch;
   ConnectionBudget budget;
   std::vector<std::unique_ptr<Worker>> workers;
 
   Impl(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
        audit::LogWriter& log, unsigned threads)
-      : main_io(io), dns(io, policy, resolver, log) {
+      : main_io(io), dns(io, policy, resolver, log), loopback_watch(io, log) {
     budget.limit = connection_limit();
     for (unsigned i = 0; i < threads; ++i) {
       workers.push_back(std::make_unique<Worker>(policy, resolver, log, budget));
@@ -182,6 +184,9 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
       case ListenerKind::DnsTcp:
         impl_->dns.serve_tcp(std::move(listener.fd));
         break;
+      case ListenerKind::LoopbackWatch:
+        impl_->loopback_watch.serve(std::move(listener.fd));
+        break;
     }
   }
   impl_->start_threads();
@@ -189,6 +194,7 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
 
 void Gateway::stop() {
   impl_->dns.stop();
+  impl_->loopback_watch.stop();
   for (auto& worker : impl_->workers) {
     Worker* w = worker.get();
     asio::post(w->io, [w] {

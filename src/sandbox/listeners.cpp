@@ -1,6 +1,10 @@
 #include "sandbox/listeners.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -8,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "common/error.h"
@@ -81,6 +86,56 @@ void add_dual_stack(std::vector<Listener>& out, ListenerKind kind, int type, std
   }
 }
 
+// Only what blocked attempts leave on `lo` reaches awf, so bulk traffic costs nothing:
+// TCP segments with RST set, ICMP destination-unreachable and echo requests (and their IPv6
+// twins). The socket sees packets from the network header on (SOCK_DGRAM).
+constexpr sock_filter kLoopbackFilter[] = {
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<__u32>(SKF_AD_OFF + SKF_AD_PROTOCOL)),  // 0
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),              // 1 -> 3
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 10, 19),          // 2 -> 13 / drop
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                            // 3 IPv4 protocol
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),           // 4 -> 6
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 3, 16),         // 5 -> 9 / drop
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                           // 6 X = IPv4 header
+    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),                           // 7 TCP flags
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 12, 13),               // 8 RST -> accept
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                           // 9
+    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),                            // 10 ICMP type
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 9, 0),                     // 11 unreachable
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8, 8, 9),                     // 12 echo request
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),                            // 13 IPv6 next header
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),           // 14 -> 16
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 2, 6),        // 15 -> 18 / drop
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 13),                      // 16 TCP flags
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 3, 4),                 // 17 RST -> accept
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40),                           // 18 ICMPv6 type
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),                     // 19 unreachable
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 128, 0, 1),                   // 20 echo request
+    BPF_STMT(BPF_RET | BPF_K, 512),                                   // 21 accept
+    BPF_STMT(BPF_RET | BPF_K, 0),                                     // 22 drop
+};
+
+// A packet socket on `lo`, the sandbox's only interface, seeing each packet once (as it is
+// received). The filter is attached before the socket is bound, so nothing unfiltered queues.
+UniqueFd open_loopback_watch() {
+  UniqueFd fd(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) throw errno_error("loopback watch: socket");
+  sock_fprog program{static_cast<unsigned short>(std::size(kLoopbackFilter)),
+                     const_cast<sock_filter*>(kLoopbackFilter)};
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0) {
+    throw errno_error("loopback watch: attach filter");
+  }
+  set_int_option(fd.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+  sockaddr_ll address{};
+  address.sll_family = AF_PACKET;
+  address.sll_protocol = htons(ETH_P_ALL);
+  address.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) {
+    throw errno_error("loopback watch: bind");
+  }
+  return fd;
+}
+
 }  // namespace
 
 std::vector<Listener> create_listeners() {
@@ -91,6 +146,7 @@ std::vector<Listener> create_listeners() {
   add_dual_stack(listeners, ListenerKind::TransparentTls, SOCK_STREAM, 443);
   add_dual_stack(listeners, ListenerKind::DnsUdp, SOCK_DGRAM, 53);
   add_dual_stack(listeners, ListenerKind::DnsTcp, SOCK_STREAM, 53);
+  listeners.push_back({ListenerKind::LoopbackWatch, open_loopback_watch()});
   return listeners;
 }
 

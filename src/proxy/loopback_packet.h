@@ -1,0 +1,28 @@
+// What a packet on the sandbox's loopback says about an attempt that went nowhere. Every
+// address in the sandbox is local, so a blocked attempt leaves a trace on `lo`: the kernel's
+// refusal of a TCP connection (RST), its "port unreachable" answer to a UDP datagram, or an
+// echo request to a non-loopback address. Pure logic on untrusted bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace awf::proxy {
+
+struct BlockedAttempt {
+  std::string protocol;     // "tcp", "udp", "icmp"
+  std::string source;       // who tried: "ip:port" ("[v6]:port"), or "ip" for icmp
+  std::string destination;  // what it tried to reach, same forms
+};
+
+// `packet` starts at the IPv4 or IPv6 header (AF_PACKET, SOCK_DGRAM). Recognized:
+//  - TCP RST+ACK with sequence number 0 (the kernel refusing a SYN) from any port but the
+//    gateway's own (80, 443, 53, 3128): a connection attempt to that port;
+//  - ICMP type 3 code 3 / ICMPv6 type 1 code 4 quoting a UDP header: a datagram to a port
+//    nobody listens on (the quoted header names it);
+//  - ICMP echo request / ICMPv6 echo request to an address outside loopback.
+std::optional<BlockedAttempt> inspect_loopback_packet(std::span<const std::uint8_t> packet);
+
+}  // namespace awf::proxy
