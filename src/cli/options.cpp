@@ -24,6 +24,21 @@ constexpr const char* kFooter =
     "Exit status: the command's own; 1 for awf's errors; 130/143 when awf is interrupted.\n"
     "Docs: docs/user-guide.md";
 
+// CLI11's generated usage line ("awf [OPTIONS]") and "..." marks would contradict the usage
+// text above: the description carries the real usage, and repeatable flags say so in words.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string) const override { return ""; }
+  std::string make_option_opts(const CLI::Option* option) const override {
+    std::string opts = CLI::Formatter::make_option_opts(option);
+    if (const std::size_t dots = opts.rfind(" ..."); dots != std::string::npos &&
+                                                     dots + 4 == opts.size()) {
+      opts.erase(dots);
+    }
+    return opts;
+  }
+};
+
 void append_split(std::vector<std::string>& out, const std::vector<std::string>& values) {
   for (const std::string& value : values) {
     for (std::string& entry : policy::split_domain_list(value)) out.push_back(std::move(entry));
@@ -36,6 +51,7 @@ ParseResult parse_options(int argc, char** argv) {
   CLI::App app{kDescription, "awf"};
   app.footer(kFooter);
   app.set_version_flag("-V,--version", AWF_VERSION, "Print the version and exit");
+  app.formatter(std::make_shared<HelpFormatter>());
   app.get_formatter()->column_width(36);
 
   std::vector<std::string> allow;

@@ -268,11 +268,10 @@ int run(const Options& options) {
   kill_timer.cancel();
   signals.cancel();
   const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
+  // The workers finish their connections (the resolver's loop keeps serving them).
   while (!gateway.finished() && std::chrono::steady_clock::now() < deadline) {
     io.restart();
-    if (io.run_for(std::chrono::milliseconds(10)) == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    if (io.poll() == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   gateway.join();
   log.flush();

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -91,6 +93,20 @@ int status_to_code(int status) {
   return 1;
 }
 
+// A program name a shell would run as is: no expansion, quoting, operators or whitespace.
+bool is_plain_word(const std::string& word) {
+  if (word.empty() || word.size() > 255) return false;
+  // Reserved words mean something else to bash even when a program has the same name.
+  for (const char* reserved : {"time", "coproc", "function", "select", "if", "case", "for",
+                               "while", "until", "exec", "command", "builtin"}) {
+    if (word == reserved) return false;
+  }
+  return std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+           c == '/' || c == '+';
+  });
+}
+
 [[noreturn]] void exec_command(const SandboxSpec& spec, const SyscallFilter& filter,
                                bool rootless) {
   sigset_t none;
@@ -119,6 +135,14 @@ int status_to_code(int status) {
   env.push_back(nullptr);
   // execvp searches the PATH of `environ`: the command's own environment.
   environ = env.data();
+  // `awf -- word` means `bash -c word`; when the word is a plain program name, running it
+  // directly behaves the same and saves starting a shell. Anything else (builtins such as
+  // `exit`, spaces, shell syntax) still goes to bash.
+  if (spec.argv.size() == 3 && spec.argv[0] == "/bin/bash" && spec.argv[1] == "-c" &&
+      is_plain_word(spec.argv[2])) {
+    char* direct[] = {argv[2], nullptr};
+    execvp(direct[0], direct);
+  }
   execvp(argv[0], argv.data());
   const int error = errno;
   std::fprintf(stderr, "awf: %s: %s\n", argv[0],
