@@ -269,9 +269,10 @@ int run(const Options& options) {
   signals.cancel();
   const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
   // The workers finish their connections (the resolver's loop keeps serving them).
+  // run_for, not poll: poll() keeps going while handlers keep becoming ready.
   while (!gateway.finished() && std::chrono::steady_clock::now() < deadline) {
     io.restart();
-    if (io.poll() == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    io.run_for(std::chrono::milliseconds(1));
   }
   gateway.join();
   log.flush();

@@ -158,7 +158,10 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     timeval max{1, 0};
     timeval tv{};
     if (ares_timeout(channel, &max, &tv) == nullptr) return;
-    timer.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+    // c-ares can report an already-due timeout that its next pass does not act on yet
+    // (its deadlines have millisecond granularity): never re-arm for less than 1 ms.
+    const auto due = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+    timer.expires_after(std::max<std::chrono::microseconds>(due, std::chrono::milliseconds(1)));
     auto self = shared_from_this();
     timer.async_wait([self](const boost::system::error_code& ec) {
       if (ec || self->channel == nullptr) return;
