@@ -61,6 +61,18 @@ asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& clie
   client.close(ignored);
 }
 
+// Answers a request whose upstream could not be reached (or resolved only to internal
+// addresses, a 403) and records it.
+asio::awaitable<void> refuse_unreachable(GatewayContext& context, tcp::socket& client,
+                                         Outcome& outcome, const Upstream& upstream) {
+  outcome.allowed = upstream.status != 403;
+  outcome.status = upstream.status;
+  outcome.reason = upstream.reason;
+  record_outcome(context, outcome);
+  co_await reply_and_close(context, client, upstream.status,
+                           denial_message(outcome.name, upstream.reason, false));
+}
+
 void strip_hop_by_hop(bhttp::fields& fields) {
   const std::string connection(fields[bhttp::field::connection]);
   std::vector<std::string> names;
@@ -251,12 +263,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
   }
   Upstream upstream = co_await connect_upstream(context, outcome.name, authority->port);
   if (!upstream.socket) {
-    outcome.allowed = upstream.status != 403;
-    outcome.status = upstream.status;
-    outcome.reason = upstream.reason;
-    record_outcome(context, outcome);
-    co_await reply_and_close(context, client, upstream.status,
-                             denial_message(outcome.name, upstream.reason, false));
+    co_await refuse_unreachable(context, client, outcome, upstream);
     co_return;
   }
   RegisteredSocket registered_upstream(context, &*upstream.socket);
@@ -434,12 +441,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       upstream_buffer.clear();
       Upstream connected = co_await connect_upstream(context, outcome.name, target.port);
       if (!connected.socket) {
-        outcome.allowed = connected.status != 403;
-        outcome.status = connected.status;
-        outcome.reason = connected.reason;
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, connected.status,
-                                 denial_message(outcome.name, connected.reason, false));
+        co_await refuse_unreachable(context, client, outcome, connected);
         co_return;
       }
       upstream.emplace(std::move(*connected.socket));

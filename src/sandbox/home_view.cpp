@@ -71,11 +71,7 @@ void build_home_view(const std::string& old_root, const std::string& new_root,
     if (S_ISLNK(st.st_mode)) {
       // Copied, not followed: a link into the real HOME dangles, a link elsewhere lands in
       // the (read-only) view of that place, never in a hidden part of HOME.
-      char link[PATH_MAX];
-      const ssize_t n = readlink(source.c_str(), link, sizeof link - 1);
-      if (n < 0) continue;
-      link[n] = '\0';
-      if (symlink(link, target.c_str()) < 0) throw errno_error("symlink " + target);
+      copy_symlink(source, target);
       continue;
     }
     if (!S_ISDIR(st.st_mode)) continue;

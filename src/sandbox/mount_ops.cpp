@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -90,6 +91,15 @@ bool is_directory(const std::string& path) {
 bool is_real_directory(const std::string& path) {
   struct stat st {};
   return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool copy_symlink(const std::string& source, const std::string& target) {
+  char link[PATH_MAX];
+  const ssize_t n = readlink(source.c_str(), link, sizeof link - 1);
+  if (n < 0) return false;
+  link[n] = '\0';
+  if (symlink(link, target.c_str()) < 0) throw errno_error("symlink " + target);
+  return true;
 }
 
 }  // namespace awf::sandbox

@@ -27,6 +27,10 @@ void prepare_empty_file();
 // bytes, refuses writes, and a Unix socket there refuses connections.
 void cover_file(const std::string& target);
 
+// Recreates the symlink `source` at `target` (same link text, not followed). Returns false
+// when `source` cannot be read as a link.
+bool copy_symlink(const std::string& source, const std::string& target);
+
 void make_dir(const std::string& path, mode_t mode = 0755);
 void make_dirs(const std::string& path);
 void write_file(const std::string& path, const std::string& contents, mode_t mode);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,9 +28,9 @@ constexpr const char* kNewRoot = "/newroot";
 
 // Each top-level entry of the host's root becomes a deliberate decision.
 void populate_root(const std::string& old_root, const std::string& new_root) {
-  DIR* dir = opendir(old_root.c_str());
-  if (dir == nullptr) throw errno_error("opendir " + old_root);
-  while (dirent* entry = readdir(dir)) {
+  const std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(old_root.c_str()), &closedir);
+  if (!dir) throw errno_error("opendir " + old_root);
+  while (dirent* entry = readdir(dir.get())) {
     const std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
     const std::string source = old_root + "/" + name;
@@ -38,14 +39,7 @@ void populate_root(const std::string& old_root, const std::string& new_root) {
     if (lstat(source.c_str(), &st) < 0) continue;
     if (S_ISLNK(st.st_mode)) {
       // Merged-/usr links (bin -> usr/bin) keep working inside the new root.
-      char link[PATH_MAX];
-      const ssize_t n = readlink(source.c_str(), link, sizeof link - 1);
-      if (n < 0) continue;
-      link[n] = '\0';
-      if (symlink(link, target.c_str()) < 0) {
-        closedir(dir);
-        throw errno_error("symlink " + target);
-      }
+      copy_symlink(source, target);
       continue;
     }
     if (!S_ISDIR(st.st_mode)) continue;
@@ -61,7 +55,6 @@ void populate_root(const std::string& old_root, const std::string& new_root) {
     const bool writable = name == "tmp" || name == "dev";
     bind(source, target, writable);
   }
-  closedir(dir);
 }
 
 // Points the sandbox's /etc/resolv.conf at awf. Hosts often make it a symlink into /run
@@ -184,28 +177,22 @@ bool is_tmp_ipc_directory(std::string_view name) {
 // looked for (docs/security.md, known limits). The sweep costs about a microsecond per entry.
 void hide_tmp_ipc() {
   const std::string host_tmp = std::string(kOldRoot) + "/tmp";
-  DIR* dir = opendir(host_tmp.c_str());
-  if (dir == nullptr) return;
-  try {
-    while (dirent* entry = readdir(dir)) {
-      const std::string_view name = entry->d_name;
-      unsigned char type = entry->d_type;
-      if (type == DT_UNKNOWN) {
-        struct stat st {};
-        if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
-        type = S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
-      }
-      if (type == DT_SOCK || (type == DT_REG && name.starts_with("krb5cc"))) {
-        cover_file(in_new_root("/tmp/" + std::string(name)));
-      } else if (type == DT_DIR && name != "." && name != ".." && is_tmp_ipc_directory(name)) {
-        hide_directory(in_new_root("/tmp/" + std::string(name)));
-      }
+  const std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(host_tmp.c_str()), &closedir);
+  if (!dir) return;
+  while (dirent* entry = readdir(dir.get())) {
+    const std::string_view name = entry->d_name;
+    unsigned char type = entry->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st {};
+      if (fstatat(dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+      type = S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
     }
-  } catch (...) {
-    closedir(dir);
-    throw;
+    if (type == DT_SOCK || (type == DT_REG && name.starts_with("krb5cc"))) {
+      cover_file(in_new_root("/tmp/" + std::string(name)));
+    } else if (type == DT_DIR && name != "." && name != ".." && is_tmp_ipc_directory(name)) {
+      hide_directory(in_new_root("/tmp/" + std::string(name)));
+    }
   }
-  closedir(dir);
 }
 
 // The host's /dev/shm would be a channel to every host process using POSIX shared memory;
