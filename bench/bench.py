@@ -14,7 +14,12 @@ The bench network (no packet ever leaves the machine):
 
 Every workload runs against every target (direct, squid, tinyproxy, awf), interleaved per
 repetition, and the medians are compared. Knobs (environment): REPS, QUICK, DURATION, BULK_MIB,
-CONNS, TUNNEL_CONCURRENCY, HOLD_TUNNELS, WORKLOADS, TARGETS, AWF_BIN, BENCH_KEEP. See README.md.
+CONNS, TUNNEL_CONCURRENCY, HOLD_TUNNELS, MEM_REPS, STARTUP_RUNS, WORKLOADS, TARGETS, AWF_BIN,
+BENCH_TOOLS_DIR, BENCH_KEEP. See README.md.
+
+    bench.py                  run the benchmarks (bench/run.sh builds everything first)
+    bench.py net SECONDS      only bring the bench network up, for SECONDS (max 3600)
+    bench.py cleanup-stale    remove namespaces/run dirs of harnesses that died
 """
 
 from __future__ import annotations
@@ -69,12 +74,17 @@ TUNNEL_CONCURRENCY = int(os.environ.get("TUNNEL_CONCURRENCY", "64"))
 HOLD_TUNNELS = int(os.environ.get("HOLD_TUNNELS", "200" if QUICK else "1000"))
 MEM_REPS = int(os.environ.get("MEM_REPS", str(min(REPS, 3))))
 STARTUP_RUNS = int(os.environ.get("STARTUP_RUNS", "10" if QUICK else "40"))
-ALL_WORKLOADS = ["http", "connect", "bulk", "tunnels", "memory", "startup", "policy"]
+ALL_WORKLOADS = ["http", "connect", "bulk", "tunnels", "memory", "startup", "policy", "profile"]
 WORKLOADS = [w for w in os.environ.get("WORKLOADS", ",".join(ALL_WORKLOADS)).split(",") if w]
 ALL_TARGETS = ["direct", "squid", "tinyproxy", "awf"]
 TARGETS = [t for t in os.environ.get("TARGETS", ",".join(ALL_TARGETS)).split(",") if t]
 KEEP = os.environ.get("BENCH_KEEP") == "1"
+# A smoke test or a subset must not replace the last full run's results.
+RESULT_STEM = "quick" if QUICK else ("latest" if set(ALL_WORKLOADS) <= set(WORKLOADS) and
+                                     set(ALL_TARGETS) <= set(TARGETS) else "partial")
+PROFILE_FILE = "profile.txt" if RESULT_STEM == "latest" else f"profile-{RESULT_STEM}.txt"
 MIB = 1024 * 1024
+EXIT_GRACE = 15  # seconds awf may take to exit once its command has ended
 
 
 def log(msg: str):
@@ -274,6 +284,7 @@ class BenchNet:
         self.created_ns: list[str] = []
         self.awf_counter = 0
         self.down_done = False
+        self.exit_hangs: list[str] = []  # awf runs that did not end after their command did
 
     # paths
     @property
@@ -551,46 +562,69 @@ PidFile "{d}/tinyproxy.pid"
         both markers, so awf's own start and exit are not counted, only the load."""
         logs = self.new_awf_logs() if target == "awf" else None
         release = self.dir / f"release-{time.monotonic_ns()}"
-        if cpu:
-            cmd = [self.wrapper(), release, *cmd]
+        cmd = [self.wrapper(), release, *cmd]
         errf = open(self.dir / "last-stderr", "w+")
         p = subprocess.Popen(self.argv(target, cmd, logs), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=errf, text=True,
-                             env=clean_env(), start_new_session=True, preexec_fn=_set_pdeathsig)
-        out_lines, cpu0, cpu_s, rc = [], None, None, None
+                             stdout=subprocess.PIPE, stderr=errf, env=clean_env(),
+                             start_new_session=True, preexec_fn=_set_pdeathsig)
+        out_lines, cpu0, cpu_s, rc, cmd_rc = [], None, None, None, None
         deadline = time.monotonic() + timeout
+        fd, pending = p.stdout.fileno(), b""
         try:
-            while True:
+            eof = False
+            while not eof:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise subprocess.TimeoutExpired(cmd, timeout)
-                ready, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+                # Raw reads (no Python-side buffering): a marker is seen the moment it is written.
+                ready, _, _ = select.select([fd], [], [], min(left, 1.0))
                 if not ready:
                     continue
-                line = p.stdout.readline()
-                if not line:
-                    break
-                if line.startswith("@@BENCH-START"):
-                    cpu0 = self.cpu_seconds(target, p) if target != "direct" else None
-                    if on_start:
-                        on_start(p)
-                elif line.startswith("@@BENCH-END"):
-                    cpu1 = self.cpu_seconds(target, p) if cpu0 is not None else None
-                    if cpu0 is not None and cpu1 is not None:
-                        cpu_s = cpu1 - cpu0
-                    if on_end:
-                        on_end(p)
-                    release.touch()
-                else:
-                    out_lines.append(line)
+                data = os.read(fd, 65536)
+                eof = not data
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                if eof and pending:
+                    lines.append(pending)
+                for raw in lines:
+                    line = raw.decode("utf-8", "replace") + "\n"
+                    if line.startswith("@@BENCH-START"):
+                        cpu0 = self.cpu_seconds(target, p) if cpu and target != "direct" else None
+                        if on_start:
+                            on_start(p)
+                    elif line.startswith("@@BENCH-END"):
+                        cpu1 = self.cpu_seconds(target, p) if cpu0 is not None else None
+                        if cpu0 is not None and cpu1 is not None:
+                            cpu_s = cpu1 - cpu0
+                        if on_end:
+                            on_end(p)
+                        release.touch()
+                        cmd_rc = int(line.split()[1]) if len(line.split()) > 1 else 0
+                        # The load is over: awf (or the plain wrapper) must now end promptly.
+                        deadline = min(deadline, time.monotonic() + EXIT_GRACE)
+                    else:
+                        out_lines.append(line)
             rc = p.wait(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            if cmd_rc is not None and target == "awf":
+                # The measurement is complete, but awf did not exit after its command ended.
+                # Keep the measurement, kill awf, and put the hang on the record.
+                state = "?"
+                try:
+                    with open(f"/proc/{p.pid}/stat") as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                except OSError:
+                    pass
+                self.exit_hangs.append(f"{shlex.join(map(str, cmd[2:]))[:120]} (awf state {state}, "
+                                       f"CPU {self.cpu_seconds('awf', p) or 0:.1f} s)")
+                log(f"  warning: awf did not exit within {EXIT_GRACE} s after its command ended "
+                    f"(process state {state}); killed")
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             p.wait()
-            rc = None
+            rc = cmd_rc if target == "awf" else None
         finally:
             p.stdout.close()
             release.unlink(missing_ok=True)
@@ -981,7 +1015,7 @@ end
             if not m:
                 continue
             kind, n = m.group(1), int(m.group(2))
-            ms = b["real_time"] * scale[b["time_unit"]]
+            ms = b["cpu_time"] * scale[b["time_unit"]]  # CPU time: robust against a busy machine
             if kind == "Build":
                 self.add(f"policy_build_{n}_ms", "awf", ms)
             else:
@@ -991,52 +1025,99 @@ end
 
     # ---- optional: where awf's time goes (perf, cpu-clock sampling) ------------------------
     def w_profile(self):
+        """Where awf's time goes: cpu-clock samples of awf (perf record, call chains bucketed by
+        system call), and exact system-call counts per unit of work for awf and for Squid
+        (perf trace -s), in three scenarios. Writes bench/results/profile.txt."""
         if "awf" not in self.available or not shutil.which("perf"):
             self.err("profile", "awf", "needs perf (linux-perf) and a working awf")
             return
-        scenarios = {
-            "http32": ["wrk", "-t2", "-c32", f"-d{max(DURATION, 5)}s", "--timeout", "5s",
-                       "-s", self.wrk_script("awf"), f"http://127.0.0.1:{AWF_PORT}/"],
-            "tunnels": self.tunnel_cmd("awf", "--concurrency", TUNNEL_CONCURRENCY, "--duration",
-                                       max(DURATION, 5), "--path", "/1k"),
-            "connect_plain": ["sh", "-c", " ; ".join(
-                shlex.join(["curl", "-sS", "-o", "/dev/null", "-x", proxy_url("awf"), "--proxytunnel",
-                            f"http://{NAME}/bulk"]) for _ in range(5))],
-        }
-        RESULTS_DIR.mkdir(exist_ok=True)
-        report = []
-        for name, cmd in scenarios.items():
-            data = self.net.dir / f"perf-{name}.data"
+        secs = max(DURATION, 3)
+
+        def scenario(name, t):
+            if name == "http32":
+                return ["wrk", "-t2", "-c32", f"-d{secs}s", "--timeout", "5s", "-s", self.wrk_script(t),
+                        f"http://127.0.0.1:{proxy_port(t)}/"]
+            if name == "tunnels":
+                return self.tunnel_cmd(t, "--concurrency", TUNNEL_CONCURRENCY, "--duration", secs,
+                                       "--path", "/1k")
+            return ["sh", "-c", " ; ".join(
+                shlex.join(["curl", "-sS", "-o", "/dev/null", "-x", proxy_url(t), "--proxytunnel",
+                            f"http://{NAME}/bulk"]) for _ in range(5))]
+
+        def units(name, out):
+            """(number of units of work, unit name) done by a scenario's load generator."""
+            if name == "http32":
+                m = re.search(r'BENCHJSON .*"requests":(\d+)', out)
+                return (int(m.group(1)) if m else 0), "request"
+            if name == "tunnels":
+                m = re.search(r'"ok":(\d+)', out)
+                return (int(m.group(1)) if m else 0), "tunnel"
+            return 5 * BULK_MIB, "MiB"
+
+        def perf_hooks(argv_for_pid, target):
             state = {}
 
-            def start(p, data=data, state=state):
-                state["perf"] = subprocess.Popen(
-                    ["perf", "record", "-e", "cpu-clock", "-F", "499", "-p", str(p.pid), "-o", data],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            def start(p):
+                pid = p.pid if target == "awf" else self.net.proxy_pids(target)[0]
+                state["perf"] = subprocess.Popen(argv_for_pid(pid), stdout=subprocess.DEVNULL,
+                                                 stderr=subprocess.DEVNULL, start_new_session=True)
 
-            def end(p, state=state):
+            def end(p):
                 perf = state.get("perf")
                 if perf:
                     perf.send_signal(signal.SIGINT)
                     try:
-                        perf.wait(timeout=20)
+                        perf.wait(timeout=30)
                     except subprocess.TimeoutExpired:
                         perf.kill()
                         perf.wait()
+            return start, end
+
+        RESULTS_DIR.mkdir(exist_ok=True)
+        report = [f"# awf profile, {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
+                  f"load average {os.getloadavg()[0]:.2f} (bench/bench.py, workload 'profile')", ""]
+        for name in ("http32", "tunnels", "connect_plain"):
+            # 1. samples (awf only)
+            data = self.net.dir / f"perf-{name}.data"
+            start, end = perf_hooks(lambda pid: ["perf", "record", "-g", "-e", "cpu-clock", "-F", "499",
+                                                 "-p", str(pid), "-o", str(data)], "awf")
+            cmd = scenario(name, "awf")
             rc, out, err, cpu = self.net.measure("awf", cmd, timeout=120, on_start=start, on_end=end)
+            n, unit = units(name, out)
             if not data.exists():
                 self.err("profile", "awf", f"{name}: no perf data (rc={rc}) {err[-300:]}")
                 continue
-            by_dso = run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso",
-                          "--percent-limit", "1"], check=False, timeout=300).stdout
-            by_sym = run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
-                          "--percent-limit", "0.7"], check=False, timeout=300).stdout
-            keep = lambda text: [l for l in text.splitlines() if l.strip() and not l.startswith("#")]  # noqa: E731
-            report += [f"== {name}: awf CPU {cpu if cpu is not None else 0:.2f} s while: {shlex.join(map(str, cmd))[:160]}",
-                       "-- by DSO", *keep(by_dso)[:12], "-- by symbol", *keep(by_sym)[:40], ""]
-            log(f"  profile {name}: {len(keep(by_sym))} symbols above 0.7%")
-        (RESULTS_DIR / "profile.txt").write_text("\n".join(report) + "\n")
-        log(f"wrote {RESULTS_DIR / 'profile.txt'}")
+            script = run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], check=False, timeout=300).stdout
+            cats, dsos, total = summarize_perf_script(script)
+            total = max(total, 1)
+            report += [f"== {name}: {shlex.join(map(str, cmd))[:140]}",
+                       f"awf: {cpu or 0:.2f} s CPU for {n} {unit}s "
+                       f"({(cpu or 0) * 1e6 / max(n, 1):.1f} µs per {unit}); {total} samples (cpu-clock, 499 Hz)",
+                       "-- samples by leaf DSO:",
+                       *[f"  {100 * c / total:5.1f}%  {k}" for k, c in dsos.most_common(5)],
+                       "-- samples by system call (kernel samples under a syscall) or else leaf function:",
+                       *[f"  {100 * c / total:5.1f}%  {k}" for k, c in cats.most_common(22)]]
+            log(f"  profile {name}: {total} samples; top: " +
+                ", ".join(f"{k} {100 * c / total:.0f}%" for k, c in cats.most_common(3)))
+            # 2. exact system-call counts per unit of work (awf and Squid)
+            for t in [x for x in ("awf", "squid") if x in self.available]:
+                trace = self.net.dir / f"trace-{name}-{t}.txt"
+                start, end = perf_hooks(lambda pid: ["perf", "trace", "-s", "-p", str(pid), "-o", str(trace)], t)
+                rc, out, err, cpu = self.net.measure(t, scenario(name, t), timeout=180,
+                                                     on_start=start, on_end=end)
+                n, unit = units(name, out)
+                counts = parse_perf_trace_summary(trace.read_text(errors="replace") if trace.exists() else "")
+                if not counts or not n:
+                    self.err("profile", t, f"{name}: no syscall summary (rc={rc})")
+                    continue
+                tot = sum(counts.values())
+                report += [f"-- {t}: system calls per {unit} (perf trace -s; {n} {unit}s, "
+                           f"tracing slows the proxy down): {tot / n:.1f} in all",
+                           "   " + ", ".join(f"{k} {c / n:.2f}" for k, c in counts.most_common(12))]
+                log(f"  profile {name} {t}: {tot / n:.1f} syscalls per {unit}")
+            report.append("")
+        (RESULTS_DIR / PROFILE_FILE).write_text("\n".join(report) + "\n")
+        log(f"wrote {RESULTS_DIR / PROFILE_FILE}")
 
     # ---- everything --------------------------------------------------------------------
     def run_all(self):
@@ -1057,10 +1138,67 @@ end
             if key not in ("startup", "policy") and not self.available:
                 continue
             s = time.monotonic()
-            log(f"== {title}")
+            load = os.getloadavg()[0]
+            log(f"== {title} (load average {load:.2f})")
+            if load > (os.cpu_count() or 1) * 0.5:
+                log("   warning: the machine is busy with other work; expect noisy figures")
             fn()
             self.extra.setdefault("workload_seconds", {})[key] = round(time.monotonic() - s, 1)
+            self.extra.setdefault("loadavg_1m_at_start", {})[key] = round(load, 2)
         self.extra["total_seconds"] = round(time.monotonic() - t0, 1)
+        if self.net.exit_hangs:
+            self.extra["awf_exit_hangs"] = self.net.exit_hangs
+            for h in self.net.exit_hangs:
+                self.errors.setdefault("awf_exit", {}).setdefault("awf", []).append(
+                    f"{len(self.net.exit_hangs)} awf run(s) did not exit within {EXIT_GRACE} s after "
+                    f"the command ended (measurement kept, awf killed), e.g. {h}")
+                break
+
+
+def summarize_perf_script(text: str):
+    """Buckets `perf script -F ip,sym,dso` call chains: a sample inside a system call is
+    counted under that call (the kernel's frames are reliable); any other sample under its leaf
+    function. Returns (Counter by bucket, Counter by leaf DSO, number of samples)."""
+    from collections import Counter
+    cats, dsos, total = Counter(), Counter(), 0
+    for block in re.split(r"\n\s*\n", text):
+        frames = []
+        for line in block.strip().splitlines():
+            m = re.match(r"\s*[0-9a-f]+\s+(.*)\s+\((.*)\)\s*$", line)
+            if m:
+                frames.append((m.group(1).strip(), os.path.basename(m.group(2))))
+        if not frames:
+            continue
+        total += 1
+        dsos[frames[0][1]] += 1
+        names = [f.split("+0x")[0] for f, _ in frames]
+        sysname = None
+        for pattern in (r"(?:__x64_sys_|__do_sys_|__se_sys_)(\w+)", r"_*sys_(\w+)"):
+            sysname = next((m.group(1) for f in names if (m := re.fullmatch(pattern, f))), None)
+            if sysname:
+                break
+        if sysname:
+            cats["syscall " + sysname] += 1
+        elif any(f in ("exit_to_user_mode_loop", "syscall_exit_to_user_mode") for f in names):
+            cats["kernel: scheduling on return from a syscall"] += 1
+        elif frames[0][1] == "[kernel.kallsyms]":
+            where = "softirq" if any("softirq" in f for f in names) else "other"
+            cats[f"kernel ({where}): {names[0]}"] += 1
+        else:
+            sym = re.sub(r"<.*>", "<>", frames[0][0].split("+0x")[0])
+            cats[f"{frames[0][1]}: {sym[:100]}"] += 1
+    return cats, dsos, total
+
+
+def parse_perf_trace_summary(text: str):
+    """Sums the per-thread tables of `perf trace -s` into a Counter: syscall -> calls."""
+    from collections import Counter
+    counts = Counter()
+    for line in text.splitlines():
+        m = re.match(r"\s+([a-z_0-9]+)\s+(\d+)\s+\d+\s+[\d.]+\s", line)
+        if m and m.group(1) != "syscall":
+            counts[m.group(1)] += int(m.group(2))
+    return counts
 
 
 # ------------------------------------------------------------------------------------------
@@ -1076,7 +1214,7 @@ def fmt(v, unit):
     if unit == "µs":
         return f"{v:.1f}" if v < 100 else f"{v:.0f}"
     if unit in ("ms", "MiB"):
-        return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+        return f"{v:.2f}" if v < 10 else (f"{v:.1f}" if v < 100 else f"{v:.0f}")
     return f"{v:.3g}"
 
 
@@ -1241,8 +1379,10 @@ def machine() -> dict:
             return (p.stdout + p.stderr).strip().splitlines()[0]
         except Exception:
             return "?"
+    git = run(["git", "-C", ROOT, "describe", "--always", "--dirty"], check=False, timeout=10)
     return {"cpu": cpu, "cores": os.cpu_count(), "mem_mib": mem, "kernel": platform.release(),
-            "loadavg_at_start": os.getloadavg(),
+            "awf_source": git.stdout.strip() or "?",
+            "loadavg_at_start": os.getloadavg(), "nice": os.nice(0),
             "versions": {"awf": ver([AWF_BIN, "--version"]), "squid": ver(["squid", "-v"]),
                          "tinyproxy": ver(["tinyproxy", "-v"]), "nginx": ver(["nginx", "-v"]),
                          "wrk": ver(["wrk", "-v"]), "curl": ver(["curl", "--version"]),
@@ -1298,18 +1438,20 @@ def main(argv):
     rows = build_rows(b)
     header = (f"awf benchmark — {started.strftime('%Y-%m-%d %H:%M UTC')} — {info['cpu']}, "
               f"{info['cores']} cores, {info['mem_mib']} MiB, Linux {info['kernel']} — "
+              f"awf {info['awf_source']} — "
               f"{'QUICK, ' if QUICK else ''}medians of {REPS} (memory: {MEM_REPS}), "
-              f"{b.extra.get('total_seconds', 0):.0f} s")
+              f"{b.extra.get('total_seconds', 0):.0f} s, load average at start "
+              f"{info['loadavg_at_start'][0]:.2f}" + (f", nice {info['nice']}" if info['nice'] else ""))
     text = render(rows, b, header)
     print(text)
     RESULTS_DIR.mkdir(exist_ok=True)
-    stem = "quick" if QUICK else "latest"
+    stem = RESULT_STEM
     doc = {"started": started.isoformat(), "quick": QUICK,
            "config": {"reps": REPS, "mem_reps": MEM_REPS, "duration_s": DURATION, "bulk_mib": BULK_MIB,
                       "conns": CONNS, "tunnel_concurrency": TUNNEL_CONCURRENCY,
                       "hold_tunnels": HOLD_TUNNELS, "startup_runs": STARTUP_RUNS,
                       "workloads": WORKLOADS, "targets": TARGETS},
-           "machine": info, "rows": rows, "errors": b.errors, "extra": b.extra}
+           "machine": info, "rows": rows, "samples": b.samples, "errors": b.errors, "extra": b.extra}
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     (RESULTS_DIR / f"{stem}.txt").write_text(text + "\n")
     log(f"wrote {RESULTS_DIR / (stem + '.json')} and {stem}.txt")
