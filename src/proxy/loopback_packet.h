@@ -17,7 +17,8 @@ struct BlockedAttempt {
   std::string destination;  // what it tried to reach, same forms
 };
 
-// `packet` starts at the IPv4 or IPv6 header (AF_PACKET, SOCK_DGRAM). Recognized:
+// `packet` starts at the IPv4 or IPv6 header (for IPv6 raw sockets, which deliver only the
+// transport part, the caller rebuilds the header). Recognized:
 //  - TCP RST+ACK with sequence number 0 (the kernel refusing a SYN) from any port but the
 //    gateway's own (80, 443, 53, 3128): a connection attempt to that port;
 //  - ICMP type 3 code 3 / ICMPv6 type 1 code 4 quoting a UDP header: a datagram to a port

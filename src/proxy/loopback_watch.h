@@ -1,6 +1,6 @@
 // Puts blocked attempts that are not HTTP on the record: TCP to a port nobody serves, UDP to
-// anything but DNS, echo requests. It reads the kernel-filtered packet socket the sandbox
-// opened on its loopback and logs what inspect_loopback_packet() recognizes.
+// anything but DNS, echo requests. It reads the kernel-filtered raw sockets the sandbox opened
+// in its namespace and logs what inspect_loopback_packet() recognizes.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -16,7 +16,7 @@ class LoopbackWatch {
   LoopbackWatch(boost::asio::io_context& io, audit::LogWriter& log);
   ~LoopbackWatch();
 
-  void serve(UniqueFd packet_socket);
+  void serve(UniqueFd raw_socket);  // one per call: TCP or ICMP, IPv4 or IPv6
   void stop();
 
  private:

@@ -2,9 +2,6 @@
 
 #include <arpa/inet.h>
 #include <linux/filter.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -12,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iterator>
 #include <string>
 
 #include "common/error.h"
@@ -25,7 +21,7 @@ namespace awf::sandbox {
 namespace {
 
 constexpr int kBacklog = 4096;
-constexpr std::size_t kMaxListeners = 16;
+constexpr std::size_t kMaxListeners = 24;
 
 void set_int_option(int fd, int level, int name, int value, const char* what) {
   if (setsockopt(fd, level, name, &value, sizeof value) < 0) throw errno_error(what);
@@ -86,54 +82,67 @@ void add_dual_stack(std::vector<Listener>& out, ListenerKind kind, int type, std
   }
 }
 
-// Only what blocked attempts leave on `lo` reaches awf, so bulk traffic costs nothing:
-// TCP segments with RST set, ICMP destination-unreachable and echo requests (and their IPv6
-// twins). The socket sees packets from the network header on (SOCK_DGRAM).
-constexpr sock_filter kLoopbackFilter[] = {
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<__u32>(SKF_AD_OFF + SKF_AD_PROTOCOL)),  // 0
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),              // 1 -> 3
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 10, 19),          // 2 -> 13 / drop
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                            // 3 IPv4 protocol
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),           // 4 -> 6
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 3, 16),         // 5 -> 9 / drop
-    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                           // 6 X = IPv4 header
-    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),                           // 7 TCP flags
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 12, 13),               // 8 RST -> accept
-    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                           // 9
-    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),                            // 10 ICMP type
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 9, 0),                     // 11 unreachable
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8, 8, 9),                     // 12 echo request
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),                            // 13 IPv6 next header
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),           // 14 -> 16
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 2, 6),        // 15 -> 18 / drop
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 13),                      // 16 TCP flags
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 3, 4),                 // 17 RST -> accept
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40),                           // 18 ICMPv6 type
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),                     // 19 unreachable
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 128, 0, 1),                   // 20 echo request
-    BPF_STMT(BPF_RET | BPF_K, 512),                                   // 21 accept
-    BPF_STMT(BPF_RET | BPF_K, 0),                                     // 22 drop
+// Raw sockets see a copy of every packet of their protocol delivered in the namespace, so
+// they see the traces blocked attempts leave: the kernel's TCP resets (refused connections),
+// its ICMP "port unreachable" answers (UDP to a port nobody serves), echo requests. Kernel
+// filters pass only those, so bulk traffic costs nothing. (A packet socket would see the same
+// but costs an RCU grace period, about 10 ms, when it is closed.)
+// IPv4 raw sockets deliver from the IP header on; IPv6 ones from the transport header on.
+constexpr sock_filter kTcp4Resets[] = {
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),              // X = IPv4 header length
+    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),              // TCP flags
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 0, 1),    // RST?
+    BPF_STMT(BPF_RET | BPF_K, 512),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+constexpr sock_filter kIcmp4Traces[] = {
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),               // ICMP type
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 1, 0),        // destination unreachable
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 1),        // echo request
+    BPF_STMT(BPF_RET | BPF_K, 512),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+constexpr sock_filter kTcp6Resets[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, 512),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+constexpr sock_filter kIcmp6Traces[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),               // ICMPv6 type
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),        // destination unreachable
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 128, 0, 1),      // echo request
+    BPF_STMT(BPF_RET | BPF_K, 512),
+    BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
-// A packet socket on `lo`, the sandbox's only interface, seeing each packet once (as it is
-// received). The filter is attached before the socket is bound, so nothing unfiltered queues.
-UniqueFd open_loopback_watch() {
-  UniqueFd fd(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) throw errno_error("loopback watch: socket");
-  sock_fprog program{static_cast<unsigned short>(std::size(kLoopbackFilter)),
-                     const_cast<sock_filter*>(kLoopbackFilter)};
-  if (setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0) {
-    throw errno_error("loopback watch: attach filter");
+template <std::size_t N>
+UniqueFd open_trace_socket(int family, int protocol, const sock_filter (&filter)[N]) {
+  UniqueFd fd(socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
+  if (!fd.valid()) {
+    if (family == AF_INET6 && errno == EAFNOSUPPORT) return {};
+    throw errno_error("blocked-attempt watch: raw socket");
   }
-  set_int_option(fd.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
-  sockaddr_ll address{};
-  address.sll_family = AF_PACKET;
-  address.sll_protocol = htons(ETH_P_ALL);
-  address.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) {
-    throw errno_error("loopback watch: bind");
+  const sock_fprog program{static_cast<unsigned short>(N), const_cast<sock_filter*>(filter)};
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0) {
+    throw errno_error("blocked-attempt watch: attach filter");
+  }
+  // IPv6 raw sockets do not show the IP header: the destination comes as packet info.
+  if (family == AF_INET6) {
+    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
   }
   return fd;
+}
+
+void add_trace_sockets(std::vector<Listener>& out) {
+  out.push_back({ListenerKind::LoopbackWatch, open_trace_socket(AF_INET, IPPROTO_TCP, kTcp4Resets)});
+  out.push_back({ListenerKind::LoopbackWatch, open_trace_socket(AF_INET, IPPROTO_ICMP, kIcmp4Traces)});
+  if (UniqueFd tcp6 = open_trace_socket(AF_INET6, IPPROTO_TCP, kTcp6Resets); tcp6.valid()) {
+    out.push_back({ListenerKind::LoopbackWatch, std::move(tcp6)});
+    out.push_back({ListenerKind::LoopbackWatch,
+                   open_trace_socket(AF_INET6, IPPROTO_ICMPV6, kIcmp6Traces)});
+  }
 }
 
 }  // namespace
@@ -146,7 +155,7 @@ std::vector<Listener> create_listeners() {
   add_dual_stack(listeners, ListenerKind::TransparentTls, SOCK_STREAM, 443);
   add_dual_stack(listeners, ListenerKind::DnsUdp, SOCK_DGRAM, 53);
   add_dual_stack(listeners, ListenerKind::DnsTcp, SOCK_STREAM, 53);
-  listeners.push_back({ListenerKind::LoopbackWatch, open_loopback_watch()});
+  add_trace_sockets(listeners);
   return listeners;
 }
 

@@ -17,8 +17,8 @@ enum class ListenerKind : std::uint8_t {
   DnsUdp,            // UDP *:53 (v4 and v6), with packet-info so replies leave from the
                      // address the query was sent to
   DnsTcp,            // TCP *:53 (v4 and v6)
-  LoopbackWatch,     // AF_PACKET on lo: the traces blocked attempts leave (refusals,
-                     // unreachable ports, echo requests), filtered in the kernel
+  LoopbackWatch,     // raw sockets (TCP, ICMP; v4 and v6) that see the traces blocked
+                     // attempts leave: refusals, unreachable ports, echo requests
 };
 
 struct Listener {
