@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -170,6 +172,42 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
+  // A resolution in progress, and the coroutines waiting for it (each on its own executor,
+  // woken by cancelling its timer there).
+  struct Inflight {
+    bool done = false;
+    ResolveResult result;
+    std::vector<std::pair<asio::any_io_executor, asio::steady_timer*>> waiters;
+  };
+  std::unordered_map<std::string, std::shared_ptr<Inflight>> inflight;  // under cache_mutex
+
+  asio::awaitable<ResolveResult> wait_for(std::shared_ptr<Inflight> pending) {
+    const auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, asio::steady_timer::time_point::max());
+    {
+      std::lock_guard lock(cache_mutex);
+      if (pending->done) co_return pending->result;
+      pending->waiters.emplace_back(executor, &timer);
+    }
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    std::lock_guard lock(cache_mutex);
+    co_return pending->result;
+  }
+
+  void finish(const std::string& name, const std::shared_ptr<Inflight>& pending,
+              const ResolveResult& result) {
+    std::lock_guard lock(cache_mutex);
+    pending->done = true;
+    pending->result = result;
+    for (auto& [executor, timer] : pending->waiters) {
+      asio::post(executor, [timer = timer] { timer->cancel(); });
+    }
+    pending->waiters.clear();
+    if (auto it = inflight.find(name); it != inflight.end() && it->second == pending) {
+      inflight.erase(it);
+    }
+  }
+
   template <typename Handler>
   void start_resolve(Handler handler, std::string host);
   template <typename Handler>
@@ -235,6 +273,11 @@ std::string Resolver::servers_text() const {
 }
 
 asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
+  // One query per name at a time: when many connections to the same new name arrive at
+  // once, the first asks and the others wait for its answer (a burst of identical queries
+  // only invites drops and retries upstream).
+  std::shared_ptr<Impl::Inflight> inflight;
+  bool leader = false;
   {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(impl_->cache_mutex);
@@ -242,7 +285,15 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
       if (it->second.expires > now) co_return ResolveResult{it->second.addresses, ""};
       impl_->cache.erase(it);
     }
+    auto& slot = impl_->inflight[name];
+    if (!slot) {
+      slot = std::make_shared<Impl::Inflight>();
+      leader = true;
+    }
+    inflight = slot;
   }
+  if (!leader) co_return co_await impl_->wait_for(inflight);
+
   auto impl = impl_;
   // c-ares is driven by the resolver's own loop: the query starts there, and the answer is
   // posted back to the caller's executor (a gateway worker).
@@ -251,8 +302,11 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
       impl->start_resolve(std::move(handler), std::move(host));
     });
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ResolveResult)>(
-      initiate, asio::use_awaitable, std::move(name));
+  ResolveResult result =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(ResolveResult)>(
+          initiate, asio::use_awaitable, name);
+  impl_->finish(name, inflight, result);
+  co_return result;
 }
 
 template <typename Handler>

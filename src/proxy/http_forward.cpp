@@ -314,6 +314,14 @@ asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, tcp::s
     if (buffer.size() >= awf::http::kMaxRequestHead) co_return HeadRead{HeadRead::Status::TooLarge};
     const std::size_t room =
         std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
+    // Wait first: the next request of a kept-alive client is rarely there yet, and a read
+    // attempted at once would just fail (one wasted system call per request).
+    if (const auto [wait_error] = co_await client.async_wait(
+            tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+        wait_error) {
+      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
+                                              : HeadRead::Status::Closed};
+    }
     const auto [error, n] =
         co_await client.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
     if (error) {
@@ -474,6 +482,10 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       response_parser.header_limit(kHeaderLimit);
       response_parser.body_limit(boost::none);
       if (head_request) response_parser.skip(true);
+      if (upstream_buffer.size() == 0) {
+        // The origin has not answered yet: wait instead of a read that would fail.
+        co_await upstream->async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+      }
       auto [response_error, n] = co_await bhttp::async_read_header(
           *upstream, upstream_buffer, response_parser, asio::as_tuple(asio::use_awaitable));
       if (response_error) {
