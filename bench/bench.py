@@ -48,6 +48,9 @@ from pathlib import Path
 # Configuration
 # ------------------------------------------------------------------------------------------
 ROOT = Path(__file__).resolve().parents[1]
+# Process and namespace helpers are the integration harness's (tests/integration/vnet.py).
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from vnet import is_zombie, kill_pids, netns_list, netns_pids, pid_alive  # noqa: E402
 BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
 AWF_BIN = os.environ.get("AWF_BIN", str(ROOT / "build" / "src" / "cli" / "awf"))
@@ -117,51 +120,6 @@ def run(cmd, check=True, timeout=60, **kw) -> subprocess.CompletedProcess:
     if check and p.returncode != 0:
         raise RuntimeError(f"failed ({p.returncode}): {shlex.join(map(str, cmd))}\n{p.stdout}\n{p.stderr}")
     return p
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
-def netns_list() -> list[str]:
-    p = run(["ip", "netns", "list"], check=False)
-    return [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
-
-
-def netns_pids(ns: str) -> list[int]:
-    p = run(["ip", "netns", "pids", ns], check=False)
-    return [int(x) for x in p.stdout.split() if x.isdigit()]
-
-
-def kill_pids(pids, grace=2.0):
-    pids = [p for p in pids if p > 1 and p != os.getpid()]
-    for p in pids:
-        try:
-            os.kill(p, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    end = time.monotonic() + grace
-    while time.monotonic() < end and any(pid_alive(p) and not is_zombie(p) for p in pids):
-        time.sleep(0.05)
-    for p in pids:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def remove_netns(ns: str):

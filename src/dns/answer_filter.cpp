@@ -5,26 +5,25 @@
 #include <cstring>
 #include <optional>
 
+#include "dns/wire.h"
 #include "policy/address_class.h"
 
 namespace awf::dns {
 namespace {
 
-constexpr std::size_t kHeaderBytes = 12;
-constexpr std::size_t kMaxNameWireBytes = 255;
-constexpr int kMaxPointerHops = 32;
+using wire::kHeaderBytes;
+using wire::kMaxNameWireBytes;
+using wire::kMaxPointerHops;
+using wire::read16;
+
 constexpr std::uint16_t kTypeA = 1;
 constexpr std::uint16_t kTypeAaaa = 28;
 constexpr std::uint16_t kClassIn = 1;
 
-std::uint16_t read16(std::span<const std::uint8_t> m, std::size_t at) {
-  return static_cast<std::uint16_t>((m[at] << 8) | m[at + 1]);
-}
-
 // Reads the (possibly compressed) name at `pos`; returns it uncompressed in wire form and sets
 // `next` to the first byte after the name's bytes at `pos`.
-std::optional<std::vector<std::uint8_t>> read_name(std::span<const std::uint8_t> m,
-                                                   std::size_t pos, std::size_t& next) {
+std::optional<std::vector<std::uint8_t>> read_name(std::span<const std::uint8_t> m, std::size_t pos,
+                                                   std::size_t& next) {
   std::vector<std::uint8_t> wire;
   bool jumped = false;
   int hops = 0;
@@ -143,8 +142,8 @@ FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m) {
     // Owner names are written uncompressed, so records move. RDATA that may hold compressed
     // names (CNAME, MX, ...) could then point at bytes that moved or went away: only records
     // whose RDATA holds no names are kept in a rebuilt answer.
-    const bool opaque_rdata = record.type == kTypeA || record.type == kTypeAaaa ||
-                              record.type == 16 /* TXT */;
+    const bool opaque_rdata =
+        record.type == kTypeA || record.type == kTypeAaaa || record.type == 16 /* TXT */;
     if (!opaque_rdata) continue;
     message.insert(message.end(), record.name.begin(), record.name.end());
     message.insert(message.end(), m.begin() + static_cast<std::ptrdiff_t>(record.fixed_at),

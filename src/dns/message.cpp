@@ -2,20 +2,20 @@
 
 #include <array>
 
+#include "dns/wire.h"
+
 namespace awf::dns {
 namespace {
 
-constexpr std::size_t kHeaderBytes = 12;
-constexpr std::size_t kMaxNameWireBytes = 255;
-constexpr int kMaxPointerHops = 32;
+using wire::kHeaderBytes;
+using wire::kMaxNameWireBytes;
+using wire::kMaxPointerHops;
+using wire::read16;
+
 constexpr std::uint16_t kFlagQr = 0x8000;
 constexpr std::uint16_t kFlagRd = 0x0100;
 constexpr std::uint16_t kFlagRa = 0x0080;
 constexpr std::uint16_t kOpcodeMask = 0x7800;
-
-std::uint16_t read16(std::span<const std::uint8_t> m, std::size_t at) {
-  return static_cast<std::uint16_t>((m[at] << 8) | m[at + 1]);
-}
 
 void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v >> 8));

@@ -46,9 +46,11 @@ asio::awaitable<SpliceResult> splice_stream(tcp::socket& from, tcp::socket& to,
   if (capacity <= 0) capacity = fcntl(pipe_write.get(), F_GETPIPE_SZ);
   if (capacity <= 0) capacity = 64 * 1024;
 
+  // Asio has already made both descriptors non-blocking for its own asynchronous operations;
+  // the setter would still cost an ioctl each, so it runs only when that has not happened.
   boost::system::error_code ignored;
-  from.native_non_blocking(true, ignored);
-  to.native_non_blocking(true, ignored);
+  if (!from.native_non_blocking()) from.native_non_blocking(true, ignored);
+  if (!to.native_non_blocking()) to.native_non_blocking(true, ignored);
   std::size_t in_pipe = 0;
   for (;;) {
     const std::uint64_t accounted = result.bytes + in_pipe;

@@ -149,10 +149,11 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   access.client_ip = outcome.client.ip;
   access.client_port = outcome.client.port;
   access.host = outcome.host_field;
+  std::optional<Peer> destination;
   if (outcome.destination) {
-    const Peer destination = peer_of(*outcome.destination);
-    access.dest_ip = destination.ip;
-    access.dest_port = destination.port;
+    destination = peer_of(*outcome.destination);
+    access.dest_ip = destination->ip;
+    access.dest_port = destination->port;
   }
   access.http_version = "1.1";
   access.method = outcome.method;
@@ -170,7 +171,7 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   audit.transport = outcome.transport;
   audit.client = outcome.client.text();
   audit.name = outcome.name;
-  if (outcome.destination) audit.destination = peer_of(*outcome.destination).text();
+  if (destination) audit.destination = destination->text();
   audit.decision = outcome.allowed ? "allow" : "deny";
   audit.reason = outcome.reason;
   audit.method = outcome.method;

@@ -45,7 +45,7 @@ def marker_pids(token: str) -> list[int]:
                 cmd = f.read()
         except OSError:
             continue
-        if cmd.split(b"\0")[0].startswith(token.encode()) and not V._is_zombie(int(d)):
+        if cmd.split(b"\0")[0].startswith(token.encode()) and not V.is_zombie(int(d)):
             out.append(int(d))
     return out
 

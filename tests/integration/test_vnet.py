@@ -220,7 +220,7 @@ def test_up_down_context_manager():
     assert not set(names) & set(V.netns_list())
     assert not os.path.exists(run_dir)
     assert not any(os.path.exists(f"/etc/netns/{n}") for n in names)
-    assert _wait_gone(lambda: not V._pid_alive(pid) or V._is_zombie(pid))
+    assert _wait_gone(lambda: not V.pid_alive(pid) or V.is_zombie(pid))
 
 
 def test_cli_up_env_exec_down(tmp_path):
@@ -238,7 +238,7 @@ def test_cli_up_env_exec_down(tmp_path):
         V.run([*cli, "down", "--state", str(state)], timeout=60, check=False)
     assert not {st["host_ns"], st["inet_ns"]} & set(V.netns_list())
     assert not os.path.exists(st["run_dir"])
-    assert _wait_gone(lambda: not V._pid_alive(st["server_pid"]) or V._is_zombie(st["server_pid"]))
+    assert _wait_gone(lambda: not V.pid_alive(st["server_pid"]) or V.is_zombie(st["server_pid"]))
 
 
 _OWNER = f"""
@@ -266,7 +266,7 @@ def test_owner_killed_by_signal_cleans_up(sig):
     p.wait(timeout=20)
     assert not {h, i} & set(V.netns_list())
     assert not os.path.exists(run_dir)
-    assert _wait_gone(lambda: not V._pid_alive(spid) or V._is_zombie(spid))
+    assert _wait_gone(lambda: not V.pid_alive(spid) or V.is_zombie(spid))
 
 
 def test_owner_sigkilled_leaves_stale_vnet_that_cleanup_removes():
@@ -274,7 +274,7 @@ def test_owner_sigkilled_leaves_stale_vnet_that_cleanup_removes():
     p.kill()
     p.wait(timeout=10)
     # The servers die with their owner (PDEATHSIG); the namespaces stay until cleanup_stale.
-    assert _wait_gone(lambda: not V._pid_alive(spid) or V._is_zombie(spid))
+    assert _wait_gone(lambda: not V.pid_alive(spid) or V.is_zombie(spid))
     removed = V.cleanup_stale()
     assert {h, i} <= set(removed)
     assert not {h, i} & set(V.netns_list())

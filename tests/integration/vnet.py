@@ -157,7 +157,7 @@ def run(cmd: Sequence[str], check: bool = True, timeout: float = 30, **kw) -> su
     return p
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -186,7 +186,7 @@ def _set_pdeathsig():
         pass
 
 
-def _kill_pids(pids: Iterable[int], grace: float = 2.0):
+def kill_pids(pids: Iterable[int], grace: float = 2.0):
     pids = [p for p in pids if p > 1 and p != os.getpid()]
     for p in pids:
         try:
@@ -194,7 +194,7 @@ def _kill_pids(pids: Iterable[int], grace: float = 2.0):
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_pid_alive(p) and not _is_zombie(p) for p in pids):
+    while time.monotonic() < deadline and any(pid_alive(p) and not is_zombie(p) for p in pids):
         time.sleep(0.05)
     for p in pids:
         try:
@@ -203,7 +203,7 @@ def _kill_pids(pids: Iterable[int], grace: float = 2.0):
             pass
 
 
-def _is_zombie(pid: int) -> bool:
+def is_zombie(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
@@ -255,7 +255,7 @@ def cleanup_stale(verbose: bool = False) -> list[str]:
             groups.setdefault(m.group(1), []).append(ns)
     for tag, names in groups.items():
         owner = int(tag.split("-")[0])
-        if _pid_alive(owner) and not _is_zombie(owner):
+        if pid_alive(owner) and not is_zombie(owner):
             continue
         if any(netns_pids(ns) for ns in names):
             continue  # still in use (e.g. a demo vnet whose CLI owner has exited)
@@ -588,14 +588,14 @@ class VNet:
                     pass
             else:  # not our child (vnet.py up/down): wait until it is gone
                 deadline = time.monotonic() + 3
-                while _pid_alive(self.server_pid) and not _is_zombie(self.server_pid) \
+                while pid_alive(self.server_pid) and not is_zombie(self.server_pid) \
                         and time.monotonic() < deadline:
                     time.sleep(0.02)
             self.server_pid = None
         existing = set(netns_list())
         for ns in self._created_ns or [self.host_ns, self.inet_ns]:
             if ns in existing:
-                _kill_pids(netns_pids(ns), grace=1.0)  # only processes we started in our ns
+                kill_pids(netns_pids(ns), grace=1.0)  # only processes we started in our ns
                 run(["ip", "netns", "del", ns], check=False)
             shutil.rmtree(f"/etc/netns/{ns}", ignore_errors=True)
         self._created_ns = []
