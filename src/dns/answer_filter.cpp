@@ -92,15 +92,21 @@ FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m) {
   const std::uint16_t questions = read16(m, 4);
   const std::size_t counts[3] = {read16(m, 6), read16(m, 8), read16(m, 10)};
   std::size_t pos = kHeaderBytes;
+  // Questions kept uncompressed for a rebuild: a name may point anywhere, the header
+  // included, whose counts a rebuild changes.
+  std::vector<std::uint8_t> question_section;
   for (std::uint16_t i = 0; i < questions; ++i) {
     std::size_t next = 0;
-    if (!read_name(m, pos, next) || next + 4 > m.size()) {
+    const auto name = read_name(m, pos, next);
+    if (!name || next + 4 > m.size()) {
       out.result = FilteredAnswer::Result::Malformed;
       return out;
     }
+    question_section.insert(question_section.end(), name->begin(), name->end());
+    question_section.insert(question_section.end(), m.begin() + static_cast<std::ptrdiff_t>(next),
+                            m.begin() + static_cast<std::ptrdiff_t>(next + 4));
     pos = next + 4;
   }
-  const std::size_t question_end = pos;
   std::vector<Record> answers;
   bool any_internal = false;
   for (int section = 0; section < 3; ++section) {
@@ -135,7 +141,8 @@ FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m) {
 
   out.result = FilteredAnswer::Result::Filtered;
   std::vector<std::uint8_t>& message = out.message;
-  message.assign(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(question_end));
+  message.assign(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(kHeaderBytes));
+  message.insert(message.end(), question_section.begin(), question_section.end());
   std::uint16_t kept = 0;
   for (const Record& record : answers) {
     if (record.internal) continue;

@@ -21,8 +21,8 @@ struct FilteredAnswer {
 };
 
 // Looks at every A/AAAA record of `response` (all three sections). When one is internal, the
-// answer is rebuilt: header and question as received, answer records without the internal
-// ones (names written uncompressed), authority and additional sections dropped.
+// answer is rebuilt: the header as received, the question and the answer records without the
+// internal ones (all names written uncompressed), authority and additional sections dropped.
 FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> response);
 
 }  // namespace awf::dns
