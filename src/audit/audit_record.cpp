@@ -195,6 +195,9 @@ std::string to_json_line(const AuditRecord& r) {
   if (!r.rcode.empty()) j["rcode"] = r.rcode;
   if (r.bytes_up != 0) j["bytes_up"] = r.bytes_up;
   if (r.bytes_down != 0) j["bytes_down"] = r.bytes_down;
+  if (r.rule != 0) j["rule"] = r.rule;
+  if (r.pid != 0) j["pid"] = r.pid;
+  if (!r.command.empty()) j["command"] = r.command;
   // ASCII-only output: control bytes, line separators and bidi overrides in hostile names
   // are \u-escaped, invalid UTF-8 becomes U+FFFD instead of throwing.
   return j.dump(-1, ' ', true, Json::error_handler_t::replace);
@@ -224,9 +227,15 @@ std::optional<AuditRecord> parse_json_line(std::string_view line) {
   if (!get_string(j, "method", r.method, false) || !get_string(j, "url", r.url, false) ||
       !get_int(j, "status", r.status) || !get_string(j, "qtype", r.qtype, false) ||
       !get_string(j, "rcode", r.rcode, false) || !get_uint(j, "bytes_up", r.bytes_up) ||
-      !get_uint(j, "bytes_down", r.bytes_down)) {
+      !get_uint(j, "bytes_down", r.bytes_down) || !get_int(j, "pid", r.pid) ||
+      !get_string(j, "command", r.command, false)) {
     return std::nullopt;
   }
+  std::uint64_t rule = 0;
+  if (!get_uint(j, "rule", rule) || rule > std::numeric_limits<std::uint32_t>::max()) {
+    return std::nullopt;
+  }
+  r.rule = static_cast<std::uint32_t>(rule);
   return r;
 }
 

@@ -26,6 +26,9 @@ struct AuditRecord {
   std::string rcode;          // DNS: "NOERROR", "REFUSED", ...
   std::uint64_t bytes_up = 0;    // client -> origin
   std::uint64_t bytes_down = 0;  // origin -> client
+  std::uint32_t rule = 0;        // id of the policy rule that decided (policy-manifest.json)
+  int pid = 0;                   // the process in the sandbox that made it (host pid numbering)
+  std::string command;           // that process's command name (comm)
 };
 
 // One line of JSON, without the trailing newline. Strings are JSON-escaped (invalid UTF-8

@@ -63,6 +63,7 @@ struct Policy::Impl {
     Decision d;
     if (block != DomainTrie::kNone) {
       d.rule = rules[block];
+      d.rule_id = block + 1;
       d.reason = say("blocked by ", d.rule);
       return d;
     }
@@ -87,9 +88,11 @@ struct Policy::Impl {
     if (hit != DomainTrie::kNone) {
       d.allowed = true;
       d.rule = rules[hit];
+      d.rule_id = hit + 1;
       d.reason = say("allowed by ", d.rule);
     } else if (other != DomainTrie::kNone) {
       d.rule = rules[other];
+      d.rule_id = other + 1;
       d.reason = say(std::string("allowed for ") + other_name + " only by ", d.rule);
     } else {
       d.reason = not_found;
@@ -125,12 +128,12 @@ Policy::Policy(Policy&&) noexcept = default;
 Policy& Policy::operator=(Policy&&) noexcept = default;
 
 Decision Policy::decide(std::string_view host, Protocol protocol) const {
-  if (!impl_ || impl_->allow_count == 0) return Decision{false, "", "no allowlist given"};
+  if (!impl_ || impl_->allow_count == 0) return Decision{false, "", 0, "no allowlist given"};
   detail::NameBuffer name;
   detail::IpBytes ip{};
   switch (detail::classify_host(host, name, ip)) {
     case detail::HostKind::kInvalid:
-      return Decision{false, "", "invalid host name"};
+      return Decision{false, "", 0, "invalid host name"};
     case detail::HostKind::kName: {
       const DomainTrie::Match m = impl_->trie.match(name.view());
       return impl_->finish(m.block, m.allow, protocol, "not in allowlist");
@@ -163,6 +166,17 @@ std::size_t Policy::allow_rule_count() const {
 }
 std::size_t Policy::block_rule_count() const {
   return impl_ ? impl_->block_count : 0;
+}
+
+std::vector<RuleInfo> Policy::rules() const {
+  std::vector<RuleInfo> out;
+  if (!impl_) return out;
+  out.reserve(impl_->rules.size());
+  for (std::size_t i = 0; i < impl_->rules.size(); ++i) {
+    out.push_back(RuleInfo{static_cast<std::uint32_t>(i + 1), i >= impl_->allow_count,
+                           impl_->rules[i]});
+  }
+  return out;
 }
 
 }  // namespace awf::policy

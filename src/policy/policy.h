@@ -2,6 +2,7 @@
 // Pure logic: no I/O. Built once at startup, then queried concurrently (const methods only).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -21,10 +22,19 @@ class PolicyError : public std::runtime_error {
 // protocol would be).
 enum class Protocol { Http, Https, Dns };
 
+// One entry of the policy, in manifest order: allow entries as given, then block entries.
+struct RuleInfo {
+  std::uint32_t id = 0;  // 1-based position in the manifest
+  bool block = false;
+  std::string entry;  // as the user wrote it (trimmed)
+};
+
 struct Decision {
   bool allowed = false;
   // The entry that decided, as the user wrote it (after trimming), or empty when none matched.
   std::string rule;
+  // Its id in the policy manifest (1-based, see Policy::rules()), 0 when none matched.
+  std::uint32_t rule_id = 0;
   // Short human reason: "allowed by 'github.com'", "blocked by 'evil.com'",
   // "not in allowlist", "no allowlist given", "IP literal not in allowlist",
   // "allowed for https only by 'https://x.com'", "invalid host name".
@@ -52,6 +62,8 @@ class Policy {
   bool allowlist_empty() const;
   std::size_t allow_rule_count() const;
   std::size_t block_rule_count() const;
+  // Every rule with its id, for the policy manifest and log attribution.
+  std::vector<RuleInfo> rules() const;
 
  private:
   struct Impl;

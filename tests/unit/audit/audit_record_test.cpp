@@ -21,6 +21,8 @@ AuditRecord dns_refusal() {
   r.reason = "not in allowlist";
   r.qtype = "A";
   r.rcode = "REFUSED";
+  r.pid = 4321;
+  r.command = "curl";
   return r;
 }
 
@@ -39,6 +41,7 @@ AuditRecord connect_allow() {
   r.status = 200;
   r.bytes_up = 1234;
   r.bytes_down = std::numeric_limits<std::uint64_t>::max();
+  r.rule = 3;
   return r;
 }
 
@@ -58,19 +61,23 @@ void expect_same(const AuditRecord& a, const AuditRecord& b) {
   EXPECT_EQ(a.rcode, b.rcode);
   EXPECT_EQ(a.bytes_up, b.bytes_up);
   EXPECT_EQ(a.bytes_down, b.bytes_down);
+  EXPECT_EQ(a.rule, b.rule);
+  EXPECT_EQ(a.pid, b.pid);
+  EXPECT_EQ(a.command, b.command);
 }
 
 TEST(AuditRecord, ExactLine) {
   EXPECT_EQ(to_json_line(dns_refusal()),
             R"({"ts":"2026-11-28T17:33:22.123Z","kind":"dns","transport":"udp",)"
             R"("client":"127.0.0.1:53124","name":"evil.example","destination":null,)"
-            R"("decision":"deny","reason":"not in allowlist","qtype":"A","rcode":"REFUSED"})");
+            R"("decision":"deny","reason":"not in allowlist","qtype":"A","rcode":"REFUSED",)"
+            R"("pid":4321,"command":"curl"})");
   EXPECT_EQ(to_json_line(connect_allow()),
             R"({"ts":"1970-01-01T00:00:00.000Z","kind":"connect","transport":"explicit",)"
             R"("client":"[::1]:40000","name":"api.github.com","destination":"140.82.114.22:443",)"
             R"("decision":"allow","reason":"allowlist: github.com","method":"CONNECT",)"
             R"("url":"api.github.com:443","status":200,"bytes_up":1234,)"
-            R"("bytes_down":18446744073709551615})");
+            R"("bytes_down":18446744073709551615,"rule":3})");
 }
 
 TEST(AuditRecord, RoundTrip) {
@@ -153,6 +160,10 @@ TEST(AuditRecord, RejectsOtherInput) {
               R"({"ts":"2026-02-30T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
           std::string(
               R"({"ts":"2026-01-01T24:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","rule":4294967296})"),
+          std::string(
+              R"({"ts":"2026-01-01T00:00:00.000Z","kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r","pid":"12"})"),
           std::string(
               R"({"ts":1,"kind":"dns","transport":"udp","client":"c","name":"n","destination":null,"decision":"deny","reason":"r"})"),
           std::string(

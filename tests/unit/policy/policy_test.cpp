@@ -63,6 +63,20 @@ TEST(PolicyPlain, DecisionNamesTheRule) {
   EXPECT_EQ(d.rule, "api.github.com");
 }
 
+TEST(PolicyPlain, DecisionCarriesTheManifestId) {
+  const Policy p = make({"example.org", "github.com"}, {"gist.github.com"});
+  const std::vector<RuleInfo> rules = p.rules();
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].id, 1u);
+  EXPECT_EQ(rules[1].entry, "github.com");
+  EXPECT_FALSE(rules[1].block);
+  EXPECT_EQ(rules[2].id, 3u);
+  EXPECT_TRUE(rules[2].block);
+  EXPECT_EQ(p.decide("api.github.com", Protocol::Https).rule_id, 2u);
+  EXPECT_EQ(p.decide("gist.github.com", Protocol::Https).rule_id, 3u);
+  EXPECT_EQ(p.decide("other.test", Protocol::Https).rule_id, 0u);
+}
+
 TEST(PolicyPlain, CaseInsensitiveBothSides) {
   const Policy p = make({"GitHub.COM"});
   EXPECT_TRUE(allowed(p, "github.com"));
