@@ -24,7 +24,9 @@ Services in the internet ns (one Python process, started by `_serve`):
     [::]; every request (and every failed TLS handshake) is appended to origin-requests.jsonl.
     Body: `origin=<local addr> host=<Host> path=<path> method=<m> port=<p> tls=<0|1> sni=<sni|->`.
     Paths: /bytes/<n>, /echo (returns the request body), /headers (JSON), /status/<code>,
-    /sleep/<seconds>, /stream/<n> (n lines 0.4 s apart, length unknown); a POST elsewhere answers the line plus `len=<n> sha256=<hex>`.
+    /sleep/<seconds>, /stream/<n> (n lines 0.4 s apart, length unknown), /redirect?to=<url> (302),
+    /reset/<n> (announces 2n bytes, sends n, then resets the connection); a POST elsewhere
+    answers the line plus `len=<n> sha256=<hex>`.
     Every TLS handshake (kind "tls", with the SNI) and failed handshake ("tls-error") is logged.
   * UDP sinks on ports 9999, 443 and 123 (0.0.0.0 and [::]) recording every datagram in
     udp-sink.jsonl.
@@ -1028,6 +1030,11 @@ class OriginHandler(BaseHTTPRequestHandler):
             return self._send_bytes(min(int(m.group(1)), MAX_BYTES), laddr)
         if path == "/echo":
             return self._send(200, body, "application/octet-stream", laddr)
+        if path == "/redirect":
+            return self._send_redirect(self.path, laddr)
+        m = re.fullmatch(r"/reset/(\d+)", path)
+        if m:
+            return self._send_reset(min(int(m.group(1)), MAX_BYTES), laddr)
         m = re.fullmatch(r"/stream/(\d+)", path)
         if m:
             return self._send_stream(min(int(m.group(1)), 50), laddr)
@@ -1065,6 +1072,32 @@ class OriginHandler(BaseHTTPRequestHandler):
             self.wfile.write(f"event {i}\n".encode())
             self.wfile.flush()
             time.sleep(0.4)
+
+    def _send_redirect(self, target: str, laddr: str):
+        """302 to the URL in the query's `to=` parameter."""
+        query = urllib.parse.urlsplit(target).query if "://" in target else target.partition("?")[2]
+        to = (urllib.parse.parse_qs(query).get("to") or ["/"])[0]
+        self.send_response(302)
+        self.send_header("Location", to)
+        self.send_header("Content-Length", "0")
+        self.send_header("X-Origin", laddr)
+        self.end_headers()
+
+    def _send_reset(self, n: int, laddr: str):
+        """Announces 2n bytes, sends n of the /bytes pattern, then resets the connection (RST)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(2 * n))
+        self.send_header("X-Origin", laddr)
+        self.end_headers()
+        self.wfile.write(expected_bytes(n))
+        self.wfile.flush()
+        time.sleep(0.2)
+        # Linger 0: close() sends RST. rfile holds a reference that would defer the close.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.rfile.close()
+        self.connection.close()
 
     def _send_bytes(self, n: int, laddr: str):
         self.send_response(200)
