@@ -1,12 +1,22 @@
-// awf's command line (AWF-compatible names). Parsing only: no side effects.
+// awf's command line (AWF-compatible names). Parsing and validation of values only: files
+// named by flags are read later (run.cpp), except --config, which supplies flags.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cli/environment.h"
+#include "cli/mount_spec.h"
+#include "policy/port_spec.h"
 #include "sandbox/limits.h"
+
+namespace CLI {
+class App;
+}
 
 namespace awf::cli {
 
@@ -18,15 +28,42 @@ class UsageError : public std::runtime_error {
 enum class LogLevel { Debug, Info, Warn, Error };
 
 struct Options {
+  // Domain policy
   std::vector<std::string> allow_domains;  // entries, split and trimmed (may hold "")
   std::vector<std::string> block_domains;
   std::vector<std::string> allow_domain_files;
   std::vector<std::string> block_domain_files;
-  std::vector<std::string> dns_servers;  // as given, validated later
-  std::string proxy_logs_dir;
+  std::vector<std::string> ruleset_files;
+  bool enable_dlp = false;
+  // Environment
+  std::vector<EnvEntry> env;  // -e, validated
+  bool env_all = false;
+  std::vector<std::string> env_files;
+  std::vector<std::string> exclude_env;
+  bool tty = false;
+  // Filesystem and process
+  std::vector<MountSpec> mounts;
+  std::string container_workdir;  // "" -> the command's HOME
+  std::string work_dir;           // "" -> a fresh /tmp/awf-* directory
+  bool keep_work_dir = false;     // -k/--keep-containers
   std::string user;
   sandbox::ResourceLimits limits;  // --memory-limit, --pids-limit (validated)
+  unsigned agent_timeout_minutes = 0;  // 0: none
+  // Network
+  std::vector<std::string> dns_servers;  // as given, validated later
+  std::string upstream_proxy;
+  bool enable_host_access = false;
+  std::vector<policy::PortRange> host_ports;  // --allow-host-ports (validated)
+  bool localhost_keyword = false;  // "localhost" was in the allowlist (host access on dev ports)
+  // Logging
+  std::string proxy_logs_dir;
+  std::string audit_dir;
   LogLevel log_level = LogLevel::Info;
+  // Flags of AWF's Docker backend that were given (each gets one notice).
+  std::vector<std::string> docker_only_flags;
+  // The command line as given, for the resolved configuration record (--audit-dir).
+  std::vector<std::string> argv;
+
   std::vector<std::string> command;  // argv of the command (a lone string is run by bash -c)
 };
 
@@ -35,7 +72,15 @@ struct ParseResult {
   int exit_code = 0;
 };
 
-// Parses argv. Prints --help/--version itself. Throws UsageError for bad flags or values.
+// Parses argv (after any --config settings, which the command line overrides). Prints
+// --help/--version itself. Throws UsageError for bad flags or values.
 ParseResult parse_options(int argc, char** argv);
+
+// The flag table itself, for generated help, completion and manual (same source as the parser).
+std::unique_ptr<CLI::App> describe_options();
+
+// `awf completion bash` and `awf man`: generated from describe_options().
+std::string bash_completion();
+std::string manual_page();
 
 }  // namespace awf::cli

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -11,11 +12,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "audit/log_writer.h"
+#include "cli/audit_files.h"
+#include "cli/config_file.h"
+#include "cli/environment.h"
 #include "dns/resolver.h"
 #include "policy/domain_list.h"
 #include "policy/policy.h"
@@ -32,6 +37,9 @@ namespace {
 constexpr auto kFlushInterval = std::chrono::milliseconds(250);
 constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
+constexpr int kTimeoutExitCode = 124;  // as timeout(1)
+
+extern "C" char** environ;
 
 std::string read_file(const std::string& path, const char* flag) {
   std::ifstream in(path, std::ios::binary);
@@ -54,18 +62,31 @@ policy::Policy build_policy(const Options& options) {
       block.push_back(std::move(entry));
     }
   }
+  std::vector<std::string> exact;
+  for (const std::string& path : options.ruleset_files) {
+    std::vector<RulesetRule> rules;
+    try {
+      rules = parse_ruleset(read_file(path, "--ruleset-file"));
+    } catch (const std::invalid_argument& error) {
+      throw UsageError("--ruleset-file '" + path + "': " + error.what());
+    }
+    for (RulesetRule& rule : rules) {
+      (rule.subdomains ? allow : exact).push_back(std::move(rule.domain));
+    }
+  }
   try {
-    return policy::Policy::build(allow, block);
+    return policy::Policy::build(allow, block, exact);
   } catch (const policy::PolicyError& error) {
     throw UsageError(error.what());
   }
 }
 
-std::string default_logs_dir() {
+// "/tmp/<prefix><UTC time>-<pid>": unique per run, sorts by start time.
+std::string fresh_tmp_dir(const char* prefix) {
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", std::gmtime(&now));
-  return std::string("/tmp/awf-logs-") + stamp + "-" + std::to_string(getpid());
+  return std::string("/tmp/") + prefix + stamp + "-" + std::to_string(getpid());
 }
 
 std::string canonical_path(const std::string& path) {
@@ -73,7 +94,11 @@ std::string canonical_path(const std::string& path) {
   return realpath(path.c_str(), resolved) ? resolved : path;
 }
 
-std::string current_directory() {
+// The writable workspace: $GITHUB_WORKSPACE on a runner, else where awf was started.
+std::string workspace_directory() {
+  if (const char* workspace = std::getenv("GITHUB_WORKSPACE"); workspace && *workspace == '/') {
+    return workspace;
+  }
   char buffer[PATH_MAX];
   return getcwd(buffer, sizeof buffer) ? buffer : "/";
 }
@@ -85,30 +110,177 @@ bool is_within(const std::string& path, const std::string& ancestor) {
          (path.size() == ancestor.size() || path[ancestor.size()] == '/');
 }
 
-// The environment is built from nothing: SSH_AUTH_SOCK, cloud and CI tokens and everything
-// else in awf's environment stay out unless listed here.
-std::vector<std::string> command_environment(const sandbox::Identity& identity) {
-  const std::string proxy = "http://127.0.0.1:" + std::to_string(sandbox::kExplicitProxyPort);
+std::vector<EnvEntry> host_environment() {
+  std::vector<EnvEntry> entries;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    const std::string_view text = *entry;
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    entries.emplace_back(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return entries;
+}
+
+// awf's own variables for the command: the proxy (for tools that honour it; the rest are
+// caught transparently), identity, locale, and colour according to --tty.
+std::vector<EnvEntry> builtin_environment(const Options& options, const sandbox::Identity& identity) {
+  const std::string port = std::to_string(sandbox::kExplicitProxyPort);
+  const std::string proxy = "http://127.0.0.1:" + port;
   const char* path = std::getenv("PATH");
-  std::vector<std::string> env = {
-      std::string("PATH=") +
-          (path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-      "HOME=" + identity.home,
-      "HTTP_PROXY=" + proxy,
-      "HTTPS_PROXY=" + proxy,
-      "http_proxy=" + proxy,
-      "https_proxy=" + proxy,
-      "NO_PROXY=localhost,127.0.0.1,::1",
-      "no_proxy=localhost,127.0.0.1,::1",
+  std::vector<EnvEntry> env = {
+      {"PATH", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", identity.home},
+      {"HTTP_PROXY", proxy},
+      {"HTTPS_PROXY", proxy},
+      {"http_proxy", proxy},
+      {"https_proxy", proxy},
+      {"NO_PROXY", "localhost,127.0.0.1,::1"},
+      {"no_proxy", "localhost,127.0.0.1,::1"},
+      // JVMs ignore HTTP_PROXY.
+      {"JAVA_TOOL_OPTIONS", "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=" + port +
+                                " -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=" + port},
   };
   if (!identity.name.empty()) {
-    env.push_back("USER=" + identity.name);
-    env.push_back("LOGNAME=" + identity.name);
+    env.emplace_back("USER", identity.name);
+    env.emplace_back("LOGNAME", identity.name);
   }
   for (const char* name : {"TERM", "LANG", "LC_ALL", "TZ", "COLORTERM"}) {
-    if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
+    if (const char* value = std::getenv(name)) env.emplace_back(name, value);
+  }
+  if (const char* server = std::getenv("GITHUB_SERVER_URL")) {
+    if (const std::string host = gh_host_from_server_url(server); !host.empty()) {
+      env.emplace_back("GH_HOST", host);
+    }
+  }
+  if (options.tty) {
+    env.emplace_back("FORCE_COLOR", "1");
+    env.emplace_back("TERM", "xterm-256color");
+  } else {
+    env.emplace_back("NO_COLOR", "1");
   }
   return env;
+}
+
+std::vector<std::string> command_environment(const Options& options,
+                                             const sandbox::Identity& identity) {
+  EnvLayers layers;
+  layers.builtins = builtin_environment(options, identity);
+  if (options.env_all) layers.host = host_environment();
+  for (const std::string& path : options.env_files) {
+    try {
+      for (EnvEntry& entry : parse_env_file(read_file(path, "--env-file"))) {
+        layers.file.push_back(std::move(entry));
+      }
+    } catch (const std::invalid_argument& error) {
+      throw UsageError("--env-file '" + path + "': " + error.what());
+    }
+  }
+  layers.explicit_entries = options.env;
+  layers.excluded = options.exclude_env;
+  BuiltEnvironment built = build_environment(layers);
+  if (options.log_level <= LogLevel::Warn) {
+    for (const std::string& name : built.withheld) {
+      std::fprintf(stderr, "awf: warning: %s is not passed to the command (%s)\n", name.c_str(),
+                   std::find(options.exclude_env.begin(), options.exclude_env.end(), name) !=
+                           options.exclude_env.end()
+                       ? "--exclude-env"
+                       : "secrets never enter the sandbox");
+    }
+  }
+  if (options.log_level <= LogLevel::Info) {
+    for (const std::string& name : built.oversized) {
+      std::fprintf(stderr, "awf: %s is not passed by --env-all (value over 64 KiB)\n",
+                   name.c_str());
+    }
+  }
+  return std::move(built.env);
+}
+
+// awf's own directories, hidden from the command wherever they appear: at their path, and
+// under a -v mount whose host side contains them (or lies inside one of them).
+std::vector<std::string> masked_paths(const std::vector<std::string>& own,
+                                      const std::vector<sandbox::BindMount>& binds) {
+  std::vector<std::string> masked = own;
+  for (const std::string& dir : own) {
+    for (const sandbox::BindMount& bind : binds) {
+      if (is_within(dir, bind.source)) {
+        masked.push_back(bind.source == "/" ? bind.target + dir
+                                            : bind.target + dir.substr(bind.source.size()));
+      } else if (is_within(bind.source, dir)) {
+        masked.push_back(bind.target);
+      }
+    }
+  }
+  return masked;
+}
+
+// awf's work directory: the run's policy manifest and resolved configuration. Removed at exit
+// (only what awf wrote, and the directory when that leaves it empty) unless it is to be kept.
+class WorkDir {
+ public:
+  WorkDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {
+    std::error_code error;
+    created_ = std::filesystem::create_directories(path_, error);
+    if (error) {
+      throw UsageError("--work-dir '" + path_ + "': cannot create it: " + error.message());
+    }
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  ~WorkDir() {
+    if (keep_) return;
+    std::error_code ignored;
+    for (const std::string& file : files_) std::filesystem::remove(file, ignored);
+    if (created_) std::filesystem::remove(path_, ignored);  // only when empty
+  }
+
+  const std::string& path() const { return path_; }
+
+  void write(const std::string& name, const std::string& contents) {
+    const std::string file = path_ + "/" + name;
+    write_text_file(file, contents);
+    files_.push_back(file);
+  }
+
+  static void write_text_file(const std::string& file, const std::string& contents) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << contents;
+    if (!out.flush()) throw std::runtime_error("cannot write " + file);
+  }
+
+ private:
+  std::string path_;
+  bool keep_;
+  bool created_ = false;
+  std::vector<std::string> files_;
+};
+
+void write_audit_dir(const std::string& dir, const std::string& manifest,
+                     const std::string& config) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw UsageError("--audit-dir '" + dir + "': cannot create it: " + error.message());
+  WorkDir::write_text_file(dir + "/policy-manifest.json", manifest);
+  WorkDir::write_text_file(dir + "/awf-config.json", config);
+}
+
+// Flags whose gateway side is not built yet: refused, never silently ignored.
+void reject_unsupported(const Options& options) {
+  const char* flag = options.enable_dlp               ? "--enable-dlp"
+                     : options.enable_host_access     ? "--enable-host-access"
+                     : !options.upstream_proxy.empty() ? "--upstream-proxy"
+                                                       : nullptr;
+  if (flag) throw UsageError(std::string(flag) + " is not supported by this build yet");
+}
+
+void print_docker_notices(const Options& options) {
+  if (options.log_level > LogLevel::Info) return;
+  for (const std::string& flag : options.docker_only_flags) {
+    std::fprintf(stderr,
+                 "awf: %s applies to AWF's Docker backend and has no effect in the native "
+                 "sandbox\n",
+                 flag.c_str());
+  }
 }
 
 void print_summary(const audit::LogWriter& log, int code, bool explicit_logs_dir) {
@@ -160,8 +332,27 @@ int run(const Options& options) {
     std::fprintf(stderr, "%s\n", notice.c_str());
   }
 
+  // Everything that can be refused is checked before anything is created.
+  reject_unsupported(options);
+  std::vector<std::string> command_env = command_environment(options, identity);
+  const std::string manifest = policy_manifest_json(policy);
+  const std::string config = resolved_config_json(options);
+  print_docker_notices(options);
+
   const bool explicit_logs_dir = !options.proxy_logs_dir.empty();
-  audit::LogWriter log(explicit_logs_dir ? options.proxy_logs_dir : default_logs_dir());
+  audit::LogWriter log(explicit_logs_dir ? options.proxy_logs_dir : fresh_tmp_dir("awf-logs-"));
+  // A work directory only when asked for: by default a run leaves nothing behind but its
+  // logs, even when awf is killed.
+  std::optional<WorkDir> work_dir;
+  if (!options.work_dir.empty() || options.keep_work_dir) {
+    work_dir.emplace(options.work_dir.empty() ? fresh_tmp_dir("awf-") : options.work_dir,
+                     options.keep_work_dir);
+    work_dir->write("policy-manifest.json", manifest);
+    work_dir->write("awf-config.json", config);
+  }
+  // `awf logs audit` names the rule behind each record from the copy next to the logs.
+  WorkDir::write_text_file(log.directory() + "/policy-manifest.json", manifest);
+  if (!options.audit_dir.empty()) write_audit_dir(options.audit_dir, manifest, config);
   asio::io_context io(1);
   dns::Resolver resolver(io, dns_servers);
   if (options.log_level == LogLevel::Debug) {
@@ -172,15 +363,16 @@ int run(const Options& options) {
 
   sandbox::SandboxSpec spec;
   spec.argv = options.command;
-  spec.env = command_environment(identity);
+  spec.env = std::move(command_env);
   spec.identity = identity;
-  spec.workdir = current_directory();
+  // AWF's default: the command starts in its HOME; a missing directory falls back to "/".
+  spec.workdir = options.container_workdir.empty() ? identity.home : options.container_workdir;
   spec.mounts.resolv_conf =
       "# awf: the sandbox's only DNS server is awf's listener\n"
       "nameserver 127.0.0.1\n";
   // Mount targets are resolved paths inside the new root: relative or symlinked spellings
   // would miss their mount point (and leave, say, the log directory visible).
-  const std::string workspace = canonical_path(spec.workdir);
+  const std::string workspace = canonical_path(workspace_directory());
   spec.mounts.home = {canonical_path(identity.home), identity.uid, identity.gid};
   // A workspace that contains HOME would bring the whole real HOME back (keys, cloud
   // credentials) on top of its deny-by-default view.
@@ -196,7 +388,14 @@ int run(const Options& options) {
   } else {
     spec.mounts.writable_paths = {workspace};
   }
-  spec.mounts.masked_paths = {canonical_path(log.directory())};
+  for (const MountSpec& mount : options.mounts) {
+    spec.mounts.binds.push_back({canonical_path(mount.host), mount.container, mount.read_only});
+  }
+  spec.mounts.masked_paths =
+      masked_paths(work_dir ? std::vector<std::string>{canonical_path(log.directory()),
+                                                       canonical_path(work_dir->path())}
+                            : std::vector<std::string>{canonical_path(log.directory())},
+                   spec.mounts.binds);
 
   // Memory and process limits, declared before the sandbox: the cgroup can go only once the
   // init has been reaped.
@@ -226,8 +425,10 @@ int run(const Options& options) {
 
   std::optional<int> exit_code;
   int interrupted_by = 0;
+  bool timed_out = false;
   asio::steady_timer flush_timer(io);
   asio::steady_timer kill_timer(io);
+  asio::steady_timer agent_timer(io);
   std::function<void()> schedule_flush = [&] {
     flush_timer.expires_after(kFlushInterval);
     flush_timer.async_wait([&](const boost::system::error_code& ec) {
@@ -260,12 +461,27 @@ int run(const Options& options) {
     });
   };
   wait_signal();
+  if (options.agent_timeout_minutes > 0) {
+    agent_timer.expires_after(std::chrono::minutes(options.agent_timeout_minutes));
+    agent_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      timed_out = true;
+      std::fprintf(stderr, "awf: --agent-timeout of %u minute(s) reached: stopping the command\n",
+                   options.agent_timeout_minutes);
+      sandbox.forward_signal(SIGTERM);
+      kill_timer.expires_after(kStopGrace);
+      kill_timer.async_wait([&](const boost::system::error_code& timer_error) {
+        if (!timer_error) sandbox.forward_signal(SIGKILL);
+      });
+    });
+  }
   io.run();
 
   // The command is gone: close every connection so its record is written, then flush.
   gateway.stop();
   flush_timer.cancel();
   kill_timer.cancel();
+  agent_timer.cancel();
   signals.cancel();
   const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
   // The workers finish their connections (the resolver's loop keeps serving them).
@@ -286,7 +502,11 @@ int run(const Options& options) {
   if (interrupted_by == SIGINT) code = 130;
   if (interrupted_by == SIGTERM) code = 143;
   if (interrupted_by == SIGHUP) code = 129;
+  if (timed_out && interrupted_by == 0) code = kTimeoutExitCode;
   print_summary(log, code, explicit_logs_dir);
+  if (work_dir && options.keep_work_dir) {
+    std::fprintf(stderr, "awf: work directory kept at %s\n", work_dir->path().c_str());
+  }
   return code;
 }
 

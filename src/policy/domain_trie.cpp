@@ -152,6 +152,10 @@ void DomainTrie::add_name(std::string_view name, std::uint32_t rule, std::uint8_
   }
 }
 
+void DomainTrie::add_exact(std::string_view name, std::uint32_t rule, std::uint8_t protocols) {
+  set_protocols(node_for_rules(path_node(name)).allow_exact, protocols, rule);
+}
+
 void DomainTrie::add_wildcard(std::string_view pattern, std::size_t suffix_start,
                               std::uint32_t rule, std::uint8_t protocols, bool block) {
   Node& node = node_for_rules(path_node(pattern.substr(suffix_start)));
@@ -209,6 +213,7 @@ DomainTrie::Match DomainTrie::match(std::string_view host) const noexcept {
         take(m.allow, n.allow_star);
       }
       take(m.allow, n.allow_name);
+      if (start == 0) take(m.allow, n.allow_exact);
     }
     if (start == 0) break;
     end = start - 1;

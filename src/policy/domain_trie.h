@@ -29,6 +29,8 @@ class DomainTrie {
 
   // `name` is a normalized name without '*'; it and all its subdomains are covered.
   void add_name(std::string_view name, std::uint32_t rule, std::uint8_t protocols, bool block);
+  // An allow rule for `name` itself only, none of its subdomains.
+  void add_exact(std::string_view name, std::uint32_t rule, std::uint8_t protocols);
   // `pattern` is a normalized wildcard pattern; pattern[suffix_start..] is its literal suffix.
   void add_wildcard(std::string_view pattern, std::size_t suffix_start, std::uint32_t rule,
                     std::uint8_t protocols, bool block);
@@ -39,6 +41,7 @@ class DomainTrie {
  private:
   struct Node {
     std::uint32_t allow_name[2] = {kNone, kNone};
+    std::uint32_t allow_exact[2] = {kNone, kNone};  // this name, no subdomain
     std::uint32_t block_name = kNone;
     std::uint32_t allow_star[2] = {kNone, kNone};  // "*.<this node>"
     std::uint32_t block_star = kNone;

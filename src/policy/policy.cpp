@@ -37,17 +37,22 @@ std::string say(std::string_view prefix, const std::string& rule) {
 
 struct Policy::Impl {
   std::vector<std::string> rules;  // allow entries first, then block entries
-  std::size_t allow_count = 0;
+  std::size_t allow_count = 0;  // allow and exact-allow entries
+  std::size_t exact_start = 0;  // first exact-allow entry
   std::size_t block_count = 0;
   DomainTrie trie;
   std::vector<IpRule> ips;  // sorted by address; ties keep entry order
 
-  void add(detail::Entry&& entry, bool block) {
+  void add(detail::Entry&& entry, bool block, bool exact = false) {
     const auto index = static_cast<std::uint32_t>(rules.size());
     rules.push_back(std::move(entry.rule));
     switch (entry.kind) {
       case detail::EntryKind::kName:
-        trie.add_name(entry.name, index, entry.protocols, block);
+        if (exact) {
+          trie.add_exact(entry.name, index, entry.protocols);
+        } else {
+          trie.add_name(entry.name, index, entry.protocols, block);
+        }
         break;
       case detail::EntryKind::kWildcard:
         trie.add_wildcard(entry.name, entry.suffix_start, index, entry.protocols, block);
@@ -102,19 +107,29 @@ struct Policy::Impl {
 };
 
 Policy Policy::build(const std::vector<std::string>& allow_entries,
-                     const std::vector<std::string>& block_entries) {
+                     const std::vector<std::string>& block_entries,
+                     const std::vector<std::string>& exact_allow_entries) {
   auto impl = std::make_unique<Impl>();
-  impl->rules.reserve(allow_entries.size() + block_entries.size());
+  impl->rules.reserve(allow_entries.size() + block_entries.size() + exact_allow_entries.size());
   // Most entries share their parent labels with others: about one or two new trie nodes each.
   const std::size_t labels = (allow_entries.size() + block_entries.size()) * 3 / 2;
   impl->trie.reserve(labels);
   for (const std::string& raw : allow_entries) {
     impl->add(detail::parse_entry(raw, detail::ListKind::kAllow), false);
   }
+  impl->exact_start = impl->rules.size();
+  for (const std::string& raw : exact_allow_entries) {
+    detail::Entry entry = detail::parse_entry(raw, detail::ListKind::kAllow);
+    if (entry.kind == detail::EntryKind::kWildcard) {
+      throw PolicyError("invalid domain " + detail::quote_entry(raw) +
+                        ": a wildcard cannot be limited to the exact name");
+    }
+    impl->add(std::move(entry), false, true);
+  }
   for (const std::string& raw : block_entries) {
     impl->add(detail::parse_entry(raw, detail::ListKind::kBlock), true);
   }
-  impl->allow_count = allow_entries.size();
+  impl->allow_count = allow_entries.size() + exact_allow_entries.size();
   impl->block_count = block_entries.size();
   std::stable_sort(impl->ips.begin(), impl->ips.end(), ip_less);
   Policy policy;
@@ -174,7 +189,7 @@ std::vector<RuleInfo> Policy::rules() const {
   out.reserve(impl_->rules.size());
   for (std::size_t i = 0; i < impl_->rules.size(); ++i) {
     out.push_back(RuleInfo{static_cast<std::uint32_t>(i + 1), i >= impl_->allow_count,
-                           impl_->rules[i]});
+                           i >= impl_->exact_start && i < impl_->allow_count, impl_->rules[i]});
   }
   return out;
 }

@@ -26,7 +26,8 @@ enum class Protocol { Http, Https, Dns };
 struct RuleInfo {
   std::uint32_t id = 0;  // 1-based position in the manifest
   bool block = false;
-  std::string entry;  // as the user wrote it (trimmed)
+  bool exact = false;  // the name only, not its subdomains (a ruleset's `subdomains: false`)
+  std::string entry;   // as the user wrote it (trimmed)
 };
 
 struct Decision {
@@ -46,8 +47,11 @@ class Policy {
   // Parses and validates every entry; throws PolicyError on the first bad one.
   // The allowlist rejects over-broad wildcards (public suffixes, via libpsl); the blocklist
   // accepts them and ignores protocol prefixes.
+  // `exact_allow_entries` allow their name but none of its subdomains; they take the ids
+  // after the allow entries (manifest order: allow, exact allow, block).
   static Policy build(const std::vector<std::string>& allow_entries,
-                      const std::vector<std::string>& block_entries);
+                      const std::vector<std::string>& block_entries,
+                      const std::vector<std::string>& exact_allow_entries = {});
 
   Policy();
   ~Policy();

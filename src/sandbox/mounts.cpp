@@ -223,6 +223,29 @@ void bind_workspaces(const std::vector<std::string>& paths) {
   }
 }
 
+// Each mount point is created as needed (a directory, or an empty file for a file), which
+// works on our tmpfs directories (HOME, /run, /home) and over the host's writable /tmp, and
+// fails with the reason under a read-only host directory.
+void bind_user_mounts(const std::vector<BindMount>& binds) {
+  for (const BindMount& mount : binds) {
+    const std::string source = kOldRoot + mount.source;
+    const std::string target = in_new_root(mount.target);
+    struct stat st {};
+    if (stat(source.c_str(), &st) < 0) throw errno_error("-v source " + mount.source);
+    try {
+      if (S_ISDIR(st.st_mode)) {
+        if (!is_directory(target)) make_dirs(target);
+      } else if (access(target.c_str(), F_OK) < 0) {
+        make_dirs(target.substr(0, target.rfind('/')));
+        write_file(target, "", 0644);
+      }
+      bind(source, target, !mount.read_only);
+    } catch (const SetupError& error) {
+      throw SetupError("-v " + mount.source + ":" + mount.target + ": " + error.what());
+    }
+  }
+}
+
 }  // namespace
 
 void build_root(const MountPlan& plan) {
@@ -247,6 +270,7 @@ void build_root(const MountPlan& plan) {
   const std::vector<std::string> homes = hide_host_homes();
   build_home_view(kOldRoot, kNewRoot, plan.home);
   bind_workspaces(plan.writable_paths);
+  bind_user_mounts(plan.binds);
   seal(homes);
   // After the workspace: a workspace of /tmp or /var must not bring the sockets back.
   hide_var_ipc();

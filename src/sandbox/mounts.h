@@ -10,6 +10,13 @@
 
 namespace awf::sandbox {
 
+// A -v mount: a host path (resolved) shown at `target` in the sandbox.
+struct BindMount {
+  std::string source;
+  std::string target;
+  bool read_only = false;
+};
+
 struct MountPlan {
   // Contents of the sandbox's /etc/resolv.conf (points at awf's DNS listener).
   std::string resolv_conf;
@@ -19,6 +26,9 @@ struct MountPlan {
   // a workspace under /home, /root or HOME stays reachable and writable. Everything else
   // from the host is read-only, except /tmp and /dev.
   std::vector<std::string> writable_paths;
+  // The user's -v mounts, after the workspace and before the IPC sweeps and the masks: a
+  // daemon socket or awf's log directory stays hidden even when a mount would show it.
+  std::vector<BindMount> binds;
   // Host directories hidden behind an empty read-only tmpfs (awf's own log directory: the
   // command must not read or rewrite the record of what it did).
   std::vector<std::string> masked_paths;

@@ -356,8 +356,8 @@ def test_workspace_inside_home_stays_writable(awf, home_user):
     project = os.path.join(u["home"], "project")
     script = ("pwd; echo made > made.txt; echo rc=$?; "
               "test -e $HOME/.ssh && echo ssh-visible; wc -c < $HOME/.config/gh/hosts.yml")
-    r = awf(["-d", "allowed.test", "--user", u["name"]], ["bash", "-c", script],
-            prefix=["env", "-C", project])
+    r = awf(["-d", "allowed.test", "--user", u["name"], "--container-workdir", project],
+            ["bash", "-c", script], prefix=["env", "-C", project])
     assert r.rc == 0, r.describe()
     lines = r.stdout.splitlines()
     assert lines[0] == project and "rc=0" in lines, r.describe()

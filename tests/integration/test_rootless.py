@@ -59,7 +59,8 @@ def test_rootless_end_to_end(rootless, vnet, nonce):
     assert "status: REFUSED" in out, r.describe()
     # The logs dir is masked: empty and read-only from inside.
     assert "logs_entries=0" in out and "touch=0" not in out and "append=0" not in out, r.describe()
-    assert sorted(os.listdir(logs)) == ["access.log", "audit.jsonl"], os.listdir(logs)
+    assert sorted(os.listdir(logs)) == ["access.log", "audit.jsonl", "policy-manifest.json"], \
+        os.listdir(logs)
     assert "forged" not in open(os.path.join(logs, "access.log")).read()
     # ... and complete on the host.
     ok = [d for d in r.access_for("allowed.test", method="CONNECT") if d["status"] == 200]

@@ -20,6 +20,15 @@ bool allowed(const Policy& p, std::string_view host, Protocol proto = Protocol::
   return p.decide(host, proto).allowed;
 }
 
+std::string build_error_exact(const std::string& entry) {
+  try {
+    Policy::build({"x.test"}, {}, {entry});
+  } catch (const PolicyError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
 // The PolicyError message for the given lists, or "<no error>".
 std::string build_error(std::vector<std::string> allow, std::vector<std::string> block = {}) {
   try {
@@ -75,6 +84,27 @@ TEST(PolicyPlain, DecisionCarriesTheManifestId) {
   EXPECT_EQ(p.decide("api.github.com", Protocol::Https).rule_id, 2u);
   EXPECT_EQ(p.decide("gist.github.com", Protocol::Https).rule_id, 3u);
   EXPECT_EQ(p.decide("other.test", Protocol::Https).rule_id, 0u);
+}
+
+TEST(PolicyPlain, ExactEntriesCoverOnlyTheName) {
+  const Policy p = Policy::build({"example.org"}, {"bad.api.test"}, {"api.test", "ip.test"});
+  EXPECT_TRUE(allowed(p, "api.test"));
+  EXPECT_TRUE(allowed(p, "API.test."));
+  EXPECT_FALSE(allowed(p, "v2.api.test"));
+  EXPECT_FALSE(allowed(p, "test"));
+  EXPECT_FALSE(allowed(p, "bad.api.test"));
+  EXPECT_EQ(p.decide("api.test", Protocol::Http).rule_id, 2u);
+  const std::vector<RuleInfo> rules = p.rules();
+  ASSERT_EQ(rules.size(), 4u);
+  EXPECT_FALSE(rules[0].exact);
+  EXPECT_TRUE(rules[1].exact);
+  EXPECT_TRUE(rules[2].exact);
+  EXPECT_TRUE(rules[3].block);
+  EXPECT_FALSE(rules[3].exact);
+  // A subdomain entry still covers what an exact entry does not.
+  const Policy both = Policy::build({"api.test"}, {}, {"api.test"});
+  EXPECT_TRUE(allowed(both, "v2.api.test"));
+  EXPECT_THAT(build_error_exact("*.api.test"), HasSubstr("exact name"));
 }
 
 TEST(PolicyPlain, CaseInsensitiveBothSides) {

@@ -1,0 +1,104 @@
+#include "cli/mount_spec.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "cli/environment.h"
+
+namespace awf::cli {
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// "/a//b/./c/" -> "/a/b/c". ".." is refused rather than resolved: a mount target that climbs
+// out of where it seems to be is a mistake or a trick.
+std::string normalize_absolute(const std::string& path, const char* which) {
+  if (path.empty() || path.front() != '/') {
+    throw std::invalid_argument(std::string(which) + " path must be absolute");
+  }
+  std::string out;
+  std::size_t at = 0;
+  while (at < path.size()) {
+    const auto next = path.find('/', at);
+    const std::string part =
+        path.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    at = next == std::string::npos ? path.size() : next + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") throw std::invalid_argument(std::string(which) + " path must not use '..'");
+    out += '/';
+    out += part;
+  }
+  return out.empty() ? "/" : out;
+}
+
+}  // namespace
+
+std::string expand_variables(std::string_view text, const EnvLookup& lookup) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$') {
+      out += text[i];
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    std::string name;
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      const auto close = text.find('}', i + 2);
+      if (close == std::string_view::npos) throw std::invalid_argument("unterminated '${'");
+      name = std::string(text.substr(i + 2, close - i - 2));
+      i = close;
+    } else {
+      std::size_t end = i + 1;
+      while (end < text.size() && is_name_char(text[end])) ++end;
+      name = std::string(text.substr(i + 1, end - i - 1));
+      i = end - 1;
+    }
+    if (!is_valid_env_name(name)) {
+      throw std::invalid_argument("'$" + name + "' is not a valid variable reference");
+    }
+    const std::optional<std::string> value = lookup(name);
+    if (!value) throw std::invalid_argument("variable '" + name + "' is not set");
+    out += *value;
+  }
+  return out;
+}
+
+MountSpec parse_mount_spec(std::string_view text, const EnvLookup& lookup) {
+  const auto fail = [&](const std::string& why) {
+    return std::invalid_argument("invalid mount '" + std::string(text) + "': " + why +
+                                 " (expected HOST_PATH:CONTAINER_PATH[:ro|rw])");
+  };
+  std::vector<std::string_view> parts;
+  std::size_t at = 0;
+  while (true) {
+    const auto colon = text.find(':', at);
+    parts.push_back(text.substr(at, colon == std::string_view::npos ? colon : colon - at));
+    if (colon == std::string_view::npos) break;
+    at = colon + 1;
+  }
+  if (parts.size() < 2 || parts.size() > 3) throw fail("wrong number of ':'-separated parts");
+  MountSpec spec;
+  if (parts.size() == 3) {
+    if (parts[2] == "ro") {
+      spec.read_only = true;
+    } else if (parts[2] != "rw") {
+      throw fail("mode must be 'ro' or 'rw'");
+    }
+  }
+  try {
+    spec.host = normalize_absolute(expand_variables(parts[0], lookup), "host");
+    spec.container = normalize_absolute(expand_variables(parts[1], lookup), "container");
+  } catch (const std::invalid_argument& error) {
+    throw fail(error.what());
+  }
+  if (spec.container == "/") throw fail("the container path cannot be '/'");
+  return spec;
+}
+
+}  // namespace awf::cli
