@@ -258,7 +258,7 @@ std::vector<std::string> config_words(const std::string& path, const CLI::App& g
       throw UsageError("--config '" + path + "': unknown key '" + setting.flag + "'");
     }
     if (option->count() > 0) continue;  // the command line wins
-    if (option->get_type_size() == 0) {  // a switch
+    if (option->get_expected_max() == 0) {  // a switch
       for (const std::string& value : setting.values) {
         if (value == "true") {
           words.push_back(flag);

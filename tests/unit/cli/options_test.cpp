@@ -1,0 +1,119 @@
+#include "cli/options.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace awf::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Options parse(std::vector<std::string> words) {
+  words.insert(words.begin(), "awf");
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  ParseResult result = parse_options(static_cast<int>(argv.size()), argv.data());
+  EXPECT_TRUE(result.options);
+  return result.options.value_or(Options{});
+}
+
+std::string usage_error(std::vector<std::string> words) {
+  try {
+    parse(std::move(words));
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Options, CommandForms) {
+  EXPECT_THAT(parse({"-d", "a.test", "--", "curl", "-s"}).command, ElementsAre("curl", "-s"));
+  EXPECT_THAT(parse({"echo hi"}).command, ElementsAre("/bin/bash", "-c", "echo hi"));
+  EXPECT_THAT(usage_error({"-d", "a.test"}), HasSubstr("no command"));
+  EXPECT_THAT(usage_error({"--bogus", "--", "true"}), HasSubstr("bogus"));
+}
+
+TEST(Options, EnvironmentFlags) {
+  const Options o = parse({"-e", "A=1", "--env", "B=x=y", "--env-all", "--exclude-env", "C",
+                           "--tty", "--", "true"});
+  ASSERT_EQ(o.env.size(), 2u);
+  EXPECT_EQ(o.env[1], (EnvEntry{"B", "x=y"}));
+  EXPECT_TRUE(o.env_all);
+  EXPECT_TRUE(o.tty);
+  EXPECT_THAT(o.exclude_env, ElementsAre("C"));
+  EXPECT_THAT(usage_error({"-e", "NOEQUALS", "--", "true"}), HasSubstr("KEY=VALUE"));
+  EXPECT_THAT(usage_error({"--exclude-env", "1X", "--", "true"}), HasSubstr("not a valid"));
+}
+
+TEST(Options, TimeoutAndDirectories) {
+  EXPECT_EQ(parse({"--agent-timeout", "30", "--", "true"}).agent_timeout_minutes, 30u);
+  for (const char* bad : {"0", "-1", "abc", "01", "1.5", "", "999999"}) {
+    EXPECT_THAT(usage_error({"--agent-timeout", bad, "--", "true"}), HasSubstr("minutes")) << bad;
+  }
+  EXPECT_THAT(usage_error({"--container-workdir", "rel", "--", "true"}), HasSubstr("absolute"));
+  EXPECT_EQ(parse({"--container-workdir", "/w", "--", "true"}).container_workdir, "/w");
+  EXPECT_THAT(usage_error({"-v", "/nonexistent-awf-path:/x", "--", "true"}),
+              HasSubstr("does not exist"));
+  const Options o = parse({"-v", "/tmp:/mnt/t:ro", "-k", "--", "true"});
+  ASSERT_EQ(o.mounts.size(), 1u);
+  EXPECT_TRUE(o.mounts[0].read_only);
+  EXPECT_TRUE(o.keep_work_dir);
+}
+
+TEST(Options, HostPortsAndLocalhostKeyword) {
+  EXPECT_THAT(usage_error({"--allow-host-ports", "3000", "--", "true"}),
+              HasSubstr("needs --enable-host-access"));
+  EXPECT_THAT(usage_error({"--enable-host-access", "--allow-host-ports", "22", "--", "true"}),
+              HasSubstr("dangerous"));
+  const Options o = parse({"-d", "a.test,localhost", "--", "true"});
+  EXPECT_THAT(o.allow_domains, ElementsAre("a.test"));
+  EXPECT_TRUE(o.localhost_keyword);
+  EXPECT_TRUE(o.enable_host_access);
+  EXPECT_EQ(o.host_ports.size(), 12u);
+}
+
+TEST(Options, DockerFlagsAreRecorded) {
+  const Options o = parse({"--image-tag", "v1", "--skip-pull", "--topology-attach", "x",
+                           "--network-isolation", "--", "true"});
+  EXPECT_THAT(o.docker_only_flags,
+              ElementsAre("--image-tag", "--skip-pull", "--topology-attach", "--network-isolation"));
+}
+
+TEST(Options, ConfigFileAndCommandLinePrecedence) {
+  const std::string path = write_temp(
+      "awf-config.yaml",
+      "allowDomains: [a.test, b.test]\nlog_level: debug\nenv-all: true\ntty: false\n"
+      "pids-limit: 50\n");
+  Options o = parse({"--config", path, "--", "true"});
+  EXPECT_THAT(o.allow_domains, ElementsAre("a.test", "b.test"));
+  EXPECT_EQ(o.log_level, LogLevel::Debug);
+  EXPECT_TRUE(o.env_all);
+  EXPECT_FALSE(o.tty);
+  EXPECT_EQ(o.limits.pids, 50u);
+  EXPECT_THAT(o.command, ElementsAre("/bin/bash", "-c", "true"));
+  // The command line wins, lists included (no merge).
+  o = parse({"--config", path, "-d", "c.test", "--log-level", "error", "--", "true"});
+  EXPECT_THAT(o.allow_domains, ElementsAre("c.test"));
+  EXPECT_EQ(o.log_level, LogLevel::Error);
+  EXPECT_THAT(usage_error({"--config", write_temp("bad.yaml", "allow-domain: x\n"), "--", "true"}),
+              HasSubstr("unknown key 'allow-domain'"));
+  EXPECT_THAT(usage_error({"--config", write_temp("bad2.yaml", "env-all: maybe\n"), "--", "true"}),
+              HasSubstr("true or false"));
+  EXPECT_THAT(usage_error({"--config", "/nonexistent/awf.yaml", "--", "true"}),
+              HasSubstr("cannot read"));
+}
+
+}  // namespace
+}  // namespace awf::cli
