@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/logs_command.h"
 #include "cli/options.h"
 #include "cli/run.h"
 
@@ -14,6 +15,7 @@ int finish(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (const auto status = awf::cli::run_subcommand(argc, argv)) return *status;
   try {
     const awf::cli::ParseResult parsed = awf::cli::parse_options(argc, argv);
     if (!parsed.options) return parsed.exit_code;
