@@ -17,10 +17,13 @@ std::string upper(std::string_view text) {
   return out;
 }
 
-// A command-line word with a secret in it: "-e TOKEN=x", "--env=TOKEN=x", a URL's password.
+// A command-line word with a secret in it: "-e TOKEN=x", "--env=TOKEN=x", "-eTOKEN=x", a
+// URL's password.
 std::string redact_word(const std::string& word) {
   const std::string_view text = word.starts_with("--env=") ? std::string_view(word).substr(6)
-                                                          : std::string_view(word);
+                                : word.starts_with("-e") && !word.starts_with("-e=")
+                                    ? std::string_view(word).substr(2)
+                                    : std::string_view(word);
   if (const auto eq = text.find('='); eq != std::string_view::npos && !text.starts_with("-")) {
     if (looks_secret(text.substr(0, eq))) {
       return std::string(word.substr(0, word.size() - (text.size() - eq - 1))) + kRedacted;
