@@ -136,9 +136,10 @@ def test_summary_is_markdown_for_the_step_summary(run):
 def test_audit_attributes_records_to_rules(run):
     p = awf_cli("logs", "audit", "--source", run.logs_dir)
     assert p.returncode == 0, p.stderr
+    assert "Policy rules (policy-manifest.json):" in p.stdout, p.stdout
+    hits = len([x for x in run.audit if x.get("rule") == 1])
+    assert hits and f"#1 allow allowed.test  {hits} hit" in p.stdout, p.stdout
     assert "default deny" in p.stdout, p.stdout
-    if os.path.exists(os.path.join(run.logs_dir, "policy-manifest.json")):
-        assert "#1 allow allowed.test" in p.stdout, p.stdout
     denied = awf_cli("logs", "audit", "--source", run.logs_dir, "--decision", "denied").stdout
     records = [l for l in denied.splitlines() if l.startswith("[")]
     assert records and all("(DENIED" in l and "rule: " in l for l in records), denied
