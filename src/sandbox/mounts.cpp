@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "sandbox/mount_ops.h"
 
 namespace awf::sandbox {
@@ -223,10 +225,69 @@ void bind_workspaces(const std::vector<std::string>& paths) {
   }
 }
 
-// Each mount point is created as needed (a directory, or an empty file for a file), which
-// works on our tmpfs directories (HOME, /run, /home) and over the host's writable /tmp, and
-// fails with the reason under a read-only host directory.
-void bind_user_mounts(const std::vector<BindMount>& binds) {
+// Replaces the read-only directory `dir` (a path in the sandbox) with a tmpfs showing the same
+// entries, each bound read-only from what was there, so that a mount point can be created in
+// it without writing to the host. The tmpfs is sealed read-only once the mounts are in.
+void shadow_directory(const std::string& dir, std::vector<std::string>& shadows) {
+  static int count = 0;
+  const std::string original = "/shadow-" + std::to_string(count++);  // in the staging root
+  make_dir(original);
+  bind(in_new_root(dir), original, false);
+  struct stat st {};
+  if (stat(original.c_str(), &st) < 0) throw errno_error("stat " + dir);
+  char mode[32];
+  std::snprintf(mode, sizeof mode, "mode=%04o", static_cast<unsigned>(st.st_mode & 07777));
+  do_mount("tmpfs", in_new_root(dir), "tmpfs", MS_NOSUID | MS_NODEV, mode);
+  const std::unique_ptr<DIR, int (*)(DIR*)> entries(opendir(original.c_str()), &closedir);
+  if (!entries) throw errno_error("opendir " + dir);
+  while (dirent* entry = readdir(entries.get())) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string from = original + "/" + name;
+    const std::string to = in_new_root(dir) + "/" + name;
+    struct stat item {};
+    if (lstat(from.c_str(), &item) < 0) continue;
+    if (S_ISLNK(item.st_mode)) {
+      copy_symlink(from, to);
+      continue;
+    }
+    if (S_ISDIR(item.st_mode)) {
+      make_dir(to);
+    } else {
+      write_file(to, "", 0444);
+    }
+    bind(from, to, false);
+  }
+  if (umount2(original.c_str(), MNT_DETACH) < 0) throw errno_error("umount " + original);
+  shadows.push_back(dir);
+}
+
+// Creates the directory `path` (in the sandbox) and its missing parents; a parent that is a
+// read-only host directory is shadowed first.
+void make_sandbox_dirs(const std::string& path, std::vector<std::string>& shadows) {
+  std::string done;
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    const auto slash = path.find('/', at);
+    const std::string prefix = path.substr(0, slash);
+    at = slash == std::string::npos ? path.size() + 1 : slash + 1;
+    if (is_directory(in_new_root(prefix))) {
+      done = prefix;
+      continue;
+    }
+    if (mkdir(in_new_root(prefix).c_str(), 0755) < 0) {
+      if (errno != EROFS) throw errno_error("mkdir " + prefix);
+      shadow_directory(done.empty() ? "/" : done, shadows);
+      make_dir(in_new_root(prefix));
+    }
+    done = prefix;
+  }
+}
+
+// Each mount point is created as needed: a directory, or an empty file for a file, shadowing
+// read-only host directories on the way (nothing is created on the host).
+std::vector<std::string> bind_user_mounts(const std::vector<BindMount>& binds) {
+  std::vector<std::string> shadows;
   for (const BindMount& mount : binds) {
     const std::string source = kOldRoot + mount.source;
     const std::string target = in_new_root(mount.target);
@@ -234,16 +295,22 @@ void bind_user_mounts(const std::vector<BindMount>& binds) {
     if (stat(source.c_str(), &st) < 0) throw errno_error("-v source " + mount.source);
     try {
       if (S_ISDIR(st.st_mode)) {
-        if (!is_directory(target)) make_dirs(target);
+        make_sandbox_dirs(mount.target, shadows);
       } else if (access(target.c_str(), F_OK) < 0) {
-        make_dirs(target.substr(0, target.rfind('/')));
-        write_file(target, "", 0644);
+        const std::string parent = mount.target.substr(0, mount.target.rfind('/'));
+        if (!parent.empty()) make_sandbox_dirs(parent, shadows);
+        if (UniqueFd(open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)).get() < 0) {
+          if (errno != EROFS) throw errno_error("create " + mount.target);
+          shadow_directory(parent.empty() ? "/" : parent, shadows);
+          write_file(target, "", 0644);
+        }
       }
       bind(source, target, !mount.read_only);
     } catch (const SetupError& error) {
       throw SetupError("-v " + mount.source + ":" + mount.target + ": " + error.what());
     }
   }
+  return shadows;
 }
 
 }  // namespace
@@ -270,8 +337,9 @@ void build_root(const MountPlan& plan) {
   const std::vector<std::string> homes = hide_host_homes();
   build_home_view(kOldRoot, kNewRoot, plan.home);
   bind_workspaces(plan.writable_paths);
-  bind_user_mounts(plan.binds);
+  const std::vector<std::string> shadows = bind_user_mounts(plan.binds);
   seal(homes);
+  seal(shadows);
   // After the workspace: a workspace of /tmp or /var must not bring the sockets back.
   hide_var_ipc();
   hide_tmp_ipc();

@@ -385,16 +385,23 @@ def test_mount_gh_aw_style(awf, vnet, nonce):
     assert not os.path.exists(os.path.join(d, "new"))
 
 
-@pytest.mark.xfail(reason="a mount point under a read-only host directory (here /opt) cannot be "
-                          "created: 'mkdir /newroot/opt/...: Read-only file system' "
-                          "(src/sandbox/mounts.cpp bind_user_mounts); DESIGN.md says --mount "
-                          "can create dest anywhere", strict=False)
 def test_mount_point_under_read_only_host_dir(awf, vnet, nonce):
+    """A mount point under a read-only host directory is made in a read-only tmpfs copy of
+    that directory: its other entries stay visible, nothing is created on the host."""
     d = scratch(vnet, f"mnt-{nonce}")
     write(os.path.join(d, "f"), "data\n")
-    r = awf([*ALLOW, "-v", f"{d}:/opt/awf-it-{nonce}:ro"], f"cat /opt/awf-it-{nonce}/f")
-    assert r.rc == 0 and r.stdout == "data\n", r.describe()
-    assert not os.path.exists(f"/opt/awf-it-{nonce}"), "the mount point was created on the host"
+    host_entries = sorted(os.listdir("/usr/share"))[:5]
+    script = (f"cat /usr/share/awf-it-{nonce}/deep/f; cat /etc/awf-it-{nonce}.conf; "
+              f"ls /usr/share | head -5; touch /usr/share/new-{nonce} 2>/dev/null; echo touch=$?")
+    r = awf([*ALLOW, "-v", f"{d}:/usr/share/awf-it-{nonce}/deep:ro",
+             "-v", f"{os.path.join(d, 'f')}:/etc/awf-it-{nonce}.conf"], script)
+    assert r.rc == 0, r.describe()
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["data", "data"], r.describe()
+    assert lines[2:7] == host_entries, r.describe()
+    assert "touch=0" not in r.stdout, r.describe()
+    for path in (f"/usr/share/awf-it-{nonce}", f"/etc/awf-it-{nonce}.conf", f"/usr/share/new-{nonce}"):
+        assert not os.path.exists(path), f"{path} was created on the host"
 
 
 # ------------------------------------------------------------------- --container-workdir
