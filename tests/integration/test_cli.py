@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -155,3 +156,42 @@ def test_user_option(awf, user, want):
 def test_log_levels_accepted(awf, level):
     r = awf(["-d", "allowed.test", "--log-level", level], ["true"])
     assert_exit(r, 0)
+
+
+# ------------------------------------------------ help, completion and manual from one table
+def _awf_binary():
+    return os.environ.get("AWF_BIN", V.DEFAULT_AWF_BIN)
+
+
+def _help_flags():
+    out = subprocess.run([_awf_binary(), "--help"], capture_output=True, text=True, check=True)
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out.stdout))
+
+
+def test_completion_and_manual_list_every_help_flag(tmp_path):
+    flags = _help_flags()
+    assert {"--env-all", "--mount", "--container-workdir", "--audit-dir", "--config",
+            "--image-tag", "--agent-timeout"} <= flags
+    completion = subprocess.run([_awf_binary(), "completion", "bash"], capture_output=True,
+                                text=True, check=True).stdout
+    script = tmp_path / "awf.bash"
+    script.write_text(completion)
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    words = set(re.search(r"compgen -W '(-V[^']*)'", completion).group(1).split())
+    assert flags <= words, flags - words
+    # The generated function completes a flag prefix in a real bash.
+    probe = (f"source {script}; COMP_WORDS=(awf --env-a); COMP_CWORD=1; _awf; "
+             "printf '%s\\n' \"${COMPREPLY[@]}\"")
+    got = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert got.stdout.split() == ["--env-all"], got
+    manual = subprocess.run([_awf_binary(), "man"], capture_output=True, text=True,
+                            check=True).stdout
+    assert manual.startswith(".TH AWF 1")
+    for flag in flags:
+        assert flag.replace("-", "\\-") in manual, flag
+
+
+def test_predownload_is_a_no_op(tmp_path):
+    r = subprocess.run([_awf_binary(), "predownload", "--image-tag", "0.25.18"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "nothing to do" in r.stderr, r
