@@ -117,6 +117,60 @@ void send_datagram(int fd, const Datagram& query, const std::vector<std::uint8_t
   sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+void copy_address(const sockaddr_storage& address, std::array<std::uint8_t, 16>& out,
+                  std::uint16_t& port) {
+  if (address.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&address);
+    std::memcpy(out.data(), &sin->sin_addr, 4);
+    port = ntohs(sin->sin_port);
+  } else {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    std::memcpy(out.data(), &sin6->sin6_addr, 16);
+    port = ntohs(sin6->sin6_port);
+  }
+}
+
+// The client's socket of a datagram: its source, and the address and port it was sent to.
+std::optional<sandbox::SocketTuple> datagram_tuple(const Datagram& datagram, int fd) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) < 0) return std::nullopt;
+  sandbox::SocketTuple tuple;
+  tuple.udp = true;
+  tuple.ipv6 = datagram.peer.ss_family == AF_INET6;
+  copy_address(datagram.peer, tuple.client_address, tuple.client_port);
+  copy_address(local, tuple.server_address, tuple.server_port);
+  // The listener is bound to the wildcard address: the address the query was sent to comes
+  // with the packet info.
+  if (datagram.pktinfo_type == IP_PKTINFO && datagram.pktinfo_length >= sizeof(in_pktinfo)) {
+    const auto* info = reinterpret_cast<const in_pktinfo*>(datagram.pktinfo);
+    std::memcpy(tuple.server_address.data(), &info->ipi_addr, 4);
+  } else if (datagram.pktinfo_type == IPV6_PKTINFO &&
+             datagram.pktinfo_length >= sizeof(in6_pktinfo)) {
+    const auto* info = reinterpret_cast<const in6_pktinfo*>(datagram.pktinfo);
+    std::memcpy(tuple.server_address.data(), &info->ipi6_addr, 16);
+  } else {
+    return std::nullopt;
+  }
+  return tuple;
+}
+
+std::optional<sandbox::SocketTuple> stream_tuple(int fd) {
+  sockaddr_storage local{};
+  sockaddr_storage remote{};
+  socklen_t local_length = sizeof local;
+  socklen_t remote_length = sizeof remote;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) < 0 ||
+      getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &remote_length) < 0) {
+    return std::nullopt;
+  }
+  sandbox::SocketTuple tuple;
+  tuple.ipv6 = remote.ss_family == AF_INET6;
+  copy_address(remote, tuple.client_address, tuple.client_port);
+  copy_address(local, tuple.server_address, tuple.server_port);
+  return tuple;
+}
+
 }  // namespace
 
 struct StubServer::Impl : std::enable_shared_from_this<Impl> {
@@ -129,18 +183,28 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
   std::list<tcp::socket*> sessions;
   bool stopping = false;
+  std::shared_ptr<sandbox::PeerFinder> peers;
+
+  // Looked up before the answer goes out: the client may close its socket right after.
+  sandbox::PeerProcess peer_process(const std::optional<sandbox::SocketTuple>& tuple) {
+    if (!peers || !tuple) return {};
+    return peers->find(*tuple);
+  }
 
   Impl(asio::io_context& context, const policy::Policy& p, Resolver& r, audit::LogWriter& l)
       : io(context), policy(p), resolver(r), log(l) {}
 
   // Decides and answers one query; returns the answer (empty: send nothing).
   asio::awaitable<std::vector<std::uint8_t>> answer(std::vector<std::uint8_t> message,
-                                                    std::string client, std::string transport) {
+                                                    std::string client, std::string transport,
+                                                    const sandbox::PeerProcess& process) {
     audit::AuditRecord record;
     record.time_ms = audit::now_ms();
     record.kind = "dns";
     record.transport = transport;
     record.client = client;
+    record.pid = process.pid;
+    record.command = process.command;
     std::vector<std::uint8_t> response;
     const std::optional<Query> query = parse_query(message);
     if (!query) {
@@ -161,6 +225,7 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
     } else {
       record.name = query->question.name;
       const policy::Decision decision = policy.decide(record.name, policy::Protocol::Dns);
+      record.rule = decision.rule_id;
       const bool transfer =
           query->question.qtype == kTypeAxfr || query->question.qtype == kTypeIxfr;
       if (!decision.allowed || transfer) {
@@ -218,9 +283,13 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
         asio::co_spawn(
             io,
             [self, socket, datagram = std::move(datagram)]() mutable -> asio::awaitable<void> {
+              const sandbox::PeerProcess process =
+                  self->peer_process(datagram_tuple(datagram, socket->native_handle()));
               std::vector<std::uint8_t> reply =
-                  co_await self->answer(datagram.payload, endpoint_text(datagram.peer), "udp");
+                  co_await self->answer(datagram.payload, endpoint_text(datagram.peer), "udp",
+                                        process);
               if (!reply.empty()) send_datagram(socket->native_handle(), datagram, reply);
+              if (self->peers) self->peers->release(process);
             },
             asio::detached);
         datagram = Datagram{};
@@ -242,6 +311,14 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
       getpeername(socket.native_handle(), reinterpret_cast<sockaddr*>(&peer), &length);
       return endpoint_text(peer);
     }();
+    const sandbox::PeerProcess process = peer_process(stream_tuple(socket.native_handle()));
+    struct Release {
+      std::shared_ptr<sandbox::PeerFinder> peers;
+      const sandbox::PeerProcess& process;
+      ~Release() {
+        if (peers) peers->release(process);
+      }
+    } release{peers, process};
     asio::steady_timer idle(io);
     for (;;) {
       idle.expires_after(kTcpIdle);
@@ -258,7 +335,7 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
                                 asio::redirect_error(asio::use_awaitable, ec));
       idle.cancel();
       if (ec) co_return;
-      std::vector<std::uint8_t> reply = co_await answer(std::move(message), client, "tcp");
+      std::vector<std::uint8_t> reply = co_await answer(std::move(message), client, "tcp", process);
       if (reply.empty() || reply.size() > 0xffff) co_return;
       const std::uint8_t length[2] = {static_cast<std::uint8_t>(reply.size() >> 8),
                                       static_cast<std::uint8_t>(reply.size() & 0xff)};
@@ -292,6 +369,10 @@ StubServer::StubServer(asio::io_context& io, const policy::Policy& policy, Resol
     : impl_(std::make_shared<Impl>(io, policy, resolver, log)) {}
 
 StubServer::~StubServer() = default;
+
+void StubServer::name_clients_with(std::shared_ptr<sandbox::PeerFinder> peers) {
+  impl_->peers = std::move(peers);
+}
 
 void StubServer::serve_udp(UniqueFd fd) {
   const udp protocol = socket_family(fd.get()) == AF_INET6 ? udp::v6() : udp::v4();

@@ -11,6 +11,7 @@
 #include "common/unique_fd.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
+#include "sandbox/peer_process.h"
 
 namespace awf::dns {
 
@@ -20,6 +21,8 @@ class StubServer {
              audit::LogWriter& log);
   ~StubServer();
 
+  // Records then name the process that sent each query (set before serving).
+  void name_clients_with(std::shared_ptr<sandbox::PeerFinder> peers);
   void serve_udp(UniqueFd socket);
   void serve_tcp(UniqueFd listener);
   // Closes every socket; pending answers are dropped.

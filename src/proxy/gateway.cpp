@@ -83,6 +83,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   LoopbackWatch loopback_watch;
   ConnectionBudget budget;
   std::vector<std::unique_ptr<Worker>> workers;
+  std::shared_ptr<sandbox::PeerFinder> peers;
 
   Impl(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
        audit::LogWriter& log, unsigned threads)
@@ -167,6 +168,14 @@ Gateway::~Gateway() {
 
 void Gateway::serve(std::vector<sandbox::Listener> listeners) {
   using sandbox::ListenerKind;
+  // First the process finder, so every handler can name its client from the start.
+  for (sandbox::Listener& listener : listeners) {
+    if (listener.kind != ListenerKind::SocketDiag || impl_->peers) continue;
+    impl_->peers =
+        std::make_shared<sandbox::PeerFinder>(std::move(listener.fd), listener.sandbox_init);
+    for (auto& worker : impl_->workers) worker->context.peers = impl_->peers.get();
+    impl_->dns.name_clients_with(impl_->peers);
+  }
   for (sandbox::Listener& listener : listeners) {
     switch (listener.kind) {
       case ListenerKind::ExplicitProxy:
@@ -187,6 +196,8 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
       case ListenerKind::LoopbackWatch:
         impl_->loopback_watch.serve(std::move(listener.fd));
         break;
+      case ListenerKind::SocketDiag:
+        break;  // taken above
     }
   }
   impl_->start_threads();

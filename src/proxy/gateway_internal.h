@@ -16,6 +16,7 @@
 #include "audit/log_writer.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
+#include "sandbox/peer_process.h"
 
 namespace awf::proxy {
 
@@ -57,6 +58,7 @@ struct GatewayContext {
   ConnectionBudget& budget;
   ConnectionRegistry connections;
   bool stopping = false;
+  sandbox::PeerFinder* peers = nullptr;  // names the process behind a client (may be null)
 };
 
 // Holds one unit of the budget for a handler's lifetime.
@@ -104,6 +106,29 @@ struct Peer {
 Peer remote_peer(const tcp::socket& socket);
 Peer local_peer(const tcp::socket& socket);
 
+// The process in the sandbox that holds the other end of a client connection (pid 0 when
+// unknown): looked up once per accepted connection, at once, while the client surely still
+// holds its socket. When the connection ends, the finder learns that the client's
+// descriptor is probably free again (its next connection will likely reuse it).
+class ClientProcess {
+ public:
+  explicit ClientProcess(GatewayContext& context) : context_(context) {}
+  ~ClientProcess();
+  ClientProcess(const ClientProcess&) = delete;
+  ClientProcess& operator=(const ClientProcess&) = delete;
+
+  boost::asio::awaitable<void> find(const tcp::socket& client);
+  const sandbox::PeerProcess& get() const { return process_; }
+  // awf passed the end of the stream to the client, which closes its socket next: the
+  // finder can expect that descriptor back already (once; the destructor then does nothing).
+  void release();
+
+ private:
+  GatewayContext& context_;
+  sandbox::PeerProcess process_;
+  bool released_ = false;
+};
+
 struct Upstream {
   std::optional<tcp::socket> socket;
   tcp::endpoint endpoint;
@@ -126,7 +151,8 @@ struct RelayCounts {
 // `client_first` is sent upstream first.
 boost::asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
                                           tcp::socket& upstream,
-                                          std::span<const std::uint8_t> client_first);
+                                          std::span<const std::uint8_t> client_first,
+                                          ClientProcess* process = nullptr);
 
 // CONNECT: after the 200, inspects the first client bytes (TLS SNI must equal `host`) while
 // the upstream's bytes already flow back. Returns "" or the reason the tunnel was closed.
@@ -135,7 +161,8 @@ boost::asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
                                                        tcp::socket& client, tcp::socket& upstream,
                                                        const std::string& host,
                                                        std::vector<std::uint8_t> pending,
-                                                       RelayCounts& counts);
+                                                       RelayCounts& counts,
+                                                       ClientProcess* process = nullptr);
 
 // Handlers, one per listener kind.
 boost::asio::awaitable<void> serve_explicit_proxy(GatewayContext& context, tcp::socket client);
@@ -147,6 +174,7 @@ struct Outcome {
   std::string kind;       // "http", "connect", "tls"
   std::string transport;  // "explicit", "transparent"
   Peer client;
+  sandbox::PeerProcess process;  // who made it
   std::string host_field;  // Host header / authority for access.log
   std::string name;        // normalized decided name (or as sent when invalid)
   std::string method;
@@ -155,6 +183,7 @@ struct Outcome {
   int status = 0;
   bool allowed = false;
   std::string reason;
+  std::uint32_t rule = 0;  // policy::Decision::rule_id of the deciding rule
   std::optional<tcp::endpoint> destination;
   RelayCounts counts;
 };

@@ -229,7 +229,7 @@ std::string display_name(const std::string& host) {
 }
 
 asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& registered,
-                                     tcp::socket& client,
+                                     ClientProcess& process, tcp::socket& client,
                                      beast::flat_buffer& buffer,
                                      const bhttp::request<bhttp::buffer_body>& request,
                                      Outcome& outcome) {
@@ -250,6 +250,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
   const policy::Decision decision =
       context.policy.decide(authority->host, policy::Protocol::Https);
   outcome.reason = decision.reason;
+  outcome.rule = decision.rule_id;
   if (!decision.allowed || !port_allowed(authority->port)) {
     const bool policy_denial = !decision.allowed;
     if (decision.allowed) {
@@ -282,7 +283,8 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     buffer.consume(buffer.size());
     buffer.shrink_to_fit();
     const std::string denied = co_await run_connect_tunnel(
-        context, registered, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts);
+        context, registered, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts,
+        &process);
     if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
     if (!denied.empty()) {
       // Nothing the client sent reached the origin: the record shows no destination.
@@ -335,12 +337,16 @@ asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, tcp::s
 asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mode mode) {
   RegisteredSocket registered(context, &client);
   const Peer client_peer = remote_peer(client);
+  // Once per connection, not per request: every request on it comes from the same socket.
+  ClientProcess process(context);
+  co_await process.find(client);
   const ConnectionSlot slot(context.budget);
   if (!slot.admitted()) {
     Outcome outcome;
     outcome.kind = "http";
     outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
     outcome.client = client_peer;
+    outcome.process = process.get();
     outcome.status = 503;
     outcome.reason = "too many open connections (limit " +
                      std::to_string(context.budget.limit) + ")";
@@ -365,6 +371,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.kind = "http";
     outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
     outcome.client = client_peer;
+    outcome.process = process.get();
     // The whole head is read and checked strictly before Beast parses it.
     const HeadRead head = co_await read_request_head(registered, client, buffer);
     if (head.status == HeadRead::Status::Closed) co_return;
@@ -404,7 +411,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.host_field = std::string(request[bhttp::field::host]);
     if (request.method() == bhttp::verb::connect) {
       if (mode == Mode::Explicit) {
-        co_await handle_connect(context, registered, client, buffer, request, outcome);
+        co_await handle_connect(context, registered, process, client, buffer, request, outcome);
       } else {
         outcome.status = 405;
         outcome.reason = "CONNECT on a transparent port";
@@ -430,6 +437,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     if (outcome.host_field.empty()) outcome.host_field = target.host;
     const policy::Decision decision = context.policy.decide(target.host, policy::Protocol::Http);
     outcome.reason = decision.reason;
+    outcome.rule = decision.rule_id;
     if (!decision.allowed || !port_allowed(target.port)) {
       const bool policy_denial = !decision.allowed;
       if (decision.allowed) {

@@ -4,11 +4,14 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <array>
 #include <chrono>
+#include <cstring>
 
 #include "policy/address_class.h"
 #include "policy/domain_list.h"
@@ -66,6 +69,15 @@ asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to,
   co_return result.bytes;
 }
 
+// The origin-to-client direction: once it ended, the client is about to close its socket.
+asio::awaitable<std::uint64_t> copy_down(tcp::socket& upstream, tcp::socket& client,
+                                         std::chrono::steady_clock::time_point* activity,
+                                         ClientProcess* process) {
+  const std::uint64_t bytes = co_await copy(upstream, client, activity);
+  if (process != nullptr) process->release();
+  co_return bytes;
+}
+
 // Completes when neither direction moved a byte for kTunnelIdleTimeout.
 asio::awaitable<void> idle_watchdog(GatewayContext& context,
                                     const std::chrono::steady_clock::time_point& activity) {
@@ -118,6 +130,63 @@ Peer local_peer(const tcp::socket& socket) {
   boost::system::error_code ec;
   const tcp::endpoint endpoint = socket.local_endpoint(ec);
   return ec ? Peer{} : peer_of(endpoint);
+}
+
+namespace {
+
+void copy_address(const asio::ip::address& address, std::array<std::uint8_t, 16>& out) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+  } else {
+    const auto bytes = address.to_v6().to_bytes();
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> ClientProcess::find(const tcp::socket& client) {
+  sandbox::PeerFinder* peers = context_.peers;
+  if (peers == nullptr) co_return;
+  boost::system::error_code remote_error;
+  boost::system::error_code local_error;
+  const tcp::endpoint remote = client.remote_endpoint(remote_error);
+  const tcp::endpoint local = client.local_endpoint(local_error);
+  if (remote_error || local_error) co_return;
+  sandbox::SocketTuple tuple;
+  tuple.ipv6 = remote.address().is_v6();
+  copy_address(remote.address(), tuple.client_address);
+  tuple.client_port = remote.port();
+  copy_address(local.address(), tuple.server_address);
+  tuple.server_port = local.port();
+  const std::uint32_t inode = peers->socket_inode(tuple);
+  // A client that closed a connection and opened this one at once most likely got the
+  // closed one's descriptor back, but awf may not have handled that close yet: before
+  // reading every descriptor of the sandbox, let the loop run a little (the client waits
+  // for its answer meanwhile, so its socket stays).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (std::optional<sandbox::PeerProcess> found = peers->find_quickly(inode, attempt > 0)) {
+      process_ = std::move(*found);
+      co_return;
+    }
+    if (attempt == 0) {
+      co_await asio::post(context_.io, asio::use_awaitable);
+    } else {
+      asio::steady_timer timer(context_.io);
+      timer.expires_after(std::chrono::microseconds(500));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  process_ = peers->find(inode);
+}
+
+ClientProcess::~ClientProcess() { release(); }
+
+void ClientProcess::release() {
+  if (context_.peers == nullptr || released_) return;
+  released_ = true;
+  context_.peers->release(process_);
 }
 
 void ConnectionRegistry::close_all() {
@@ -179,6 +248,9 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   audit.status = outcome.status;
   audit.bytes_up = outcome.counts.up;
   audit.bytes_down = outcome.counts.down;
+  audit.rule = outcome.rule;
+  audit.pid = outcome.process.pid;
+  audit.command = outcome.process.command;
   context.log.write_audit(audit);
   if (!outcome.allowed) context.log.note_denied(outcome.name);
 }
@@ -250,7 +322,8 @@ asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::s
 
 asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
                                    tcp::socket& upstream,
-                                   std::span<const std::uint8_t> client_first) {
+                                   std::span<const std::uint8_t> client_first,
+                                   ClientProcess* process) {
   RelayCounts counts;
   if (!client_first.empty()) {
     auto [error, n] = co_await asio::async_write(
@@ -261,9 +334,9 @@ asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
   }
   auto activity = std::chrono::steady_clock::now();
   bool idle = false;
-  const RelayCounts both = co_await run_both(context, client, upstream,
-                                             copy(client, upstream, &activity),
-                                             copy(upstream, client, &activity), activity, idle);
+  const RelayCounts both =
+      co_await run_both(context, client, upstream, copy(client, upstream, &activity),
+                        copy_down(upstream, client, &activity, process), activity, idle);
   counts.up += both.up;
   counts.down += both.down;
   counts.idle_timeout = idle;
@@ -347,7 +420,7 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
                                                 tcp::socket& client, tcp::socket& upstream,
                                                 const std::string& host,
                                                 std::vector<std::uint8_t> pending,
-                                                RelayCounts& counts) {
+                                                RelayCounts& counts, ClientProcess* process) {
   std::string denied;
   auto activity = std::chrono::steady_clock::now();
   // Client to upstream: the first bytes are inspected before anything is forwarded. The
@@ -374,7 +447,7 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
   };
   bool idle = false;
   counts = co_await run_both(context, client, upstream, inspect_then_copy(),
-                             copy(upstream, client, &activity), activity, idle);
+                             copy_down(upstream, client, &activity, process), activity, idle);
   counts.idle_timeout = idle;
   co_return denied;
 }
@@ -385,6 +458,9 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.kind = "tls";
   outcome.transport = "transparent";
   outcome.client = remote_peer(client);
+  ClientProcess process(context);
+  co_await process.find(client);
+  outcome.process = process.get();
   outcome.method = "CONNECT";
   const ConnectionSlot slot(context.budget);
   if (!slot.admitted()) {
@@ -418,6 +494,7 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.url = outcome.host_field;
   const policy::Decision decision = context.policy.decide(hello.sni, policy::Protocol::Https);
   outcome.reason = decision.reason;
+  outcome.rule = decision.rule_id;
   if (!decision.allowed) {
     outcome.status = 403;
     record_outcome(context, outcome);
@@ -435,7 +512,7 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.allowed = true;
   outcome.status = 200;
   outcome.destination = upstream.endpoint;
-  outcome.counts = co_await relay(context, client, *upstream.socket, bytes);
+  outcome.counts = co_await relay(context, client, *upstream.socket, bytes, &process);
   if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
   record_outcome(context, outcome);
 }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -145,6 +146,17 @@ void add_trace_sockets(std::vector<Listener>& out) {
   }
 }
 
+// sock_diag answers for the network namespace its socket was created in, so the socket is
+// made here, by the init, and sent out like the listeners. (awf joining the namespace with
+// setns() instead would need CAP_SYS_ADMIN over it, which rootless awf does not have in its
+// own user namespace.) The command cannot reach it: the init closes its copy after sending,
+// and the seccomp filter refuses netlink sockets to the command anyway.
+UniqueFd open_socket_diag() {
+  UniqueFd fd(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG));
+  if (!fd.valid()) throw errno_error("sock_diag netlink socket");
+  return fd;
+}
+
 }  // namespace
 
 std::vector<Listener> create_listeners() {
@@ -156,6 +168,7 @@ std::vector<Listener> create_listeners() {
   add_dual_stack(listeners, ListenerKind::DnsUdp, SOCK_DGRAM, 53);
   add_dual_stack(listeners, ListenerKind::DnsTcp, SOCK_STREAM, 53);
   add_trace_sockets(listeners);
+  listeners.push_back({ListenerKind::SocketDiag, open_socket_diag()});
   return listeners;
 }
 

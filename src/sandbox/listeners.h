@@ -3,6 +3,8 @@
 // socketpair with SCM_RIGHTS: the same path works as root and rootless.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -19,11 +21,16 @@ enum class ListenerKind : std::uint8_t {
   DnsTcp,            // TCP *:53 (v4 and v6)
   LoopbackWatch,     // raw sockets (TCP, ICMP; v4 and v6) that see the traces blocked
                      // attempts leave: refusals, unreachable ports, echo requests
+  SocketDiag,        // a NETLINK_SOCK_DIAG socket of the sandbox's network namespace: finds
+                     // the inode of a client's socket, to name the process behind it
 };
 
 struct Listener {
   ListenerKind kind;
   UniqueFd fd;
+  // SocketDiag only: the sandbox init in awf's pid numbering (set by Sandbox::start), whose
+  // descendants are the processes a socket can belong to.
+  pid_t sandbox_init = 0;
 };
 
 inline constexpr std::uint16_t kExplicitProxyPort = 3128;

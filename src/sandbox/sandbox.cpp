@@ -285,6 +285,9 @@ Sandbox Sandbox::start(const SandboxSpec& spec) {
       throw SetupError("sandbox: " + receive_message(sandbox.channel_.get()).substr(1));
     }
     sandbox.listeners_ = receive_listeners(sandbox.channel_.get());
+    for (Listener& listener : sandbox.listeners_) {
+      if (listener.kind == ListenerKind::SocketDiag) listener.sandbox_init = sandbox.pid_;
+    }
     const std::string status = receive_message(sandbox.channel_.get());
     if (status.empty()) throw SetupError("sandbox: init exited during setup");
     if (status[0] == kError) throw SetupError("sandbox: " + status.substr(1));

@@ -1,0 +1,125 @@
+#include "sandbox/sock_diag.h"
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace awf::sandbox {
+namespace {
+
+std::uint16_t network_port(std::uint16_t port) {
+  return static_cast<std::uint16_t>((port >> 8) | (port << 8));  // htons, without I/O headers
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> inet_diag_request(const SocketTuple& tuple, std::uint32_t sequence) {
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 request;
+  } message{};
+  message.header.nlmsg_len = sizeof message;
+  message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  message.header.nlmsg_flags = NLM_F_REQUEST;
+  message.header.nlmsg_seq = sequence;
+  inet_diag_req_v2& request = message.request;
+  request.sdiag_family = tuple.ipv6 ? AF_INET6 : AF_INET;
+  request.sdiag_protocol = tuple.udp ? IPPROTO_UDP : IPPROTO_TCP;
+  request.idiag_states = ~0u;
+  request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  // TCP looks the socket up by its own (source) address first; UDP, "for historical
+  // reasons" (net/ipv4/udp_diag.c), takes the socket's own address as the destination.
+  const bool own_is_source = !tuple.udp;
+  const auto& own_address = tuple.client_address;
+  const auto& peer_address = tuple.server_address;
+  std::memcpy(own_is_source ? request.id.idiag_src : request.id.idiag_dst, own_address.data(), 16);
+  std::memcpy(own_is_source ? request.id.idiag_dst : request.id.idiag_src, peer_address.data(), 16);
+  (own_is_source ? request.id.idiag_sport : request.id.idiag_dport) = network_port(tuple.client_port);
+  (own_is_source ? request.id.idiag_dport : request.id.idiag_sport) = network_port(tuple.server_port);
+  std::vector<std::uint8_t> bytes(sizeof message);
+  std::memcpy(bytes.data(), &message, sizeof message);
+  return bytes;
+}
+
+DiagReply parse_inet_diag_reply(std::span<const std::uint8_t> datagram, std::uint32_t sequence) {
+  std::size_t offset = 0;
+  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
+    nlmsghdr header;
+    std::memcpy(&header, datagram.data() + offset, sizeof header);
+    if (header.nlmsg_len < sizeof header || header.nlmsg_len > datagram.size() - offset) {
+      return {DiagReply::Status::Malformed};
+    }
+    const std::span<const std::uint8_t> payload =
+        datagram.subspan(offset + sizeof header, header.nlmsg_len - sizeof header);
+    offset += NLMSG_ALIGN(header.nlmsg_len);
+    if (header.nlmsg_seq != sequence) continue;  // a stale answer to an earlier request
+    if (header.nlmsg_type == NLMSG_ERROR) {
+      nlmsgerr error;
+      if (payload.size() < sizeof error.error) return {DiagReply::Status::Malformed};
+      std::memcpy(&error.error, payload.data(), sizeof error.error);
+      if (error.error == 0) continue;  // an acknowledgement, not an answer
+      DiagReply reply{DiagReply::Status::Error};
+      reply.error = error.error < 0 ? -error.error : error.error;
+      return reply;
+    }
+    if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+      inet_diag_msg message;
+      if (payload.size() < sizeof message) return {DiagReply::Status::Malformed};
+      std::memcpy(&message, payload.data(), sizeof message);
+      DiagReply reply{DiagReply::Status::Found};
+      reply.inode = message.idiag_inode;
+      return reply;
+    }
+    if (header.nlmsg_type == NLMSG_DONE) {
+      DiagReply reply{DiagReply::Status::Error};
+      reply.error = ENOENT;  // the kernel found nothing
+      return reply;
+    }
+  }
+  return {DiagReply::Status::Other};
+}
+
+std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
+  constexpr std::string_view kPrefix = "socket:[";
+  if (!link.starts_with(kPrefix) || !link.ends_with(']')) return std::nullopt;
+  const std::string_view digits = link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1);
+  if (digits.empty() || digits.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
+std::optional<int> parse_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  int value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+std::vector<int> parse_pid_list(std::string_view text) {
+  std::vector<int> pids;
+  while (!text.empty()) {
+    const std::size_t start = text.find_first_not_of(" \n");
+    if (start == std::string_view::npos) break;
+    text.remove_prefix(start);
+    const std::size_t end = std::min(text.find_first_of(" \n"), text.size());
+    const std::optional<int> pid = parse_decimal(text.substr(0, end));
+    if (!pid || *pid <= 0) break;
+    pids.push_back(*pid);
+    text.remove_prefix(end);
+  }
+  return pids;
+}
+
+}  // namespace awf::sandbox
