@@ -16,6 +16,11 @@ YAML::Node load(std::string_view text, const char* what) {
   }
 }
 
+std::string key_text(const YAML::Node& key, const std::string& where) {
+  if (!key.IsScalar()) throw std::invalid_argument(where + ": keys must be plain names");
+  return key.Scalar();
+}
+
 bool read_bool(const YAML::Node& node, const std::string& where) {
   if (node.IsScalar()) {
     const std::string& text = node.Scalar();
@@ -31,7 +36,7 @@ RulesetRule read_rule(const YAML::Node& node, std::size_t index) {
   RulesetRule rule;
   bool has_domain = false;
   for (const auto& item : node) {
-    const std::string key = item.first.as<std::string>();
+    const std::string key = key_text(item.first, where);
     if (key == "domain") {
       if (!item.second.IsScalar() || item.second.Scalar().empty()) {
         throw std::invalid_argument(where + ".domain must be a non-empty string");
@@ -56,7 +61,7 @@ std::vector<RulesetRule> parse_ruleset(std::string_view text) {
   std::vector<RulesetRule> rules;
   bool has_version = false;
   for (const auto& item : root) {
-    const std::string key = item.first.as<std::string>();
+    const std::string key = key_text(item.first, "ruleset");
     if (key == "version") {
       if (!item.second.IsScalar() || item.second.Scalar() != "1") {
         throw std::invalid_argument("unsupported ruleset version (only 1 is known)");

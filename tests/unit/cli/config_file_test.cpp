@@ -78,3 +78,19 @@ TEST(Config, KebabCase) {
 
 }  // namespace
 }  // namespace awf::cli
+
+namespace awf::cli {
+namespace {
+
+// Found by fuzz_config_file: a mapping used as a key made yaml-cpp throw its own exception
+// type, which escaped as std::terminate.
+TEST(Ruleset, NonScalarKeysAreErrors) {
+  EXPECT_THAT(error_of([] { parse_ruleset("{\"version\":2,\"rules\":[{\"id\":1}]}:\n"); }),
+              HasSubstr("plain names"));
+  EXPECT_THAT(error_of([] { parse_ruleset("version: 1\nrules: [{[a]: b}]"); }),
+              HasSubstr("plain names"));
+  EXPECT_THAT(error_of([] { parse_config("{a: 1}: x\n"); }), HasSubstr("flag names"));
+}
+
+}  // namespace
+}  // namespace awf::cli
