@@ -230,15 +230,21 @@ def test_host_processes_invisible(awf):
     assert set(names) <= {"awf-sandbox", "bash", "ps"}, r.describe()
 
 
-def test_secrets_in_awfs_environment_stay_out(awf, nonce):
+@pytest.mark.parametrize("extra", [[], ["--env-all"], ["--env-all", "-e", "GITHUB_TOKEN=x"]],
+                         ids=["default", "env-all", "env-all-and-e"])
+def test_secrets_in_awfs_environment_stay_out(awf, nonce, extra):
     secret = f"s3cr3t-{nonce}"
     script = ("cat /proc/1/environ 2>/dev/null | tr '\\0' '\\n'; echo; "
               "cat /proc/self/environ | tr '\\0' '\\n'; echo; env; echo SOCK=${SSH_AUTH_SOCK-unset}")
-    r = awf(["-d", "allowed.test"], ["bash", "-c", script],
-            env={"AWF_TEST_SECRET": secret, "GITHUB_TOKEN": secret,
+    token = f"ghp-secret-{nonce}"
+    r = awf(["-d", "allowed.test", *extra], ["bash", "-c", script],
+            env={"AWF_TEST_SECRET": secret, "GITHUB_TOKEN": token,
                  "SSH_AUTH_SOCK": f"/tmp/ssh-{nonce}/agent.1"})
     assert r.rc == 0, r.describe()
-    assert secret not in r.stdout, r.describe()
+    # A secret name never passes, not in the init's environment either; other variables only
+    # with --env-all.
+    assert token not in r.stdout, r.describe()
+    assert (secret in r.stdout) == ("--env-all" in extra), r.describe()
     assert "SOCK=unset" in r.stdout and "SSH_AUTH_SOCK" not in r.stdout.replace("SOCK=unset", ""), \
         r.describe()
 
