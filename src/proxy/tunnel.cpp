@@ -69,11 +69,12 @@ asio::awaitable<std::uint64_t> copy(tcp::socket& from, tcp::socket& to,
   co_return result.bytes;
 }
 
-// The origin-to-client direction: once it ended, the client is about to close its socket.
-asio::awaitable<std::uint64_t> copy_down(tcp::socket& upstream, tcp::socket& client,
-                                         std::chrono::steady_clock::time_point* activity,
-                                         ClientProcess* process) {
-  const std::uint64_t bytes = co_await copy(upstream, client, activity);
+// One direction of a tunnel; once either ended, the client has closed its socket or is
+// about to (the process finder then expects its descriptor back).
+asio::awaitable<std::uint64_t> copy_then_release(tcp::socket& from, tcp::socket& to,
+                                                 std::chrono::steady_clock::time_point* activity,
+                                                 ClientProcess* process) {
+  const std::uint64_t bytes = co_await copy(from, to, activity);
   if (process != nullptr) process->release();
   co_return bytes;
 }
@@ -201,7 +202,11 @@ void ConnectionRegistry::sweep(Clock::time_point now) {
     if (entry.expired || entry.deadline > now) continue;
     entry.expired = true;
     boost::system::error_code ignored;
-    entry.socket->close(ignored);
+    if (entry.cancel_only) {
+      entry.socket->cancel(ignored);
+    } else {
+      entry.socket->close(ignored);
+    }
   }
 }
 
@@ -335,8 +340,9 @@ asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
   auto activity = std::chrono::steady_clock::now();
   bool idle = false;
   const RelayCounts both =
-      co_await run_both(context, client, upstream, copy(client, upstream, &activity),
-                        copy_down(upstream, client, &activity, process), activity, idle);
+      co_await run_both(context, client, upstream,
+                        copy_then_release(client, upstream, &activity, process),
+                        copy_then_release(upstream, client, &activity, process), activity, idle);
   counts.up += both.up;
   counts.down += both.down;
   counts.idle_timeout = idle;
@@ -443,11 +449,11 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
     pending.clear();
     pending.shrink_to_fit();
     if (error) co_return n;
-    co_return n + co_await copy(client, upstream, &activity);
+    co_return n + co_await copy_then_release(client, upstream, &activity, process);
   };
   bool idle = false;
   counts = co_await run_both(context, client, upstream, inspect_then_copy(),
-                             copy_down(upstream, client, &activity, process), activity, idle);
+                             copy_then_release(upstream, client, &activity, process), activity, idle);
   counts.idle_timeout = idle;
   co_return denied;
 }

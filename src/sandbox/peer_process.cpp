@@ -64,15 +64,6 @@ UniqueFd open_proc_dir(int pid) {
   return open_dir_at(AT_FDCWD, path);
 }
 
-// Reads a small /proc file relative to `parent` into `buffer`; returns its length (0 when
-// it could not be read: the process is gone).
-std::size_t read_small_file(int parent, const char* path, char* buffer, std::size_t size) {
-  const UniqueFd fd(openat(parent, path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return 0;
-  const ssize_t n = read(fd.get(), buffer, size);
-  return n > 0 ? static_cast<std::size_t>(n) : 0;
-}
-
 // Reads a whole /proc file relative to `parent` ("" when it could not be read).
 std::string read_file(int parent, const char* path) {
   std::string text;
@@ -132,9 +123,14 @@ PeerProcess PeerFinder::describe(Process* owner, std::uint32_t inode) {
     if (owner->open.size() >= kMaxOpen) owner->open.pop_front();
     owner->open.push_back(Connection{it->second.fd, inode});
   }
-  // Read every time: an exec changes it (`sh -c 'exec curl ...'`).
+  // Read every time (an exec changes it: `sh -c 'exec curl ...'`), from the start of a file
+  // kept open: /proc regenerates it for every read at offset 0.
+  if (!owner->comm.valid()) {
+    owner->comm = UniqueFd(openat(owner->dir.get(), "comm", O_RDONLY | O_CLOEXEC));
+  }
   char comm[64];
-  std::size_t length = read_small_file(owner->dir.get(), "comm", comm, sizeof comm);
+  const ssize_t n = owner->comm.valid() ? pread(owner->comm.get(), comm, sizeof comm, 0) : -1;
+  std::size_t length = n > 0 ? static_cast<std::size_t>(n) : 0;
   while (length > 0 && comm[length - 1] == '\n') --length;
   found.command.assign(comm, length);
   // Most recent owner first: the next connection most likely comes from it again.
@@ -365,8 +361,9 @@ PeerFinder::Process* PeerFinder::walk_tree(std::uint32_t inode) {
       UniqueFd dir = open_proc_dir(pid);
       if (!dir.valid() || !in_sandbox(dir.get())) continue;
       if (processes_.size() >= kMaxProcesses) break;
-      processes_.push_back(Process{pid, std::move(dir), {}, {}});
-      holder = &processes_.back();
+      holder = &processes_.emplace_back();
+      holder->pid = pid;
+      holder->dir = std::move(dir);
       if (!list_fds(*holder)) continue;
       if (found == nullptr && owners_.contains(inode)) found = holder;
     }
