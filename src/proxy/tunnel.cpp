@@ -202,11 +202,7 @@ void ConnectionRegistry::sweep(Clock::time_point now) {
     if (entry.expired || entry.deadline > now) continue;
     entry.expired = true;
     boost::system::error_code ignored;
-    if (entry.cancel_only) {
-      entry.socket->cancel(ignored);
-    } else {
-      entry.socket->close(ignored);
-    }
+    entry.socket->close(ignored);
   }
 }
 
