@@ -23,6 +23,7 @@
 #include "cli/environment.h"
 #include "dns/resolver.h"
 #include "policy/domain_list.h"
+#include "policy/host_access.h"
 #include "policy/policy.h"
 #include "proxy/gateway.h"
 #include "sandbox/cgroup.h"
@@ -266,11 +267,38 @@ void write_audit_dir(const std::string& dir, const std::string& manifest,
 
 // Flags whose gateway side is not built yet: refused, never silently ignored.
 void reject_unsupported(const Options& options) {
-  const char* flag = options.enable_dlp               ? "--enable-dlp"
-                     : options.enable_host_access     ? "--enable-host-access"
-                     : !options.upstream_proxy.empty() ? "--upstream-proxy"
-                                                       : nullptr;
-  if (flag) throw UsageError(std::string(flag) + " is not supported by this build yet");
+  if (!options.upstream_proxy.empty()) {
+    throw UsageError("--upstream-proxy is not supported by this build yet");
+  }
+}
+
+// --enable-host-access: the ports that get a transparent listener on 172.17.0.1 (besides 80
+// and 443, which the wildcard listeners serve). Past the limit, none: explicit proxy only.
+std::vector<std::uint16_t> host_listener_ports(const Options& options) {
+  if (!options.enable_host_access) return {};
+  if (auto ports = policy::host_listener_ports(options.host_ports)) return std::move(*ports);
+  if (options.log_level <= LogLevel::Info) {
+    std::fprintf(stderr,
+                 "awf: --allow-host-ports covers more than %zu ports: they are reachable "
+                 "through the proxy only (HTTP_PROXY, http://%s:PORT), not transparently\n",
+                 policy::kMaxHostListenerPorts, std::string(policy::kHostAccessName).c_str());
+  }
+  return {};
+}
+
+void print_host_access_warning(const Options& options) {
+  if (!options.localhost_keyword || options.log_level > LogLevel::Warn) return;
+  std::string ports;
+  for (const policy::PortRange& range : options.host_ports) {
+    if (!ports.empty()) ports += ",";
+    ports += std::to_string(range.first);
+    if (range.last != range.first) ports += "-" + std::to_string(range.last);
+  }
+  std::fprintf(stderr,
+               "awf: warning: 'localhost' in --allow-domains gives the command access to "
+               "services on the host's ports 80, 443 and %s (as %s, reaching the host's "
+               "127.0.0.1), not only to its own localhost\n",
+               ports.c_str(), std::string(policy::kHostAccessName).c_str());
 }
 
 void print_docker_notices(const Options& options) {
@@ -334,6 +362,7 @@ int run(const Options& options) {
 
   // Everything that can be refused is checked before anything is created.
   reject_unsupported(options);
+  print_host_access_warning(options);
   std::vector<std::string> command_env = command_environment(options, identity);
   const std::string manifest = policy_manifest_json(policy);
   const std::string config = resolved_config_json(options);
@@ -412,6 +441,8 @@ int run(const Options& options) {
                  static_cast<unsigned long long>(options.limits.pids), cgroup->describe().c_str());
   }
   if (cgroup) spec.cgroup = cgroup->join();
+  spec.host_ports = host_listener_ports(options);
+  if (!spec.host_ports.empty()) spec.host_address = std::string(policy::kHostGatewayAddress);
 
   // Signals are taken by the event loop from here on; before the clone so that the init
   // inherits no surprises (it installs its own).
@@ -419,7 +450,12 @@ int run(const Options& options) {
   signals.add(SIGCHLD);
   sandbox::Sandbox sandbox = sandbox::Sandbox::start(spec);
 
-  proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency());
+  proxy::GatewayOptions gateway_options;
+  gateway_options.dlp = options.enable_dlp;
+  gateway_options.host_access = options.enable_host_access;
+  gateway_options.host_ports = options.host_ports;
+  proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency(),
+                         std::move(gateway_options));
   gateway.serve(sandbox.take_listeners());
   sandbox.release();
 

@@ -117,6 +117,31 @@ std::vector<std::uint8_t> make_local_response(std::span<const std::uint8_t> quer
   return out;
 }
 
+std::vector<std::uint8_t> make_address_response(std::span<const std::uint8_t> query,
+                                                const std::uint8_t (&ipv4)[4],
+                                                std::uint32_t ttl) {
+  if (!parse(query)) return {};
+  std::vector<std::uint8_t> out = make_local_response(query, kRcodeNoError);
+  const Question question = parse(query)->query.question;
+  constexpr std::uint16_t kTypeA = 1;
+  constexpr std::uint16_t kTypeAny = 255;
+  constexpr std::uint16_t kClassIn = 1;
+  constexpr std::uint16_t kFlagAa = 0x0400;
+  out[2] = static_cast<std::uint8_t>(out[2] | (kFlagAa >> 8));
+  if ((question.qtype != kTypeA && question.qtype != kTypeAny) || question.qclass != kClassIn) {
+    return out;
+  }
+  out[7] = 1;  // ANCOUNT
+  put16(out, 0xc000 | kHeaderBytes);  // the name: a pointer to the question's
+  put16(out, kTypeA);
+  put16(out, kClassIn);
+  put16(out, static_cast<std::uint16_t>(ttl >> 16));
+  put16(out, static_cast<std::uint16_t>(ttl & 0xffff));
+  put16(out, 4);
+  out.insert(out.end(), ipv4, ipv4 + 4);
+  return out;
+}
+
 std::optional<std::uint8_t> response_rcode(std::span<const std::uint8_t> message) {
   if (message.size() < kHeaderBytes) return std::nullopt;
   return static_cast<std::uint8_t>(message[3] & 0x0f);

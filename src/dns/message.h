@@ -45,6 +45,13 @@ std::optional<Query> parse_query(std::span<const std::uint8_t> message);
 std::vector<std::uint8_t> make_local_response(std::span<const std::uint8_t> query,
                                               std::uint8_t rcode);
 
+// Builds a local authoritative answer to `query` (which must parse with parse_query()): for
+// an A (or ANY) question of class IN, one A record with `ipv4` and `ttl`; for any other type
+// NOERROR without records ("no data"). Empty vector when the query does not parse.
+std::vector<std::uint8_t> make_address_response(std::span<const std::uint8_t> query,
+                                                const std::uint8_t (&ipv4)[4],
+                                                std::uint32_t ttl);
+
 // Reads the rcode of a response (low 4 bits of the flags), nullopt when shorter than a header.
 std::optional<std::uint8_t> response_rcode(std::span<const std::uint8_t> message);
 

@@ -19,6 +19,8 @@
 
 #include "dns/answer_filter.h"
 #include "dns/message.h"
+#include "policy/credential_scan.h"
+#include "policy/host_access.h"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -32,6 +34,9 @@ constexpr std::size_t kMaxPendingForwards = 512;
 constexpr std::uint16_t kTypeAxfr = 252;
 constexpr std::uint16_t kTypeIxfr = 251;
 constexpr auto kTcpIdle = std::chrono::seconds(10);
+constexpr std::uint32_t kHostAnswerTtl = 60;
+constexpr std::uint16_t kTypeA = 1;
+constexpr std::uint16_t kTypeAny = 255;
 
 int socket_family(int fd) {
   sockaddr_storage address{};
@@ -184,6 +189,7 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
   std::list<tcp::socket*> sessions;
   bool stopping = false;
   std::shared_ptr<sandbox::PeerFinder> peers;
+  const StubServer::Options options;
 
   // Looked up before the answer goes out: the client may close its socket right after.
   sandbox::PeerProcess peer_process(const std::optional<sandbox::SocketTuple>& tuple) {
@@ -191,8 +197,9 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
     return peers->find(*tuple);
   }
 
-  Impl(asio::io_context& context, const policy::Policy& p, Resolver& r, audit::LogWriter& l)
-      : io(context), policy(p), resolver(r), log(l) {}
+  Impl(asio::io_context& context, const policy::Policy& p, Resolver& r, audit::LogWriter& l,
+       StubServer::Options o)
+      : io(context), policy(p), resolver(r), log(l), options(o) {}
 
   // Decides and answers one query; returns the answer (empty: send nothing).
   asio::awaitable<std::vector<std::uint8_t>> answer(std::vector<std::uint8_t> message,
@@ -222,6 +229,28 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
       record.decision = "deny";
       record.reason = "invalid name";
       response = make_local_response(message, kRcodeRefused);
+    } else if (const auto credential =
+                   options.dlp ? policy::find_credential(query->question.name) : std::nullopt) {
+      // The name itself would carry the credential to a resolver: refused, logged redacted.
+      record.name = policy::redact_credentials(query->question.name);
+      record.decision = "deny";
+      record.reason = "query name carries a credential-shaped string (" +
+                      std::string(*credential) + "); --enable-dlp";
+      response = make_local_response(message, kRcodeRefused);
+      log.note_denied(record.name);
+    } else if (options.host_access && query->question.name == policy::kHostAccessName) {
+      // The host: answered here, never asked upstream. IPv4 only (the transparent host-port
+      // listeners are IPv4); other types get "no data".
+      record.name = query->question.name;
+      record.decision = "allow";
+      const bool address =
+          query->question.qtype == kTypeA || query->question.qtype == kTypeAny;
+      record.reason = std::string(address ? "host access (--enable-host-access): answered " +
+                                                std::string(policy::kHostGatewayAddress)
+                                          : "host access (--enable-host-access): no " +
+                                                record.qtype + " record") +
+                      " locally";
+      response = make_address_response(message, policy::kHostGatewayBytes, kHostAnswerTtl);
     } else {
       record.name = query->question.name;
       const policy::Decision decision = policy.decide(record.name, policy::Protocol::Dns);
@@ -365,8 +394,8 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 StubServer::StubServer(asio::io_context& io, const policy::Policy& policy, Resolver& resolver,
-                       audit::LogWriter& log)
-    : impl_(std::make_shared<Impl>(io, policy, resolver, log)) {}
+                       audit::LogWriter& log, Options options)
+    : impl_(std::make_shared<Impl>(io, policy, resolver, log, options)) {}
 
 StubServer::~StubServer() = default;
 

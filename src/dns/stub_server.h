@@ -15,10 +15,19 @@
 
 namespace awf::dns {
 
+struct StubOptions {
+  // --enable-host-access: host.docker.internal is answered locally (A: 172.17.0.1).
+  bool host_access = false;
+  // --enable-dlp: a name carrying a credential-shaped string is refused (logged redacted).
+  bool dlp = false;
+};
+
 class StubServer {
  public:
+  using Options = StubOptions;
+
   StubServer(boost::asio::io_context& io, const policy::Policy& policy, Resolver& resolver,
-             audit::LogWriter& log);
+             audit::LogWriter& log, Options options = {});
   ~StubServer();
 
   // Records then name the process that sent each query (set before serving).

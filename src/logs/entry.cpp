@@ -22,7 +22,7 @@ bool is_allowed(const LogEntry& entry) {
 
 bool is_proxy(const LogEntry& entry) {
   const std::string& kind = entry.record.kind;
-  return kind == "http" || kind == "connect" || kind == "tls";
+  return kind == "http" || kind == "connect" || kind == "tls" || kind == "host";
 }
 
 std::string target_of(const LogEntry& entry) {

@@ -18,6 +18,8 @@ std::string request_of(const audit::AuditRecord& r) {
     for (char& c : transport) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return transport + " " + (r.url.empty() ? r.name : r.url);
   }
+  // A raw relay to a host port (--enable-host-access): "TCP host.docker.internal:3000".
+  if (r.kind == "host") return "TCP " + (r.url.empty() ? r.name : r.url);
   const std::string method = r.method.empty() ? "-" : r.method;
   return method + " " + (r.kind == "http" && !r.url.empty() ? r.url : r.name);
 }

@@ -17,6 +17,7 @@ std::string via_of(const LogEntry& entry) {
   if (kind == "http") return "http";
   if (kind == "connect" || kind == "tls") return "https";
   if (kind == "dns") return "dns";
+  if (kind == "host") return "host";
   return entry.record.transport.empty() ? kind : entry.record.transport;
 }
 

@@ -1,5 +1,6 @@
 #include "policy/credential_scan.h"
 
+#include <algorithm>
 #include <string>
 
 namespace awf::policy {
@@ -124,6 +125,50 @@ std::optional<std::string_view> find_credential(std::string_view text) {
   if (auto kind = scan(text)) return kind;
   if (text.find('%') == std::string_view::npos) return std::nullopt;
   return scan(decode(text));
+}
+
+std::string redact_credentials(std::string_view url) {
+  constexpr std::string_view kRedacted = "<redacted>";
+  std::string out;
+  std::string_view rest = url;
+  if (const std::size_t scheme = rest.find("://"); scheme != std::string_view::npos) {
+    out.append(rest.substr(0, scheme + 3));
+    rest.remove_prefix(scheme + 3);
+  }
+  const std::size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
+  const std::string_view authority = rest.substr(0, authority_end);
+  rest.remove_prefix(authority_end);
+  const std::size_t path_end = std::min(rest.find_first_of("?#"), rest.size());
+  const std::string_view path = rest.substr(0, path_end);
+  const std::string_view tail = rest.substr(path_end);
+
+  if (find_credential(authority)) {
+    out.append(kRedacted);
+    // Keep a trailing ":port" (digits only), which cannot hold a credential.
+    const std::size_t colon = authority.rfind(':');
+    if (colon != std::string_view::npos && colon + 1 < authority.size() &&
+        authority.find_first_not_of("0123456789", colon + 1) == std::string_view::npos &&
+        authority.back() != ']') {
+      out.append(authority.substr(colon));
+    }
+  } else {
+    out.append(authority);
+  }
+  const bool path_holds = find_credential(path).has_value();
+  // A string spread over the path and the query is caught as a whole only.
+  const bool spread = !path_holds && !find_credential(authority) && !find_credential(tail) &&
+                      find_credential(url).has_value();
+  if (!path.empty() && (path_holds || spread)) {
+    out.append("/");
+    out.append(kRedacted);
+  } else {
+    out.append(path);
+  }
+  if (!tail.empty()) {
+    out.push_back(tail.front());
+    out.append(kRedacted);
+  }
+  return out;
 }
 
 }  // namespace awf::policy

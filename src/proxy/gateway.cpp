@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "dns/stub_server.h"
+#include "policy/host_access.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/loopback_watch.h"
 
@@ -48,9 +49,9 @@ std::size_t connection_limit() {
 // One event loop on its own thread. Every worker accepts on every proxy listener (each has
 // its own descriptor for it), and a connection stays on the worker that accepted it.
 struct Worker {
-  Worker(const policy::Policy& policy, dns::Resolver& resolver, audit::LogWriter& log,
-         ConnectionBudget& budget)
-      : context{io, policy, resolver, log, budget, {}, false} {}
+  Worker(const policy::Policy& policy, const GatewayOptions& options, dns::Resolver& resolver,
+         audit::LogWriter& log, ConnectionBudget& budget)
+      : context{io, policy, options, resolver, log, budget, {}, false} {}
 
   std::list<std::shared_ptr<tcp::acceptor>> acceptors;
   std::thread thread;
@@ -64,6 +65,18 @@ struct Worker {
 };
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+
+// Block beats allow: a block rule that covers host.docker.internal leaves it to the policy.
+GatewayOptions effective_options(GatewayOptions options, const policy::Policy& policy) {
+  if (!options.host_access) return options;
+  const policy::Decision decision =
+      policy.decide(policy::kHostAccessName, policy::Protocol::Https);
+  if (decision.allowed || decision.rule_id == 0) return options;
+  for (const policy::RuleInfo& rule : policy.rules()) {
+    if (rule.id == decision.rule_id && rule.block) options.host_access = false;
+  }
+  return options;
+}
 
 // Enforces the deadlines handlers set on their sockets (header, ClientHello, connect).
 asio::awaitable<void> sweep_loop(Worker& worker) {
@@ -79,6 +92,7 @@ asio::awaitable<void> sweep_loop(Worker& worker) {
 
 struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& main_io;
+  const GatewayOptions options;  // the workers' contexts refer to it
   dns::StubServer dns;
   LoopbackWatch loopback_watch;
   ConnectionBudget budget;
@@ -86,11 +100,15 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<sandbox::PeerFinder> peers;
 
   Impl(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
-       audit::LogWriter& log, unsigned threads)
-      : main_io(io), dns(io, policy, resolver, log), loopback_watch(io, log) {
+       audit::LogWriter& log, unsigned threads, GatewayOptions gateway_options)
+      : main_io(io),
+        options(effective_options(std::move(gateway_options), policy)),
+        dns(io, policy, resolver, log,
+            dns::StubServer::Options{options.host_access, options.dlp}),
+        loopback_watch(io, log) {
     budget.limit = connection_limit();
     for (unsigned i = 0; i < threads; ++i) {
-      workers.push_back(std::make_unique<Worker>(policy, resolver, log, budget));
+      workers.push_back(std::make_unique<Worker>(policy, options, resolver, log, budget));
     }
   }
 
@@ -158,8 +176,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Gateway::Gateway(asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
-                 audit::LogWriter& log, unsigned threads)
-    : impl_(std::make_shared<Impl>(io, policy, resolver, log, std::max(1u, threads))) {}
+                 audit::LogWriter& log, unsigned threads, GatewayOptions options)
+    : impl_(std::make_shared<Impl>(io, policy, resolver, log, std::max(1u, threads),
+                                   std::move(options))) {}
 
 Gateway::~Gateway() {
   impl_->join();
@@ -198,6 +217,12 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
         break;
       case ListenerKind::SocketDiag:
         break;  // taken above
+      case ListenerKind::HostPort:
+        // Created only for --enable-host-access; a block rule on the host closes them.
+        if (impl_->options.host_access) {
+          impl_->add_listener(std::move(listener.fd), &serve_host_port);
+        }
+        break;
     }
   }
   impl_->start_threads();

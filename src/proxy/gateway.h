@@ -11,14 +11,26 @@
 #include "audit/log_writer.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
+#include "policy/port_spec.h"
 #include "sandbox/listeners.h"
 
 namespace awf::proxy {
 
+struct GatewayOptions {
+  // --enable-dlp: plain-HTTP URLs, CONNECT targets, TLS SNI names and DNS names that carry a
+  // credential-shaped string are refused (and logged redacted).
+  bool dlp = false;
+  // --enable-host-access: host.docker.internal reaches the host's 127.0.0.1 on ports 80, 443
+  // and `host_ports`; the DNS listener answers the name itself.
+  bool host_access = false;
+  std::vector<policy::PortRange> host_ports;
+};
+
 class Gateway {
  public:
+  // A block rule that covers host.docker.internal turns host access off (block beats allow).
   Gateway(boost::asio::io_context& io, const policy::Policy& policy, dns::Resolver& resolver,
-          audit::LogWriter& log, unsigned threads);
+          audit::LogWriter& log, unsigned threads, GatewayOptions options = {});
   ~Gateway();
 
   // Starts accepting on every listener (and the worker threads).

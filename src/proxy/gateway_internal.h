@@ -12,10 +12,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "audit/log_writer.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
+#include "proxy/gateway.h"
 #include "sandbox/peer_process.h"
 
 namespace awf::proxy {
@@ -53,6 +55,7 @@ struct ConnectionBudget {
 struct GatewayContext {
   boost::asio::io_context& io;
   const policy::Policy& policy;
+  const GatewayOptions& options;  // host_access already off when a block rule covers the host
   dns::Resolver& resolver;
   audit::LogWriter& log;
   ConnectionBudget& budget;
@@ -136,6 +139,20 @@ struct Upstream {
   std::string reason;  // why it failed
 };
 
+// --enable-host-access: the reason recorded for what reaches the host.
+inline constexpr char kHostAccessReason[] = "host access (--enable-host-access)";
+
+// Connects to the host's own 127.0.0.1:`port` (awf runs in the host's network namespace):
+// what host.docker.internal stands for. Only for --enable-host-access.
+boost::asio::awaitable<Upstream> connect_host(GatewayContext& context, std::uint16_t port);
+
+// "port N of the host is not open ..." for a host-access port outside the allowed set.
+std::string host_port_refusal(std::uint16_t port);
+
+// --enable-dlp: the reason to refuse a request because `text` (a URL, a CONNECT target, a
+// name) carries a credential-shaped string, or "" (also when DLP is off).
+std::string dlp_refusal(const GatewayContext& context, std::string_view text);
+
 // Resolves `name` with awf's own resolver (or takes the allowed IP literal as is), refuses
 // internal addresses, and connects. Never uses an address the client chose.
 boost::asio::awaitable<Upstream> connect_upstream(GatewayContext& context,
@@ -168,10 +185,12 @@ boost::asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
 boost::asio::awaitable<void> serve_explicit_proxy(GatewayContext& context, tcp::socket client);
 boost::asio::awaitable<void> serve_transparent_http(GatewayContext& context, tcp::socket client);
 boost::asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket client);
+// A HostPort listener (172.17.0.1:<port>): relayed raw to the host's 127.0.0.1:<port>.
+boost::asio::awaitable<void> serve_host_port(GatewayContext& context, tcp::socket client);
 
 // Log helpers shared by the handlers.
 struct Outcome {
-  std::string kind;       // "http", "connect", "tls"
+  std::string kind;       // "http", "connect", "tls", "host"
   std::string transport;  // "explicit", "transparent"
   Peer client;
   sandbox::PeerProcess process;  // who made it

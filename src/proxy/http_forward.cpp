@@ -10,7 +10,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "policy/credential_scan.h"
 #include "policy/domain_list.h"
+#include "policy/host_access.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/http_head.h"
 #include "proxy/request_head.h"
@@ -237,6 +239,20 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
   const std::string target(request.target());
   outcome.url = target;
   if (outcome.host_field.empty()) outcome.host_field = target;
+  // --enable-dlp: first, since every record below would hold the target.
+  if (std::string refusal = dlp_refusal(context, target); !refusal.empty()) {
+    outcome.url = policy::redact_credentials(target);
+    outcome.host_field = policy::redact_credentials(outcome.host_field);
+    const auto authority = awf::http::parse_authority(target, 0);
+    outcome.name = authority ? policy::redact_credentials(display_name(authority->host))
+                             : outcome.url;
+    outcome.status = 403;
+    outcome.reason = std::move(refusal);
+    record_outcome(context, outcome);
+    co_await reply_and_close(context, client, 403,
+                             denial_message(outcome.name, outcome.reason, false));
+    co_return;
+  }
   const auto authority = awf::http::parse_authority(target, 0);
   if (!authority || authority->port == 0) {
     outcome.name = target;
@@ -247,22 +263,41 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     co_return;
   }
   outcome.name = display_name(authority->host);
-  const policy::Decision decision =
-      context.policy.decide(authority->host, policy::Protocol::Https);
-  outcome.reason = decision.reason;
-  outcome.rule = decision.rule_id;
-  if (!decision.allowed || !port_allowed(authority->port)) {
-    const bool policy_denial = !decision.allowed;
-    if (decision.allowed) {
-      outcome.reason = "port " + std::to_string(authority->port) + " is not allowed (80, 443)";
+  const bool to_host =
+      context.options.host_access && policy::is_host_access_name(authority->host);
+  if (to_host) {
+    outcome.reason = kHostAccessReason;
+    if (!policy::host_port_open(context.options.host_ports, authority->port)) {
+      outcome.status = 403;
+      outcome.reason = host_port_refusal(authority->port);
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, false));
+      co_return;
     }
-    outcome.status = 403;
-    record_outcome(context, outcome);
-    co_await reply_and_close(context, client, 403,
-                             denial_message(outcome.name, outcome.reason, policy_denial));
-    co_return;
+  } else {
+    const policy::Decision decision =
+        context.policy.decide(authority->host, policy::Protocol::Https);
+    outcome.reason = decision.reason;
+    outcome.rule = decision.rule_id;
+    if (!decision.allowed || !port_allowed(authority->port)) {
+      const bool policy_denial = !decision.allowed;
+      if (decision.allowed) {
+        outcome.reason = "port " + std::to_string(authority->port) + " is not allowed (80, 443)";
+      }
+      outcome.status = 403;
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, policy_denial));
+      co_return;
+    }
   }
-  Upstream upstream = co_await connect_upstream(context, outcome.name, authority->port);
+  Upstream upstream;
+  if (to_host) {
+    upstream = co_await connect_host(context, authority->port);
+  } else {
+    upstream = co_await connect_upstream(context, outcome.name, authority->port);
+  }
   if (!upstream.socket) {
     co_await refuse_unreachable(context, client, outcome, upstream);
     co_return;
@@ -422,8 +457,28 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     }
 
     const TargetCheck check = check_target(request, mode, dialled_port);
+    // --enable-dlp: before anything is recorded, since every record would hold the URL.
+    {
+      const std::string url = check.target ? check.target->url : std::string(request.target());
+      std::string refusal = dlp_refusal(context, url);
+      if (refusal.empty()) refusal = dlp_refusal(context, outcome.host_field);
+      if (!refusal.empty()) {
+        const std::string host = check.target ? check.target->host : check.host;
+        outcome.url = policy::redact_credentials(url);
+        outcome.host_field = policy::redact_credentials(outcome.host_field);
+        outcome.name = host.empty() ? outcome.url : policy::redact_credentials(display_name(host));
+        outcome.status = 403;
+        outcome.reason = std::move(refusal);
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, 403,
+                                 denial_message(outcome.name, outcome.reason, false));
+        co_return;
+      }
+    }
     if (!check.target) {
-      outcome.name = display_name(check.host.empty() ? std::string(request.target()) : check.host);
+      // No host known (no Host header, a target that is no http:// URI): no name. The
+      // target is in `url`; it is never a name.
+      outcome.name = check.host.empty() ? std::string() : display_name(check.host);
       outcome.url = std::string(request.target());
       outcome.status = check.status;
       outcome.reason = check.reason;
@@ -435,27 +490,48 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.url = target.url;
     outcome.name = display_name(target.host);
     if (outcome.host_field.empty()) outcome.host_field = target.host;
-    const policy::Decision decision = context.policy.decide(target.host, policy::Protocol::Http);
-    outcome.reason = decision.reason;
-    outcome.rule = decision.rule_id;
-    if (!decision.allowed || !port_allowed(target.port)) {
-      const bool policy_denial = !decision.allowed;
-      if (decision.allowed) {
-        outcome.reason = "port " + std::to_string(target.port) + " is not allowed (80, 443)";
+    const bool to_host =
+        context.options.host_access && policy::is_host_access_name(target.host);
+    if (to_host) {
+      outcome.reason = kHostAccessReason;
+      if (!policy::host_port_open(context.options.host_ports, target.port)) {
+        outcome.status = 403;
+        outcome.reason = host_port_refusal(target.port);
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, 403,
+                                 denial_message(outcome.name, outcome.reason, false));
+        co_return;
       }
-      outcome.status = 403;
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, policy_denial));
-      co_return;
+    } else {
+      const policy::Decision decision =
+          context.policy.decide(target.host, policy::Protocol::Http);
+      outcome.reason = decision.reason;
+      outcome.rule = decision.rule_id;
+      if (!decision.allowed || !port_allowed(target.port)) {
+        const bool policy_denial = !decision.allowed;
+        if (decision.allowed) {
+          outcome.reason = "port " + std::to_string(target.port) + " is not allowed (80, 443)";
+        }
+        outcome.status = 403;
+        record_outcome(context, outcome);
+        co_await reply_and_close(context, client, 403,
+                                 denial_message(outcome.name, outcome.reason, policy_denial));
+        co_return;
+      }
     }
+    const std::string allowed_reason = outcome.reason;
 
     const std::string key = outcome.name + ":" + std::to_string(target.port);
     if (!upstream || !upstream->is_open() || key != upstream_key) {
       upstream_registered.reset();
       upstream.reset();
       upstream_buffer.clear();
-      Upstream connected = co_await connect_upstream(context, outcome.name, target.port);
+      Upstream connected;
+      if (to_host) {
+        connected = co_await connect_host(context, target.port);
+      } else {
+        connected = co_await connect_upstream(context, outcome.name, target.port);
+      }
       if (!connected.socket) {
         co_await refuse_unreachable(context, client, outcome, connected);
         co_return;
@@ -521,7 +597,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       if (auto error = co_await forward_message(*upstream, upstream_buffer, response_parser,
                                                 client, chunk, outcome.counts.down)) {
         outcome.status = status;
-        outcome.reason = decision.reason + "; relay ended early: " + error.message();
+        outcome.reason = allowed_reason + "; relay ended early: " + error.message();
         record_outcome(context, outcome);
         co_return;
       }

@@ -14,7 +14,9 @@
 #include <cstring>
 
 #include "policy/address_class.h"
+#include "policy/credential_scan.h"
 #include "policy/domain_list.h"
+#include "policy/host_access.h"
 #include "proxy/client_hello.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/splice.h"
@@ -256,36 +258,12 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   if (!outcome.allowed) context.log.note_denied(outcome.name);
 }
 
-asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::string& name,
-                                           std::uint16_t port) {
-  Upstream upstream;
-  std::vector<asio::ip::address> candidates;
-  boost::system::error_code parse_error;
-  const asio::ip::address literal = asio::ip::make_address(name, parse_error);
-  if (!parse_error) {
-    // The policy allowed this exact address: the user named it explicitly.
-    candidates.push_back(literal);
-  } else {
-    dns::ResolveResult resolved = co_await context.resolver.resolve(name);
-    if (!resolved.error.empty()) {
-      upstream.status = 502;
-      upstream.reason = "cannot resolve: " + resolved.error;
-      co_return upstream;
-    }
-    std::string refused;
-    for (const asio::ip::address& address : resolved.addresses) {
-      if (auto why = internal_reason(address)) {
-        if (refused.empty()) refused = address.to_string() + " (" + *why + ")";
-        continue;
-      }
-      candidates.push_back(address);
-    }
-    if (candidates.empty()) {
-      upstream.status = 403;
-      upstream.reason = "resolves to internal address " + refused;
-      co_return upstream;
-    }
-  }
+namespace {
+
+// Connects to the first of `candidates` that answers within the connect timeout.
+asio::awaitable<Upstream> connect_first(GatewayContext& context,
+                                        std::vector<asio::ip::address> candidates,
+                                        std::uint16_t port, Upstream upstream) {
   std::string last_error = "no address";
   for (const asio::ip::address& address : candidates) {
     tcp::socket socket(context.io);
@@ -319,6 +297,63 @@ asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::s
   upstream.reason = last_error;
   if (upstream.status == 0) upstream.status = 502;
   co_return upstream;
+}
+
+}  // namespace
+
+asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::string& name,
+                                           std::uint16_t port) {
+  Upstream upstream;
+  std::vector<asio::ip::address> candidates;
+  boost::system::error_code parse_error;
+  const asio::ip::address literal = asio::ip::make_address(name, parse_error);
+  if (!parse_error) {
+    // The policy allowed this exact address: the user named it explicitly.
+    candidates.push_back(literal);
+  } else {
+    dns::ResolveResult resolved = co_await context.resolver.resolve(name);
+    if (!resolved.error.empty()) {
+      upstream.status = 502;
+      upstream.reason = "cannot resolve: " + resolved.error;
+      co_return upstream;
+    }
+    std::string refused;
+    for (const asio::ip::address& address : resolved.addresses) {
+      if (auto why = internal_reason(address)) {
+        if (refused.empty()) refused = address.to_string() + " (" + *why + ")";
+        continue;
+      }
+      candidates.push_back(address);
+    }
+    if (candidates.empty()) {
+      upstream.status = 403;
+      upstream.reason = "resolves to internal address " + refused;
+      co_return upstream;
+    }
+  }
+  co_return co_await connect_first(context, std::move(candidates), port, std::move(upstream));
+}
+
+asio::awaitable<Upstream> connect_host(GatewayContext& context, std::uint16_t port) {
+  // Not an address anyone chose: the host's own loopback, which only awf can reach.
+  std::vector<asio::ip::address> loopback;
+  loopback.emplace_back(asio::ip::address_v4::loopback());
+  Upstream upstream = co_await connect_first(context, std::move(loopback), port, Upstream());
+  if (!upstream.socket) upstream.reason = std::string(kHostAccessReason) + "; " + upstream.reason;
+  co_return upstream;
+}
+
+std::string host_port_refusal(std::uint16_t port) {
+  return "port " + std::to_string(port) +
+         " of the host is not open (--enable-host-access opens 80, 443 and --allow-host-ports)";
+}
+
+std::string dlp_refusal(const GatewayContext& context, std::string_view text) {
+  if (!context.options.dlp) return "";
+  const auto credential = policy::find_credential(text);
+  if (!credential) return "";
+  return "request carries a credential-shaped string (" + std::string(*credential) +
+         "); --enable-dlp";
 }
 
 asio::awaitable<RelayCounts> relay(GatewayContext& context, tcp::socket& client,
@@ -494,15 +529,40 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.name = name.empty() ? hello.sni : name;
   outcome.host_field = outcome.name + ":" + std::to_string(port);
   outcome.url = outcome.host_field;
-  const policy::Decision decision = context.policy.decide(hello.sni, policy::Protocol::Https);
-  outcome.reason = decision.reason;
-  outcome.rule = decision.rule_id;
-  if (!decision.allowed) {
+  if (std::string refusal = dlp_refusal(context, hello.sni); !refusal.empty()) {
+    outcome.name = policy::redact_credentials(outcome.name);
+    outcome.host_field = outcome.url = policy::redact_credentials(outcome.url);
     outcome.status = 403;
+    outcome.reason = std::move(refusal);
     record_outcome(context, outcome);
-    co_return;  // closing is the only answer a TLS client can get without a certificate
+    co_return;
   }
-  Upstream upstream = co_await connect_upstream(context, name, port);
+  const bool to_host = context.options.host_access && policy::is_host_access_name(hello.sni);
+  if (to_host) {
+    outcome.reason = kHostAccessReason;
+    if (!policy::host_port_open(context.options.host_ports, port)) {
+      outcome.status = 403;
+      outcome.reason = host_port_refusal(port);
+      record_outcome(context, outcome);
+      co_return;
+    }
+  } else {
+    const policy::Decision decision = context.policy.decide(hello.sni, policy::Protocol::Https);
+    outcome.reason = decision.reason;
+    outcome.rule = decision.rule_id;
+    if (!decision.allowed) {
+      outcome.status = 403;
+      record_outcome(context, outcome);
+      co_return;  // closing is the only answer a TLS client can get without a certificate
+    }
+  }
+  // (Not a conditional expression: GCC 12 destroys a co_await operand of one twice.)
+  Upstream upstream;
+  if (to_host) {
+    upstream = co_await connect_host(context, port);
+  } else {
+    upstream = co_await connect_upstream(context, name, port);
+  }
   if (!upstream.socket) {
     outcome.allowed = upstream.status != 403;  // 403: internal address, a denial
     outcome.status = upstream.status;
@@ -515,6 +575,53 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.status = 200;
   outcome.destination = upstream.endpoint;
   outcome.counts = co_await relay(context, client, *upstream.socket, bytes, &process);
+  if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
+  record_outcome(context, outcome);
+}
+
+asio::awaitable<void> serve_host_port(GatewayContext& context, tcp::socket client) {
+  RegisteredSocket registered(context, &client);
+  Outcome outcome;
+  outcome.kind = "host";
+  outcome.transport = "transparent";
+  outcome.client = remote_peer(client);
+  ClientProcess process(context);
+  co_await process.find(client);
+  outcome.process = process.get();
+  const std::uint16_t port = local_peer(client).port;
+  outcome.name = std::string(policy::kHostAccessName);
+  outcome.host_field = outcome.name + ":" + std::to_string(port);
+  outcome.url = outcome.host_field;
+  const ConnectionSlot slot(context.budget);
+  if (!slot.admitted()) {
+    outcome.status = 503;
+    outcome.reason = "too many open connections (limit " +
+                     std::to_string(context.budget.limit) + ")";
+    record_outcome(context, outcome);
+    co_return;
+  }
+  // The listener exists only for an allowed port; checked again all the same.
+  if (!context.options.host_access || !policy::host_port_open(context.options.host_ports, port)) {
+    outcome.status = 403;
+    outcome.reason = host_port_refusal(port);
+    record_outcome(context, outcome);
+    co_return;
+  }
+  Upstream upstream = co_await connect_host(context, port);
+  if (!upstream.socket) {
+    outcome.allowed = true;  // allowed, but the host's port did not answer
+    outcome.status = upstream.status;
+    outcome.reason = upstream.reason;
+    record_outcome(context, outcome);
+    co_return;
+  }
+  RegisteredSocket registered_upstream(context, &*upstream.socket);
+  outcome.allowed = true;
+  outcome.status = 200;
+  outcome.reason = kHostAccessReason;
+  outcome.destination = upstream.endpoint;
+  // Any protocol: the bytes are relayed as they are, like a CONNECT tunnel.
+  outcome.counts = co_await relay(context, client, *upstream.socket, {}, &process);
   if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
   record_outcome(context, outcome);
 }

@@ -22,14 +22,14 @@ namespace awf::sandbox {
 namespace {
 
 constexpr int kBacklog = 4096;
-constexpr std::size_t kMaxListeners = 24;
 
 void set_int_option(int fd, int level, int name, int value, const char* what) {
   if (setsockopt(fd, level, name, &value, sizeof value) < 0) throw errno_error(what);
 }
 
 // Returns an invalid fd when the address family is not supported by the kernel.
-UniqueFd open_socket(int family, int type, std::uint16_t port, const char* address) {
+UniqueFd open_socket(int family, int type, std::uint16_t port, const char* address,
+                     bool freebind = false) {
   UniqueFd fd(socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) {
     if (errno == EAFNOSUPPORT) return {};
@@ -53,6 +53,9 @@ UniqueFd open_socket(int family, int type, std::uint16_t port, const char* addre
     inet_pton(AF_INET6, address, &sin6->sin6_addr);
     length = sizeof *sin6;
   }
+  // An address no interface has (every address is local here through the local default
+  // route, but not assigned).
+  if (freebind) set_int_option(fd.get(), IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
   if (type == SOCK_DGRAM) {
     if (family == AF_INET) {
       set_int_option(fd.get(), IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
@@ -159,7 +162,8 @@ UniqueFd open_socket_diag() {
 
 }  // namespace
 
-std::vector<Listener> create_listeners() {
+std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports,
+                                       std::string_view host_address) {
   std::vector<Listener> listeners;
   listeners.push_back({ListenerKind::ExplicitProxy,
                        open_socket(AF_INET, SOCK_STREAM, kExplicitProxyPort, "127.0.0.1")});
@@ -169,6 +173,18 @@ std::vector<Listener> create_listeners() {
   add_dual_stack(listeners, ListenerKind::DnsTcp, SOCK_STREAM, 53);
   add_trace_sockets(listeners);
   listeners.push_back({ListenerKind::SocketDiag, open_socket_diag()});
+  const std::string address(host_address);
+  in_addr parsed{};
+  // Never the wildcard: the command keeps its own ports on every other address.
+  if (!host_ports.empty() &&
+      (inet_pton(AF_INET, address.c_str(), &parsed) != 1 || parsed.s_addr == INADDR_ANY)) {
+    throw SetupError("host port listeners need a specific IPv4 address, not '" + address + "'");
+  }
+  for (const std::uint16_t port : host_ports) {
+    listeners.push_back(
+        {ListenerKind::HostPort, open_socket(AF_INET, SOCK_STREAM, port, address.c_str(), true)});
+  }
+  if (listeners.size() > kMaxListeners) throw SetupError("too many listeners");
   return listeners;
 }
 

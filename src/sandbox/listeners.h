@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -23,6 +24,9 @@ enum class ListenerKind : std::uint8_t {
                      // attempts leave: refusals, unreachable ports, echo requests
   SocketDiag,        // a NETLINK_SOCK_DIAG socket of the sandbox's network namespace: finds
                      // the inode of a client's socket, to name the process behind it
+  HostPort,          // TCP 172.17.0.1:<port> (--enable-host-access with --allow-host-ports):
+                     // relayed to the host's 127.0.0.1:<port>. A specific address, not the
+                     // wildcard, so the command can still listen on 127.0.0.1:<port> itself
 };
 
 struct Listener {
@@ -35,9 +39,14 @@ struct Listener {
 
 inline constexpr std::uint16_t kExplicitProxyPort = 3128;
 
-// Creates every listener in the calling thread's network namespace. IPv6 sockets are skipped
-// when the kernel has no IPv6. Throws SetupError.
-std::vector<Listener> create_listeners();
+// At most this many listeners are passed in one message.
+inline constexpr std::size_t kMaxListeners = 128;
+
+// Creates every listener in the calling thread's network namespace, with a HostPort listener
+// on `host_address`:<port> for each of `host_ports`. IPv6 sockets are skipped when the kernel
+// has no IPv6. Throws SetupError.
+std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports = {},
+                                       std::string_view host_address = {});
 
 // Sends the listeners over a connected AF_UNIX socket (one message, SCM_RIGHTS).
 void send_listeners(int channel, const std::vector<Listener>& listeners);

@@ -185,7 +185,7 @@ void join_cgroup(const std::vector<std::string>& task_files) {
     join_cgroup(spec.cgroup.task_files);
     bring_up_loopback();
     add_local_default_routes();
-    send_listeners(channel, create_listeners());
+    send_listeners(channel, create_listeners(spec.host_ports, spec.host_address));
     build_root(spec.mounts);
     if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) {
       throw errno_error("sethostname");

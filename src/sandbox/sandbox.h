@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct SandboxSpec {
   MountPlan mounts;
   std::string hostname = "awf";
   CgroupJoin cgroup;  // the run's cgroup (resource limits); empty when there is none
+  // --enable-host-access: ports that get a transparent listener on host_address (IPv4).
+  std::vector<std::uint16_t> host_ports;
+  std::string host_address;
 };
 
 class Sandbox {

@@ -44,6 +44,10 @@ CLI (used by scripts/demo.sh):
     vnet.py env --state FILE      print shell assignments (VNET_HOST_NS=... etc.)
     vnet.py exec --state FILE -- CMD...   run CMD in the host namespace
     vnet.py cleanup-stale         remove namespaces left behind by dead owners
+
+Host services (--enable-host-access tests): `VNet.start_host_service(port)` runs an HTTP origin
+(the same handler as the internet's) on 127.0.0.1:<port> of the *host* namespace, where awf
+runs, logging its requests to host-service-<port>.jsonl; `host_requests(port, mark)` reads them.
 """
 
 from __future__ import annotations
@@ -741,6 +745,50 @@ class VNet:
     def dns_names_seen(self, since: dict | None = None) -> list[str]:
         return [q.get("name", "").lower().rstrip(".") for q in self.dns_queries(since)]
 
+    # services on the host namespace's loopback (what host.docker.internal reaches) ---------
+    def host_service_log(self, port: int) -> str:
+        return os.path.join(self.run_dir, f"host-service-{port}.jsonl")
+
+    def start_host_service(self, port: int, addr: str = "127.0.0.1") -> subprocess.Popen:
+        """An HTTP origin on addr:port of the host namespace; stop it with stop_host_service."""
+        ready = os.path.join(self.run_dir, f"host-service-{port}.ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        log = open(self.server_log, "ab")
+        try:
+            proc = subprocess.Popen(
+                self.host_cmd([PY, THIS_FILE, "_serve_host", "--run-dir", self.run_dir,
+                               "--addr", addr, "--port", str(port)]),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=clean_env(),
+                start_new_session=True, preexec_fn=_set_pdeathsig)
+        finally:
+            log.close()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                self.stop_host_service(proc)
+                raise RuntimeError(f"host service on {addr}:{port} failed to start:\n" +
+                                   Path(self.server_log).read_text(errors="replace")[-2000:])
+            time.sleep(0.02)
+        return proc
+
+    @staticmethod
+    def stop_host_service(proc: subprocess.Popen):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def host_mark(self, port: int) -> int:
+        return self._mark(self.host_service_log(port))
+
+    def host_requests(self, port: int, mark: int = 0) -> list[dict]:
+        return self._read_since(self.host_service_log(port), mark)
+
 
 # ==============================================================================================
 # Server side (runs inside the internet namespace: `vnet.py _serve --run-dir D`)
@@ -1216,6 +1264,21 @@ def serve(run_dir: str):
         time.sleep(3600)
 
 
+def serve_host(run_dir: str, addr: str, port: int):
+    """Entry point of a host service (inside the host namespace: `vnet.py _serve_host`)."""
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    d = Path(run_dir)
+    log_path = d / f"host-service-{port}.jsonl"
+    log = _JsonLog(log_path)
+    os.chmod(log_path, 0o644)
+    server = OriginServer((addr, port), socket.AF_INET, log)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5},
+                     daemon=True).start()
+    (d / f"host-service-{port}.ready").write_text(f"{os.getpid()}\n")
+    while True:
+        time.sleep(3600)
+
+
 # ==============================================================================================
 # CLI
 # ==============================================================================================
@@ -1240,8 +1303,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("cleanup-stale", help="remove vnets whose owner died")
     p_serve = sub.add_parser("_serve")
     p_serve.add_argument("--run-dir", required=True)
+    p_serve_host = sub.add_parser("_serve_host")
+    p_serve_host.add_argument("--run-dir", required=True)
+    p_serve_host.add_argument("--addr", default="127.0.0.1")
+    p_serve_host.add_argument("--port", type=int, required=True)
     a = ap.parse_args(argv)
 
+    if a.cmd == "_serve_host":
+        serve_host(a.run_dir, a.addr, a.port)
+        return 0
     if a.cmd == "_serve":
         serve(a.run_dir)
         return 0

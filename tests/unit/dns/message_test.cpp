@@ -380,3 +380,43 @@ TEST(DnsMessage, Names) {
 
 }  // namespace
 }  // namespace awf::dns
+
+namespace awf::dns {
+namespace {
+
+TEST(DnsMessage, AddressResponseAnswersAWithOneRecord) {
+  QuerySpec s;
+  s.name = encode_name(split("Host.Docker.Internal"));
+  const Bytes query = build_query(s);
+  const std::uint8_t address[4] = {172, 17, 0, 1};
+  const auto resp = make_address_response(query, address, 60);
+  ASSERT_EQ(resp.size(), query.size() + 16);
+  EXPECT_EQ(resp[0], 0x12);
+  EXPECT_EQ(resp[1], 0x34);
+  EXPECT_EQ(resp[2] & 0x80, 0x80);  // QR
+  EXPECT_EQ(resp[2] & 0x04, 0x04);  // AA
+  EXPECT_EQ(response_rcode(resp), kRcodeNoError);
+  EXPECT_EQ(resp[7], 1);  // ANCOUNT
+  const std::size_t at = query.size();
+  EXPECT_EQ(resp[at], 0xc0);
+  EXPECT_EQ(resp[at + 1], 12);
+  EXPECT_EQ(resp[at + 3], 1);   // A
+  EXPECT_EQ(resp[at + 5], 1);   // IN
+  EXPECT_EQ(resp[at + 9], 60);  // TTL
+  EXPECT_EQ(resp[at + 11], 4);
+  EXPECT_EQ(Bytes(resp.end() - 4, resp.end()), (Bytes{172, 17, 0, 1}));
+}
+
+TEST(DnsMessage, AddressResponseHasNoDataForOtherTypes) {
+  QuerySpec s;
+  s.qtype = 28;  // AAAA
+  const std::uint8_t address[4] = {172, 17, 0, 1};
+  const auto resp = make_address_response(build_query(s), address, 60);
+  EXPECT_EQ(response_rcode(resp), kRcodeNoError);
+  EXPECT_EQ(resp[7], 0);
+  EXPECT_EQ(resp.size(), 12u + s.name.size() + 4);
+  EXPECT_TRUE(make_address_response(Bytes{1, 2, 3}, address, 60).empty());
+}
+
+}  // namespace
+}  // namespace awf::dns

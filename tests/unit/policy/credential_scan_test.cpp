@@ -56,3 +56,40 @@ TEST(CredentialScan, IgnoresLookalikes) {
 
 }  // namespace
 }  // namespace awf::policy
+
+namespace awf::policy {
+namespace {
+
+constexpr char kToken[] = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+
+TEST(CredentialRedaction, QueryIsAlwaysRedacted) {
+  EXPECT_EQ(redact_credentials(std::string("http://allowed.test/path?token=") + kToken),
+            "http://allowed.test/path?<redacted>");
+  EXPECT_EQ(redact_credentials("http://allowed.test/p?access_token=abc&x=1"),
+            "http://allowed.test/p?<redacted>");
+  EXPECT_EQ(redact_credentials("http://allowed.test:8080/#frag"), "http://allowed.test:8080/#<redacted>");
+}
+
+TEST(CredentialRedaction, PathAndHostWhenTheyHoldIt) {
+  EXPECT_EQ(redact_credentials(std::string("http://allowed.test/a/") + kToken + "/b"),
+            "http://allowed.test/<redacted>");
+  EXPECT_EQ(redact_credentials(std::string("http://allowed.test/a/b?x=") + kToken),
+            "http://allowed.test/a/b?<redacted>");
+  EXPECT_EQ(redact_credentials("sk-ant-api03-abcdefghijklmnopqrstuvwx.evil.test:443"),
+            "<redacted>:443");
+  EXPECT_EQ(redact_credentials("http://sk-ant-api03-abcdefghijklmnopqrstuvwx.evil.test/x?y"),
+            "http://<redacted>/x?<redacted>");
+  EXPECT_EQ(redact_credentials(std::string(kToken) + ".evil.test"), "<redacted>");
+}
+
+TEST(CredentialRedaction, ResultHoldsNoCredential) {
+  for (const std::string& url :
+       {std::string("http://a.test/") + kToken, std::string("http://a.test/%67hp_") + (kToken + 4),
+        std::string("a.test:443"), std::string("http://a.test/x?k=AKIAIOSFODNN7EXAMPLE")}) {
+    EXPECT_FALSE(find_credential(redact_credentials(url))) << url;
+  }
+  EXPECT_EQ(redact_credentials("http://a.test/plain/path"), "http://a.test/plain/path");
+}
+
+}  // namespace
+}  // namespace awf::policy
