@@ -123,14 +123,14 @@ PeerProcess PeerFinder::describe(Process* owner, std::uint32_t inode) {
     if (owner->open.size() >= kMaxOpen) owner->open.pop_front();
     owner->open.push_back(Connection{it->second.fd, inode});
   }
-  // Read every time (an exec changes it: `sh -c 'exec curl ...'`), from the start of a file
-  // kept open: /proc regenerates it for every read at offset 0.
-  if (!owner->comm.valid()) {
-    owner->comm = UniqueFd(openat(owner->dir.get(), "comm", O_RDONLY | O_CLOEXEC));
-  }
+  // Read every time: an exec changes it (`sh -c 'exec curl ...'`). Opened anew each time:
+  // awf keeps one handle per sandbox process (its /proc directory), no more.
   char comm[64];
-  const ssize_t n = owner->comm.valid() ? pread(owner->comm.get(), comm, sizeof comm, 0) : -1;
-  std::size_t length = n > 0 ? static_cast<std::size_t>(n) : 0;
+  std::size_t length = 0;
+  if (const UniqueFd fd(openat(owner->dir.get(), "comm", O_RDONLY | O_CLOEXEC)); fd.valid()) {
+    const ssize_t n = read(fd.get(), comm, sizeof comm);
+    length = n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
   while (length > 0 && comm[length - 1] == '\n') --length;
   found.command.assign(comm, length);
   // Most recent owner first: the next connection most likely comes from it again.

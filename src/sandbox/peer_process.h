@@ -70,8 +70,7 @@ class PeerFinder {
   };
   struct Process {
     int pid = 0;
-    UniqueFd dir;   // /proc/PID, opened once and checked to be in the sandbox
-    UniqueFd comm;  // /proc/PID/comm, opened when first needed
+    UniqueFd dir;  // /proc/PID, opened once and checked to be in the sandbox
     std::unordered_map<int, std::uint32_t> fds;  // fd -> socket inode (0: something else)
     std::vector<Freed> freed;  // fds whose connection ended, most recent last
     std::deque<Connection> open;  // connections looked up and not ended yet, oldest first
