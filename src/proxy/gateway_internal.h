@@ -34,6 +34,7 @@ class ConnectionRegistry {
     tcp::socket* socket;
     Clock::time_point deadline = Clock::time_point::max();
     bool expired = false;
+    bool cancel_only = false;  // on expiry, cancel the pending operation but keep the socket
   };
   using Handle = std::list<Entry>::iterator;
   Handle add(tcp::socket* socket) { return entries_.insert(entries_.end(), Entry{socket}); }
@@ -89,9 +90,15 @@ class RegisteredSocket {
   RegisteredSocket& operator=(const RegisteredSocket&) = delete;
 
   // Until clear_deadline(), the socket is closed once `timeout` has passed: the pending
-  // operation fails and expired() tells that this was the reason.
-  void set_deadline(std::chrono::steady_clock::duration timeout) {
+  // operation fails and expired() tells that this was the reason. With Expiry::Cancel the
+  // pending operation is cancelled instead and the socket stays open (to send an answer such
+  // as 408 before closing): the handler must check expired() before each operation it starts,
+  // as an expiry between two operations cancels nothing.
+  enum class Expiry { Close, Cancel };
+  void set_deadline(std::chrono::steady_clock::duration timeout, Expiry expiry = Expiry::Close) {
     handle_->deadline = std::chrono::steady_clock::now() + timeout;
+    handle_->cancel_only = expiry == Expiry::Cancel;
+    handle_->expired = false;
   }
   void clear_deadline() { handle_->deadline = std::chrono::steady_clock::time_point::max(); }
   bool expired() const { return handle_->expired; }

@@ -30,6 +30,8 @@ constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
 constexpr std::uint64_t kSpliceThreshold = 64 * 1024;
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
+constexpr std::size_t kDrainLimit = 64 * 1024;
+constexpr auto kRefusalTime = std::chrono::seconds(2);  // answering a malformed or late head
 constexpr auto kHeaderTimeout = std::chrono::seconds(60);
 
 enum class Mode { Explicit, Transparent };
@@ -37,7 +39,10 @@ enum class Mode { Explicit, Transparent };
 bool port_allowed(std::uint16_t port) { return port == 80 || port == 443; }
 
 // Sends a short plain-text response and closes the connection without resetting it: unread
-// request bytes would otherwise make the kernel send RST and lose the response.
+// request bytes would otherwise make the kernel send RST and lose the response. So the
+// response is followed by FIN, then what the client still sends (the rest of a refused
+// request, a slowloris client's next bytes) is read and discarded until it closes too, for at
+// most kDrainTime and kDrainLimit bytes: a hostile client cannot hold the connection.
 asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& client, int status,
                                       const std::string& body) {
   bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
@@ -53,11 +58,13 @@ asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& clie
     asio::steady_timer timer(context.io);
     timer.expires_after(kDrainTime);
     std::uint8_t sink[4096];
-    for (;;) {
+    std::size_t drained = 0;
+    while (drained < kDrainLimit) {
       auto result = co_await (client.async_read_some(asio::buffer(sink),
                                                      asio::as_tuple(asio::use_awaitable)) ||
                               timer.async_wait(asio::as_tuple(asio::use_awaitable)));
       if (result.index() == 1 || std::get<0>(std::get<0>(result))) break;
+      drained += std::get<1>(std::get<0>(result));
     }
   }
   client.close(ignored);
@@ -337,18 +344,25 @@ struct HeadRead {
   std::size_t length = 0;  // bytes of the head at the front of the buffer
 };
 
-// Reads until the buffer holds a whole request head ("\r\n\r\n"), within the header timeout
-// (a client trickling bytes, slowloris-style, is cut off) and the size limit.
+// Reads until the buffer holds a whole request head ("\r\n\r\n"; or up to a bare CR or LF,
+// which makes it malformed at once), within the header timeout (a client trickling bytes,
+// slowloris-style, is cut off) and the size limit. The timeout cancels the read but leaves
+// the socket open, so the client can still be told 408.
 asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, tcp::socket& client,
                                             beast::flat_buffer& buffer) {
-  registered.set_deadline(kHeaderTimeout);
+  registered.set_deadline(kHeaderTimeout, RegisteredSocket::Expiry::Cancel);
   for (;;) {
     const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
     if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
       registered.clear_deadline();
       co_return HeadRead{HeadRead::Status::Complete, end};
     }
-    if (buffer.size() >= awf::http::kMaxRequestHead) co_return HeadRead{HeadRead::Status::TooLarge};
+    if (buffer.size() >= awf::http::kMaxRequestHead) {
+      registered.clear_deadline();
+      co_return HeadRead{HeadRead::Status::TooLarge};
+    }
+    // The deadline may have passed between two operations, when there was none to cancel.
+    if (registered.expired()) co_return HeadRead{HeadRead::Status::TimedOut};
     const std::size_t room =
         std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
     // Wait first: the next request of a kept-alive client is rarely there yet, and a read
@@ -437,6 +451,9 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       outcome.status = refusal_status;
       outcome.reason = *refusal;
       record_outcome(context, outcome);
+      // The answer and the drain after it are bounded in time as well, even for a client
+      // that reads nothing (a full send buffer would hold the write forever).
+      registered.set_deadline(kRefusalTime);
       co_await reply_and_close(context, client, refusal_status, "awf: " + *refusal + "\n");
       co_return;
     }

@@ -23,8 +23,13 @@ std::uint32_t read32(std::span<const std::uint8_t> p, std::size_t at) {
          static_cast<std::uint32_t>(p[at + 2]) << 8 | p[at + 3];
 }
 
-bool gateway_port(std::uint16_t port) {
-  return port == 80 || port == 443 || port == 53 || port == 3128;
+// Whether `address:port` is one of the gateway's own listeners (src/sandbox/listeners.cpp):
+// ports 80, 443 and 53 on every address, the explicit proxy on 127.0.0.1:3128 only. A
+// refusal from any other address on port 3128 (another proxy the command tried) is not ours.
+bool gateway_listener(bool v6, std::span<const std::uint8_t> address, std::uint16_t port) {
+  if (port == 80 || port == 443 || port == 53) return true;
+  if (port != 3128 || v6 || address.size() != 4) return false;
+  return address[0] == 127 && address[1] == 0 && address[2] == 0 && address[3] == 1;
 }
 
 // The addresses and payload of an IP packet.
@@ -33,6 +38,7 @@ struct IpView {
   std::string source;
   std::string destination;
   bool destination_loopback = false;
+  std::span<const std::uint8_t> source_bytes;  // 4 or 16 bytes
   std::uint8_t protocol = 0;
   std::span<const std::uint8_t> payload;
 };
@@ -46,6 +52,7 @@ std::optional<IpView> view_ip(std::span<const std::uint8_t> p) {
     if (header < 20 || p.size() < header) return std::nullopt;
     inet_ntop(AF_INET, &p[12], text, sizeof text);
     view.source = text;
+    view.source_bytes = p.subspan(12, 4);
     inet_ntop(AF_INET, &p[16], text, sizeof text);
     view.destination = text;
     view.destination_loopback = p[16] == 127;
@@ -60,6 +67,7 @@ std::optional<IpView> view_ip(std::span<const std::uint8_t> p) {
     view.v6 = true;
     inet_ntop(AF_INET6, &p[8], text, sizeof text);
     view.source = text;
+    view.source_bytes = p.subspan(8, 16);
     inet_ntop(AF_INET6, &p[24], text, sizeof text);
     view.destination = text;
     static constexpr std::uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -83,7 +91,7 @@ std::optional<BlockedAttempt> refused_tcp(const IpView& ip) {
     return std::nullopt;
   }
   const std::uint16_t refusing_port = read16(t, 0);
-  if (gateway_port(refusing_port)) return std::nullopt;
+  if (gateway_listener(ip.v6, ip.source_bytes, refusing_port)) return std::nullopt;
   // The RST goes from the address that was dialled back to the one that dialled.
   return BlockedAttempt{"tcp", with_port(ip, ip.destination, read16(t, 2)),
                         with_port(ip, ip.source, refusing_port)};

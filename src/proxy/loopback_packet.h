@@ -19,8 +19,9 @@ struct BlockedAttempt {
 
 // `packet` starts at the IPv4 or IPv6 header (for IPv6 raw sockets, which deliver only the
 // transport part, the caller rebuilds the header). Recognized:
-//  - TCP RST+ACK with sequence number 0 (the kernel refusing a SYN) from any port but the
-//    gateway's own (80, 443, 53, 3128): a connection attempt to that port;
+//  - TCP RST+ACK with sequence number 0 (the kernel refusing a SYN) from anything but the
+//    gateway's own listeners (ports 80, 443 and 53 on any address, 127.0.0.1:3128): a
+//    connection attempt to that address and port (203.0.113.20:3128 is another proxy);
 //  - ICMP type 3 code 3 / ICMPv6 type 1 code 4 quoting a UDP header: a datagram to a port
 //    nobody listens on (the quoted header names it);
 //  - ICMP echo request / ICMPv6 echo request to an address outside loopback.

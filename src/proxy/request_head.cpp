@@ -49,14 +49,24 @@ std::optional<std::string> check_request_line(std::string_view line) {
 }  // namespace
 
 std::size_t find_head_end(std::string_view bytes) {
-  const std::size_t at = bytes.find("\r\n\r\n");
-  return at == std::string_view::npos ? 0 : at + 4;
+  // Every CR and LF in order: while each one so far is part of a CRLF, the head may still
+  // end well; the first bare CR or LF settles it as malformed, whatever follows.
+  std::size_t at = 0;
+  for (;;) {
+    at = bytes.find_first_of("\r\n", at);
+    if (at == std::string_view::npos) return 0;
+    if (bytes[at] == '\n') return at + 1;  // every earlier LF followed a CR: this one is bare
+    if (at + 1 >= bytes.size()) return 0;   // a CR at the end: its LF may be on the way
+    if (bytes[at + 1] != '\n') return at + 1;  // bare CR
+    if (at >= 2 && bytes[at - 2] == '\r' && bytes[at - 1] == '\n') return at + 2;  // CRLF CRLF
+    at += 2;
+  }
 }
 
 std::optional<std::string> check_request_head(std::string_view head) {
   if (head.size() > kMaxRequestHead) return "request head too large";
-  if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return "incomplete request head";
-  // Every line ends in CRLF; a CR or LF anywhere else is a smuggling shape.
+  // Every line ends in CRLF; a CR or LF anywhere else is a smuggling shape. Checked before
+  // the head's end, so that what find_head_end stopped at (a bare CR or LF) is named.
   for (std::size_t i = 0; i < head.size(); ++i) {
     const char c = head[i];
     if (c == '\r' && (i + 1 >= head.size() || head[i + 1] != '\n')) return "bare CR in request head";
@@ -66,6 +76,7 @@ std::optional<std::string> check_request_head(std::string_view head) {
       return "control character in request head";
     }
   }
+  if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return "incomplete request head";
   const std::string_view body = head.substr(0, head.size() - 2);  // lines, each ending in CRLF
   std::size_t line_start = 0;
   std::size_t line_number = 0;

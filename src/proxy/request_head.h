@@ -24,7 +24,10 @@ inline constexpr std::size_t kMaxHeaderCount = 100;
 // other than exactly "chunked", and Transfer-Encoding together with Content-Length.
 std::optional<std::string> check_request_head(std::string_view head);
 
-// Position just past the first "\r\n\r\n" in `bytes`, or 0 when it is not there yet.
+// Where the request head in `bytes` ends: just past the first "\r\n\r\n", or, when a bare
+// CR or LF comes first (lines ending in LF only, say), just past that byte: such a head can
+// only be refused, and check_request_head refuses it, so it is refused at once instead of
+// waiting for a "\r\n\r\n" that may never come. 0 when neither is there yet.
 std::size_t find_head_end(std::string_view bytes);
 
 }  // namespace awf::http

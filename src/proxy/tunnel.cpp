@@ -204,7 +204,11 @@ void ConnectionRegistry::sweep(Clock::time_point now) {
     if (entry.expired || entry.deadline > now) continue;
     entry.expired = true;
     boost::system::error_code ignored;
-    entry.socket->close(ignored);
+    if (entry.cancel_only) {
+      entry.socket->cancel(ignored);
+    } else {
+      entry.socket->close(ignored);
+    }
   }
 }
 

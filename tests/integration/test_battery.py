@@ -401,6 +401,21 @@ def tls_denied(r, name):
     no_out(r, "^origin=")
 
 
+def answered_at_once(r):
+    """The raw client's answer came well before any timeout (its own is 4 s here)."""
+    m = re.search(r"^closed-after: ([\d.]+)", r.stdout, re.M)
+    assert m and float(m.group(1)) < 2, r.describe()
+
+
+def no_name(r, status):
+    """A request that names no host is on record without a name, never with its path: an
+    empty `name` in audit.jsonl, `-` for the Host field in access.log."""
+    recs = [x for x in r.audit if x.get("kind") == "http" and x.get("status") == status]
+    assert recs and all(x.get("name") == "" for x in recs), r.describe()
+    lines = [d for d in r.access if d.get("status") == status]
+    assert lines and all(d.get("host") == "-" for d in lines), r.describe()
+
+
 def smuggle_denied(r, text):
     out(r, "^status: HTTP/1.1 400")
     lines = [d for d in r.access if d.get("status") == 400]
@@ -525,12 +540,7 @@ CASES: list[Case] = [
          lambda r, e: (http_denied(r, "allowed.test"), reason(r, "port 8080")), invariant="proxy ports 80/443 only"),
     Case("attacker-proxy", f"{{curl}} -x http://{V.EVIL4}:3128 http://allowed.test/; echo rc=$?",
          lambda r, e: (out(r, "^rc=7"), blocked(r, "tcp", f"{V.EVIL4}:3128")),
-         invariant="single egress: another proxy is unreachable",
-         marks=[pytest.mark.xfail(strict=True, reason=(
-             "HOLE (logging, src/proxy/loopback_packet.cpp refused_tcp): every RST from port 3128 "
-             "is taken for the gateway's own, whatever its address, so a refused connection to "
-             "<any address>:3128 (an attacker's proxy) is not recorded as kind 'blocked'; only "
-             "127.0.0.1:3128 is awf's listener"))]),
+         invariant="single egress: another proxy is unreachable (only 127.0.0.1:3128 is awf's)"),
     Case("attacker-proxy-other-port", f"{{curl}} -x http://{V.EVIL4}:8888 http://allowed.test/; echo rc=$?",
          lambda r, e: (out(r, "^rc=7"), blocked(r, "tcp", f"{V.EVIL4}:8888")),
          invariant="single egress: another proxy is unreachable"),
@@ -628,7 +638,8 @@ CASES: list[Case] = [
          lambda r, e: (out(r, "^status: HTTP/1.1 403"), reason(r, "does not match", transport="transparent")),
          invariant="Host and absolute-URI must agree (transparent)"),
     Case("no-host-transparent", T + " 'GET / HTTP/1.0\\r\\n\\r\\n'",
-         lambda r, e: (out(r, "^status: HTTP/1.1 400"), reason(r, "without a Host", transport="transparent")),
+         lambda r, e: (out(r, "^status: HTTP/1.1 400"), reason(r, "without a Host", transport="transparent"),
+                       no_name(r, 400)),
          invariant="no name, no decision: dialled address never used"),
     Case("duplicate-host", R + " 'GET http://allowed.test/ HTTP/1.1\\r\\nHost: allowed.test\\r\\nHost: blocked.test\\r\\n\\r\\n'",
          lambda r, e: (out(r, "^status: HTTP/1.1 400"), deny(r, kind="http", status=400)),
@@ -667,12 +678,14 @@ CASES: list[Case] = [
     Case("smuggle-bare-cr", R + " 'GET http://allowed.test/ HTTP/1.1\\r\\nHost: allowed.test\\rX-B: 1\\r\\n\\r\\n'",
          lambda r, e: smuggle_denied(r, "bare CR"), invariant="strict HTTP: bare CR"),
     Case("smuggle-lf-only-head", R + " 'GET http://allowed.test/ HTTP/1.1\\nHost: allowed.test\\n\\n' 4",
-         lambda r, e: smuggle_denied(r, "bare LF"), invariant="strict HTTP: a head with LF line ends only",
-         marks=[pytest.mark.xfail(strict=True, reason=(
-             "HOLE (src/proxy/http_forward.cpp read_request_head): a head whose lines end in a bare "
-             "LF only is never 'complete' (find_head_end looks for CRLFCRLF), so awf waits for the "
-             "60 s header timeout instead of answering 400; a client that gives up first leaves no "
-             "record at all"))]),
+         lambda r, e: (smuggle_denied(r, "bare LF"), answered_at_once(r)),
+         invariant="strict HTTP: a head with LF line ends only"),
+    Case("smuggle-lf-only-head-transparent", T + " 'GET / HTTP/1.1\\nHost: allowed.test\\n\\n' 4",
+         lambda r, e: (smuggle_denied(r, "bare LF"), answered_at_once(r)),
+         invariant="strict HTTP: a head with LF line ends only (transparent)"),
+    Case("smuggle-cr-only-head", R + " 'GET http://allowed.test/ HTTP/1.1\\rHost: allowed.test\\r\\r' 4",
+         lambda r, e: (smuggle_denied(r, "bare CR"), answered_at_once(r)),
+         invariant="strict HTTP: a head with CR line ends only"),
     Case("smuggle-cl-te-transparent", T + " 'POST /echo HTTP/1.1\\r\\nHost: allowed.test\\r\\nContent-Length: 4\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n'",
          lambda r, e: smuggle_denied(r, "Content-Length"), invariant="strict HTTP on transparent ports"),
     Case("smuggle-control-byte", R + " 'GET http://allowed.test/ HTTP/1.1\\r\\nHost: allowed.test\\r\\nX-C: a\\x00b\\r\\n\\r\\n'",

@@ -70,6 +70,32 @@ TEST(LoopbackPacket, OrdinaryTcpIsIgnored) {
       ipv4(6, {203, 0, 113, 10}, {203, 0, 113, 10}, tcp(443, 40000, 0, kRstAck))));  // gateway
 }
 
+// Port 3128 is the gateway's only on 127.0.0.1 (the explicit proxy); anywhere else it is
+// another proxy the command tried to use.
+TEST(LoopbackPacket, ProxyPortIsTheGatewaysOnlyOnItsOwnAddress) {
+  EXPECT_FALSE(inspect_loopback_packet(
+      ipv4(6, {127, 0, 0, 1}, {127, 0, 0, 1}, tcp(3128, 40000, 0, kRstAck))));
+  const auto evil = inspect_loopback_packet(
+      ipv4(6, {203, 0, 113, 20}, {203, 0, 113, 20}, tcp(3128, 40000, 0, kRstAck)));
+  ASSERT_TRUE(evil);
+  EXPECT_EQ(evil->protocol, "tcp");
+  EXPECT_EQ(evil->destination, "203.0.113.20:3128");
+  EXPECT_EQ(evil->source, "203.0.113.20:40000");
+  EXPECT_TRUE(inspect_loopback_packet(
+      ipv4(6, {127, 0, 0, 2}, {127, 0, 0, 1}, tcp(3128, 40000, 0, kRstAck))));
+  std::array<std::uint8_t, 16> loopback6{};
+  loopback6[15] = 1;
+  const auto v6 = inspect_loopback_packet(ipv6(6, 1, loopback6, tcp(3128, 40000, 0, kRstAck)));
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->destination, "[::1]:3128");
+  // 80, 443 and 53 are the gateway's on every address, IPv4 and IPv6.
+  for (const std::uint16_t port : {80, 443, 53}) {
+    EXPECT_FALSE(inspect_loopback_packet(
+        ipv4(6, {203, 0, 113, 20}, {203, 0, 113, 20}, tcp(port, 40000, 0, kRstAck))));
+    EXPECT_FALSE(inspect_loopback_packet(ipv6(6, 1, loopback6, tcp(port, 40000, 0, kRstAck))));
+  }
+}
+
 TEST(LoopbackPacket, UnreachableUdpPortIpv4) {
   const Bytes quoted = ipv4(17, {127, 0, 0, 1}, {198, 51, 100, 7}, udp(5000, 443));
   Bytes icmp = {3, 3, 0, 0, 0, 0, 0, 0};

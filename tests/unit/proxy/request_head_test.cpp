@@ -82,6 +82,41 @@ TEST(RequestHead, FindsTheEndOfTheHead) {
   EXPECT_EQ(find_head_end("GET / HTTP/1.1\r\n\r\nbody"), 18u);
   EXPECT_EQ(find_head_end("GET / HTTP/1.1\r\n\r"), 0u);
   EXPECT_EQ(find_head_end(""), 0u);
+  EXPECT_EQ(find_head_end("GET / HTTP/1.1\r\nHost: a\r\n"), 0u);
+  EXPECT_EQ(find_head_end("GET / HTTP/1.1\r"), 0u);
+  // Body bytes after the head are not looked at.
+  EXPECT_EQ(find_head_end("GET / HTTP/1.1\r\n\r\n\n\r"), 18u);
+  EXPECT_EQ(find_head_end("\r\n\r\n"), 4u);
+}
+
+// A head whose lines end in a bare LF (or CR) never holds "\r\n\r\n", or holds it only after
+// the bare line end: the head ends at the first bare one, and the check refuses it at once.
+TEST(RequestHead, BareLineEndsEndTheHeadAtOnce) {
+  const std::string lf_only = "GET http://a.test/ HTTP/1.1\nHost: a.test\n\n";
+  const std::size_t end = find_head_end(lf_only);
+  EXPECT_EQ(end, lf_only.find('\n') + 1);
+  EXPECT_EQ(check(lf_only.substr(0, end)), "bare LF in request head");
+  // Only the request line so far: still refused without waiting for more.
+  EXPECT_EQ(find_head_end("GET / HTTP/1.1\n"), 15u);
+  EXPECT_EQ(check("GET / HTTP/1.1\n"), "bare LF in request head");
+  EXPECT_EQ(find_head_end("\n"), 1u);
+  // LF LF after CRLF lines, and a bare LF mixed with CRLF.
+  const std::string mixed = "GET / HTTP/1.1\r\nHost: a\n\n";
+  EXPECT_EQ(find_head_end(mixed), mixed.size() - 1);
+  EXPECT_EQ(check(mixed.substr(0, find_head_end(mixed))), "bare LF in request head");
+  const std::string mixed_crlf_end = "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n";
+  EXPECT_EQ(find_head_end(mixed_crlf_end), mixed_crlf_end.find("a\n") + 2);
+  EXPECT_EQ(check(mixed_crlf_end.substr(0, find_head_end(mixed_crlf_end))),
+            "bare LF in request head");
+  // CR-only line ends, and a CR followed by anything but LF.
+  const std::string cr_only = "GET / HTTP/1.1\rHost: a\r\r";
+  EXPECT_EQ(find_head_end(cr_only), 15u);
+  EXPECT_EQ(check(cr_only.substr(0, 15)), "bare CR in request head");
+  EXPECT_EQ(check("GET / HTTP/1.1\r\nHost: a\rX"), "bare CR in request head");
+  // A well-formed head is still found whole and accepted.
+  const std::string good = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  EXPECT_EQ(find_head_end(good + "x\ny"), good.size());
+  EXPECT_EQ(check(good), std::nullopt);
 }
 
 }  // namespace
