@@ -377,6 +377,7 @@ void take_localhost_keyword(Options& options) {
   options.enable_host_access = true;
   if (options.host_ports.empty()) {
     for (const std::uint16_t port : kDevServerPorts) options.host_ports.push_back({port, port});
+    options.host_ports_from_keyword = true;
   }
 }
 

@@ -54,7 +54,10 @@ struct Options {
   std::string upstream_proxy;
   bool enable_host_access = false;
   std::vector<policy::PortRange> host_ports;  // --allow-host-ports (validated)
-  bool localhost_keyword = false;  // "localhost" was in the allowlist (host access on dev ports)
+  bool localhost_keyword = false;
+  // host_ports are the keyword's dev-server ports, not --allow-host-ports: they get no
+  // transparent listener, so the command can still serve those ports itself.
+  bool host_ports_from_keyword = false;  // "localhost" was in the allowlist (host access on dev ports)
   // Logging
   std::string proxy_logs_dir;
   std::string audit_dir;

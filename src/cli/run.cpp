@@ -274,8 +274,10 @@ void reject_unsupported(const Options& options) {
 
 // --enable-host-access: the ports that get a transparent listener on 172.17.0.1 (besides 80
 // and 443, which the wildcard listeners serve). Past the limit, none: explicit proxy only.
+// Neither for the `localhost` keyword's twelve dev-server ports: a listener there would make
+// the command's own `0.0.0.0:3000` dev server fail with EADDRINUSE.
 std::vector<std::uint16_t> host_listener_ports(const Options& options) {
-  if (!options.enable_host_access) return {};
+  if (!options.enable_host_access || options.host_ports_from_keyword) return {};
   if (auto ports = policy::host_listener_ports(options.host_ports)) return std::move(*ports);
   if (options.log_level <= LogLevel::Info) {
     std::fprintf(stderr,

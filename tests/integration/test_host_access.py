@@ -170,6 +170,21 @@ def test_localhost_keyword_warns_and_opens_the_dev_ports(awf, host_services, non
     assert host_seen(vnet, mark, 3000, f"/localhost-{nonce}"), res
 
 
+def test_localhost_keyword_leaves_the_dev_ports_to_the_command(awf, host_services, nonce):
+    """The keyword's twelve ports are proxy-only: the command's own wildcard dev server binds."""
+    vnet = host_services
+    mark = marks(vnet)
+    cmd = (
+        "cd /tmp && python3 -m http.server --bind 0.0.0.0 3000 >/dev/null 2>/tmp/serve-err & "
+        "for i in $(seq 50); do curl -s -o /dev/null --noproxy '*' http://127.0.0.1:3000/ && break; "
+        "sleep 0.1; done; "
+        "curl -sS --noproxy '*' -o /dev/null -w 'own=%{http_code}\\n' http://127.0.0.1:3000/; "
+        f"curl -sS -o /dev/null -w 'host=%{{http_code}}\\n' http://{HOST}:3000/kw-{nonce}; kill %1")
+    res = awf(["-d", "localhost,allowed.test"], cmd)
+    assert "own=200" in res.stdout and "host=200" in res.stdout, res
+    assert host_seen(vnet, mark, 3000, f"/kw-{nonce}"), res
+
+
 def test_command_keeps_its_own_loopback_port(awf, host_services, nonce):
     """With host port 3000 open, the command still serves 127.0.0.1:3000 itself."""
     vnet = host_services
