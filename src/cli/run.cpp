@@ -265,11 +265,66 @@ void write_audit_dir(const std::string& dir, const std::string& manifest,
   WorkDir::write_text_file(dir + "/awf-config.json", config);
 }
 
-// Flags whose gateway side is not built yet: refused, never silently ignored.
-void reject_unsupported(const Options& options) {
+// A proxy URL that did not parse, for a message: whatever precedes the last '@' (user info,
+// a password) is hidden, with or without a scheme.
+std::string hide_userinfo(std::string_view url) {
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const auto scheme = url.find("://");
+  const std::string prefix =
+      scheme != std::string_view::npos && scheme < at ? std::string(url.substr(0, scheme + 3)) : "";
+  return prefix + "***" + std::string(url.substr(at));
+}
+
+struct ParentProxy {
+  std::optional<proxy::ProxyUrl> url;
+  proxy::NoProxy no_proxy;
+};
+
+// --upstream-proxy, else the first of https_proxy, HTTPS_PROXY, http_proxy, HTTP_PROXY in
+// awf's own environment (an unusable value is ignored with a warning); names in the host's
+// no_proxy/NO_PROXY go direct. The password is never printed.
+ParentProxy parent_proxy(const Options& options) {
+  ParentProxy parent;
   if (!options.upstream_proxy.empty()) {
-    throw UsageError("--upstream-proxy is not supported by this build yet");
+    try {
+      parent.url = proxy::parse_proxy_url(options.upstream_proxy);
+    } catch (const std::invalid_argument& error) {
+      throw UsageError("--upstream-proxy '" + hide_userinfo(options.upstream_proxy) +
+                       "': " + error.what());
+    }
+  } else {
+    for (const char* variable : proxy::kProxyVariables) {
+      const char* value = std::getenv(variable);
+      if (value == nullptr || *value == '\0') continue;
+      try {
+        parent.url = proxy::parse_proxy_url(value);
+        if (options.log_level <= LogLevel::Info) {
+          std::fprintf(stderr, "awf: using upstream proxy %s from %s\n",
+                       parent.url->redacted().c_str(), variable);
+        }
+      } catch (const std::invalid_argument& error) {
+        if (options.log_level <= LogLevel::Warn) {
+          std::fprintf(stderr,
+                       "awf: warning: ignoring %s='%s' (%s): no upstream proxy is used\n",
+                       variable, hide_userinfo(value).c_str(), error.what());
+        }
+      }
+      break;
+    }
   }
+  if (!parent.url) return parent;
+  for (const char* variable : proxy::kNoProxyVariables) {
+    const char* value = std::getenv(variable);
+    if (value == nullptr || *value == '\0') continue;
+    parent.no_proxy = proxy::NoProxy::parse(value);
+    if (options.log_level == LogLevel::Debug) {
+      std::fprintf(stderr, "awf: %s=%s: these go direct, not via the upstream proxy\n", variable,
+                   value);
+    }
+    break;
+  }
+  return parent;
 }
 
 // --enable-host-access: the ports that get a transparent listener on 172.17.0.1 (besides 80
@@ -363,7 +418,7 @@ int run(const Options& options) {
   }
 
   // Everything that can be refused is checked before anything is created.
-  reject_unsupported(options);
+  ParentProxy parent = parent_proxy(options);
   print_host_access_warning(options);
   std::vector<std::string> command_env = command_environment(options, identity);
   const std::string manifest = policy_manifest_json(policy);
@@ -456,6 +511,8 @@ int run(const Options& options) {
   gateway_options.dlp = options.enable_dlp;
   gateway_options.host_access = options.enable_host_access;
   gateway_options.host_ports = options.host_ports;
+  gateway_options.parent = std::move(parent.url);
+  gateway_options.no_proxy = std::move(parent.no_proxy);
   proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency(),
                          std::move(gateway_options));
   gateway.serve(sandbox.take_listeners());

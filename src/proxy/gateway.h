@@ -6,12 +6,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "audit/log_writer.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
 #include "policy/port_spec.h"
+#include "proxy/upstream_proxy.h"
 #include "sandbox/listeners.h"
 
 namespace awf::proxy {
@@ -24,6 +26,10 @@ struct GatewayOptions {
   // and `host_ports`; the DNS listener answers the name itself.
   bool host_access = false;
   std::vector<policy::PortRange> host_ports;
+  // --upstream-proxy (or the host's https_proxy/http_proxy): origins are reached through this
+  // parent with CONNECT, except the names and addresses of `no_proxy`, which go direct.
+  std::optional<ProxyUrl> parent;
+  NoProxy no_proxy;
 };
 
 class Gateway {

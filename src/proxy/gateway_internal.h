@@ -144,6 +144,7 @@ struct Upstream {
   tcp::endpoint endpoint;
   int status = 0;      // 0 when connected, else the HTTP status to report (403, 502, 504)
   std::string reason;  // why it failed
+  bool via_parent = false;  // a tunnel through the upstream proxy (`endpoint` is the parent's)
 };
 
 // --enable-host-access: the reason recorded for what reaches the host.
@@ -161,7 +162,10 @@ std::string host_port_refusal(std::uint16_t port);
 std::string dlp_refusal(const GatewayContext& context, std::string_view text);
 
 // Resolves `name` with awf's own resolver (or takes the allowed IP literal as is), refuses
-// internal addresses, and connects. Never uses an address the client chose.
+// internal addresses, and connects. Never uses an address the client chose. With an upstream
+// proxy (and `name` not in no_proxy), connects to the parent instead (its own address is not
+// refused: it is usually a private one) and asks it for `CONNECT name:port`: on a 2xx answer
+// the socket is a tunnel to the origin; the parent resolves `name`, awf does not.
 boost::asio::awaitable<Upstream> connect_upstream(GatewayContext& context,
                                                   const std::string& name, std::uint16_t port);
 
@@ -211,6 +215,7 @@ struct Outcome {
   std::string reason;
   std::uint32_t rule = 0;  // policy::Decision::rule_id of the deciding rule
   std::optional<tcp::endpoint> destination;
+  bool via_parent = false;  // `destination` is the upstream proxy's address
   RelayCounts counts;
 };
 void record_outcome(GatewayContext& context, const Outcome& outcome);

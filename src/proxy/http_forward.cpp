@@ -315,6 +315,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
       client, asio::buffer(kEstablished, sizeof kEstablished - 1),
       asio::as_tuple(asio::use_awaitable));
   outcome.destination = upstream.endpoint;
+  outcome.via_parent = upstream.via_parent;
   outcome.allowed = true;
   outcome.status = 200;
   if (!error) {
@@ -411,6 +412,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
   std::optional<RegisteredSocket> upstream_registered;
   std::string upstream_key;
   tcp::endpoint upstream_endpoint;
+  bool upstream_via_parent = false;
 
   for (;;) {
     bhttp::request_parser<bhttp::buffer_body> parser;
@@ -557,9 +559,11 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       upstream_registered.emplace(context, &*upstream);
       upstream_key = key;
       upstream_endpoint = connected.endpoint;
+      upstream_via_parent = connected.via_parent;
     }
     outcome.allowed = true;
     outcome.destination = upstream_endpoint;
+    outcome.via_parent = upstream_via_parent;
 
     const bool client_keep_alive = request.keep_alive();
     const bool head_request = request.method() == bhttp::verb::head;

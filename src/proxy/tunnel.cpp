@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,6 +21,7 @@
 #include "proxy/client_hello.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/splice.h"
+#include "proxy/upstream_proxy.h"
 
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
@@ -29,6 +31,9 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
+// The upstream proxy's answer to CONNECT: its whole head within this time and size.
+constexpr auto kParentAnswerTimeout = std::chrono::seconds(10);
+constexpr std::size_t kMaxParentHead = 16 * 1024;
 // Agents stream for long stretches; only a tunnel with no byte either way for this long ends.
 constexpr auto kTunnelIdleTimeout = std::chrono::minutes(30);
 
@@ -236,7 +241,9 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   access.status = outcome.status;
   const bool tunnel = outcome.kind != "http";
   access.squid_status = !outcome.allowed ? "TCP_DENIED" : tunnel ? "TCP_TUNNEL" : "TCP_MISS";
-  access.hierarchy = outcome.destination ? "HIER_DIRECT" : "HIER_NONE";
+  access.hierarchy = !outcome.destination ? "HIER_NONE"
+                     : outcome.via_parent ? "FIRSTUP_PARENT"
+                                          : "HIER_DIRECT";
   access.url = outcome.url;
   access.user_agent = outcome.user_agent;
   context.log.write_access(access);
@@ -250,6 +257,9 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   if (destination) audit.destination = destination->text();
   audit.decision = outcome.allowed ? "allow" : "deny";
   audit.reason = outcome.reason;
+  if (outcome.destination && outcome.via_parent && context.options.parent) {
+    audit.reason += "; via upstream proxy " + context.options.parent->authority();
+  }
   audit.method = outcome.method;
   audit.url = outcome.url;
   audit.status = outcome.status;
@@ -303,10 +313,100 @@ asio::awaitable<Upstream> connect_first(GatewayContext& context,
   co_return upstream;
 }
 
+// Reads the parent's answer head, and not one byte past it (what follows belongs to the
+// origin). Returns "" or why it failed.
+asio::awaitable<std::string> read_parent_answer(GatewayContext& context, tcp::socket& socket,
+                                                std::string& head) {
+  RegisteredSocket registered(context, &socket);
+  registered.set_deadline(kParentAnswerTimeout);
+  char chunk[4096];
+  for (;;) {
+    const auto [wait_error] =
+        co_await socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+    if (registered.expired()) co_return "upstream proxy sent no answer within 10 s";
+    if (wait_error) co_return "upstream proxy connection failed: " + wait_error.message();
+    boost::system::error_code error;
+    const std::size_t n = socket.receive(asio::buffer(chunk), tcp::socket::message_peek, error);
+    if (error || n == 0) {
+      co_return "upstream proxy closed the connection before answering" +
+          (error && error != asio::error::eof ? ": " + error.message() : std::string());
+    }
+    const std::size_t before = head.size();
+    head.append(chunk, n);
+    const std::size_t end = parent_head_end(head);
+    const std::size_t take = end != 0 ? end - before : n;
+    head.resize(before + take);
+    asio::read(socket, asio::buffer(chunk, take), error);  // already there: does not block
+    if (error) co_return "upstream proxy connection failed: " + error.message();
+    if (end != 0) co_return "";
+    if (head.size() > kMaxParentHead) co_return "upstream proxy answer head too large";
+  }
+}
+
+// Through the upstream proxy: connect to it and ask for a tunnel to `name`:`port`.
+asio::awaitable<Upstream> connect_via_parent(GatewayContext& context, const std::string& name,
+                                             std::uint16_t port) {
+  const ProxyUrl& parent = *context.options.parent;
+  Upstream upstream;
+  upstream.via_parent = true;
+  upstream.status = 502;
+  std::vector<asio::ip::address> candidates;
+  boost::system::error_code parse_error;
+  const asio::ip::address literal = asio::ip::make_address(parent.host, parse_error);
+  if (!parse_error) {
+    candidates.push_back(literal);
+  } else {
+    dns::ResolveResult resolved = co_await context.resolver.resolve(parent.host);
+    if (!resolved.error.empty()) {
+      upstream.reason = "upstream proxy unreachable: cannot resolve " + parent.host + ": " +
+                        resolved.error;
+      co_return upstream;
+    }
+    // The user named this host: its address is not refused, internal or not.
+    candidates = std::move(resolved.addresses);
+  }
+  Upstream connected = co_await connect_first(context, std::move(candidates), parent.port, Upstream());
+  if (!connected.socket) {
+    upstream.reason = "upstream proxy unreachable: " + connected.reason;
+    co_return upstream;
+  }
+  tcp::socket& socket = *connected.socket;
+  const std::string request = connect_request(parent, name, port);
+  std::string failure;
+  {
+    RegisteredSocket registered(context, &socket);
+    registered.set_deadline(kParentAnswerTimeout);
+    const auto [error, n] = co_await asio::async_write(socket, asio::buffer(request),
+                                                       asio::as_tuple(asio::use_awaitable));
+    if (error) failure = "upstream proxy connection failed: " + error.message();
+  }
+  std::string head;
+  if (failure.empty()) failure = co_await read_parent_answer(context, socket, head);
+  if (failure.empty()) {
+    const std::optional<int> status = parent_status(head);
+    if (!status) {
+      failure = "upstream proxy sent no HTTP answer";
+    } else if (*status < 200 || *status > 299) {
+      failure = "upstream proxy answered " + std::to_string(*status);
+    }
+  }
+  if (!failure.empty()) {
+    upstream.reason = std::move(failure);
+    co_return upstream;
+  }
+  upstream.socket.emplace(std::move(socket));
+  upstream.endpoint = connected.endpoint;
+  upstream.status = 0;
+  co_return upstream;
+}
+
 }  // namespace
 
 asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::string& name,
                                            std::uint16_t port) {
+  if (context.options.parent && !context.options.no_proxy.matches(name)) {
+    co_return co_await connect_via_parent(context, name, port);
+  }
   Upstream upstream;
   std::vector<asio::ip::address> candidates;
   boost::system::error_code parse_error;
@@ -578,6 +678,7 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   outcome.allowed = true;
   outcome.status = 200;
   outcome.destination = upstream.endpoint;
+  outcome.via_parent = upstream.via_parent;
   outcome.counts = co_await relay(context, client, *upstream.socket, bytes, &process);
   if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
   record_outcome(context, outcome);

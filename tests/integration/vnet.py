@@ -48,6 +48,13 @@ CLI (used by scripts/demo.sh):
 Host services (--enable-host-access tests): `VNet.start_host_service(port)` runs an HTTP origin
 (the same handler as the internet's) on 127.0.0.1:<port> of the *host* namespace, where awf
 runs, logging its requests to host-service-<port>.jsonl; `host_requests(port, mark)` reads them.
+
+Parent proxies (--upstream-proxy tests): `VNet.start_parent_proxy(port, answer=200)` runs a tiny
+CONNECT proxy on 203.0.113.2:<port> (or another address of it) of the *internet* namespace. It logs each request (its
+request line, Proxy-Authorization header and client address) to parent-proxy-<port>.jsonl, answers
+`answer` (a non-200 answer is sent without connecting anywhere), and otherwise connects to the
+target from 203.0.113.2 (so origins see that address as their client) and relays both ways.
+`parent_requests(port, mark)` reads its log; stop it with stop_host_service.
 """
 
 from __future__ import annotations
@@ -789,6 +796,45 @@ class VNet:
     def host_requests(self, port: int, mark: int = 0) -> list[dict]:
         return self._read_since(self.host_service_log(port), mark)
 
+    # parent proxies in the internet namespace (--upstream-proxy) ----------------------------
+    parent_proxy_addr = INET4
+
+    def parent_proxy_log(self, port: int) -> str:
+        return os.path.join(self.run_dir, f"parent-proxy-{port}.jsonl")
+
+    def start_parent_proxy(self, port: int, answer: int = 200,
+                           addr: str | None = None) -> subprocess.Popen:
+        """A CONNECT proxy on addr:port (default 203.0.113.2) of the internet ns; stop it with
+        stop_host_service. Its log is per port: give each parent its own port."""
+        addr = addr or self.parent_proxy_addr
+        ready = os.path.join(self.run_dir, f"parent-proxy-{port}.ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        log = open(self.server_log, "ab")
+        try:
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.inet_ns, PY, THIS_FILE, "_serve_parent",
+                 "--run-dir", self.run_dir, "--addr", addr,
+                 "--port", str(port), "--answer", str(answer)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=clean_env(),
+                start_new_session=True, preexec_fn=_set_pdeathsig)
+        finally:
+            log.close()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                self.stop_host_service(proc)
+                raise RuntimeError(f"parent proxy on port {port} failed to start:\n" +
+                                   Path(self.server_log).read_text(errors="replace")[-2000:])
+            time.sleep(0.02)
+        return proc
+
+    def parent_mark(self, port: int) -> int:
+        return self._mark(self.parent_proxy_log(port))
+
+    def parent_requests(self, port: int, mark: int = 0) -> list[dict]:
+        return self._read_since(self.parent_proxy_log(port), mark)
+
 
 # ==============================================================================================
 # Server side (runs inside the internet namespace: `vnet.py _serve --run-dir D`)
@@ -1279,6 +1325,101 @@ def serve_host(run_dir: str, addr: str, port: int):
         time.sleep(3600)
 
 
+def _relay_half(src: socket.socket, dst: socket.socket):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _parent_connection(conn: socket.socket, peer, addr: str, answer: int, log: _JsonLog):
+    upstream = None
+    try:
+        conn.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 16384:
+            data = conn.recv(4096)
+            if not data:
+                return
+            head += data
+        head, _, rest = head.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        log.write({"kind": "request", "line": lines[0], "client": peer[0],
+                   "auth": headers.get("proxy-authorization"), "host": headers.get("host")})
+        parts = lines[0].split(" ")
+        if answer != 200:
+            reason = {407: "Proxy Authentication Required", 403: "Forbidden"}.get(answer, "No")
+            extra = "Proxy-Authenticate: Basic realm=\"parent\"\r\n" if answer == 407 else ""
+            conn.sendall(f"HTTP/1.1 {answer} {reason}\r\n{extra}Content-Length: 0\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            return
+        if len(parts) != 3 or parts[0] != "CONNECT":
+            conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        host, _, port = parts[1].rpartition(":")
+        host = host.strip("[]")
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        try:
+            infos = socket.getaddrinfo(host, int(port), family, socket.SOCK_STREAM)
+            upstream = socket.socket(family, socket.SOCK_STREAM)
+            upstream.settimeout(10)
+            upstream.bind((addr, 0))  # origins see the parent's own address
+            upstream.connect(infos[0][4])
+            upstream.settimeout(None)
+        except (OSError, ValueError) as e:
+            log.write({"kind": "upstream-error", "line": lines[0], "error": str(e)})
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            return
+        conn.settimeout(None)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        if rest:
+            upstream.sendall(rest)
+        t = threading.Thread(target=_relay_half, args=(upstream, conn), daemon=True)
+        t.start()
+        _relay_half(conn, upstream)
+        t.join()
+    except OSError:
+        pass
+    finally:
+        for s in (conn, upstream):
+            if s is not None:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+
+def serve_parent(run_dir: str, addr: str, port: int, answer: int):
+    """Entry point of a parent proxy (inside the internet namespace: `vnet.py _serve_parent`)."""
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    d = Path(run_dir)
+    log_path = d / f"parent-proxy-{port}.jsonl"
+    log = _JsonLog(log_path)
+    os.chmod(log_path, 0o644)
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    srv = socket.socket(family, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(128)
+    (d / f"parent-proxy-{port}.ready").write_text(f"{os.getpid()}\n")
+    while True:
+        conn, peer = srv.accept()
+        threading.Thread(target=_parent_connection, args=(conn, peer, addr, answer, log),
+                         daemon=True).start()
+
+
 # ==============================================================================================
 # CLI
 # ==============================================================================================
@@ -1307,8 +1448,16 @@ def main(argv: list[str] | None = None) -> int:
     p_serve_host.add_argument("--run-dir", required=True)
     p_serve_host.add_argument("--addr", default="127.0.0.1")
     p_serve_host.add_argument("--port", type=int, required=True)
+    p_serve_parent = sub.add_parser("_serve_parent")
+    p_serve_parent.add_argument("--run-dir", required=True)
+    p_serve_parent.add_argument("--addr", default=INET4)
+    p_serve_parent.add_argument("--port", type=int, required=True)
+    p_serve_parent.add_argument("--answer", type=int, default=200)
     a = ap.parse_args(argv)
 
+    if a.cmd == "_serve_parent":
+        serve_parent(a.run_dir, a.addr, a.port, a.answer)
+        return 0
     if a.cmd == "_serve_host":
         serve_host(a.run_dir, a.addr, a.port)
         return 0
