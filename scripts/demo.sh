@@ -45,7 +45,10 @@ run_awf() {
   mkdir -p "$LOGS/$name"
   printf '%s$ awf --allow-domains allowed.test -- %s%s\n' "$D" "$(printf '%q ' "$@")" "$N"
   local rc=0
-  ip netns exec "$VNET_HOST_NS" "$AWF_BIN" --dns-servers "$VNET_DNS_SERVER" \
+  # Without the caller's proxy settings: awf would chain through them (--upstream-proxy is
+  # auto-detected), and the demo talks only to its own virtual internet.
+  ip netns exec "$VNET_HOST_NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY \
+    -u all_proxy -u ALL_PROXY "$AWF_BIN" --dns-servers "$VNET_DNS_SERVER" \
     --proxy-logs-dir "$LOGS/$name" --allow-domains allowed.test -- "$@" || rc=$?
   note "(exit status $rc)"
 }
