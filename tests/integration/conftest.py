@@ -15,6 +15,12 @@ import vnet as V  # noqa: E402
 AWF_BIN = os.environ.get("AWF_BIN", V.DEFAULT_AWF_BIN)
 ALLOWED = {V.ALLOWED4, V.ALLOWED6}
 
+# awf takes a parent proxy from its own https_proxy/http_proxy (--upstream-proxy auto-detection):
+# no test may inherit the CI machine's, not even one that starts awf without V.clean_env().
+for _name in list(os.environ):
+    if _name.lower() in ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "ftp_proxy"):
+        del os.environ[_name]
+
 
 def pytest_report_header(config):
     state = "found" if os.access(AWF_BIN, os.X_OK) else "MISSING (awf tests will be skipped)"
