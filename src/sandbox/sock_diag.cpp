@@ -11,6 +11,8 @@
 namespace awf::sandbox {
 namespace {
 
+constexpr int kMaxErrno = 4095;  // as the kernel's MAX_ERRNO
+
 std::uint16_t network_port(std::uint16_t port) {
   return static_cast<std::uint16_t>((port >> 8) | (port << 8));  // htons, without I/O headers
 }
@@ -63,6 +65,11 @@ DiagReply parse_inet_diag_reply(std::span<const std::uint8_t> datagram, std::uin
       if (payload.size() < sizeof error.error) return {DiagReply::Status::Malformed};
       std::memcpy(&error.error, payload.data(), sizeof error.error);
       if (error.error == 0) continue;  // an acknowledgement, not an answer
+      // The kernel sends -errno; anything outside errno's range (INT_MIN cannot even be
+      // negated) is not a kernel answer.
+      if (error.error < -kMaxErrno || error.error > kMaxErrno) {
+        return {DiagReply::Status::Malformed};
+      }
       DiagReply reply{DiagReply::Status::Error};
       reply.error = error.error < 0 ? -error.error : error.error;
       return reply;

@@ -1,6 +1,8 @@
 #include "sandbox/sock_diag.h"
 
 #include <gtest/gtest.h>
+
+#include <climits>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -112,6 +114,15 @@ TEST(InetDiagReply, KernelErrorIsAnError) {
   const DiagReply reply = parse_inet_diag_reply(error_message(5, -ENOENT), 5);
   EXPECT_EQ(reply.status, DiagReply::Status::Error);
   EXPECT_EQ(reply.error, ENOENT);
+}
+
+// Found by fuzz_sock_diag_reply: INT_MIN as the error code was negated (undefined behaviour).
+TEST(InetDiagReply, ErrorCodesOutsideErrnoRangeAreMalformed) {
+  EXPECT_EQ(parse_inet_diag_reply(error_message(5, INT_MIN), 5).status,
+            DiagReply::Status::Malformed);
+  EXPECT_EQ(parse_inet_diag_reply(error_message(5, -4096), 5).status,
+            DiagReply::Status::Malformed);
+  EXPECT_EQ(parse_inet_diag_reply(error_message(5, -4095), 5).status, DiagReply::Status::Error);
 }
 
 TEST(InetDiagReply, AnswersToOtherRequestsAreSkipped) {
