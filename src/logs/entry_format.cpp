@@ -126,6 +126,11 @@ std::string format_json(const LogEntry& entry) {
   j["domain"] = target_of(entry);
   j["isAllowed"] = is_allowed(entry);
   j["isHttps"] = r.kind == "connect" || r.kind == "tls";
+  // The same facts under plain names too (client and destination as ip:port).
+  j["client"] = r.client;
+  j["destination"] = r.destination.empty() ? Json(nullptr) : Json(r.destination);
+  j["status"] = r.status;
+  j["allowed"] = is_allowed(entry);
   j["rule"] = r.rule == 0 ? Json(nullptr) : Json(r.rule);
   j["pid"] = r.pid == 0 ? Json(nullptr) : Json(r.pid);
   j["command"] = r.command.empty() ? Json(nullptr) : Json(r.command);

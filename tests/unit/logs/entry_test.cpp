@@ -142,6 +142,10 @@ TEST(EntryFormat, JsonHasAwfKeysAndAttribution) {
   EXPECT_EQ(j["rule"], 2);
   EXPECT_EQ(j["pid"], 77);
   EXPECT_EQ(j["command"], "curl");
+  EXPECT_EQ(j["client"], "127.0.0.1:35574");
+  EXPECT_EQ(j["destination"], "140.82.114.22:443");
+  EXPECT_EQ(j["status"], 200);
+  EXPECT_EQ(j["allowed"], true);
 }
 
 TEST(EntryFormat, JsonWithoutOptionalFields) {
