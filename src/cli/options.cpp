@@ -76,6 +76,7 @@ struct RawValues {
   bool enable_dlp = false, env_all = false, tty = false, keep = false, host_access = false;
   bool build_local = false, skip_pull = false, enable_dind = false, legacy_security = false;
   bool network_isolation = false;
+  bool api_proxy = false;
 };
 
 CLI::Option* repeatable(CLI::App& app, const std::string& names, std::vector<std::string>& to,
@@ -175,6 +176,10 @@ void define_flags(CLI::App& app, RawValues& raw) {
   app.add_flag("--enable-host-access", raw.host_access,
                "Let the command reach the host as host.docker.internal (ports 80, 443 and "
                "--allow-host-ports)")
+      ->group(kNetworkGroup);
+  app.add_flag("--enable-api-proxy", raw.api_proxy,
+               "AWF's LLM API proxy (credential isolation): not supported by this build yet, "
+               "refused")
       ->group(kNetworkGroup);
   single(app, "--allow-host-ports", raw.host_ports,
          "Host ports for --enable-host-access: N or N-M items, comma-separated", kNetworkGroup,
@@ -351,6 +356,13 @@ void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& opti
 }
 
 void convert_network(const RawValues& raw, Options& options) {
+  // Refused rather than ignored: without it an agent would run with no way to its LLM
+  // provider (provider keys never enter the sandbox).
+  if (raw.api_proxy) {
+    throw UsageError(
+        "--enable-api-proxy (the LLM API proxy with credential isolation) is not supported by "
+        "this build yet");
+  }
   options.dns_servers = raw.dns;
   options.upstream_proxy = raw.upstream_proxy;
   options.enable_host_access = raw.host_access;

@@ -84,6 +84,11 @@ TEST(Options, HostPortsAndLocalhostKeyword) {
   EXPECT_EQ(o.host_ports.size(), 12u);
 }
 
+TEST(Options, ApiProxyIsRefusedClearly) {
+  EXPECT_THAT(usage_error({"--enable-api-proxy", "--", "true"}),
+              HasSubstr("not supported by this build yet"));
+}
+
 TEST(Options, DockerFlagsAreRecorded) {
   const Options o = parse({"--image-tag", "v1", "--skip-pull", "--topology-attach", "x",
                            "--network-isolation", "--", "true"});
