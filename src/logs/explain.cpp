@@ -39,7 +39,8 @@ std::string describe_rule(const policy::Policy& policy, const policy::Decision& 
   for (const policy::RuleInfo& rule : policy.rules()) {
     if (rule.id == decision.rule_id && rule.block) action = "block";
   }
-  return "rule #" + std::to_string(decision.rule_id) + " " + action + " '" + decision.rule + "'";
+  return "rule #" + std::to_string(decision.rule_id) + " " + action + " '" +
+         std::string(decision.rule) + "'";
 }
 
 std::string decision_line(const char* protocol, const policy::Policy& policy,
@@ -48,7 +49,7 @@ std::string decision_line(const char* protocol, const policy::Policy& policy,
   line += protocol;
   line.resize(9, ' ');
   line += decision.allowed ? "ALLOWED  " : "DENIED   ";
-  return line + describe_rule(policy, decision) + ": " + decision.reason + "\n";
+  return line + describe_rule(policy, decision) + ": " + std::string(decision.reason) + "\n";
 }
 
 std::string port_line(const Target& target) {

@@ -36,7 +36,19 @@ std::string say(std::string_view prefix, const std::string& rule) {
 }  // namespace
 
 struct Policy::Impl {
-  std::vector<std::string> rules;  // allow entries first, then block entries
+  // Per rule (allow entries first, then exact, then block), the reason a decision by it gives,
+  // "allowed by 'x'" or "blocked by 'x'", which also holds the entry itself; and for a rule
+  // limited to one protocol, the reason a request over the other one is denied. Made at build
+  // time so that decide() hands out views, allocates nothing and touches one string per hit.
+  struct RuleText {
+    std::string reason;
+    std::uint32_t entry_start = 0;
+    std::string_view entry() const {
+      return std::string_view(reason).substr(entry_start, reason.size() - entry_start - 1);
+    }
+  };
+  std::vector<RuleText> texts;
+  std::vector<std::string> other_protocol_reasons;
   std::size_t allow_count = 0;  // allow and exact-allow entries
   std::size_t exact_start = 0;  // first exact-allow entry
   std::size_t block_count = 0;
@@ -44,8 +56,16 @@ struct Policy::Impl {
   std::vector<IpRule> ips;  // sorted by address; ties keep entry order
 
   void add(detail::Entry&& entry, bool block, bool exact = false) {
-    const auto index = static_cast<std::uint32_t>(rules.size());
-    rules.push_back(std::move(entry.rule));
+    const auto index = static_cast<std::uint32_t>(texts.size());
+    const std::string_view prefix = block ? "blocked by " : "allowed by ";
+    texts.push_back(
+        RuleText{say(prefix, entry.rule), static_cast<std::uint32_t>(prefix.size() + 1)});
+    other_protocol_reasons.push_back(
+        block || entry.protocols == detail::kProtoBoth
+            ? std::string()
+            : say(entry.protocols == detail::kProtoHttp ? "allowed for http only by "
+                                                        : "allowed for https only by ",
+                  entry.rule));
     switch (entry.kind) {
       case detail::EntryKind::kName:
         if (exact) {
@@ -67,24 +87,21 @@ struct Policy::Impl {
                   const char* not_found) const {
     Decision d;
     if (block != DomainTrie::kNone) {
-      d.rule = rules[block];
+      d.rule = texts[block].entry();
       d.rule_id = block + 1;
-      d.reason = say("blocked by ", d.rule);
+      d.reason = texts[block].reason;
       return d;
     }
     std::uint32_t hit = DomainTrie::kNone;
     std::uint32_t other = DomainTrie::kNone;
-    const char* other_name = "";
     switch (protocol) {
       case Protocol::Http:
         hit = allow[0];
         other = allow[1];
-        other_name = "https";
         break;
       case Protocol::Https:
         hit = allow[1];
         other = allow[0];
-        other_name = "http";
         break;
       case Protocol::Dns:
         hit = allow[1] != DomainTrie::kNone ? allow[1] : allow[0];
@@ -92,13 +109,13 @@ struct Policy::Impl {
     }
     if (hit != DomainTrie::kNone) {
       d.allowed = true;
-      d.rule = rules[hit];
+      d.rule = texts[hit].entry();
       d.rule_id = hit + 1;
-      d.reason = say("allowed by ", d.rule);
+      d.reason = texts[hit].reason;
     } else if (other != DomainTrie::kNone) {
-      d.rule = rules[other];
+      d.rule = texts[other].entry();
       d.rule_id = other + 1;
-      d.reason = say(std::string("allowed for ") + other_name + " only by ", d.rule);
+      d.reason = other_protocol_reasons[other];
     } else {
       d.reason = not_found;
     }
@@ -110,14 +127,16 @@ Policy Policy::build(const std::vector<std::string>& allow_entries,
                      const std::vector<std::string>& block_entries,
                      const std::vector<std::string>& exact_allow_entries) {
   auto impl = std::make_unique<Impl>();
-  impl->rules.reserve(allow_entries.size() + block_entries.size() + exact_allow_entries.size());
+  const std::size_t total = allow_entries.size() + block_entries.size() + exact_allow_entries.size();
+  impl->texts.reserve(total);
+  impl->other_protocol_reasons.reserve(total);
   // Most entries share their parent labels with others: about one or two new trie nodes each.
   const std::size_t labels = (allow_entries.size() + block_entries.size()) * 3 / 2;
   impl->trie.reserve(labels);
   for (const std::string& raw : allow_entries) {
     impl->add(detail::parse_entry(raw, detail::ListKind::kAllow), false);
   }
-  impl->exact_start = impl->rules.size();
+  impl->exact_start = impl->texts.size();
   for (const std::string& raw : exact_allow_entries) {
     detail::Entry entry = detail::parse_entry(raw, detail::ListKind::kAllow);
     if (entry.kind == detail::EntryKind::kWildcard) {
@@ -186,10 +205,11 @@ std::size_t Policy::block_rule_count() const {
 std::vector<RuleInfo> Policy::rules() const {
   std::vector<RuleInfo> out;
   if (!impl_) return out;
-  out.reserve(impl_->rules.size());
-  for (std::size_t i = 0; i < impl_->rules.size(); ++i) {
+  out.reserve(impl_->texts.size());
+  for (std::size_t i = 0; i < impl_->texts.size(); ++i) {
     out.push_back(RuleInfo{static_cast<std::uint32_t>(i + 1), i >= impl_->allow_count,
-                           i >= impl_->exact_start && i < impl_->allow_count, impl_->rules[i]});
+                           i >= impl_->exact_start && i < impl_->allow_count,
+                           std::string(impl_->texts[i].entry())});
   }
   return out;
 }

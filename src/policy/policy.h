@@ -30,16 +30,18 @@ struct RuleInfo {
   std::string entry;   // as the user wrote it (trimmed)
 };
 
+// Views into the Policy that made it: valid while that Policy lives (awf keeps one for the
+// whole run). Deciding allocates nothing.
 struct Decision {
   bool allowed = false;
   // The entry that decided, as the user wrote it (after trimming), or empty when none matched.
-  std::string rule;
+  std::string_view rule;
   // Its id in the policy manifest (1-based, see Policy::rules()), 0 when none matched.
   std::uint32_t rule_id = 0;
   // Short human reason: "allowed by 'github.com'", "blocked by 'evil.com'",
   // "not in allowlist", "no allowlist given", "IP literal not in allowlist",
   // "allowed for https only by 'https://x.com'", "invalid host name".
-  std::string reason;
+  std::string_view reason;
 };
 
 class Policy {

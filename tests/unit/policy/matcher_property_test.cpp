@@ -75,7 +75,7 @@ std::string category(const Decision& d) {
   if (d.allowed) return "allowed";
   if (d.reason.rfind("blocked by '", 0) == 0) return "blocked";
   if (d.reason.rfind("allowed for ", 0) == 0) return "other-protocol";
-  return d.reason;
+  return std::string(d.reason);
 }
 
 const std::vector<std::string> kLabels = {"a", "b", "ab", "ba", "c", "q-z", "_u", "zz9", "a-b"};
