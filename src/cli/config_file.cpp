@@ -57,7 +57,8 @@ RulesetRule read_rule(const YAML::Node& node, std::size_t index) {
 
 std::vector<RulesetRule> parse_ruleset(std::string_view text) {
   const YAML::Node root = load(text, "ruleset");
-  if (!root.IsMap()) throw std::invalid_argument("ruleset must be a mapping with version and rules");
+  if (!root.IsMap())
+    throw std::invalid_argument("ruleset must be a mapping with version and rules");
   std::vector<RulesetRule> rules;
   bool has_version = false;
   for (const auto& item : root) {
@@ -98,7 +99,8 @@ std::string kebab_case(std::string_view key) {
 std::vector<ConfigSetting> parse_config(std::string_view text) {
   const YAML::Node root = load(text, "config");
   if (root.IsNull()) return {};
-  if (!root.IsMap()) throw std::invalid_argument("config must be a mapping of flag names to values");
+  if (!root.IsMap())
+    throw std::invalid_argument("config must be a mapping of flag names to values");
   std::vector<ConfigSetting> settings;
   for (const auto& item : root) {
     if (!item.first.IsScalar()) throw std::invalid_argument("config keys must be flag names");

@@ -18,7 +18,7 @@ struct RulesetRule {
 std::vector<RulesetRule> parse_ruleset(std::string_view text);
 
 struct ConfigSetting {
-  std::string flag;  // long flag name without dashes, kebab-case ("allow-domains")
+  std::string flag;                 // long flag name without dashes, kebab-case ("allow-domains")
   std::vector<std::string> values;  // one per scalar; a list gives several; booleans "true"/"false"
 };
 

@@ -23,9 +23,8 @@ std::string_view trim(std::string_view s) {
 }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return (x | 0x20) == (y | 0x20);
-  });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return (x | 0x20) == (y | 0x20); });
 }
 
 bool is_proxy_variable(std::string_view name) {
@@ -121,12 +120,30 @@ std::string gh_host_from_server_url(std::string_view url) {
 
 bool is_host_only_env(std::string_view name) {
   static constexpr std::string_view kExact[] = {
-      "HOME",          "USER",           "LOGNAME",         "SHELL",     "PWD",
-      "OLDPWD",        "SHLVL",          "_",               "MAIL",      "SSH_AUTH_SOCK",
-      "SSH_AGENT_PID", "SSH_CONNECTION", "SSH_CLIENT",      "SSH_TTY",   "DOCKER_HOST",
-      "DISPLAY",       "WAYLAND_DISPLAY", "XAUTHORITY",     "XDG_RUNTIME_DIR",
-      "DBUS_SESSION_BUS_ADDRESS",        "DBUS_SYSTEM_BUS_ADDRESS", "GPG_AGENT_INFO",
-      "KRB5CCNAME",    "AWF_LOGS_DIR",
+      "HOME",
+      "USER",
+      "LOGNAME",
+      "SHELL",
+      "PWD",
+      "OLDPWD",
+      "SHLVL",
+      "_",
+      "MAIL",
+      "SSH_AUTH_SOCK",
+      "SSH_AGENT_PID",
+      "SSH_CONNECTION",
+      "SSH_CLIENT",
+      "SSH_TTY",
+      "DOCKER_HOST",
+      "DISPLAY",
+      "WAYLAND_DISPLAY",
+      "XAUTHORITY",
+      "XDG_RUNTIME_DIR",
+      "DBUS_SESSION_BUS_ADDRESS",
+      "DBUS_SYSTEM_BUS_ADDRESS",
+      "GPG_AGENT_INFO",
+      "KRB5CCNAME",
+      "AWF_LOGS_DIR",
   };
   if (std::find(std::begin(kExact), std::end(kExact), name) != std::end(kExact)) return true;
   return name.starts_with("SUDO_") || is_proxy_variable(name);
@@ -137,8 +154,7 @@ BuiltEnvironment build_environment(const EnvLayers& layers) {
   const auto withheld = [&](const std::string& name) {
     const auto& secrets = secret_env_names();
     return std::find(secrets.begin(), secrets.end(), name) != secrets.end() ||
-           std::find(layers.excluded.begin(), layers.excluded.end(), name) !=
-               layers.excluded.end();
+           std::find(layers.excluded.begin(), layers.excluded.end(), name) != layers.excluded.end();
   };
   std::vector<std::string> order;
   std::unordered_map<std::string, std::string> values;

@@ -38,15 +38,15 @@ std::string gh_host_from_server_url(std::string_view url);
 
 struct EnvLayers {
   std::vector<EnvEntry> builtins;
-  std::vector<EnvEntry> host;  // only with --env-all
-  std::vector<EnvEntry> file;  // --env-file, in order
+  std::vector<EnvEntry> host;              // only with --env-all
+  std::vector<EnvEntry> file;              // --env-file, in order
   std::vector<EnvEntry> explicit_entries;  // -e, in order
-  std::vector<std::string> excluded;  // --exclude-env
+  std::vector<std::string> excluded;       // --exclude-env
 };
 
 struct BuiltEnvironment {
-  std::vector<std::string> env;  // KEY=VALUE, in first-seen order
-  std::vector<std::string> withheld;  // secret or excluded names that were asked for (-e/file)
+  std::vector<std::string> env;        // KEY=VALUE, in first-seen order
+  std::vector<std::string> withheld;   // secret or excluded names that were asked for (-e/file)
   std::vector<std::string> oversized;  // host names skipped for their size
 };
 

@@ -120,7 +120,8 @@ std::string manual_page() {
     out << ".SH " << roff(group) << "\n";
     for (const CLI::Option* option : groups[group]) {
       out << ".TP\n\\fB" << roff(join(spellings(option), ", ")) << "\\fR";
-      if (option->get_expected_max() != 0) out << " \\fI" << roff(option->get_type_name()) << "\\fR";
+      if (option->get_expected_max() != 0)
+        out << " \\fI" << roff(option->get_type_name()) << "\\fR";
       out << "\n" << roff(option->get_description()) << "\n";
     }
   }

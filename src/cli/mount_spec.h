@@ -9,8 +9,8 @@
 namespace awf::cli {
 
 struct MountSpec {
-  std::string host;       // absolute, variables expanded, normalized (no "//", "/./", trailing /)
-  std::string container;  // absolute, same rules
+  std::string host;        // absolute, variables expanded, normalized (no "//", "/./", trailing /)
+  std::string container;   // absolute, same rules
   bool read_only = false;  // default rw, as AWF and docker
 };
 

@@ -56,8 +56,8 @@ class HelpFormatter : public CLI::Formatter {
   std::string make_usage(const CLI::App*, std::string) const override { return ""; }
   std::string make_option_opts(const CLI::Option* option) const override {
     std::string opts = CLI::Formatter::make_option_opts(option);
-    if (const std::size_t dots = opts.rfind(" ..."); dots != std::string::npos &&
-                                                     dots + 4 == opts.size()) {
+    if (const std::size_t dots = opts.rfind(" ...");
+        dots != std::string::npos && dots + 4 == opts.size()) {
       opts.erase(dots);
     }
     return opts;
@@ -102,12 +102,12 @@ void define_flags(CLI::App& app, RawValues& raw) {
              "host's dev-server ports)",
              kPolicyGroup, "LIST");
   repeatable(app, "--allow-domains-file", raw.allow_files,
-             "File of allowed domains (one per line or comma-separated, # comments)",
-             kPolicyGroup, "PATH");
+             "File of allowed domains (one per line or comma-separated, # comments)", kPolicyGroup,
+             "PATH");
   repeatable(app, "--block-domains", raw.block, "Comma-separated domains that are always denied",
              kPolicyGroup, "LIST");
-  repeatable(app, "--block-domains-file", raw.block_files, "File of blocked domains",
-             kPolicyGroup, "PATH");
+  repeatable(app, "--block-domains-file", raw.block_files, "File of blocked domains", kPolicyGroup,
+             "PATH");
   repeatable(app, "--ruleset-file", raw.rulesets,
              "YAML rules {version: 1, rules: [{domain: x, subdomains: true|false}]}; "
              "subdomains: false allows the exact name only",
@@ -127,8 +127,7 @@ void define_flags(CLI::App& app, RawValues& raw) {
       ->group(kEnvGroup);
   repeatable(app, "--env-file", raw.env_files, "File of KEY=VALUE lines (# comments)", kEnvGroup,
              "PATH");
-  repeatable(app, "--exclude-env", raw.exclude_env, "Never pass this variable", kEnvGroup,
-             "NAME");
+  repeatable(app, "--exclude-env", raw.exclude_env, "Never pass this variable", kEnvGroup, "NAME");
   app.add_flag("--tty", raw.tty,
                "The command is interactive: FORCE_COLOR=1 and TERM=xterm-256color instead of "
                "NO_COLOR=1")
@@ -159,8 +158,7 @@ void define_flags(CLI::App& app, RawValues& raw) {
          "Maximum number of processes and threads in the sandbox (default 1000)", kSandboxGroup,
          "N");
   single(app, "--agent-timeout", raw.agent_timeout,
-         "Stop the command after this many minutes; awf then exits 124", kSandboxGroup,
-         "MINUTES");
+         "Stop the command after this many minutes; awf then exits 124", kSandboxGroup, "MINUTES");
 
   app.add_option("--dns-servers", raw.dns,
                  "Comma-separated upstream DNS servers (IPv4/IPv6; default: the host's "
@@ -196,8 +194,8 @@ void define_flags(CLI::App& app, RawValues& raw) {
          kLogGroup, "DIR");
 
   single(app, "--config", raw.config,
-         "JSON or YAML file of flags (- reads stdin); flags on the command line win",
-         kConfigGroup, "PATH");
+         "JSON or YAML file of flags (- reads stdin); flags on the command line win", kConfigGroup,
+         "PATH");
 
   app.add_flag("--build-local", raw.build_local, "No effect")->group(kDockerGroup);
   single(app, "--agent-image", raw.agent_image, "No effect", kDockerGroup, "IMAGE");
@@ -262,14 +260,13 @@ std::vector<std::string> config_words(const std::string& path, const CLI::App& g
         setting.flag == "version") {
       throw UsageError("--config '" + path + "': unknown key '" + setting.flag + "'");
     }
-    if (option->count() > 0) continue;  // the command line wins
+    if (option->count() > 0) continue;      // the command line wins
     if (option->get_expected_max() == 0) {  // a switch
       for (const std::string& value : setting.values) {
         if (value == "true") {
           words.push_back(flag);
         } else if (value != "false") {
-          throw UsageError("--config '" + path + "': '" + setting.flag +
-                           "' must be true or false");
+          throw UsageError("--config '" + path + "': '" + setting.flag + "' must be true or false");
         }
       }
       continue;

@@ -47,7 +47,7 @@ struct Options {
   std::string work_dir;           // "" -> a fresh /tmp/awf-* directory
   bool keep_work_dir = false;     // -k/--keep-containers
   std::string user;
-  sandbox::ResourceLimits limits;  // --memory-limit, --pids-limit (validated)
+  sandbox::ResourceLimits limits;      // --memory-limit, --pids-limit (validated)
   unsigned agent_timeout_minutes = 0;  // 0: none
   // Network
   std::vector<std::string> dns_servers;  // as given, validated later
@@ -57,7 +57,8 @@ struct Options {
   bool localhost_keyword = false;
   // host_ports are the keyword's dev-server ports, not --allow-host-ports: they get no
   // transparent listener, so the command can still serve those ports itself.
-  bool host_ports_from_keyword = false;  // "localhost" was in the allowlist (host access on dev ports)
+  bool host_ports_from_keyword =
+      false;  // "localhost" was in the allowlist (host access on dev ports)
   // Logging
   std::string proxy_logs_dir;
   std::string audit_dir;

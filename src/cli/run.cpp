@@ -124,7 +124,8 @@ std::vector<EnvEntry> host_environment() {
 
 // awf's own variables for the command: the proxy (for tools that honour it; the rest are
 // caught transparently), identity, locale, and colour according to --tty.
-std::vector<EnvEntry> builtin_environment(const Options& options, const sandbox::Identity& identity) {
+std::vector<EnvEntry> builtin_environment(const Options& options,
+                                          const sandbox::Identity& identity) {
   const std::string port = std::to_string(sandbox::kExplicitProxyPort);
   const std::string proxy = "http://127.0.0.1:" + port;
   const char* path = std::getenv("PATH");
@@ -305,8 +306,7 @@ ParentProxy parent_proxy(const Options& options) {
         }
       } catch (const std::invalid_argument& error) {
         if (options.log_level <= LogLevel::Warn) {
-          std::fprintf(stderr,
-                       "awf: warning: ignoring %s='%s' (%s): no upstream proxy is used\n",
+          std::fprintf(stderr, "awf: warning: ignoring %s='%s' (%s): no upstream proxy is used\n",
                        variable, hide_userinfo(value).c_str(), error.what());
         }
       }

@@ -81,7 +81,8 @@ std::optional<std::string_view> scan(std::string_view text) {
     }
   }
   for (std::size_t at = 0; at + 11 <= text.size(); ++at) {
-    if (starts_with_nocase(text, at, "private key") || starts_with_nocase(text, at, "private+key")) {
+    if (starts_with_nocase(text, at, "private key") ||
+        starts_with_nocase(text, at, "private+key")) {
       return "private key";
     }
   }

@@ -60,12 +60,12 @@ struct Policy::Impl {
     const std::string_view prefix = block ? "blocked by " : "allowed by ";
     texts.push_back(
         RuleText{say(prefix, entry.rule), static_cast<std::uint32_t>(prefix.size() + 1)});
-    other_protocol_reasons.push_back(
-        block || entry.protocols == detail::kProtoBoth
-            ? std::string()
-            : say(entry.protocols == detail::kProtoHttp ? "allowed for http only by "
-                                                        : "allowed for https only by ",
-                  entry.rule));
+    other_protocol_reasons.push_back(block || entry.protocols == detail::kProtoBoth
+                                         ? std::string()
+                                         : say(entry.protocols == detail::kProtoHttp
+                                                   ? "allowed for http only by "
+                                                   : "allowed for https only by ",
+                                               entry.rule));
     switch (entry.kind) {
       case detail::EntryKind::kName:
         if (exact) {
@@ -127,7 +127,8 @@ Policy Policy::build(const std::vector<std::string>& allow_entries,
                      const std::vector<std::string>& block_entries,
                      const std::vector<std::string>& exact_allow_entries) {
   auto impl = std::make_unique<Impl>();
-  const std::size_t total = allow_entries.size() + block_entries.size() + exact_allow_entries.size();
+  const std::size_t total =
+      allow_entries.size() + block_entries.size() + exact_allow_entries.size();
   impl->texts.reserve(total);
   impl->other_protocol_reasons.reserve(total);
   // Most entries share their parent labels with others: about one or two new trie nodes each.

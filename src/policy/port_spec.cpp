@@ -26,8 +26,8 @@ std::uint16_t parse_port(std::string_view text, std::string_view item) {
 }  // namespace
 
 const std::vector<std::uint16_t>& dangerous_ports() {
-  static const std::vector<std::uint16_t> ports = {22,   23,   25,   110,  143,  445,  1433,
-                                                   1521, 3306, 3389, 5432, 5984, 6379, 6984,
+  static const std::vector<std::uint16_t> ports = {22,   23,   25,   110,  143,   445,   1433,
+                                                   1521, 3306, 3389, 5432, 5984,  6379,  6984,
                                                    8086, 8088, 9200, 9300, 27017, 27018, 28017};
   return ports;
 }
@@ -48,15 +48,15 @@ std::vector<PortRange> parse_port_spec(std::string_view text) {
     const auto dash = item.find('-');
     PortRange range;
     range.first = parse_port(item.substr(0, dash), item);
-    range.last = dash == std::string_view::npos ? range.first : parse_port(item.substr(dash + 1), item);
+    range.last =
+        dash == std::string_view::npos ? range.first : parse_port(item.substr(dash + 1), item);
     if (range.last < range.first) {
       throw std::invalid_argument("invalid port range '" + std::string(item) +
                                   "': the first port is larger than the last");
     }
     for (const std::uint16_t port : dangerous_ports()) {
       if (range.contains(port)) {
-        throw std::invalid_argument("port " + std::to_string(port) + " (in '" +
-                                    std::string(item) +
+        throw std::invalid_argument("port " + std::to_string(port) + " (in '" + std::string(item) +
                                     "') is on the dangerous-ports list and can never be allowed");
       }
     }

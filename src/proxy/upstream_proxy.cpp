@@ -9,7 +9,9 @@
 namespace awf::proxy {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string to_lower(std::string_view text) {
   std::string out(text);
@@ -129,7 +131,9 @@ std::string_view trim(std::string_view text) {
 
 }  // namespace
 
-std::string ProxyUrl::authority() const { return bracketed(host) + ":" + std::to_string(port); }
+std::string ProxyUrl::authority() const {
+  return bracketed(host) + ":" + std::to_string(port);
+}
 
 std::string ProxyUrl::redacted() const {
   std::string out = "http://";

@@ -186,8 +186,7 @@ std::uint32_t PeerFinder::socket_inode(const SocketTuple& tuple) {
       if (errno == EINTR) continue;
       return 0;
     }
-    const DiagReply reply =
-        parse_inet_diag_reply({buffer, static_cast<std::size_t>(n)}, sequence);
+    const DiagReply reply = parse_inet_diag_reply({buffer, static_cast<std::size_t>(n)}, sequence);
     switch (reply.status) {
       case DiagReply::Status::Found:
         return reply.inode;
@@ -229,7 +228,8 @@ void PeerFinder::remember(Process& holder, int fd, std::uint32_t inode) {
   std::uint32_t& slot = holder.fds[fd];
   if (slot != 0 && slot != inode) {
     const auto it = owners_.find(slot);
-    if (it != owners_.end() && it->second.pid == holder.pid && it->second.fd == fd) owners_.erase(it);
+    if (it != owners_.end() && it->second.pid == holder.pid && it->second.fd == fd)
+      owners_.erase(it);
   }
   slot = inode;
   if (inode != 0) owners_[inode] = Owner{holder.pid, fd};
@@ -330,7 +330,8 @@ PeerFinder::Process* PeerFinder::list_known(std::uint32_t inode) {
       it = processes_.erase(it);  // exited
       continue;
     }
-    if (const auto owner = owners_.find(inode); owner != owners_.end() && owner->second.pid == it->pid) {
+    if (const auto owner = owners_.find(inode);
+        owner != owners_.end() && owner->second.pid == it->pid) {
       return &*it;
     }
     ++it;

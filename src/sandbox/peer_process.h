@@ -72,7 +72,7 @@ class PeerFinder {
     int pid = 0;
     UniqueFd dir;  // /proc/PID, opened once and checked to be in the sandbox
     std::unordered_map<int, std::uint32_t> fds;  // fd -> socket inode (0: something else)
-    std::vector<Freed> freed;  // fds whose connection ended, most recent last
+    std::vector<Freed> freed;                    // fds whose connection ended, most recent last
     std::deque<Connection> open;  // connections looked up and not ended yet, oldest first
   };
   struct Owner {
@@ -102,8 +102,8 @@ class PeerFinder {
   std::uint32_t sequence_ = 0;
   bool diag_failed_ = false;  // logged once
 
-  std::mutex mutex_;  // everything below
-  std::list<Process> processes_;  // most recent owner first
+  std::mutex mutex_;                                 // everything below
+  std::list<Process> processes_;                     // most recent owner first
   std::unordered_map<std::uint32_t, Owner> owners_;  // socket inode -> where it was seen
 };
 

@@ -41,8 +41,10 @@ std::vector<std::uint8_t> inet_diag_request(const SocketTuple& tuple, std::uint3
   const auto& peer_address = tuple.server_address;
   std::memcpy(own_is_source ? request.id.idiag_src : request.id.idiag_dst, own_address.data(), 16);
   std::memcpy(own_is_source ? request.id.idiag_dst : request.id.idiag_src, peer_address.data(), 16);
-  (own_is_source ? request.id.idiag_sport : request.id.idiag_dport) = network_port(tuple.client_port);
-  (own_is_source ? request.id.idiag_dport : request.id.idiag_sport) = network_port(tuple.server_port);
+  (own_is_source ? request.id.idiag_sport : request.id.idiag_dport) =
+      network_port(tuple.client_port);
+  (own_is_source ? request.id.idiag_dport : request.id.idiag_sport) =
+      network_port(tuple.server_port);
   std::vector<std::uint8_t> bytes(sizeof message);
   std::memcpy(bytes.data(), &message, sizeof message);
   return bytes;

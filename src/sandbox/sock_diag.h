@@ -30,9 +30,9 @@ std::vector<std::uint8_t> inet_diag_request(const SocketTuple& tuple, std::uint3
 
 struct DiagReply {
   enum class Status {
-    Found,     // inode holds the socket's inode (0 for a socket no process holds any more)
-    Error,     // the kernel answered an error (ENOENT: no such socket); `error` holds it
-    Other,     // no message for this sequence number: read on
+    Found,  // inode holds the socket's inode (0 for a socket no process holds any more)
+    Error,  // the kernel answered an error (ENOENT: no such socket); `error` holds it
+    Other,  // no message for this sequence number: read on
     Malformed,
   } status = Status::Other;
   std::uint32_t inode = 0;
