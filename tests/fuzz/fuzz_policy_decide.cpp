@@ -83,7 +83,7 @@ std::string category(const Decision& d) {
   if (d.allowed) return "allowed";
   if (d.reason.rfind("blocked by '", 0) == 0) return "blocked";
   if (d.reason.rfind("allowed for ", 0) == 0) return "other";
-  return d.reason;
+  return std::string(d.reason);
 }
 
 const Policy& fixed_policy() {
