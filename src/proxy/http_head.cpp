@@ -51,18 +51,6 @@ bool host_char(unsigned char c) {
   }
 }
 
-// 1..65535, decimal digits only, at most 5 of them.
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
 bool valid_ipv6(std::string_view text) {
   // Longest textual IPv6 address (with an embedded IPv4 part) is 45 characters.
   if (text.empty() || text.size() > 45) return false;
@@ -89,6 +77,17 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
 
 std::optional<Authority> parse_authority(std::string_view text, std::uint16_t default_port) {
   if (text.empty()) return std::nullopt;

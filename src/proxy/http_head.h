@@ -14,6 +14,9 @@ struct Authority {
   std::uint16_t port = 0;
 };
 
+// A port: 1..65535, decimal digits only, at most 5 of them.
+std::optional<std::uint16_t> parse_port(std::string_view text);
+
 // Parses `host`, `host:port`, `[v6]`, `[v6]:port`. Port must be 1..65535 digits only.
 // Rejects empty hosts, userinfo (`@`), whitespace, control bytes, and anything with `/`.
 std::optional<Authority> parse_authority(std::string_view text, std::uint16_t default_port);

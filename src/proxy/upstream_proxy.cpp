@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "proxy/http_head.h"
+
 namespace awf::proxy {
 namespace {
 
@@ -65,17 +67,6 @@ bool is_v6(std::string_view text, in6_addr* out = nullptr) {
   const bool ok = inet_pton(AF_INET6, std::string(text).c_str(), &address) == 1;
   if (ok && out) *out = address;
   return ok;
-}
-
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
 }
 
 std::string base64(std::string_view bytes) {
@@ -206,7 +197,7 @@ ProxyUrl parse_proxy_url(std::string_view url) {
     }
   }
   if (has_port) {
-    const auto value = parse_port(port);
+    const auto value = http::parse_port(port);
     if (!value) throw std::invalid_argument("invalid port '" + std::string(port) + "' (1-65535)");
     parsed.port = *value;
   }
