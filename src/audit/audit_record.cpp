@@ -198,6 +198,7 @@ std::string to_json_line(const AuditRecord& r) {
   if (r.rule != 0) j["rule"] = r.rule;
   if (r.pid != 0) j["pid"] = r.pid;
   if (!r.command.empty()) j["command"] = r.command;
+  if (!r.provider.empty()) j["provider"] = r.provider;
   // ASCII-only output: control bytes, line separators and bidi overrides in hostile names
   // are \u-escaped, invalid UTF-8 becomes U+FFFD instead of throwing.
   return j.dump(-1, ' ', true, Json::error_handler_t::replace);
@@ -228,7 +229,8 @@ std::optional<AuditRecord> parse_json_line(std::string_view line) {
       !get_int(j, "status", r.status) || !get_string(j, "qtype", r.qtype, false) ||
       !get_string(j, "rcode", r.rcode, false) || !get_uint(j, "bytes_up", r.bytes_up) ||
       !get_uint(j, "bytes_down", r.bytes_down) || !get_int(j, "pid", r.pid) ||
-      !get_string(j, "command", r.command, false)) {
+      !get_string(j, "command", r.command, false) ||
+      !get_string(j, "provider", r.provider, false)) {
     return std::nullopt;
   }
   std::uint64_t rule = 0;

@@ -11,8 +11,8 @@ namespace awf::audit {
 
 struct AuditRecord {
   std::int64_t time_ms = 0;   // written as "ts": ISO-8601 UTC with milliseconds
-  std::string kind;           // "http", "connect", "tls", "host", "dns", "blocked"
-  std::string transport;      // "explicit", "transparent", "udp", "tcp"
+  std::string kind;           // "http", "connect", "tls", "host", "api", "dns", "blocked"
+  std::string transport;      // "explicit", "transparent", "api-proxy", "udp", "tcp"
   std::string client;         // "ip:port" ("[v6]:port")
   std::string name;           // requested name (normalized when valid, else as sent)
   std::string destination;    // "ip:port" awf connected to; "" -> null
@@ -29,6 +29,7 @@ struct AuditRecord {
   std::uint32_t rule = 0;        // id of the policy rule that decided (policy-manifest.json)
   int pid = 0;                   // the process in the sandbox that made it (host pid numbering)
   std::string command;           // that process's command name (comm)
+  std::string provider;          // kind "api": the LLM provider ("openai", ...)
 };
 
 // One line of JSON, without the trailing newline. Strings are JSON-escaped (invalid UTF-8

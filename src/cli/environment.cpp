@@ -182,10 +182,25 @@ BuiltEnvironment build_environment(const EnvLayers& layers) {
       set(entry);
     }
   }
-  built.env.reserve(order.size());
+  std::vector<std::string> overridden;
+  for (const EnvEntry& entry : layers.overrides) {
+    if (std::find(overridden.begin(), overridden.end(), entry.first) == overridden.end()) {
+      overridden.push_back(entry.first);
+    }
+  }
+  const auto is_overridden = [&](const std::string& name) {
+    return std::find(overridden.begin(), overridden.end(), name) != overridden.end();
+  };
+  built.env.reserve(order.size() + overridden.size());
   for (const std::string& name : order) {
-    if (withheld(name)) continue;  // a built-in never is one, but a rule must hold everywhere
+    // A built-in never is withheld, but a rule must hold everywhere.
+    if (withheld(name) || is_overridden(name)) continue;
     built.env.push_back(name + "=" + values[name]);
+  }
+  for (const std::string& name : overridden) {
+    const auto last = std::find_if(layers.overrides.rbegin(), layers.overrides.rend(),
+                                   [&](const EnvEntry& entry) { return entry.first == name; });
+    built.env.push_back(name + "=" + last->second);
   }
   return built;
 }

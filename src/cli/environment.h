@@ -1,7 +1,8 @@
 // The command's environment, built from nothing in layers (lowest to highest precedence):
 // awf's built-ins, the host's environment (--env-all), --env-file entries, -e entries. Secret
 // names and --exclude-env names are removed from every layer last, so no flag brings a token
-// back. Pure logic: the host environment and files are passed in.
+// back; then awf's overrides (placeholders for the keys the API proxy holds) are set. Pure
+// logic: the host environment and files are passed in.
 #pragma once
 
 #include <string>
@@ -42,6 +43,9 @@ struct EnvLayers {
   std::vector<EnvEntry> file;              // --env-file, in order
   std::vector<EnvEntry> explicit_entries;  // -e, in order
   std::vector<std::string> excluded;       // --exclude-env
+  // awf's last word, applied after everything (and never withheld): the API proxy's base URLs
+  // and the placeholders that stand in for the keys.
+  std::vector<EnvEntry> overrides;
 };
 
 struct BuiltEnvironment {

@@ -41,6 +41,7 @@ constexpr const char* kPolicyGroup = "Domain policy";
 constexpr const char* kEnvGroup = "Environment";
 constexpr const char* kSandboxGroup = "Filesystem and process";
 constexpr const char* kNetworkGroup = "Network";
+constexpr const char* kApiGroup = "LLM API proxy (credential isolation)";
 constexpr const char* kLogGroup = "Logging and audit";
 constexpr const char* kConfigGroup = "Configuration";
 constexpr const char* kDockerGroup = "AWF Docker backend (accepted for compatibility, no effect)";
@@ -77,6 +78,8 @@ struct RawValues {
   bool build_local = false, skip_pull = false, enable_dind = false, legacy_security = false;
   bool network_isolation = false;
   bool api_proxy = false;
+  std::array<std::string, 4> api_targets, api_base_paths;
+  std::string api_ca_file;
 };
 
 CLI::Option* repeatable(CLI::App& app, const std::string& names, std::vector<std::string>& to,
@@ -175,13 +178,30 @@ void define_flags(CLI::App& app, RawValues& raw) {
                "Let the command reach the host as host.docker.internal (ports 80, 443 and "
                "--allow-host-ports)")
       ->group(kNetworkGroup);
-  app.add_flag("--enable-api-proxy", raw.api_proxy,
-               "AWF's LLM API proxy (credential isolation): not supported by this build yet, "
-               "refused")
-      ->group(kNetworkGroup);
   single(app, "--allow-host-ports", raw.host_ports,
          "Host ports for --enable-host-access: N or N-M items, comma-separated", kNetworkGroup,
          "PORTS");
+
+  app.add_flag("--enable-api-proxy", raw.api_proxy,
+               "Serve the LLM providers on 127.0.0.1:10000-10003 in the sandbox; awf injects "
+               "the keys (also on when a provider key is in awf's environment)")
+      ->group(kApiGroup);
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::string name(provider.name);
+    const std::size_t index = static_cast<std::size_t>(provider.id);
+    single(app, "--" + name + "-api-target", raw.api_targets[index],
+           "Send " + name + " requests to HOST[:PORT] over HTTPS (default " +
+               std::string(provider.default_target) + "; a non-default one is allowed "
+               "automatically)",
+           kApiGroup, "HOST");
+    if (provider.has_base_path_flag) {
+      single(app, "--" + name + "-api-base-path", raw.api_base_paths[index],
+             "Path prefix for every forwarded " + name + " request", kApiGroup, "PATH");
+    }
+  }
+  single(app, "--api-proxy-ca-file", raw.api_ca_file,
+         "Also trust these PEM CA certificates for the providers (private gateways, tests)",
+         kApiGroup, "PATH");
 
   single(app, "--log-level", raw.log_level, "awf's own messages: debug, info, warn, error",
          kLogGroup, "LEVEL");
@@ -353,13 +373,6 @@ void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& opti
 }
 
 void convert_network(const RawValues& raw, Options& options) {
-  // Refused rather than ignored: without it an agent would run with no way to its LLM
-  // provider (provider keys never enter the sandbox).
-  if (raw.api_proxy) {
-    throw UsageError(
-        "--enable-api-proxy (the LLM API proxy with credential isolation) is not supported by "
-        "this build yet");
-  }
   options.dns_servers = raw.dns;
   options.upstream_proxy = raw.upstream_proxy;
   options.enable_host_access = raw.host_access;
@@ -372,6 +385,33 @@ void convert_network(const RawValues& raw, Options& options) {
     } catch (const std::invalid_argument& error) {
       throw UsageError(std::string("--allow-host-ports: ") + error.what());
     }
+  }
+}
+
+void convert_api_proxy(const CLI::App& app, const RawValues& raw, Options& options) {
+  options.enable_api_proxy = raw.api_proxy;
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::size_t index = static_cast<std::size_t>(provider.id);
+    const std::string target_flag = "--" + std::string(provider.name) + "-api-target";
+    if (app.count(target_flag) > 0) {
+      try {
+        options.api_targets[index] = proxy::parse_api_target(raw.api_targets[index]);
+      } catch (const std::invalid_argument& error) {
+        throw UsageError(target_flag + " '" + raw.api_targets[index] + "': " + error.what());
+      }
+    }
+    const std::string path_flag = "--" + std::string(provider.name) + "-api-base-path";
+    if (provider.has_base_path_flag && app.count(path_flag) > 0) {
+      try {
+        options.api_base_paths[index] = proxy::normalize_base_path(raw.api_base_paths[index]);
+      } catch (const std::invalid_argument& error) {
+        throw UsageError(path_flag + " '" + raw.api_base_paths[index] + "': " + error.what());
+      }
+    }
+  }
+  if (app.count("--api-proxy-ca-file") > 0) {
+    if (raw.api_ca_file.empty()) throw UsageError("--api-proxy-ca-file: empty path");
+    options.api_proxy_ca_file = absolute_path(raw.api_ca_file);
   }
 }
 
@@ -431,6 +471,7 @@ Options convert(const CLI::App& app, const RawValues& raw) {
   convert_environment(raw, options);
   convert_filesystem(app, raw, options);
   convert_network(raw, options);
+  convert_api_proxy(app, raw, options);
   take_localhost_keyword(options);
   options.proxy_logs_dir = raw.proxy_logs_dir;
   options.audit_dir = raw.audit_dir;

@@ -2,6 +2,7 @@
 // named by flags are read later (run.cpp), except --config, which supplies flags.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "cli/environment.h"
 #include "cli/mount_spec.h"
 #include "policy/port_spec.h"
+#include "proxy/api_provider.h"
 #include "sandbox/limits.h"
 
 namespace CLI {
@@ -59,6 +61,13 @@ struct Options {
   // transparent listener, so the command can still serve those ports itself.
   bool host_ports_from_keyword =
       false;  // "localhost" was in the allowlist (host access on dev ports)
+  // LLM API proxy (also on when a provider key is in awf's environment: run.cpp decides)
+  bool enable_api_proxy = false;
+  // Per provider, indexed like proxy::providers(): the target (empty: the default one, which
+  // is not added to the allowlist) and the base path ("" or "/a/b").
+  std::array<std::optional<proxy::ApiTarget>, 4> api_targets;
+  std::array<std::string, 4> api_base_paths;
+  std::string api_proxy_ca_file;
   // Logging
   std::string proxy_logs_dir;
   std::string audit_dir;

@@ -1,6 +1,7 @@
 #include "cli/run.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "audit/log_writer.h"
+#include "cli/api_proxy_setup.h"
 #include "cli/audit_files.h"
 #include "cli/config_file.h"
 #include "cli/environment.h"
@@ -50,8 +52,10 @@ std::string read_file(const std::string& path, const char* flag) {
   return contents.str();
 }
 
-policy::Policy build_policy(const Options& options) {
+// `extra_allow`: names awf allows on the user's behalf (the API proxy's chosen targets).
+policy::Policy build_policy(const Options& options, const std::vector<std::string>& extra_allow) {
   std::vector<std::string> allow = options.allow_domains;
+  allow.insert(allow.end(), extra_allow.begin(), extra_allow.end());
   std::vector<std::string> block = options.block_domains;
   for (const std::string& path : options.allow_domain_files) {
     for (std::string& entry : policy::parse_domain_file(read_file(path, "--allow-domains-file"))) {
@@ -111,13 +115,18 @@ bool is_within(const std::string& path, const std::string& ancestor) {
          (path.size() == ancestor.size() || path[ancestor.size()] == '/');
 }
 
+// Secrets are left out here already (build_environment would drop them): no copy of a token
+// lingers in awf's heap, which the sandbox's init inherits.
 std::vector<EnvEntry> host_environment() {
   std::vector<EnvEntry> entries;
+  const auto& secrets = secret_env_names();
   for (char** entry = environ; entry && *entry; ++entry) {
     const std::string_view text = *entry;
     const auto eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0) continue;
-    entries.emplace_back(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+    const std::string_view name = text.substr(0, eq);
+    if (std::find(secrets.begin(), secrets.end(), name) != secrets.end()) continue;
+    entries.emplace_back(std::string(name), std::string(text.substr(eq + 1)));
   }
   return entries;
 }
@@ -164,8 +173,10 @@ std::vector<EnvEntry> builtin_environment(const Options& options,
 }
 
 std::vector<std::string> command_environment(const Options& options,
-                                             const sandbox::Identity& identity) {
+                                             const sandbox::Identity& identity,
+                                             std::vector<EnvEntry> overrides) {
   EnvLayers layers;
+  layers.overrides = std::move(overrides);
   layers.builtins = builtin_environment(options, identity);
   if (options.env_all) layers.host = host_environment();
   for (const std::string& path : options.env_files) {
@@ -391,7 +402,9 @@ void raise_descriptor_limit() {
 
 int run(const Options& options) {
   raise_descriptor_limit();
-  const policy::Policy policy = build_policy(options);
+  // First: the keys leave awf's environment before anything copies it.
+  ApiProxySetup api_proxy = setup_api_proxy(options);
+  const policy::Policy policy = build_policy(options, api_proxy.allow);
   if (policy.allowlist_empty()) {
     std::fprintf(stderr,
                  "awf: warning: no --allow-domains given: all network access is denied "
@@ -420,7 +433,8 @@ int run(const Options& options) {
   // Everything that can be refused is checked before anything is created.
   ParentProxy parent = parent_proxy(options);
   print_host_access_warning(options);
-  std::vector<std::string> command_env = command_environment(options, identity);
+  std::vector<std::string> command_env =
+      command_environment(options, identity, std::move(api_proxy.env));
   const std::string manifest = policy_manifest_json(policy);
   const std::string config = resolved_config_json(options);
   print_docker_notices(options);
@@ -500,12 +514,16 @@ int run(const Options& options) {
   if (cgroup) spec.cgroup = cgroup->join();
   spec.host_ports = host_listener_ports(options);
   if (!spec.host_ports.empty()) spec.host_address = std::string(policy::kHostGatewayAddress);
+  spec.api_ports = api_proxy.ports;
 
   // Signals are taken by the event loop from here on; before the clone so that the init
   // inherits no surprises (it installs its own).
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   signals.add(SIGCHLD);
   sandbox::Sandbox sandbox = sandbox::Sandbox::start(spec);
+  // Provider keys live in awf from here on: no core dump, no /proc/<awf>/mem for the caller's
+  // other processes. Not earlier: the sandbox's id maps are written through /proc first.
+  if (api_proxy.holds_keys) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   proxy::GatewayOptions gateway_options;
   gateway_options.dlp = options.enable_dlp;
@@ -513,6 +531,7 @@ int run(const Options& options) {
   gateway_options.host_ports = options.host_ports;
   gateway_options.parent = std::move(parent.url);
   gateway_options.no_proxy = std::move(parent.no_proxy);
+  gateway_options.api_proxy = std::move(api_proxy.gateway);
   proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency(),
                          std::move(gateway_options));
   gateway.serve(sandbox.take_listeners());

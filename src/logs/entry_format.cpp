@@ -125,7 +125,7 @@ std::string format_json(const LogEntry& entry) {
   j["userAgent"] = entry.user_agent.empty() ? "-" : entry.user_agent;
   j["domain"] = target_of(entry);
   j["isAllowed"] = is_allowed(entry);
-  j["isHttps"] = r.kind == "connect" || r.kind == "tls";
+  j["isHttps"] = r.kind == "connect" || r.kind == "tls" || r.kind == "api";
   // The same facts under plain names too (client and destination as ip:port).
   j["client"] = r.client;
   j["destination"] = r.destination.empty() ? Json(nullptr) : Json(r.destination);
@@ -134,6 +134,7 @@ std::string format_json(const LogEntry& entry) {
   j["rule"] = r.rule == 0 ? Json(nullptr) : Json(r.rule);
   j["pid"] = r.pid == 0 ? Json(nullptr) : Json(r.pid);
   j["command"] = r.command.empty() ? Json(nullptr) : Json(r.command);
+  if (!r.provider.empty()) j["provider"] = r.provider;
   return j.dump(-1, ' ', true, Json::error_handler_t::replace);
 }
 

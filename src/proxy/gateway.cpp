@@ -217,6 +217,11 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
         break;
       case ListenerKind::SocketDiag:
         break;  // taken above
+      case ListenerKind::ApiProxy:
+        if (impl_->options.api_proxy.enabled) {
+          impl_->add_listener(std::move(listener.fd), &serve_api_proxy);
+        }
+        break;
       case ListenerKind::HostPort:
         // Created only for --enable-host-access; a block rule on the host closes them.
         if (impl_->options.host_access) {

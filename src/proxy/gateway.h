@@ -10,13 +10,35 @@
 #include <vector>
 
 #include "audit/log_writer.h"
+#include "common/secret_text.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
 #include "policy/port_spec.h"
+#include "proxy/api_provider.h"
 #include "proxy/upstream_proxy.h"
 #include "sandbox/listeners.h"
 
 namespace awf::proxy {
+
+// One provider of the API proxy: where its requests go and the key they get.
+struct ApiRoute {
+  SecretText key;  // empty: not configured (the listener answers 503)
+  ApiTarget target;
+  std::string base_path;  // normalized ("" or "/a/b")
+};
+
+// The API proxy's client TLS settings (OpenSSL), made before the sandbox starts so that a bad
+// --api-proxy-ca-file is refused up front. Throws std::runtime_error naming the problem.
+class ApiClientTls;
+std::shared_ptr<const ApiClientTls> make_api_client_tls(const std::string& ca_file);
+
+// --enable-api-proxy: a listener per provider (127.0.0.1:10000.. in the sandbox) forwards to
+// the provider's target over verified TLS with the key injected; the command never holds it.
+struct ApiProxyOptions {
+  bool enabled = false;
+  std::array<ApiRoute, 4> routes;  // indexed like providers()
+  std::shared_ptr<const ApiClientTls> tls;  // system trust store plus --api-proxy-ca-file
+};
 
 struct GatewayOptions {
   // --enable-dlp: plain-HTTP URLs, CONNECT targets, TLS SNI names and DNS names that carry a
@@ -30,6 +52,7 @@ struct GatewayOptions {
   // parent with CONNECT, except the names and addresses of `no_proxy`, which go direct.
   std::optional<ProxyUrl> parent;
   NoProxy no_proxy;
+  ApiProxyOptions api_proxy;
 };
 
 class Gateway {

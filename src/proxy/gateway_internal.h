@@ -198,11 +198,13 @@ boost::asio::awaitable<void> serve_transparent_http(GatewayContext& context, tcp
 boost::asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket client);
 // A HostPort listener (172.17.0.1:<port>): relayed raw to the host's 127.0.0.1:<port>.
 boost::asio::awaitable<void> serve_host_port(GatewayContext& context, tcp::socket client);
+// An ApiProxy listener (127.0.0.1:10000..10003): the provider is the one of the local port.
+boost::asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket client);
 
 // Log helpers shared by the handlers.
 struct Outcome {
-  std::string kind;       // "http", "connect", "tls", "host"
-  std::string transport;  // "explicit", "transparent"
+  std::string kind;       // "http", "connect", "tls", "host", "api"
+  std::string transport;  // "explicit", "transparent", "api-proxy"
   Peer client;
   sandbox::PeerProcess process;  // who made it
   std::string host_field;  // Host header / authority for access.log
@@ -217,6 +219,7 @@ struct Outcome {
   std::optional<tcp::endpoint> destination;
   bool via_parent = false;  // `destination` is the upstream proxy's address
   RelayCounts counts;
+  std::string provider;  // kind "api"
 };
 void record_outcome(GatewayContext& context, const Outcome& outcome);
 

@@ -1,74 +1,26 @@
 // Plain HTTP through the gateway: the explicit proxy (absolute-URI requests and CONNECT) and
 // transparent port 80. Every request on a kept-alive connection is decided on its own.
-// Beast is used only in this translation unit.
-#include <boost/asio/as_tuple.hpp>
+// Beast is used here, in http_relay.cpp and in api_proxy.cpp only.
 #include <boost/asio/buffers_iterator.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 
 #include "policy/credential_scan.h"
 #include "policy/domain_list.h"
 #include "policy/host_access.h"
 #include "proxy/gateway_internal.h"
 #include "proxy/http_head.h"
+#include "proxy/http_relay.h"
 #include "proxy/request_head.h"
-#include "proxy/splice.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using namespace boost::asio::experimental::awaitable_operators;
 
 namespace awf::proxy {
 namespace {
 
-constexpr std::size_t kHeaderLimit = 64 * 1024;
-constexpr std::size_t kBodyChunk = 64 * 1024;
-constexpr std::uint64_t kSpliceThreshold = 64 * 1024;
-constexpr auto kDrainTime = std::chrono::milliseconds(500);
-constexpr std::size_t kDrainLimit = 64 * 1024;
-constexpr auto kRefusalTime = std::chrono::seconds(2);  // answering a malformed or late head
-constexpr auto kHeaderTimeout = std::chrono::seconds(60);
-
 enum class Mode { Explicit, Transparent };
 
 bool port_allowed(std::uint16_t port) { return port == 80 || port == 443; }
-
-// Sends a short plain-text response and closes the connection without resetting it: unread
-// request bytes would otherwise make the kernel send RST and lose the response. So the
-// response is followed by FIN, then what the client still sends (the rest of a refused
-// request, a slowloris client's next bytes) is read and discarded until it closes too, for at
-// most kDrainTime and kDrainLimit bytes: a hostile client cannot hold the connection.
-asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& client, int status,
-                                      const std::string& body) {
-  bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
-  response.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-  response.set(bhttp::field::connection, "close");
-  response.set(bhttp::field::cache_control, "no-store");
-  response.body() = body;
-  response.prepare_payload();
-  auto [error, n] = co_await bhttp::async_write(client, response, asio::as_tuple(asio::use_awaitable));
-  boost::system::error_code ignored;
-  if (!error) {
-    client.shutdown(tcp::socket::shutdown_send, ignored);
-    asio::steady_timer timer(context.io);
-    timer.expires_after(kDrainTime);
-    std::uint8_t sink[4096];
-    std::size_t drained = 0;
-    while (drained < kDrainLimit) {
-      auto result = co_await (client.async_read_some(asio::buffer(sink),
-                                                     asio::as_tuple(asio::use_awaitable)) ||
-                              timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-      if (result.index() == 1 || std::get<0>(std::get<0>(result))) break;
-      drained += std::get<1>(std::get<0>(result));
-    }
-  }
-  client.close(ignored);
-}
 
 // Answers a request whose upstream could not be reached (or resolved only to internal
 // addresses, a 403) and records it.
@@ -80,85 +32,6 @@ asio::awaitable<void> refuse_unreachable(GatewayContext& context, tcp::socket& c
   record_outcome(context, outcome);
   co_await reply_and_close(context, client, upstream.status,
                            denial_message(outcome.name, upstream.reason, false));
-}
-
-void strip_hop_by_hop(bhttp::fields& fields) {
-  const std::string connection(fields[bhttp::field::connection]);
-  std::vector<std::string> names;
-  for (const auto& field : fields) {
-    if (awf::http::is_hop_by_hop(field.name_string(), connection)) {
-      names.emplace_back(field.name_string());
-    }
-  }
-  for (const std::string& name : names) fields.erase(name);
-}
-
-// Streams one message (header already parsed into `parser`) from `input` to `output`.
-template <bool isRequest>
-asio::awaitable<boost::system::error_code> forward_message(
-    tcp::socket& input, beast::flat_buffer& buffer,
-    bhttp::parser<isRequest, bhttp::buffer_body>& parser, tcp::socket& output,
-    std::vector<char>& chunk, std::uint64_t& bytes) {
-  bhttp::serializer<isRequest, bhttp::buffer_body> serializer{parser.get()};
-  const bool splice_body = !parser.is_done() && !parser.chunked() &&
-                           parser.content_length_remaining() &&
-                           *parser.content_length_remaining() >= kSpliceThreshold;
-  // The head goes out on its own when no body bytes are at hand (a client waiting for
-  // "100 Continue", an origin that streams slowly); otherwise it shares a write with them.
-  if (splice_body || (!parser.is_done() && buffer.size() == 0)) {
-    auto [header_error, header_bytes] = co_await bhttp::async_write_header(
-        output, serializer, asio::as_tuple(asio::use_awaitable));
-    if (header_error) co_return header_error;
-    bytes += header_bytes;
-  }
-  // A body of known length is moved with splice(2): what is already buffered first, then the
-  // rest straight from socket to socket.
-  if (splice_body) {
-    std::uint64_t remaining = *parser.content_length_remaining();
-    const std::size_t buffered =
-        static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), remaining));
-    if (buffered > 0) {
-      auto [write_error, written] = co_await asio::async_write(
-          output, asio::buffer(buffer.data().data(), buffered), asio::as_tuple(asio::use_awaitable));
-      if (write_error) co_return write_error;
-      buffer.consume(buffered);
-      remaining -= buffered;
-      bytes += written;
-    }
-    const SpliceResult spliced = co_await splice_stream(input, output, remaining);
-    bytes += spliced.bytes;
-    if (spliced.bytes != remaining) {
-      co_return boost::system::error_code(spliced.error ? spliced.error : EPIPE,
-                                          boost::system::system_category());
-    }
-    co_return boost::system::error_code{};
-  }
-  if (chunk.empty()) chunk.resize(kBodyChunk);  // only connections that relay bodies pay for it
-  do {
-    auto& body = parser.get().body();
-    if (!parser.is_done()) {
-      body.data = chunk.data();
-      body.size = chunk.size();
-      // read_some, not read: whatever arrived is passed on at once (streamed responses).
-      auto [read_error, n] = co_await bhttp::async_read_some(input, buffer, parser,
-                                                             asio::as_tuple(asio::use_awaitable));
-      if (read_error == bhttp::error::need_buffer) read_error = {};
-      if (read_error) co_return read_error;
-      body.size = chunk.size() - body.size;
-      body.data = chunk.data();
-      body.more = !parser.is_done();
-    } else {
-      body.data = nullptr;
-      body.size = 0;
-      body.more = false;
-    }
-    auto [write_error, written] =
-        co_await bhttp::async_write(output, serializer, asio::as_tuple(asio::use_awaitable));
-    bytes += written;
-    if (write_error == bhttp::error::need_buffer) write_error = {};
-    if (write_error) co_return write_error;
-  } while (!serializer.is_done());
-  co_return boost::system::error_code{};
 }
 
 struct RequestTarget {
@@ -338,50 +211,6 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     }
   }
   record_outcome(context, outcome);
-}
-
-struct HeadRead {
-  enum class Status { Complete, Closed, TimedOut, TooLarge } status = Status::Closed;
-  std::size_t length = 0;  // bytes of the head at the front of the buffer
-};
-
-// Reads until the buffer holds a whole request head ("\r\n\r\n"; or up to a bare CR or LF,
-// which makes it malformed at once), within the header timeout (a client trickling bytes,
-// slowloris-style, is cut off) and the size limit. The timeout cancels the read but leaves
-// the socket open, so the client can still be told 408.
-asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, tcp::socket& client,
-                                            beast::flat_buffer& buffer) {
-  registered.set_deadline(kHeaderTimeout, RegisteredSocket::Expiry::Cancel);
-  for (;;) {
-    const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
-      registered.clear_deadline();
-      co_return HeadRead{HeadRead::Status::Complete, end};
-    }
-    if (buffer.size() >= awf::http::kMaxRequestHead) {
-      registered.clear_deadline();
-      co_return HeadRead{HeadRead::Status::TooLarge};
-    }
-    // The deadline may have passed between two operations, when there was none to cancel.
-    if (registered.expired()) co_return HeadRead{HeadRead::Status::TimedOut};
-    const std::size_t room =
-        std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
-    // Wait first: the next request of a kept-alive client is rarely there yet, and a read
-    // attempted at once would just fail (one wasted system call per request).
-    if (const auto [wait_error] = co_await client.async_wait(
-            tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-        wait_error) {
-      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
-                                              : HeadRead::Status::Closed};
-    }
-    const auto [error, n] =
-        co_await client.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
-    if (error) {
-      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
-                                              : HeadRead::Status::Closed};
-    }
-    buffer.commit(n);
-  }
 }
 
 asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mode mode) {

@@ -239,7 +239,7 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   access.http_version = "1.1";
   access.method = outcome.method;
   access.status = outcome.status;
-  const bool tunnel = outcome.kind != "http";
+  const bool tunnel = outcome.kind != "http" && outcome.kind != "api";
   access.squid_status = !outcome.allowed ? "TCP_DENIED" : tunnel ? "TCP_TUNNEL" : "TCP_MISS";
   access.hierarchy = !outcome.destination ? "HIER_NONE"
                      : outcome.via_parent ? "FIRSTUP_PARENT"
@@ -268,8 +268,13 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   audit.rule = outcome.rule;
   audit.pid = outcome.process.pid;
   audit.command = outcome.process.command;
+  audit.provider = outcome.provider;
   context.log.write_audit(audit);
-  if (!outcome.allowed) context.log.note_denied(outcome.name);
+  // The API proxy's refusals other than the policy's (no key, a bad request) name no domain
+  // the user could allow.
+  if (!outcome.allowed && (outcome.kind != "api" || outcome.status == 403)) {
+    context.log.note_denied(outcome.name);
+  }
 }
 
 namespace {

@@ -163,7 +163,8 @@ UniqueFd open_socket_diag() {
 }  // namespace
 
 std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports,
-                                       std::string_view host_address) {
+                                       std::string_view host_address,
+                                       const std::vector<std::uint16_t>& api_ports) {
   std::vector<Listener> listeners;
   listeners.push_back({ListenerKind::ExplicitProxy,
                        open_socket(AF_INET, SOCK_STREAM, kExplicitProxyPort, "127.0.0.1")});
@@ -183,6 +184,9 @@ std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_po
   for (const std::uint16_t port : host_ports) {
     listeners.push_back(
         {ListenerKind::HostPort, open_socket(AF_INET, SOCK_STREAM, port, address.c_str(), true)});
+  }
+  for (const std::uint16_t port : api_ports) {
+    listeners.push_back({ListenerKind::ApiProxy, open_socket(AF_INET, SOCK_STREAM, port, "127.0.0.1")});
   }
   if (listeners.size() > kMaxListeners) throw SetupError("too many listeners");
   return listeners;

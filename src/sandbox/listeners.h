@@ -27,6 +27,7 @@ enum class ListenerKind : std::uint8_t {
   HostPort,          // TCP 172.17.0.1:<port> (--enable-host-access with --allow-host-ports):
                      // relayed to the host's 127.0.0.1:<port>. A specific address, not the
                      // wildcard, so the command can still listen on 127.0.0.1:<port> itself
+  ApiProxy,          // TCP 127.0.0.1:<port> (--enable-api-proxy): one LLM provider per port
 };
 
 struct Listener {
@@ -43,10 +44,12 @@ inline constexpr std::uint16_t kExplicitProxyPort = 3128;
 inline constexpr std::size_t kMaxListeners = 128;
 
 // Creates every listener in the calling thread's network namespace, with a HostPort listener
-// on `host_address`:<port> for each of `host_ports`. IPv6 sockets are skipped when the kernel
-// has no IPv6. Throws SetupError.
+// on `host_address`:<port> for each of `host_ports` and an ApiProxy listener on
+// 127.0.0.1:<port> for each of `api_ports`. IPv6 sockets are skipped when the kernel has no
+// IPv6. Throws SetupError.
 std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports = {},
-                                       std::string_view host_address = {});
+                                       std::string_view host_address = {},
+                                       const std::vector<std::uint16_t>& api_ports = {});
 
 // Sends the listeners over a connected AF_UNIX socket (one message, SCM_RIGHTS).
 void send_listeners(int channel, const std::vector<Listener>& listeners);

@@ -182,10 +182,14 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   set_oom_score_adj("-1000");
   try {
     if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
+    // The init's memory is a copy of awf's taken at clone time (freed buffers included), and
+    // its /proc files would let a command with its uid read it (/proc/1/mem): not dumpable
+    // makes them root-only without CAP_SYS_PTRACE. Only now: awf had to write the id maps.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     join_cgroup(spec.cgroup.task_files);
     bring_up_loopback();
     add_local_default_routes();
-    send_listeners(channel, create_listeners(spec.host_ports, spec.host_address));
+    send_listeners(channel, create_listeners(spec.host_ports, spec.host_address, spec.api_ports));
     build_root(spec.mounts);
     if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) {
       throw errno_error("sethostname");

@@ -31,6 +31,8 @@ struct SandboxSpec {
   // --enable-host-access: ports that get a transparent listener on host_address (IPv4).
   std::vector<std::uint16_t> host_ports;
   std::string host_address;
+  // --enable-api-proxy: the API proxy's ports, on 127.0.0.1 in the sandbox.
+  std::vector<std::uint16_t> api_ports;
 };
 
 class Sandbox {

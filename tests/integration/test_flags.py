@@ -18,6 +18,8 @@ import pytest
 
 import vnet as V
 
+API_PLACEHOLDER_NAMES = {"OPENAI_API_KEY", "CODEX_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
+                         "COPILOT_GITHUB_TOKEN", "GEMINI_API_KEY"}
 SECRET_NAMES = [
     "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_PERSONAL_ACCESS_TOKEN", "GITHUB_API_TOKEN", "GITHUB_PAT",
     "GH_ACCESS_TOKEN", "COPILOT_GITHUB_TOKEN", "COPILOT_PROVIDER_API_KEY", "OPENAI_API_KEY",
@@ -116,8 +118,12 @@ def test_env_all_passes_host_variables_but_never_secrets(awf, nonce):
     assert r.rc == 0, r.describe()
     env = env_of(r)
     assert env.get(f"AWF_IT_PASS_{nonce}") == "passed", r.describe()
+    # The LLM keys among them turn the API proxy on: their names then hold placeholders.
     for name in SECRET_NAMES:
-        assert name not in env, name
+        assert env.get(name) != secret, name
+        if name not in API_PLACEHOLDER_NAMES:
+            assert name not in env, name
+    assert env.get("OPENAI_API_KEY") == "sk-placeholder-for-api-proxy"
     assert secret not in r.stdout and secret not in r.stderr
     for name in ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "SUDO_USER", "SUDO_COMMAND", "ALL_PROXY"):
         assert name not in env, name

@@ -69,6 +69,18 @@ TEST(Environment, LayersAndPrecedence) {
   EXPECT_THAT(built.oversized, ElementsAre("BIG"));
 }
 
+TEST(Environment, OverridesWinAndAreNeverWithheld) {
+  EnvLayers layers;
+  layers.builtins = {{"PATH", "/bin"}};
+  layers.explicit_entries = {{"OPENAI_API_KEY", "sk-real"}, {"OPENAI_BASE_URL", "http://x"}};
+  layers.host = {{"OPENAI_API_KEY", "sk-host"}};
+  layers.overrides = {{"OPENAI_API_KEY", "sk-placeholder"}, {"OPENAI_BASE_URL", "http://awf"}};
+  const BuiltEnvironment built = build_environment(layers);
+  EXPECT_THAT(built.env,
+              ElementsAre("PATH=/bin", "OPENAI_API_KEY=sk-placeholder", "OPENAI_BASE_URL=http://awf"));
+  EXPECT_THAT(built.withheld, ElementsAre("OPENAI_API_KEY"));
+}
+
 TEST(Environment, SecretsNeverPass) {
   for (const std::string_view name : secret_env_names()) {
     EnvLayers layers;

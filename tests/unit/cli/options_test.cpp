@@ -84,9 +84,34 @@ TEST(Options, HostPortsAndLocalhostKeyword) {
   EXPECT_EQ(o.host_ports.size(), 12u);
 }
 
-TEST(Options, ApiProxyIsRefusedClearly) {
-  EXPECT_THAT(usage_error({"--enable-api-proxy", "--", "true"}),
-              HasSubstr("not supported by this build yet"));
+TEST(Options, ApiProxyFlags) {
+  const Options o = parse({"--enable-api-proxy", "--openai-api-target", "llm.corp.test:8443",
+                           "--anthropic-api-target", "https://Claude.Test/",
+                           "--openai-api-base-path", "serving-endpoints/", "--api-proxy-ca-file",
+                           "/etc/ca.pem", "--", "true"});
+  EXPECT_TRUE(o.enable_api_proxy);
+  ASSERT_TRUE(o.api_targets[0]);
+  EXPECT_EQ(o.api_targets[0]->host, "llm.corp.test");
+  EXPECT_EQ(o.api_targets[0]->port, 8443);
+  ASSERT_TRUE(o.api_targets[1]);
+  EXPECT_EQ(o.api_targets[1]->authority(), "claude.test");
+  EXPECT_FALSE(o.api_targets[2]);
+  EXPECT_EQ(o.api_base_paths[0], "/serving-endpoints");
+  EXPECT_EQ(o.api_proxy_ca_file, "/etc/ca.pem");
+  EXPECT_FALSE(parse({"--", "true"}).enable_api_proxy);
+}
+
+TEST(Options, ApiProxyBadValuesAreRefused) {
+  EXPECT_THAT(usage_error({"--openai-api-target", "http://x.test", "--", "true"}),
+              HasSubstr("--openai-api-target 'http://x.test': only https://"));
+  EXPECT_THAT(usage_error({"--gemini-api-target", "x.test/v1", "--", "true"}),
+              HasSubstr("without a path"));
+  EXPECT_THAT(usage_error({"--gemini-api-base-path", "/a/../b", "--", "true"}),
+              HasSubstr("'..'"));
+  EXPECT_THAT(usage_error({"--api-proxy-ca-file", "", "--", "true"}), HasSubstr("empty path"));
+  // Copilot has no base path flag (AWF has none either).
+  EXPECT_THAT(usage_error({"--copilot-api-base-path", "/x", "--", "true"}),
+              HasSubstr("copilot-api-base-path"));
 }
 
 TEST(Options, DockerFlagsAreRecorded) {

@@ -1,0 +1,71 @@
+#include "cli/api_proxy_setup.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+namespace awf::cli {
+namespace {
+
+extern "C" char** environ;
+
+// The first non-empty key variable, copied out; every key variable's value is then zeroed in
+// place (awf never calls setenv, so the strings are still the ones the kernel shows).
+SecretText take_key(const proxy::ProviderInfo& provider) {
+  SecretText key;
+  for (const std::string_view name : provider.key_variables) {
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+      char* text = *entry;
+      if (std::strncmp(text, name.data(), name.size()) != 0 || text[name.size()] != '=') continue;
+      char* value = text + name.size() + 1;
+      const std::size_t length = std::strlen(value);
+      if (key.empty() && length > 0) key = SecretText(std::string_view(value, length));
+      explicit_bzero(value, length);
+    }
+  }
+  return key;
+}
+
+}  // namespace
+
+ApiProxySetup setup_api_proxy(const Options& options) {
+  ApiProxySetup setup;
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::size_t index = static_cast<std::size_t>(provider.id);
+    proxy::ApiRoute& route = setup.gateway.routes[index];
+    route.key = take_key(provider);
+    if (!route.key.empty()) setup.holds_keys = true;
+    route.target = options.api_targets[index].value_or(
+        proxy::ApiTarget{std::string(provider.default_target), 443});
+    route.base_path = options.api_base_paths[index];
+  }
+  setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
+  if (!setup.gateway.enabled) return setup;
+  try {
+    setup.gateway.tls = proxy::make_api_client_tls(options.api_proxy_ca_file);
+  } catch (const std::runtime_error& error) {
+    throw UsageError(error.what());
+  }
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::size_t index = static_cast<std::size_t>(provider.id);
+    const proxy::ApiRoute& route = setup.gateway.routes[index];
+    setup.ports.push_back(provider.port);
+    // AWF's rule: a target the user chose is allowed with it; the default ones follow the
+    // allowlist like any other name.
+    if (options.api_targets[index]) {
+      setup.allow.push_back(route.target.host);
+      if (options.log_level <= LogLevel::Info) {
+        std::fprintf(stderr, "awf: --%s-api-target %s: added to the allowed domains\n",
+                     std::string(provider.name).c_str(), route.target.authority().c_str());
+      }
+    }
+    if (route.key.empty()) continue;
+    for (auto& [name, value] : proxy::sandbox_variables(provider)) {
+      setup.env.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  return setup;
+}
+
+}  // namespace awf::cli

@@ -1,0 +1,203 @@
+#include "proxy/api_provider.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "proxy/upstream_proxy.h"
+
+namespace awf::proxy {
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return (x >= 'A' && x <= 'Z' ? x | 0x20 : x) == (y >= 'A' && y <= 'Z' ? y | 0x20 : y);
+  });
+}
+
+std::string listener_url(const ProviderInfo& provider) {
+  return "http://127.0.0.1:" + std::to_string(provider.port) +
+         std::string(provider.base_url_suffix);
+}
+
+}  // namespace
+
+// Base URLs follow each official SDK: the OpenAI SDKs (and Codex) read OPENAI_BASE_URL, whose
+// default https://api.openai.com/v1 includes the version; Anthropic's SDKs read
+// ANTHROPIC_BASE_URL without it (they add /v1/messages); the Gemini SDK and CLI read
+// GOOGLE_GEMINI_BASE_URL (GEMINI_API_BASE_URL for older tools), also without a version;
+// Copilot's CLI reads COPILOT_API_URL.
+const std::array<ProviderInfo, 4>& providers() {
+  static const std::array<ProviderInfo, 4> table = {{
+      {Provider::OpenAi,
+       "openai",
+       kFirstApiPort,
+       {"OPENAI_API_KEY", "CODEX_API_KEY"},
+       "Authorization",
+       true,
+       "api.openai.com",
+       true,
+       {{"OPENAI_API_KEY", "sk-placeholder-for-api-proxy"},
+        {"CODEX_API_KEY", "sk-placeholder-for-api-proxy"}},
+       {"OPENAI_BASE_URL"},
+       "/v1"},
+      {Provider::Anthropic,
+       "anthropic",
+       kFirstApiPort + 1,
+       {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"},
+       "x-api-key",
+       false,
+       "api.anthropic.com",
+       true,
+       {{"ANTHROPIC_API_KEY", "sk-ant-placeholder-key-for-credential-isolation"},
+        {"ANTHROPIC_AUTH_TOKEN", "sk-ant-placeholder-key-for-credential-isolation"}},
+       {"ANTHROPIC_BASE_URL"},
+       ""},
+      {Provider::Copilot,
+       "copilot",
+       kFirstApiPort + 2,
+       {"COPILOT_GITHUB_TOKEN", "COPILOT_PROVIDER_API_KEY"},
+       "Authorization",
+       true,
+       "api.githubcopilot.com",
+       false,
+       {{"COPILOT_GITHUB_TOKEN", "ghu_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}},
+       {"COPILOT_API_URL"},
+       ""},
+      {Provider::Gemini,
+       "gemini",
+       kFirstApiPort + 3,
+       {"GEMINI_API_KEY", "GOOGLE_API_KEY"},
+       "x-goog-api-key",
+       false,
+       "generativelanguage.googleapis.com",
+       true,
+       {{"GEMINI_API_KEY", "gemini-api-key-placeholder-for-credential-isolation"}},
+       {"GOOGLE_GEMINI_BASE_URL", "GEMINI_API_BASE_URL"},
+       ""},
+  }};
+  return table;
+}
+
+const ProviderInfo* provider_by_port(std::uint16_t port) {
+  for (const ProviderInfo& provider : providers()) {
+    if (provider.port == port) return &provider;
+  }
+  return nullptr;
+}
+
+std::string ApiTarget::authority() const {
+  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return port == 443 ? shown : shown + ":" + std::to_string(port);
+}
+
+ApiTarget parse_api_target(std::string_view text) {
+  std::string_view rest = text;
+  if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {
+    if (!equals_ignoring_case(rest.substr(0, scheme), "https")) {
+      throw std::invalid_argument("only https:// targets: the key never travels in clear text");
+    }
+    rest.remove_prefix(scheme + 3);
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#") != std::string_view::npos) {
+    throw std::invalid_argument(
+        "a target is HOST or HOST:PORT, without a path (use the "
+        "provider's --*-api-base-path for a path prefix)");
+  }
+  if (rest.find('@') != std::string_view::npos) {
+    throw std::invalid_argument("a target has no user info");
+  }
+  if (rest.empty()) throw std::invalid_argument("no host");
+  // The authority grammar is the proxy URL's: one parser for both.
+  const ProxyUrl parsed = parse_proxy_url("http://" + std::string(rest));
+  const auto bracket = rest.rfind(']');
+  const bool has_port =
+      rest.find(':', bracket == std::string_view::npos ? 0 : bracket) != std::string_view::npos;
+  return ApiTarget{parsed.host, has_port ? parsed.port : std::uint16_t{443}};
+}
+
+std::string normalize_base_path(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#' || c == '\\') {
+      throw std::invalid_argument(
+          "a base path has no spaces, control characters, '?', '#' or "
+          "'\\'");
+    }
+  }
+  std::string path(text);
+  if (!path.starts_with('/')) path.insert(path.begin(), '/');
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  for (std::size_t start = 0; start < path.size();) {
+    const std::size_t end = std::min(path.find('/', start + 1), path.size());
+    const std::string_view segment = std::string_view(path).substr(start + 1, end - start - 1);
+    if (segment == ".." || segment == ".") {
+      throw std::invalid_argument("a base path has no '.' or '..' segments");
+    }
+    start = end;
+  }
+  return path;
+}
+
+bool is_credential_header(std::string_view name) {
+  for (std::string_view credential : {"authorization", "proxy-authorization", "x-api-key",
+                                      "x-goog-api-key", "api-key", "cookie", "cookie2"}) {
+    if (equals_ignoring_case(name, credential)) return true;
+  }
+  return false;
+}
+
+std::string upstream_target(const ProviderInfo& provider, std::string_view base_path,
+                            std::string_view target) {
+  if (!target.starts_with('/')) return "";
+  std::string out(base_path);
+  const auto question = target.find('?');
+  out += target.substr(0, question);
+  if (question == std::string_view::npos) return out;
+  std::string_view query = target.substr(question + 1);
+  if (provider.id != Provider::Gemini) {
+    out += '?';
+    out += query;
+    return out;
+  }
+  std::string kept;
+  while (true) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    if (param != "key" && !param.starts_with("key=")) {
+      if (!kept.empty()) kept += '&';
+      kept += param;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  if (!kept.empty()) out += "?" + kept;
+  return out;
+}
+
+std::string_view path_for_log(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+std::string health_json(const ProviderInfo& provider, bool configured) {
+  return std::string(R"({"status":"healthy","provider":")") + std::string(provider.name) +
+         R"(","configured":)" + (configured ? "true" : "false") + "}";
+}
+
+std::string missing_key_message(const ProviderInfo& provider) {
+  return "awf: the " + std::string(provider.name) + " API proxy has no key: set " +
+         std::string(provider.key_variables[0]) + " (or " + std::string(provider.key_variables[1]) +
+         ") in awf's environment\n";
+}
+
+std::vector<std::pair<std::string, std::string>> sandbox_variables(const ProviderInfo& provider) {
+  std::vector<std::pair<std::string, std::string>> variables;
+  for (const std::string_view name : provider.base_url_variables) {
+    variables.emplace_back(std::string(name), listener_url(provider));
+  }
+  for (const auto& [name, value] : provider.placeholders) {
+    variables.emplace_back(std::string(name), std::string(value));
+  }
+  return variables;
+}
+
+}  // namespace awf::proxy

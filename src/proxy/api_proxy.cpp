@@ -1,0 +1,478 @@
+// The API proxy (--enable-api-proxy): plain HTTP from the command on 127.0.0.1:10000..10003,
+// forwarded to the provider's configured target over verified TLS with the real key injected.
+// The command holds only a placeholder, so a compromised agent cannot take the key elsewhere,
+// and it cannot steer the key either: the destination is fixed by awf, never by the request.
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include "policy/credential_scan.h"
+#include "policy/domain_list.h"
+#include "proxy/api_provider.h"
+#include "proxy/http_head.h"
+#include "proxy/http_relay.h"
+#include "proxy/request_head.h"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace awf::proxy {
+
+class ApiClientTls {
+ public:
+  mutable ssl::context context{ssl::context::tls_client};
+};
+
+std::shared_ptr<const ApiClientTls> make_api_client_tls(const std::string& ca_file) {
+  auto tls = std::make_shared<ApiClientTls>();
+  SSL_CTX* native = tls->context.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  boost::system::error_code error;
+  tls->context.set_default_verify_paths(error);  // a machine without a bundle still has the file
+  if (!ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr) != 1) {
+      throw std::runtime_error("--api-proxy-ca-file '" + ca_file +
+                               "': no PEM certificate could be loaded from it");
+    }
+  }
+  tls->context.set_verify_mode(ssl::verify_peer);
+  // HTTP/1.1 only: the relay speaks nothing else, so the origin must not pick h2.
+  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(native, kAlpn, sizeof kAlpn);
+  return tls;
+}
+
+namespace {
+
+using TlsStream = ssl::stream<tcp::socket>;
+
+constexpr auto kHandshakeTimeout = std::chrono::seconds(30);
+constexpr auto kBodyTimeout = std::chrono::seconds(120);
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code error;
+  asio::ip::make_address(host, error);
+  return !error;
+}
+
+// The provider's connection: verified TLS to the target, kept alive across requests.
+struct ProviderConnection {
+  std::optional<TlsStream> stream;
+  std::optional<RegisteredSocket> registered;
+  beast::flat_buffer buffer;
+  tcp::endpoint endpoint;
+  bool via_parent = false;
+
+  bool open() const { return stream && stream->next_layer().is_open(); }
+  void reset() {
+    registered.reset();
+    stream.reset();
+    buffer.clear();
+  }
+};
+
+// Connects (through the policy, awf's resolver, the address checks and any upstream proxy, as
+// every other connection) and completes a verified handshake: the certificate must chain to
+// the system's trust store or --api-proxy-ca-file and name the target.
+asio::awaitable<Upstream> connect_provider(GatewayContext& context, const ApiTarget& target,
+                                           ProviderConnection& connection) {
+  connection.reset();
+  Upstream upstream = co_await connect_upstream(context, target.host, target.port);
+  if (!upstream.socket) co_return upstream;
+  connection.stream.emplace(std::move(*upstream.socket), context.options.api_proxy.tls->context);
+  connection.registered.emplace(context, &connection.stream->next_layer());
+  SSL* native = connection.stream->native_handle();
+  if (is_ip_literal(target.host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), target.host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(native, target.host.c_str());
+    SSL_set1_host(native, target.host.c_str());
+  }
+  connection.registered->set_deadline(kHandshakeTimeout);
+  auto [error] = co_await connection.stream->async_handshake(ssl::stream_base::client,
+                                                             asio::as_tuple(asio::use_awaitable));
+  const bool expired = connection.registered->expired();
+  connection.registered->clear_deadline();
+  if (error) {
+    const long verify = SSL_get_verify_result(native);
+    upstream.status = 502;
+    upstream.reason = "TLS to " + target.authority() + " failed: " +
+                      (expired               ? std::string("handshake timed out")
+                       : verify != X509_V_OK ? std::string("certificate verification failed (") +
+                                                   X509_verify_cert_error_string(verify) + ")"
+                                             : error.message());
+    connection.reset();
+    co_return upstream;
+  }
+  connection.endpoint = upstream.endpoint;
+  connection.via_parent = upstream.via_parent;
+  upstream.socket.reset();
+  co_return upstream;
+}
+
+// After a 101: raw bytes both ways (WebSocket) until either side ends.
+asio::awaitable<void> relay_upgraded(tcp::socket& client, beast::flat_buffer& client_buffer,
+                                     ProviderConnection& provider, RelayCounts& counts) {
+  auto client_to_provider = [&]() -> asio::awaitable<void> {
+    if (client_buffer.size() > 0) {
+      auto [error, n] = co_await asio::async_write(*provider.stream, client_buffer.data(),
+                                                   asio::as_tuple(asio::use_awaitable));
+      if (error) co_return;
+      counts.up += n;
+      client_buffer.consume(n);
+    }
+    std::vector<char> chunk(kBodyChunk);
+    for (;;) {
+      auto [read_error, n] =
+          co_await client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+      if (read_error) co_return;
+      auto [write_error, written] = co_await asio::async_write(
+          *provider.stream, asio::buffer(chunk.data(), n), asio::as_tuple(asio::use_awaitable));
+      if (write_error) co_return;
+      counts.up += written;
+    }
+  };
+  auto provider_to_client = [&]() -> asio::awaitable<void> {
+    if (provider.buffer.size() > 0) {
+      auto [error, n] = co_await asio::async_write(client, provider.buffer.data(),
+                                                   asio::as_tuple(asio::use_awaitable));
+      if (error) co_return;
+      counts.down += n;
+      provider.buffer.consume(n);
+    }
+    std::vector<char> chunk(kBodyChunk);
+    for (;;) {
+      auto [read_error, n] = co_await provider.stream->async_read_some(
+          asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+      if (read_error) co_return;
+      auto [write_error, written] = co_await asio::async_write(
+          client, asio::buffer(chunk.data(), n), asio::as_tuple(asio::use_awaitable));
+      if (write_error) co_return;
+      counts.down += written;
+    }
+  };
+  co_await (client_to_provider() || provider_to_client());
+}
+
+// The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
+// chose to authenticate with.
+void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
+                     const ApiRoute& route, const std::string& upstream_path) {
+  const std::string upgrade(request[bhttp::field::upgrade]);
+  strip_hop_by_hop(request);
+  std::vector<std::string> credentials;
+  for (const auto& field : request) {
+    if (is_credential_header(field.name_string())) credentials.emplace_back(field.name_string());
+  }
+  for (const std::string& name : credentials) request.erase(name);
+  request.erase(bhttp::field::expect);  // answered by awf already
+  request.target(upstream_path);
+  request.set(bhttp::field::host, route.target.authority());
+  const std::string_view key = route.key.view();
+  request.set(provider.key_header,
+              provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  if (!upgrade.empty()) {
+    request.set(bhttp::field::connection, "Upgrade");
+    request.set(bhttp::field::upgrade, upgrade);
+  }
+  request.prepare_payload();
+}
+
+asio::awaitable<bool> write_health(tcp::socket& client, const ProviderInfo& provider,
+                                   bool configured, bool keep_alive) {
+  bhttp::response<bhttp::string_body> response{bhttp::status::ok, 11};
+  response.set(bhttp::field::content_type, "application/json");
+  response.set(bhttp::field::cache_control, "no-store");
+  response.body() = health_json(provider, configured) + "\n";
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  auto [error, n] =
+      co_await bhttp::async_write(client, response, asio::as_tuple(asio::use_awaitable));
+  co_return !error;
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket client) {
+  RegisteredSocket registered(context, &client);
+  const Peer client_peer = remote_peer(client);
+  ClientProcess process(context);
+  co_await process.find(client);
+  const ProviderInfo* provider = provider_by_port(local_peer(client).port);
+  if (!provider) co_return;  // not one of awf's listeners
+  const ApiRoute& route = context.options.api_proxy.routes[static_cast<std::size_t>(provider->id)];
+  const std::string authority = route.target.authority();
+  const auto new_outcome = [&] {
+    Outcome outcome;
+    outcome.kind = "api";
+    outcome.transport = "api-proxy";
+    outcome.provider = std::string(provider->name);
+    outcome.client = client_peer;
+    outcome.process = process.get();
+    outcome.name = route.target.host;
+    outcome.host_field = authority;
+    return outcome;
+  };
+  const ConnectionSlot slot(context.budget);
+  if (!slot.admitted()) {
+    Outcome outcome = new_outcome();
+    outcome.status = 503;
+    outcome.reason =
+        "too many open connections (limit " + std::to_string(context.budget.limit) + ")";
+    record_outcome(context, outcome);
+    co_await reply_and_close(context, client, 503, "awf: " + outcome.reason + "\n");
+    co_return;
+  }
+
+  beast::flat_buffer buffer;
+  std::vector<char> chunk;
+  ProviderConnection connection;
+  for (;;) {
+    Outcome outcome = new_outcome();
+    const HeadRead head = co_await read_request_head(registered, client, buffer);
+    if (head.status == HeadRead::Status::Closed) co_return;
+    if (head.status == HeadRead::Status::TimedOut && buffer.size() == 0) co_return;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(kApiBodyLimit);
+    std::optional<std::string> refusal;
+    int refusal_status = 400;
+    if (head.status == HeadRead::Status::TimedOut) {
+      refusal = "request head not received within " + std::to_string(kHeaderTimeout.count()) + " s";
+      refusal_status = 408;
+    } else if (head.status == HeadRead::Status::TooLarge) {
+      refusal = "request head larger than " + std::to_string(awf::http::kMaxRequestHead) + " bytes";
+      refusal_status = 431;
+    } else {
+      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
+      refusal = awf::http::check_request_head(bytes);
+      if (!refusal) {
+        boost::system::error_code parse_error;
+        const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), parse_error);
+        if (parse_error || used != head.length || !parser.is_header_done()) {
+          refusal = "malformed HTTP request" +
+                    (parse_error ? ": " + parse_error.message() : std::string());
+        } else {
+          buffer.consume(head.length);
+        }
+      }
+    }
+    auto& request = parser.get();
+    const std::string target(request.target());
+    if (!refusal) {
+      outcome.method = std::string(request.method_string());
+      outcome.user_agent = std::string(request[bhttp::field::user_agent]);
+      // A client cannot choose where its request goes: an absolute URI or CONNECT would
+      // pretend it could, so it is refused rather than silently redirected.
+      if (request.method() == bhttp::verb::connect || !target.starts_with('/')) {
+        refusal =
+            "the API proxy takes paths only (GET /v1/...); it always forwards to " + authority;
+      } else if (parser.content_length() && *parser.content_length() > kApiBodyLimit) {
+        refusal = "request body larger than " + std::to_string(kApiBodyLimit) + " bytes";
+        refusal_status = 413;
+      }
+    }
+    if (refusal) {
+      outcome.url = target;
+      outcome.status = refusal_status;
+      outcome.reason = *refusal;
+      record_outcome(context, outcome);
+      registered.set_deadline(kRefusalTime);
+      co_await reply_and_close(context, client, refusal_status, "awf: " + *refusal + "\n");
+      co_return;
+    }
+    const std::string upstream_path = upstream_target(*provider, route.base_path, target);
+    outcome.url = "https://" + authority + std::string(path_for_log(upstream_path));
+
+    // The health check answers from awf itself: no provider contact, no key needed.
+    if (request.method() == bhttp::verb::get && path_for_log(target) == "/health" &&
+        parser.is_done()) {
+      if (!co_await write_health(client, *provider, !route.key.empty(), request.keep_alive()) ||
+          !request.keep_alive()) {
+        co_return;
+      }
+      continue;
+    }
+    if (route.key.empty()) {
+      outcome.status = 503;
+      outcome.reason = "no key for the " + std::string(provider->name) + " API proxy";
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 503, missing_key_message(*provider));
+      co_return;
+    }
+    // --enable-dlp: the path and query go to the provider as well.
+    if (std::string dlp = dlp_refusal(context, upstream_path); !dlp.empty()) {
+      outcome.url = policy::redact_credentials(outcome.url);
+      outcome.status = 403;
+      outcome.reason = std::move(dlp);
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, false));
+      co_return;
+    }
+    const policy::Decision decision =
+        context.policy.decide(route.target.host, policy::Protocol::Https);
+    outcome.reason = decision.reason;
+    outcome.rule = decision.rule_id;
+    if (!decision.allowed) {
+      outcome.status = 403;
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, true));
+      co_return;
+    }
+
+    // The body is read whole (at most kApiBodyLimit) before the provider is contacted.
+    if (!parser.is_done()) {
+      if (beast::iequals(request[bhttp::field::expect], "100-continue")) {
+        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(client, asio::buffer(kContinue, sizeof kContinue - 1),
+                                   asio::as_tuple(asio::use_awaitable));
+      }
+      registered.set_deadline(kBodyTimeout);
+      auto [body_error, n] =
+          co_await bhttp::async_read(client, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      const bool expired = registered.expired();
+      registered.clear_deadline();
+      if (body_error) {
+        const bool too_large = body_error == bhttp::error::body_limit;
+        outcome.status = too_large ? 413 : 400;
+        outcome.reason =
+            too_large ? "request body larger than " + std::to_string(kApiBodyLimit) + " bytes"
+            : expired
+                ? "request body not received within " + std::to_string(kBodyTimeout.count()) + " s"
+                : "request body incomplete: " + body_error.message();
+        record_outcome(context, outcome);
+        if (!client.is_open()) co_return;
+        registered.set_deadline(kRefusalTime);
+        co_await reply_and_close(context, client, outcome.status, "awf: " + outcome.reason + "\n");
+        co_return;
+      }
+    }
+    const bool client_keep_alive = request.keep_alive();
+    const bool head_request = request.method() == bhttp::verb::head;
+    const bool upgrade_requested = !request[bhttp::field::upgrade].empty();
+    rewrite_request(request, *provider, route, upstream_path);
+
+    // A kept-alive provider connection may have been closed by the provider meanwhile: one
+    // retry on a fresh connection when nothing came back on the old one.
+    std::optional<bhttp::response_parser<bhttp::buffer_body>> response_parser;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = connection.open();
+      if (!reused) {
+        const Upstream upstream = co_await connect_provider(context, route.target, connection);
+        if (upstream.status != 0) {
+          outcome.allowed = upstream.status != 403;
+          outcome.status = upstream.status;
+          outcome.reason = upstream.reason;
+          record_outcome(context, outcome);
+          co_await reply_and_close(context, client, upstream.status,
+                                   denial_message(outcome.name, upstream.reason, false));
+          co_return;
+        }
+      }
+      outcome.destination = connection.endpoint;
+      outcome.via_parent = connection.via_parent;
+      std::uint64_t sent = 0;
+      auto [write_error, written] = co_await bhttp::async_write(
+          *connection.stream, request, asio::as_tuple(asio::use_awaitable));
+      sent = written;
+      boost::system::error_code read_error;
+      if (!write_error) {
+        response_parser.emplace();
+        response_parser->header_limit(kHeaderLimit);
+        response_parser->body_limit(boost::none);
+        if (head_request) response_parser->skip(true);
+        auto [header_error, n] = co_await bhttp::async_read_header(
+            *connection.stream, connection.buffer, *response_parser,
+            asio::as_tuple(asio::use_awaitable));
+        read_error = header_error;
+      }
+      if (!write_error && !read_error) {
+        outcome.counts.up = sent;
+        break;
+      }
+      connection.reset();
+      response_parser.reset();
+      if (reused && attempt == 0) continue;
+      outcome.allowed = true;
+      outcome.status = 502;
+      outcome.reason = "no valid response from " + authority + ": " +
+                       (write_error ? write_error : read_error).message();
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 502,
+                               denial_message(outcome.name, outcome.reason, false));
+      co_return;
+    }
+    outcome.allowed = true;
+
+    // Interim (1xx) responses are relayed until the final one.
+    bool keep_going = false;
+    for (;;) {
+      auto& response = response_parser->get();
+      const int status = response.result_int();
+      if (status == 101 && upgrade_requested) {
+        bhttp::serializer<false, bhttp::buffer_body> serializer{response};
+        auto [error, n] = co_await bhttp::async_write_header(client, serializer,
+                                                             asio::as_tuple(asio::use_awaitable));
+        outcome.status = 101;
+        if (!error) {
+          outcome.counts.down += n;
+          co_await relay_upgraded(client, buffer, connection, outcome.counts);
+        }
+        record_outcome(context, outcome);
+        co_return;
+      }
+      const bool interim = status >= 100 && status < 200;
+      const bool provider_reusable = response.keep_alive() && !response_parser->need_eof();
+      strip_hop_by_hop(response);
+      keep_going = client_keep_alive && !response_parser->need_eof() && status != 101;
+      if (!interim) response.keep_alive(keep_going);
+      if (auto error =
+              co_await forward_message(*connection.stream, connection.buffer, *response_parser,
+                                       client, chunk, outcome.counts.down)) {
+        // A provider that ends a close-delimited body without close_notify is common.
+        if (error != ssl::error::stream_truncated || !response_parser->need_eof()) {
+          outcome.status = status;
+          outcome.reason += "; relay ended early: " + error.message();
+          record_outcome(context, outcome);
+          co_return;
+        }
+      }
+      if (interim) {
+        response_parser.emplace();
+        response_parser->header_limit(kHeaderLimit);
+        response_parser->body_limit(boost::none);
+        if (head_request) response_parser->skip(true);
+        auto [header_error, n] = co_await bhttp::async_read_header(
+            *connection.stream, connection.buffer, *response_parser,
+            asio::as_tuple(asio::use_awaitable));
+        if (header_error) {
+          outcome.status = 502;
+          outcome.reason = "no valid response from " + authority + ": " + header_error.message();
+          record_outcome(context, outcome);
+          co_await reply_and_close(context, client, 502,
+                                   denial_message(outcome.name, outcome.reason, false));
+          co_return;
+        }
+        continue;
+      }
+      outcome.status = status;
+      if (!provider_reusable) connection.reset();
+      break;
+    }
+    record_outcome(context, outcome);
+    if (!keep_going) {
+      boost::system::error_code ignored;
+      client.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace awf::proxy

@@ -1,0 +1,131 @@
+// HTTP/1 plumbing shared by the gateway's two HTTP front ends, the proxy (http_forward.cpp)
+// and the API proxy (api_proxy.cpp): reading a request head strictly, refusing politely, and
+// streaming one message. Beast-heavy: include it in those translation units only.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "proxy/gateway_internal.h"
+#include "proxy/splice.h"
+
+namespace awf::proxy {
+
+inline constexpr std::size_t kHeaderLimit = 64 * 1024;
+inline constexpr std::size_t kBodyChunk = 64 * 1024;
+inline constexpr std::uint64_t kSpliceThreshold = 64 * 1024;
+inline constexpr auto kRefusalTime = std::chrono::seconds(2);  // answering a malformed or late head
+inline constexpr auto kHeaderTimeout = std::chrono::seconds(60);
+
+// Sends a short plain-text response and closes the connection without resetting it: unread
+// request bytes would otherwise make the kernel send RST and lose the response. So the
+// response is followed by FIN, then what the client still sends (the rest of a refused
+// request, a slowloris client's next bytes) is read and discarded until it closes too, for at
+// most a short time and a few bytes: a hostile client cannot hold the connection.
+boost::asio::awaitable<void> reply_and_close(
+    GatewayContext& context, tcp::socket& client, int status, const std::string& body,
+    std::string_view content_type = "text/plain; charset=utf-8");
+
+// Removes the hop-by-hop fields (Connection, Keep-Alive, TE, Upgrade... and the names the
+// Connection field lists).
+void strip_hop_by_hop(boost::beast::http::fields& fields);
+
+struct HeadRead {
+  enum class Status { Complete, Closed, TimedOut, TooLarge } status = Status::Closed;
+  std::size_t length = 0;  // bytes of the head at the front of the buffer
+};
+
+// Reads until the buffer holds a whole request head ("\r\n\r\n"; or up to a bare CR or LF,
+// which makes it malformed at once), within the header timeout (a client trickling bytes,
+// slowloris-style, is cut off) and the size limit. The timeout cancels the read but leaves
+// the socket open, so the client can still be told 408.
+boost::asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered,
+                                                   tcp::socket& client,
+                                                   boost::beast::flat_buffer& buffer);
+
+// Streams one message (header already parsed into `parser`) from `input` to `output`. Between
+// two plain TCP sockets, a long body of known length moves with splice(2).
+template <bool isRequest, class Input, class Output>
+boost::asio::awaitable<boost::system::error_code> forward_message(
+    Input& input, boost::beast::flat_buffer& buffer,
+    boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, Output& output,
+    std::vector<char>& chunk, std::uint64_t& bytes) {
+  namespace asio = boost::asio;
+  namespace bhttp = boost::beast::http;
+  constexpr bool plain_sockets =
+      std::is_same_v<Input, tcp::socket> && std::is_same_v<Output, tcp::socket>;
+  bhttp::serializer<isRequest, bhttp::buffer_body> serializer{parser.get()};
+  const bool splice_body = plain_sockets && !parser.is_done() && !parser.chunked() &&
+                           parser.content_length_remaining() &&
+                           *parser.content_length_remaining() >= kSpliceThreshold;
+  // The head goes out on its own when no body bytes are at hand (a client waiting for
+  // "100 Continue", an origin that streams slowly); otherwise it shares a write with them.
+  if (splice_body || (!parser.is_done() && buffer.size() == 0)) {
+    auto [header_error, header_bytes] =
+        co_await bhttp::async_write_header(output, serializer, asio::as_tuple(asio::use_awaitable));
+    if (header_error) co_return header_error;
+    bytes += header_bytes;
+  }
+  // A body of known length is moved with splice(2): what is already buffered first, then the
+  // rest straight from socket to socket.
+  if constexpr (plain_sockets) {
+    if (splice_body) {
+      std::uint64_t remaining = *parser.content_length_remaining();
+      const std::size_t buffered =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), remaining));
+      if (buffered > 0) {
+        auto [write_error, written] =
+            co_await asio::async_write(output, asio::buffer(buffer.data().data(), buffered),
+                                       asio::as_tuple(asio::use_awaitable));
+        if (write_error) co_return write_error;
+        buffer.consume(buffered);
+        remaining -= buffered;
+        bytes += written;
+      }
+      const SpliceResult spliced = co_await splice_stream(input, output, remaining);
+      bytes += spliced.bytes;
+      if (spliced.bytes != remaining) {
+        co_return boost::system::error_code(spliced.error ? spliced.error : EPIPE,
+                                            boost::system::system_category());
+      }
+      co_return boost::system::error_code{};
+    }
+  }
+  if (chunk.empty()) chunk.resize(kBodyChunk);  // only connections that relay bodies pay for it
+  do {
+    auto& body = parser.get().body();
+    if (!parser.is_done()) {
+      body.data = chunk.data();
+      body.size = chunk.size();
+      // read_some, not read: whatever arrived is passed on at once (streamed responses).
+      auto [read_error, n] = co_await bhttp::async_read_some(input, buffer, parser,
+                                                             asio::as_tuple(asio::use_awaitable));
+      if (read_error == bhttp::error::need_buffer) read_error = {};
+      if (read_error) co_return read_error;
+      body.size = chunk.size() - body.size;
+      body.data = chunk.data();
+      body.more = !parser.is_done();
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    auto [write_error, written] =
+        co_await bhttp::async_write(output, serializer, asio::as_tuple(asio::use_awaitable));
+    bytes += written;
+    if (write_error == bhttp::error::need_buffer) write_error = {};
+    if (write_error) co_return write_error;
+  } while (!serializer.is_done());
+  co_return boost::system::error_code{};
+}
+
+}  // namespace awf::proxy
