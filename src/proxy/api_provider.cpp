@@ -110,6 +110,11 @@ ApiTarget parse_api_target(std::string_view text) {
   if (rest.empty()) throw std::invalid_argument("no host");
   // The authority grammar is the proxy URL's: one parser for both.
   const ProxyUrl parsed = parse_proxy_url("http://" + std::string(rest));
+  if (parsed.host.find(':') == std::string::npos &&
+      (parsed.host.front() == '.' || parsed.host.back() == '.' ||
+       parsed.host.find("..") != std::string::npos)) {
+    throw std::invalid_argument("invalid host name '" + parsed.host + "' (empty label)");
+  }
   const auto bracket = rest.rfind(']');
   const bool has_port =
       rest.find(':', bracket == std::string_view::npos ? 0 : bracket) != std::string_view::npos;

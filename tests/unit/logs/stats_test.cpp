@@ -23,6 +23,16 @@ std::vector<LogEntry> sample_run() {
   };
 }
 
+TEST(Stats, ApiProxyRequestsHaveTheirOwnRow) {
+  LogEntry api = entry("api", "llm.test", true, 1000);
+  api.record.transport = "api-proxy";
+  const Stats s = compute_stats({api, entry("connect", "llm.test", true, 2000)});
+  ASSERT_EQ(s.rows.size(), 2u);
+  EXPECT_TRUE((s.rows[0].via == "api") != (s.rows[1].via == "api"));
+  const std::string text = format_stats_pretty(s, Palette{});
+  EXPECT_NE(text.find("api    1 allowed"), std::string::npos) << text;
+}
+
 TEST(Stats, CountsRequestsDnsRefusalsAndBlockedAttempts) {
   const Stats s = compute_stats(sample_run());
   EXPECT_EQ(s.total, 6u);

@@ -59,6 +59,8 @@ TEST(ApiProvider, Targets) {
   EXPECT_THAT(target_error("gw.test:65536"), HasSubstr("port"));
   EXPECT_THAT(target_error("bad host.test"), HasSubstr("invalid host"));
   EXPECT_THAT(target_error("[::1"), HasSubstr("'['"));
+  EXPECT_THAT(target_error("1.."), HasSubstr("empty label"));
+  EXPECT_THAT(target_error("a..b.test"), HasSubstr("invalid host"));
 }
 
 TEST(ApiProvider, BasePaths) {
