@@ -835,6 +835,46 @@ class VNet:
     def parent_requests(self, port: int, mark: int = 0) -> list[dict]:
         return self._read_since(self.parent_proxy_log(port), mark)
 
+    # fake LLM provider in the internet namespace (API-proxy tests; fake_provider.py) --------
+    def fake_provider_log(self, port: int) -> str:
+        return os.path.join(self.run_dir, f"fake-provider-{port}.jsonl")
+
+    def start_fake_provider(self, port: int = 8443,
+                            addrs: Sequence[str] = ("0.0.0.0", "::")) -> subprocess.Popen:
+        """fake_provider.py (HTTPS, the vnet's server certificate) on every given address of
+        the internet ns; its log (mode 0600: it holds the keys the proxy injects) is per port.
+        Stop it with stop_host_service."""
+        ready = os.path.join(self.run_dir, f"fake-provider-{port}.ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        script = os.path.join(os.path.dirname(THIS_FILE), "fake_provider.py")
+        argv = ["ip", "netns", "exec", self.inet_ns, PY, script, "--run-dir", self.run_dir,
+                "--port", str(port)]
+        for a in addrs:
+            argv += ["--addr", a]
+        log = open(self.server_log, "ab")
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    env=clean_env(), start_new_session=True,
+                                    preexec_fn=_set_pdeathsig)
+        finally:
+            log.close()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                self.stop_host_service(proc)
+                raise RuntimeError(f"fake provider on port {port} failed to start:\n" +
+                                   Path(self.server_log).read_text(errors="replace")[-2000:])
+            time.sleep(0.02)
+        return proc
+
+    def fake_provider_mark(self, port: int = 8443) -> int:
+        return self._mark(self.fake_provider_log(port))
+
+    def fake_provider_requests(self, port: int = 8443, mark: int = 0) -> list[dict]:
+        """Records (kind request / tls / tls-error) the fake provider wrote since mark."""
+        return self._read_since(self.fake_provider_log(port), mark)
+
 
 # ==============================================================================================
 # Server side (runs inside the internet namespace: `vnet.py _serve --run-dir D`)
