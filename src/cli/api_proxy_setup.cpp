@@ -1,5 +1,6 @@
 #include "cli/api_proxy_setup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +36,16 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     const std::size_t index = static_cast<std::size_t>(provider.id);
     proxy::ApiRoute& route = setup.gateway.routes[index];
     route.key = take_key(provider);
+    // A key becomes a header value: a line break in it would add headers of its own choosing.
+    const std::string_view key = route.key.view();
+    if (std::any_of(key.begin(), key.end(),
+                    [](unsigned char c) { return c <= 0x20 || c >= 0x7f; })) {
+      throw UsageError("the " + std::string(provider.name) + " key (" +
+                       std::string(provider.key_variables[0]) + " or " +
+                       std::string(provider.key_variables[1]) +
+                       ") holds a space, a control character or a non-ASCII byte; it is not "
+                       "used");
+    }
     if (!route.key.empty()) setup.holds_keys = true;
     route.target = options.api_targets[index].value_or(
         proxy::ApiTarget{std::string(provider.default_target), 443});
@@ -43,7 +54,7 @@ ApiProxySetup setup_api_proxy(const Options& options) {
   setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
   if (!setup.gateway.enabled) return setup;
   try {
-    setup.gateway.tls = proxy::make_api_client_tls(options.api_proxy_ca_file);
+    setup.gateway.tls = proxy::make_client_tls(options.api_proxy_ca_file, "--api-proxy-ca-file");
   } catch (const std::runtime_error& error) {
     throw UsageError(error.what());
   }

@@ -2,15 +2,12 @@
 // forwarded to the provider's configured target over verified TLS with the real key injected.
 // The command holds only a placeholder, so a compromised agent cannot take the key elsewhere,
 // and it cannot steer the key either: the destination is fixed by awf, never by the request.
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ssl.hpp>
 
 #include "policy/credential_scan.h"
 #include "policy/domain_list.h"
 #include "proxy/api_provider.h"
+#include "proxy/client_tls.h"
 #include "proxy/http_head.h"
 #include "proxy/http_relay.h"
 #include "proxy/request_head.h"
@@ -22,102 +19,13 @@ namespace ssl = boost::asio::ssl;
 using namespace boost::asio::experimental::awaitable_operators;
 
 namespace awf::proxy {
-
-class ApiClientTls {
- public:
-  mutable ssl::context context{ssl::context::tls_client};
-};
-
-std::shared_ptr<const ApiClientTls> make_api_client_tls(const std::string& ca_file) {
-  auto tls = std::make_shared<ApiClientTls>();
-  SSL_CTX* native = tls->context.native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  boost::system::error_code error;
-  tls->context.set_default_verify_paths(error);  // a machine without a bundle still has the file
-  if (!ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr) != 1) {
-      throw std::runtime_error("--api-proxy-ca-file '" + ca_file +
-                               "': no PEM certificate could be loaded from it");
-    }
-  }
-  tls->context.set_verify_mode(ssl::verify_peer);
-  // HTTP/1.1 only: the relay speaks nothing else, so the origin must not pick h2.
-  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  SSL_CTX_set_alpn_protos(native, kAlpn, sizeof kAlpn);
-  return tls;
-}
-
 namespace {
 
-using TlsStream = ssl::stream<tcp::socket>;
-
-constexpr auto kHandshakeTimeout = std::chrono::seconds(30);
 constexpr auto kBodyTimeout = std::chrono::seconds(120);
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code error;
-  asio::ip::make_address(host, error);
-  return !error;
-}
-
-// The provider's connection: verified TLS to the target, kept alive across requests.
-struct ProviderConnection {
-  std::optional<TlsStream> stream;
-  std::optional<RegisteredSocket> registered;
-  beast::flat_buffer buffer;
-  tcp::endpoint endpoint;
-  bool via_parent = false;
-
-  bool open() const { return stream && stream->next_layer().is_open(); }
-  void reset() {
-    registered.reset();
-    stream.reset();
-    buffer.clear();
-  }
-};
-
-// Connects (through the policy, awf's resolver, the address checks and any upstream proxy, as
-// every other connection) and completes a verified handshake: the certificate must chain to
-// the system's trust store or --api-proxy-ca-file and name the target.
-asio::awaitable<Upstream> connect_provider(GatewayContext& context, const ApiTarget& target,
-                                           ProviderConnection& connection) {
-  connection.reset();
-  Upstream upstream = co_await connect_upstream(context, target.host, target.port);
-  if (!upstream.socket) co_return upstream;
-  connection.stream.emplace(std::move(*upstream.socket), context.options.api_proxy.tls->context);
-  connection.registered.emplace(context, &connection.stream->next_layer());
-  SSL* native = connection.stream->native_handle();
-  if (is_ip_literal(target.host)) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), target.host.c_str());
-  } else {
-    SSL_set_tlsext_host_name(native, target.host.c_str());
-    SSL_set1_host(native, target.host.c_str());
-  }
-  connection.registered->set_deadline(kHandshakeTimeout);
-  auto [error] = co_await connection.stream->async_handshake(ssl::stream_base::client,
-                                                             asio::as_tuple(asio::use_awaitable));
-  const bool expired = connection.registered->expired();
-  connection.registered->clear_deadline();
-  if (error) {
-    const long verify = SSL_get_verify_result(native);
-    upstream.status = 502;
-    upstream.reason = "TLS to " + target.authority() + " failed: " +
-                      (expired               ? std::string("handshake timed out")
-                       : verify != X509_V_OK ? std::string("certificate verification failed (") +
-                                                   X509_verify_cert_error_string(verify) + ")"
-                                             : error.message());
-    connection.reset();
-    co_return upstream;
-  }
-  connection.endpoint = upstream.endpoint;
-  connection.via_parent = upstream.via_parent;
-  upstream.socket.reset();
-  co_return upstream;
-}
 
 // After a 101: raw bytes both ways (WebSocket) until either side ends.
 asio::awaitable<void> relay_upgraded(tcp::socket& client, beast::flat_buffer& client_buffer,
-                                     ProviderConnection& provider, RelayCounts& counts) {
+                                     TlsUpstream& provider, RelayCounts& counts) {
   auto client_to_provider = [&]() -> asio::awaitable<void> {
     if (client_buffer.size() > 0) {
       auto [error, n] = co_await asio::async_write(*provider.stream, client_buffer.data(),
@@ -231,7 +139,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
 
   beast::flat_buffer buffer;
   std::vector<char> chunk;
-  ProviderConnection connection;
+  TlsUpstream connection;
   for (;;) {
     Outcome outcome = new_outcome();
     const HeadRead head = co_await read_request_head(registered, client, buffer);
@@ -239,7 +147,9 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     if (head.status == HeadRead::Status::TimedOut && buffer.size() == 0) co_return;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(kApiBodyLimit);
+    // The limit is applied once the head is in: a Content-Length over it is answered 413
+    // (below), not refused as a malformed head.
+    parser.body_limit(boost::none);
     std::optional<std::string> refusal;
     int refusal_status = 400;
     if (head.status == HeadRead::Status::TimedOut) {
@@ -278,7 +188,11 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
       }
     }
     if (refusal) {
-      outcome.url = target;
+      outcome.url =
+          target.starts_with('/')
+              ? "https://" + authority +
+                    std::string(path_for_log(upstream_target(*provider, route.base_path, target)))
+              : target;
       outcome.status = refusal_status;
       outcome.reason = *refusal;
       record_outcome(context, outcome);
@@ -328,6 +242,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     }
 
     // The body is read whole (at most kApiBodyLimit) before the provider is contacted.
+    parser.body_limit(kApiBodyLimit);
     if (!parser.is_done()) {
       if (beast::iequals(request[bhttp::field::expect], "100-continue")) {
         static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -365,7 +280,9 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     for (int attempt = 0; attempt < 2; ++attempt) {
       const bool reused = connection.open();
       if (!reused) {
-        const Upstream upstream = co_await connect_provider(context, route.target, connection);
+        const Upstream upstream =
+            co_await connect_tls(context, *context.options.api_proxy.tls, route.target.host,
+                                 route.target.port, connection);
         if (upstream.status != 0) {
           outcome.allowed = upstream.status != 403;
           outcome.status = upstream.status;

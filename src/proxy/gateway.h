@@ -14,6 +14,7 @@
 #include "dns/resolver.h"
 #include "policy/policy.h"
 #include "policy/port_spec.h"
+#include "policy/url_pattern.h"
 #include "proxy/api_provider.h"
 #include "proxy/upstream_proxy.h"
 #include "sandbox/listeners.h"
@@ -27,17 +28,33 @@ struct ApiRoute {
   std::string base_path;  // normalized ("" or "/a/b")
 };
 
-// The API proxy's client TLS settings (OpenSSL), made before the sandbox starts so that a bad
-// --api-proxy-ca-file is refused up front. Throws std::runtime_error naming the problem.
-class ApiClientTls;
-std::shared_ptr<const ApiClientTls> make_api_client_tls(const std::string& ca_file);
+// awf's TLS client settings (OpenSSL) for origins it speaks TLS to itself (the API proxy,
+// --ssl-bump): the system's trust store plus `ca_file` (PEM, optional). Made before the
+// sandbox starts, so a bad file is refused up front: throws std::runtime_error naming `flag`.
+class ClientTls;
+std::shared_ptr<const ClientTls> make_client_tls(const std::string& ca_file,
+                                                 const std::string& flag);
 
 // --enable-api-proxy: a listener per provider (127.0.0.1:10000.. in the sandbox) forwards to
 // the provider's target over verified TLS with the key injected; the command never holds it.
 struct ApiProxyOptions {
   bool enabled = false;
   std::array<ApiRoute, 4> routes;  // indexed like providers()
-  std::shared_ptr<const ApiClientTls> tls;  // system trust store plus --api-proxy-ca-file
+  std::shared_ptr<const ClientTls> tls;  // system trust store plus --api-proxy-ca-file
+};
+
+// --ssl-bump: the run's CA and the TLS settings of both sides of an intercepted session.
+class BumpAuthority;
+class ServerTls;
+std::shared_ptr<const ServerTls> make_server_tls(BumpAuthority& authority);
+
+struct BumpOptions {
+  bool enabled = false;
+  std::shared_ptr<BumpAuthority> authority;
+  std::shared_ptr<const ServerTls> server;  // the client's side: leaves minted per name
+  std::shared_ptr<const ClientTls> client;  // the origin's side: system trust + --ssl-bump-ca-file
+  // Allowed names that a pattern mentions are intercepted; their requests must match one.
+  std::vector<policy::UrlPattern> url_patterns;
 };
 
 struct GatewayOptions {
@@ -53,6 +70,7 @@ struct GatewayOptions {
   std::optional<ProxyUrl> parent;
   NoProxy no_proxy;
   ApiProxyOptions api_proxy;
+  BumpOptions bump;
 };
 
 class Gateway {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/log_writer.h"
 #include "dns/resolver.h"
@@ -222,6 +223,21 @@ struct Outcome {
   std::string provider;  // kind "api"
 };
 void record_outcome(GatewayContext& context, const Outcome& outcome);
+
+// --ssl-bump: whether the connection to an allowed `name`:`port` is intercepted (a URL pattern
+// mentions the name; port 443 only).
+bool intercepts(const GatewayContext& context, const std::string& name, std::uint16_t port);
+
+// Terminates the client's TLS with a leaf for `host` (`pending`: bytes already read from the
+// client, replayed first), then decides and relays each request (one record each, kind
+// "intercept", built from `base`). Adds the relayed bytes to `counts`. Returns "" or the
+// reason the session was refused (a rejected certificate, an SNI that is not `host`).
+boost::asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
+                                                      RegisteredSocket& registered,
+                                                      tcp::socket& client,
+                                                      std::vector<std::uint8_t> pending,
+                                                      const std::string& host, std::uint16_t port,
+                                                      const Outcome& base, RelayCounts& counts);
 
 // "awf: blocked 'x': reason. To allow it: --allow-domains x"
 std::string denial_message(const std::string& name, const std::string& reason, bool policy_denial);

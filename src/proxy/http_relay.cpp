@@ -4,7 +4,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/http_head.h"
-#include "proxy/request_head.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -56,41 +55,6 @@ void strip_hop_by_hop(bhttp::fields& fields) {
     }
   }
   for (const std::string& name : names) fields.erase(name);
-}
-
-asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, tcp::socket& client,
-                                            beast::flat_buffer& buffer) {
-  registered.set_deadline(kHeaderTimeout, RegisteredSocket::Expiry::Cancel);
-  for (;;) {
-    const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
-      registered.clear_deadline();
-      co_return HeadRead{HeadRead::Status::Complete, end};
-    }
-    if (buffer.size() >= awf::http::kMaxRequestHead) {
-      registered.clear_deadline();
-      co_return HeadRead{HeadRead::Status::TooLarge};
-    }
-    // The deadline may have passed between two operations, when there was none to cancel.
-    if (registered.expired()) co_return HeadRead{HeadRead::Status::TimedOut};
-    const std::size_t room =
-        std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
-    // Wait first: the next request of a kept-alive client is rarely there yet, and a read
-    // attempted at once would just fail (one wasted system call per request).
-    if (const auto [wait_error] =
-            co_await client.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-        wait_error) {
-      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
-                                              : HeadRead::Status::Closed};
-    }
-    const auto [error, n] =
-        co_await client.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
-    if (error) {
-      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
-                                              : HeadRead::Status::Closed};
-    }
-    buffer.commit(n);
-  }
 }
 
 }  // namespace awf::proxy

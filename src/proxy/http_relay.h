@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "proxy/gateway_internal.h"
+#include "proxy/request_head.h"
 #include "proxy/splice.h"
 
 namespace awf::proxy {
@@ -47,10 +48,46 @@ struct HeadRead {
 // Reads until the buffer holds a whole request head ("\r\n\r\n"; or up to a bare CR or LF,
 // which makes it malformed at once), within the header timeout (a client trickling bytes,
 // slowloris-style, is cut off) and the size limit. The timeout cancels the read but leaves
-// the socket open, so the client can still be told 408.
-boost::asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered,
-                                                   tcp::socket& client,
-                                                   boost::beast::flat_buffer& buffer);
+// the socket open, so the client can still be told 408. `Stream`: the client's socket, or a
+// TLS stream over it (interception).
+template <class Stream>
+boost::asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, Stream& client,
+                                                   boost::beast::flat_buffer& buffer) {
+  namespace asio = boost::asio;
+  registered.set_deadline(kHeaderTimeout, RegisteredSocket::Expiry::Cancel);
+  for (;;) {
+    const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
+      registered.clear_deadline();
+      co_return HeadRead{HeadRead::Status::Complete, end};
+    }
+    if (buffer.size() >= awf::http::kMaxRequestHead) {
+      registered.clear_deadline();
+      co_return HeadRead{HeadRead::Status::TooLarge};
+    }
+    // The deadline may have passed between two operations, when there was none to cancel.
+    if (registered.expired()) co_return HeadRead{HeadRead::Status::TimedOut};
+    const std::size_t room =
+        std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
+    // Wait first: the next request of a kept-alive client is rarely there yet, and a read
+    // attempted at once would just fail (one wasted system call per request).
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      if (const auto [wait_error] = co_await client.async_wait(tcp::socket::wait_read,
+                                                               asio::as_tuple(asio::use_awaitable));
+          wait_error) {
+        co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
+                                                : HeadRead::Status::Closed};
+      }
+    }
+    const auto [error, n] =
+        co_await client.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
+    if (error) {
+      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
+                                              : HeadRead::Status::Closed};
+    }
+    buffer.commit(n);
+  }
+}
 
 // Streams one message (header already parsed into `parser`) from `input` to `output`. Between
 // two plain TCP sockets, a long body of known length moves with splice(2).
@@ -112,7 +149,9 @@ boost::asio::awaitable<boost::system::error_code> forward_message(
       if (read_error == bhttp::error::need_buffer) read_error = {};
       if (read_error) co_return read_error;
       body.size = chunk.size() - body.size;
-      body.data = chunk.data();
+      // No body bytes in this read (a chunk header alone, say): no buffer at all, or the
+      // serializer would emit an empty chunk, which is the chunked encoding's end marker.
+      body.data = body.size > 0 ? chunk.data() : nullptr;
       body.more = !parser.is_done();
     } else {
       body.data = nullptr;

@@ -93,6 +93,15 @@ PeerFinder::PeerFinder(UniqueFd diag, pid_t init) : diag_(std::move(diag)), init
   pid_ns_dev_ = namespace_file.st_dev;
   pid_ns_ino_ = namespace_file.st_ino;
   usable_ = diag_.valid() && init_ > 0;
+  // The init's directory is opened now, while its files are still awf's to check: the init
+  // makes itself not dumpable before the command starts, after which a rootless awf can no
+  // longer read its ns/pid (its task and children lists stay readable).
+  if (usable_) {
+    Process& init = processes_.emplace_back();
+    init.pid = init_;
+    init.dir = open_proc_dir(init_);
+    if (!init.dir.valid()) processes_.pop_back();
+  }
 }
 
 PeerProcess PeerFinder::find(const SocketTuple& tuple) {
@@ -326,6 +335,11 @@ bool PeerFinder::list_fds(Process& holder) {
 
 PeerFinder::Process* PeerFinder::list_known(std::uint32_t inode) {
   for (auto it = processes_.begin(); it != processes_.end();) {
+    // The init holds no connection, and its descriptors may not be readable (not dumpable).
+    if (it->pid == init_) {
+      ++it;
+      continue;
+    }
     if (!list_fds(*it)) {
       it = processes_.erase(it);  // exited
       continue;

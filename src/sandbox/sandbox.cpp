@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -85,6 +86,28 @@ void wipe_inherited_environment() {
   for (char** var = environ; var != nullptr && *var != nullptr; ++var) {
     std::memset(*var, 0, std::strlen(*var));
   }
+}
+
+// The same for awf's command line, which /proc/1/cmdline shows to anyone in the sandbox (any
+// uid, no ptrace rights needed): `-e NAME=value` may carry a secret. The kernel reads it from
+// the argument area recorded in /proc/self/stat (fields 48 and 49), which is zeroed here.
+void wipe_inherited_arguments() {
+  UniqueFd fd(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return;
+  char text[2048];
+  const ssize_t n = read(fd.get(), text, sizeof text - 1);
+  if (n <= 0) return;
+  text[n] = '\0';
+  // Fields after the command name, which is in parentheses and may hold anything.
+  const char* cursor = std::strrchr(text, ')');
+  if (cursor == nullptr) return;
+  unsigned long values[2] = {0, 0};
+  for (int field = 3; field <= 49 && cursor != nullptr; ++field) {
+    cursor = std::strchr(cursor + 1, ' ');
+    if (cursor != nullptr && field >= 48) values[field - 48] = std::strtoul(cursor + 1, nullptr, 10);
+  }
+  if (values[0] == 0 || values[1] <= values[0] || values[1] - values[0] > (1u << 22)) return;
+  std::memset(reinterpret_cast<void*>(values[0]), 0, values[1] - values[0]);
 }
 
 int status_to_code(int status) {
@@ -179,13 +202,10 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
   prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
   wipe_inherited_environment();
+  wipe_inherited_arguments();
   set_oom_score_adj("-1000");
   try {
     if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
-    // The init's memory is a copy of awf's taken at clone time (freed buffers included), and
-    // its /proc files would let a command with its uid read it (/proc/1/mem): not dumpable
-    // makes them root-only without CAP_SYS_PTRACE. Only now: awf had to write the id maps.
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     join_cgroup(spec.cgroup.task_files);
     bring_up_loopback();
     add_local_default_routes();
@@ -223,6 +243,11 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   // awf closing the channel (it died) means: never start the command.
   if (receive_message(channel) != std::string(1, kGo)) _exit(1);
   close(channel);
+  // The init's memory is a copy of awf's taken at clone time (freed buffers included), and
+  // its /proc files would let a command with its uid read it (/proc/1/mem): not dumpable
+  // makes them root-only without CAP_SYS_PTRACE. Only now: awf wrote the id maps and took
+  // the init's pid namespace (its process finder) through those files before kGo.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   const pid_t command = fork();
   if (command < 0) {
