@@ -14,6 +14,7 @@
 
 #include "cli/config_file.h"
 #include "policy/domain_list.h"
+#include "policy/policy.h"
 
 namespace awf::cli {
 namespace {
@@ -42,6 +43,7 @@ constexpr const char* kEnvGroup = "Environment";
 constexpr const char* kSandboxGroup = "Filesystem and process";
 constexpr const char* kNetworkGroup = "Network";
 constexpr const char* kApiGroup = "LLM API proxy (credential isolation)";
+constexpr const char* kBumpGroup = "TLS interception (URL rules)";
 constexpr const char* kLogGroup = "Logging and audit";
 constexpr const char* kConfigGroup = "Configuration";
 constexpr const char* kDockerGroup = "AWF Docker backend (accepted for compatibility, no effect)";
@@ -80,6 +82,9 @@ struct RawValues {
   bool api_proxy = false;
   std::array<std::string, 4> api_targets, api_base_paths;
   std::string api_ca_file;
+  bool ssl_bump = false;
+  std::vector<std::string> allow_urls;
+  std::string bump_ca_file;
 };
 
 CLI::Option* repeatable(CLI::App& app, const std::string& names, std::vector<std::string>& to,
@@ -202,6 +207,18 @@ void define_flags(CLI::App& app, RawValues& raw) {
   single(app, "--api-proxy-ca-file", raw.api_ca_file,
          "Also trust these PEM CA certificates for the providers (private gateways, tests)",
          kApiGroup, "PATH");
+
+  app.add_flag("--ssl-bump", raw.ssl_bump,
+               "Intercept TLS to the allowed names that --allow-urls mentions, with a per-run "
+               "CA the sandbox trusts, and decide each request by its URL")
+      ->group(kBumpGroup);
+  repeatable(app, "--allow-urls", raw.allow_urls,
+             "Comma-separated https://host/path patterns ('*' matches anything in the path); "
+             "needs --ssl-bump",
+             kBumpGroup, "LIST");
+  single(app, "--ssl-bump-ca-file", raw.bump_ca_file,
+         "Also trust these PEM CA certificates for intercepted origins (tests, private CAs)",
+         kBumpGroup, "PATH");
 
   single(app, "--log-level", raw.log_level, "awf's own messages: debug, info, warn, error",
          kLogGroup, "LEVEL");
@@ -415,6 +432,23 @@ void convert_api_proxy(const CLI::App& app, const RawValues& raw, Options& optio
   }
 }
 
+void convert_ssl_bump(const CLI::App& app, const RawValues& raw, Options& options) {
+  options.ssl_bump = raw.ssl_bump;
+  if (!raw.allow_urls.empty() && !raw.ssl_bump) {
+    throw UsageError("--allow-urls needs --ssl-bump (URL paths are visible only inside TLS)");
+  }
+  try {
+    options.allow_urls = policy::parse_url_patterns(raw.allow_urls);
+  } catch (const policy::PolicyError& error) {
+    throw UsageError(error.what());
+  }
+  if (app.count("--ssl-bump-ca-file") > 0) {
+    if (raw.bump_ca_file.empty()) throw UsageError("--ssl-bump-ca-file: empty path");
+    if (!raw.ssl_bump) throw UsageError("--ssl-bump-ca-file needs --ssl-bump");
+    options.ssl_bump_ca_file = absolute_path(raw.bump_ca_file);
+  }
+}
+
 // AWF's `localhost` keyword: not a domain, but host access on the usual dev-server ports.
 void take_localhost_keyword(Options& options) {
   std::erase_if(options.allow_domains, [&](const std::string& entry) {
@@ -472,6 +506,7 @@ Options convert(const CLI::App& app, const RawValues& raw) {
   convert_filesystem(app, raw, options);
   convert_network(raw, options);
   convert_api_proxy(app, raw, options);
+  convert_ssl_bump(app, raw, options);
   take_localhost_keyword(options);
   options.proxy_logs_dir = raw.proxy_logs_dir;
   options.audit_dir = raw.audit_dir;

@@ -13,6 +13,7 @@
 #include "cli/environment.h"
 #include "cli/mount_spec.h"
 #include "policy/port_spec.h"
+#include "policy/url_pattern.h"
 #include "proxy/api_provider.h"
 #include "sandbox/limits.h"
 
@@ -68,6 +69,10 @@ struct Options {
   std::array<std::optional<proxy::ApiTarget>, 4> api_targets;
   std::array<std::string, 4> api_base_paths;
   std::string api_proxy_ca_file;
+  // TLS interception
+  bool ssl_bump = false;
+  std::vector<policy::UrlPattern> allow_urls;  // --allow-urls, validated
+  std::string ssl_bump_ca_file;
   // Logging
   std::string proxy_logs_dir;
   std::string audit_dir;

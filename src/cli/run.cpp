@@ -23,6 +23,7 @@
 #include "cli/audit_files.h"
 #include "cli/config_file.h"
 #include "cli/environment.h"
+#include "cli/ssl_bump_setup.h"
 #include "dns/resolver.h"
 #include "policy/domain_list.h"
 #include "policy/host_access.h"
@@ -134,7 +135,8 @@ std::vector<EnvEntry> host_environment() {
 // awf's own variables for the command: the proxy (for tools that honour it; the rest are
 // caught transparently), identity, locale, and colour according to --tty.
 std::vector<EnvEntry> builtin_environment(const Options& options,
-                                          const sandbox::Identity& identity) {
+                                          const sandbox::Identity& identity,
+                                          const std::string& java_options) {
   const std::string port = std::to_string(sandbox::kExplicitProxyPort);
   const std::string proxy = "http://127.0.0.1:" + port;
   const char* path = std::getenv("PATH");
@@ -149,7 +151,8 @@ std::vector<EnvEntry> builtin_environment(const Options& options,
       {"no_proxy", "localhost,127.0.0.1,::1"},
       // JVMs ignore HTTP_PROXY.
       {"JAVA_TOOL_OPTIONS", "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=" + port +
-                                " -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=" + port},
+                                " -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=" + port +
+                                java_options},
   };
   if (!identity.name.empty()) {
     env.emplace_back("USER", identity.name);
@@ -174,10 +177,11 @@ std::vector<EnvEntry> builtin_environment(const Options& options,
 
 std::vector<std::string> command_environment(const Options& options,
                                              const sandbox::Identity& identity,
-                                             std::vector<EnvEntry> overrides) {
+                                             std::vector<EnvEntry> overrides,
+                                             const std::string& java_options) {
   EnvLayers layers;
   layers.overrides = std::move(overrides);
-  layers.builtins = builtin_environment(options, identity);
+  layers.builtins = builtin_environment(options, identity, java_options);
   if (options.env_all) layers.host = host_environment();
   for (const std::string& path : options.env_files) {
     try {
@@ -433,8 +437,11 @@ int run(const Options& options) {
   // Everything that can be refused is checked before anything is created.
   ParentProxy parent = parent_proxy(options);
   print_host_access_warning(options);
+  SslBumpSetup ssl_bump = setup_ssl_bump(options, policy);
+  std::vector<EnvEntry> overrides = std::move(api_proxy.env);
+  overrides.insert(overrides.end(), ssl_bump.env.begin(), ssl_bump.env.end());
   std::vector<std::string> command_env =
-      command_environment(options, identity, std::move(api_proxy.env));
+      command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
   const std::string manifest = policy_manifest_json(policy);
   const std::string config = resolved_config_json(options);
   print_docker_notices(options);
@@ -491,6 +498,7 @@ int run(const Options& options) {
   for (const MountSpec& mount : options.mounts) {
     spec.mounts.binds.push_back({canonical_path(mount.host), mount.container, mount.read_only});
   }
+  spec.mounts.provided_files = std::move(ssl_bump.files);
   spec.mounts.masked_paths =
       masked_paths(work_dir ? std::vector<std::string>{canonical_path(log.directory()),
                                                        canonical_path(work_dir->path())}
@@ -532,6 +540,7 @@ int run(const Options& options) {
   gateway_options.parent = std::move(parent.url);
   gateway_options.no_proxy = std::move(parent.no_proxy);
   gateway_options.api_proxy = std::move(api_proxy.gateway);
+  gateway_options.bump = std::move(ssl_bump.gateway);
   proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency(),
                          std::move(gateway_options));
   gateway.serve(sandbox.take_listeners());

@@ -2,6 +2,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -125,21 +126,42 @@ X509* BumpAuthority::leaf_for(const std::string& name) {
   return leaves_.emplace(name, std::move(leaf)).first->second.get();
 }
 
-std::string BumpAuthority::trust_store_p12() const {
-  // One certificate bag with Oracle's "trusted key usage" attribute (anyExtendedKeyUsage):
-  // without it Java's PKCS12 KeyStore shows the certificate but does not trust it.
-  PKCS12_SAFEBAG* bag = PKCS12_SAFEBAG_create_cert(ca_.get());
-  check(bag != nullptr, "make a PKCS#12 bag");
+namespace {
+
+// A certificate bag with Oracle's "trusted key usage" attribute (anyExtendedKeyUsage): without
+// it Java's PKCS12 KeyStore shows the certificate but does not trust it.
+bool add_trusted_bag(STACK_OF(PKCS12_SAFEBAG) * bags, X509* cert, const std::string& alias) {
+  PKCS12_SAFEBAG* bag = PKCS12_SAFEBAG_create_cert(cert);
+  if (bag == nullptr) return false;
   ASN1_OBJECT* any_usage = OBJ_txt2obj("2.5.29.37.0", 1);
-  const bool attributes =
-      any_usage != nullptr && PKCS12_add_friendlyname_asc(bag, "awf-run-ca", -1) == 1 &&
+  const bool ok =
+      any_usage != nullptr && PKCS12_add_friendlyname_asc(bag, alias.c_str(), -1) == 1 &&
       PKCS12_add1_attr_by_txt(bag, "2.16.840.1.113894.746875.1.1", V_ASN1_OBJECT,
-                              reinterpret_cast<const unsigned char*>(any_usage), -1) == 1;
+                              reinterpret_cast<const unsigned char*>(any_usage), -1) == 1 &&
+      sk_PKCS12_SAFEBAG_push(bags, bag) > 0;
   ASN1_OBJECT_free(any_usage);
+  if (!ok) PKCS12_SAFEBAG_free(bag);
+  return ok;
+}
+
+}  // namespace
+
+std::string BumpAuthority::trust_store_p12(std::string_view system_pem) const {
   STACK_OF(PKCS12_SAFEBAG)* bags = sk_PKCS12_SAFEBAG_new_null();
-  if (!attributes || bags == nullptr || sk_PKCS12_SAFEBAG_push(bags, bag) == 0) {
-    PKCS12_SAFEBAG_free(bag);
-    sk_PKCS12_SAFEBAG_free(bags);
+  bool ok = bags != nullptr && add_trusted_bag(bags, ca_.get(), "awf-run-ca");
+  if (ok && !system_pem.empty()) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(system_pem.data(), static_cast<int>(system_pem.size())), &BIO_free);
+    int index = 0;
+    while (ok && bio) {
+      X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+      if (!cert) break;
+      ok = add_trusted_bag(bags, cert.get(), "system-" + std::to_string(index++));
+    }
+    ERR_clear_error();  // the end of the bundle reads as an error
+  }
+  if (!ok) {
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
     check(false, "make the trust store");
   }
   PKCS7* safe = PKCS12_pack_p7data(bags);

@@ -29,9 +29,11 @@ class BumpAuthority {
 
   // The CA certificate (PEM) the sandbox trusts.
   const std::string& ca_pem() const { return ca_pem_; }
-  // A PKCS#12 trust store holding the CA certificate as a trusted entry (the attribute Java's
-  // KeyStore needs), with the password kTrustStorePassword (a trust store holds no secret).
-  std::string trust_store_p12() const;
+  // A PKCS#12 trust store holding the CA certificate and every certificate of `system_pem`
+  // (the host's CA bundle) as trusted entries (the attribute Java's KeyStore needs), with the
+  // password kTrustStorePassword (a trust store holds no secret). It replaces a JVM's own
+  // cacerts, so the origins awf does not intercept must still verify.
+  std::string trust_store_p12(std::string_view system_pem = {}) const;
 
   // The leaf certificate for `name` (a normalized host name or an IP literal), minted once
   // and cached; signed by the CA, with `name` as its only subject alternative name. Safe to

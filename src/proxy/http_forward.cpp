@@ -110,6 +110,35 @@ std::string display_name(const std::string& host) {
   return normalized.empty() ? host : normalized;
 }
 
+// --ssl-bump: the tunnel's TLS ends at awf; each request in it is decided and recorded on its
+// own, and the CONNECT record sums them up.
+asio::awaitable<void> intercept_connect(GatewayContext& context, RegisteredSocket& registered,
+                                        tcp::socket& client, beast::flat_buffer& buffer,
+                                        Outcome& outcome, std::uint16_t port) {
+  static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+  auto [error, n] = co_await asio::async_write(
+      client, asio::buffer(kEstablished, sizeof kEstablished - 1),
+      asio::as_tuple(asio::use_awaitable));
+  outcome.allowed = true;
+  outcome.status = 200;
+  outcome.reason += "; intercepted (--ssl-bump)";
+  if (!error) {
+    const auto pending_bytes = buffer.data();
+    std::vector<std::uint8_t> pending(asio::buffers_begin(pending_bytes),
+                                      asio::buffers_end(pending_bytes));
+    buffer.consume(buffer.size());
+    const std::string refused = co_await serve_intercepted(
+        context, registered, client, std::move(pending), outcome.name, port, outcome,
+        outcome.counts);
+    if (!refused.empty()) {
+      outcome.allowed = false;
+      outcome.status = 403;
+      outcome.reason = refused;
+    }
+  }
+  record_outcome(context, outcome);
+}
+
 asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& registered,
                                      ClientProcess& process, tcp::socket& client,
                                      beast::flat_buffer& buffer,
@@ -171,6 +200,10 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
                                denial_message(outcome.name, outcome.reason, policy_denial));
       co_return;
     }
+  }
+  if (!to_host && intercepts(context, outcome.name, authority->port)) {
+    co_await intercept_connect(context, registered, client, buffer, outcome, authority->port);
+    co_return;
   }
   Upstream upstream;
   if (to_host) {
@@ -366,6 +399,16 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
                                  denial_message(outcome.name, outcome.reason, policy_denial));
         co_return;
       }
+    }
+    // A host with --allow-urls rules is reachable through those rules only, which need TLS.
+    if (!to_host && context.options.bump.enabled &&
+        policy::url_patterns_mention(context.options.bump.url_patterns, outcome.name)) {
+      outcome.status = 403;
+      outcome.reason = "plain HTTP to a host with --allow-urls rules (only https:// URLs can match)";
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, false));
+      co_return;
     }
     const std::string allowed_reason = outcome.reason;
 

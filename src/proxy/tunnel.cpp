@@ -665,6 +665,20 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
       co_return;  // closing is the only answer a TLS client can get without a certificate
     }
   }
+  if (!to_host && intercepts(context, name, port)) {
+    outcome.allowed = true;
+    outcome.status = 200;
+    outcome.reason += "; intercepted (--ssl-bump)";
+    const std::string refused = co_await serve_intercepted(context, registered, client, bytes,
+                                                           name, port, outcome, outcome.counts);
+    if (!refused.empty()) {
+      outcome.allowed = false;
+      outcome.status = 403;
+      outcome.reason = refused;
+    }
+    record_outcome(context, outcome);
+    co_return;
+  }
   // (Not a conditional expression: GCC 12 destroys a co_await operand of one twice.)
   Upstream upstream;
   if (to_host) {

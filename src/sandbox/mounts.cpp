@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -95,6 +95,25 @@ void install_resolv_conf(const std::string& new_root, const std::string& staged_
 
 std::string in_new_root(const std::string& path) {
   return std::string(kNewRoot) + path;
+}
+
+// Staged in the staging root (gone after pivot_root), shown through read-only binds: the
+// command can read them but not change what other processes of the sandbox trust.
+void install_provided_files(const std::vector<ProvidedFile>& files) {
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ProvidedFile& file = files[i];
+    const std::string staged = "/provided-" + std::to_string(i);
+    write_file(staged, file.contents, 0644);
+    const std::string target = in_new_root(file.path);
+    make_dirs(target.substr(0, target.rfind('/')));
+    write_file(target, "", 0644);
+    bind(staged, target, false);
+    for (const std::string& overlay : file.overlays) {
+      const std::string full = in_new_root(overlay);
+      struct stat st {};
+      if (lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode)) bind(staged, full, false);
+    }
+  }
 }
 
 // Where `path` of the host's root lands in the new root: /home is a symlink on some systems
@@ -362,6 +381,7 @@ void build_root(const MountPlan& plan) {
 
   write_file("/resolv.conf", plan.resolv_conf, 0644);
   install_resolv_conf(kNewRoot, "/resolv.conf");
+  install_provided_files(plan.provided_files);
 
   // Enter the new root and drop the staging root (and the host's root under it): after this
   // no path leads back to a host directory that was not deliberately bound.

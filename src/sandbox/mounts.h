@@ -17,6 +17,16 @@ struct BindMount {
   bool read_only = false;
 };
 
+// A file awf gives the sandbox (the run's CA bundle and trust store, --ssl-bump): shown
+// read-only at `path` (under /run, the sandbox's own tmpfs), and bound over each of `overlays`
+// that is a regular file in the view (the distribution's CA bundle paths), so that tools that
+// only read the system bundle trust it too. Nothing is written on the host.
+struct ProvidedFile {
+  std::string path;
+  std::string contents;
+  std::vector<std::string> overlays;
+};
+
 struct MountPlan {
   // Contents of the sandbox's /etc/resolv.conf (points at awf's DNS listener).
   std::string resolv_conf;
@@ -32,6 +42,7 @@ struct MountPlan {
   // Host directories hidden behind an empty read-only tmpfs (awf's own log directory: the
   // command must not read or rewrite the record of what it did).
   std::vector<std::string> masked_paths;
+  std::vector<ProvidedFile> provided_files;
 };
 
 // Replaces the calling process's root with the sandbox view and mounts a fresh /proc (the

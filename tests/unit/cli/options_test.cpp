@@ -101,6 +101,25 @@ TEST(Options, ApiProxyFlags) {
   EXPECT_FALSE(parse({"--", "true"}).enable_api_proxy);
 }
 
+TEST(Options, SslBumpAndAllowUrls) {
+  const Options o = parse({"--ssl-bump", "--allow-urls", "https://github.com/org/*,https://a.test/x",
+                           "--ssl-bump-ca-file", "/etc/x.pem", "--", "true"});
+  EXPECT_TRUE(o.ssl_bump);
+  ASSERT_EQ(o.allow_urls.size(), 2u);
+  EXPECT_EQ(o.allow_urls[0].host, "github.com");
+  EXPECT_EQ(o.ssl_bump_ca_file, "/etc/x.pem");
+  EXPECT_THAT(usage_error({"--allow-urls", "https://github.com/org/*", "--", "true"}),
+              HasSubstr("--allow-urls needs --ssl-bump"));
+  EXPECT_THAT(usage_error({"--ssl-bump", "--allow-urls", "https://*", "--", "true"}),
+              HasSubstr("has a path"));
+  EXPECT_THAT(usage_error({"--ssl-bump", "--allow-urls", "https://*.*/x", "--", "true"}),
+              HasSubstr("every host"));
+  EXPECT_THAT(usage_error({"--ssl-bump", "--allow-urls", "http://github.com/x", "--", "true"}),
+              HasSubstr("https://"));
+  EXPECT_THAT(usage_error({"--ssl-bump-ca-file", "/x.pem", "--", "true"}),
+              HasSubstr("needs --ssl-bump"));
+}
+
 TEST(Options, ApiProxyBadValuesAreRefused) {
   EXPECT_THAT(usage_error({"--openai-api-target", "http://x.test", "--", "true"}),
               HasSubstr("--openai-api-target 'http://x.test': only https://"));

@@ -104,5 +104,22 @@ TEST(BumpAuthority, TrustStoreHoldsTheCaAsTrusted) {
   PKCS12_free(store);
 }
 
+TEST(BumpAuthority, TrustStoreAddsTheSystemBundle) {
+  BumpAuthority authority;
+  BumpAuthority other;
+  BumpAuthority third;
+  const std::string bundle = other.ca_pem() + "# comment\n" + third.ca_pem();
+  const std::string der = authority.trust_store_p12(bundle);
+  const unsigned char* cursor = reinterpret_cast<const unsigned char*>(der.data());
+  PKCS12* store = d2i_PKCS12(nullptr, &cursor, static_cast<long>(der.size()));
+  ASSERT_NE(store, nullptr);
+  STACK_OF(PKCS7)* safes = PKCS12_unpack_authsafes(store);
+  STACK_OF(PKCS12_SAFEBAG)* bags = PKCS12_unpack_p7data(sk_PKCS7_value(safes, 0));
+  EXPECT_EQ(sk_PKCS12_SAFEBAG_num(bags), 3);
+  sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+  sk_PKCS7_pop_free(safes, PKCS7_free);
+  PKCS12_free(store);
+}
+
 }  // namespace
 }  // namespace awf::proxy
