@@ -13,6 +13,8 @@ packages=(
   # integration tests, demo: the virtual internet and its clients
   iproute2 curl dnsutils openssl python3 python3-pytest procps psmisc util-linux netcat-openbsd
   iputils-ping
+  # clients that must trust --ssl-bump's CA without flags (Java is tested when present)
+  nodejs
   # benchmarks
   squid tinyproxy nginx wrk hyperfine linux-perf
 )
