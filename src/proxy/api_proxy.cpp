@@ -152,25 +152,9 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     parser.body_limit(boost::none);
     std::optional<std::string> refusal;
     int refusal_status = 400;
-    if (head.status == HeadRead::Status::TimedOut) {
-      refusal = "request head not received within " + std::to_string(kHeaderTimeout.count()) + " s";
-      refusal_status = 408;
-    } else if (head.status == HeadRead::Status::TooLarge) {
-      refusal = "request head larger than " + std::to_string(awf::http::kMaxRequestHead) + " bytes";
-      refusal_status = 431;
-    } else {
-      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
-      refusal = awf::http::check_request_head(bytes);
-      if (!refusal) {
-        boost::system::error_code parse_error;
-        const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), parse_error);
-        if (parse_error || used != head.length || !parser.is_header_done()) {
-          refusal = "malformed HTTP request" +
-                    (parse_error ? ": " + parse_error.message() : std::string());
-        } else {
-          buffer.consume(head.length);
-        }
-      }
+    if (auto head_refusal = take_request_head(head, buffer, parser)) {
+      refusal = std::move(head_refusal->reason);
+      refusal_status = head_refusal->status;
     }
     auto& request = parser.get();
     const std::string target(request.target());
@@ -276,7 +260,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
 
     // A kept-alive provider connection may have been closed by the provider meanwhile: one
     // retry on a fresh connection when nothing came back on the old one.
-    std::optional<bhttp::response_parser<bhttp::buffer_body>> response_parser;
+    std::optional<ResponseParser> response_parser;
     for (int attempt = 0; attempt < 2; ++attempt) {
       const bool reused = connection.open();
       if (!reused) {
@@ -301,14 +285,8 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
       sent = written;
       boost::system::error_code read_error;
       if (!write_error) {
-        response_parser.emplace();
-        response_parser->header_limit(kHeaderLimit);
-        response_parser->body_limit(boost::none);
-        if (head_request) response_parser->skip(true);
-        auto [header_error, n] = co_await bhttp::async_read_header(
-            *connection.stream, connection.buffer, *response_parser,
-            asio::as_tuple(asio::use_awaitable));
-        read_error = header_error;
+        read_error = co_await read_response_head(*connection.stream, connection.buffer,
+                                                 response_parser, head_request);
       }
       if (!write_error && !read_error) {
         outcome.counts.up = sent;
@@ -362,14 +340,8 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
         }
       }
       if (interim) {
-        response_parser.emplace();
-        response_parser->header_limit(kHeaderLimit);
-        response_parser->body_limit(boost::none);
-        if (head_request) response_parser->skip(true);
-        auto [header_error, n] = co_await bhttp::async_read_header(
-            *connection.stream, connection.buffer, *response_parser,
-            asio::as_tuple(asio::use_awaitable));
-        if (header_error) {
+        if (const auto header_error = co_await read_response_head(
+                *connection.stream, connection.buffer, response_parser, head_request)) {
           outcome.status = 502;
           outcome.reason = "no valid response from " + authority + ": " + header_error.message();
           record_outcome(context, outcome);

@@ -20,7 +20,9 @@ namespace {
 
 enum class Mode { Explicit, Transparent };
 
-bool port_allowed(std::uint16_t port) { return port == 80 || port == 443; }
+bool port_allowed(std::uint16_t port) {
+  return port == 80 || port == 443;
+}
 
 // Answers a request whose upstream could not be reached (or resolved only to internal
 // addresses, a 403) and records it.
@@ -56,7 +58,8 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
   const std::string host_header(request[bhttp::field::host]);
   std::optional<awf::http::Authority> host_value;
   if (!host_header.empty()) {
-    host_value = awf::http::parse_authority(host_header, mode == Mode::Explicit ? 80 : dialled_port);
+    host_value =
+        awf::http::parse_authority(host_header, mode == Mode::Explicit ? 80 : dialled_port);
     if (!host_value) {
       check.status = 400;
       check.reason = "invalid Host header";
@@ -116,9 +119,9 @@ asio::awaitable<void> intercept_connect(GatewayContext& context, RegisteredSocke
                                         tcp::socket& client, beast::flat_buffer& buffer,
                                         Outcome& outcome, std::uint16_t port) {
   static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-  auto [error, n] = co_await asio::async_write(
-      client, asio::buffer(kEstablished, sizeof kEstablished - 1),
-      asio::as_tuple(asio::use_awaitable));
+  auto [error, n] =
+      co_await asio::async_write(client, asio::buffer(kEstablished, sizeof kEstablished - 1),
+                                 asio::as_tuple(asio::use_awaitable));
   outcome.allowed = true;
   outcome.status = 200;
   outcome.reason += "; intercepted (--ssl-bump)";
@@ -127,9 +130,9 @@ asio::awaitable<void> intercept_connect(GatewayContext& context, RegisteredSocke
     std::vector<std::uint8_t> pending(asio::buffers_begin(pending_bytes),
                                       asio::buffers_end(pending_bytes));
     buffer.consume(buffer.size());
-    const std::string refused = co_await serve_intercepted(
-        context, registered, client, std::move(pending), outcome.name, port, outcome,
-        outcome.counts);
+    const std::string refused =
+        co_await serve_intercepted(context, registered, client, std::move(pending), outcome.name,
+                                   port, outcome, outcome.counts);
     if (!refused.empty()) {
       outcome.allowed = false;
       outcome.status = 403;
@@ -153,8 +156,8 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     outcome.url = policy::redact_credentials(target);
     outcome.host_field = policy::redact_credentials(outcome.host_field);
     const auto authority = awf::http::parse_authority(target, 0);
-    outcome.name = authority ? policy::redact_credentials(display_name(authority->host))
-                             : outcome.url;
+    outcome.name =
+        authority ? policy::redact_credentials(display_name(authority->host)) : outcome.url;
     outcome.status = 403;
     outcome.reason = std::move(refusal);
     record_outcome(context, outcome);
@@ -172,8 +175,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     co_return;
   }
   outcome.name = display_name(authority->host);
-  const bool to_host =
-      context.options.host_access && policy::is_host_access_name(authority->host);
+  const bool to_host = context.options.host_access && policy::is_host_access_name(authority->host);
   if (to_host) {
     outcome.reason = kHostAccessReason;
     if (!policy::host_port_open(context.options.host_ports, authority->port)) {
@@ -217,9 +219,9 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
   }
   RegisteredSocket registered_upstream(context, &*upstream.socket);
   static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-  auto [error, n] = co_await asio::async_write(
-      client, asio::buffer(kEstablished, sizeof kEstablished - 1),
-      asio::as_tuple(asio::use_awaitable));
+  auto [error, n] =
+      co_await asio::async_write(client, asio::buffer(kEstablished, sizeof kEstablished - 1),
+                                 asio::as_tuple(asio::use_awaitable));
   outcome.destination = upstream.endpoint;
   outcome.via_parent = upstream.via_parent;
   outcome.allowed = true;
@@ -231,9 +233,9 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     // A tunnel never parses HTTP again: give the head buffer back (idle tunnels add up).
     buffer.consume(buffer.size());
     buffer.shrink_to_fit();
-    const std::string denied = co_await run_connect_tunnel(
-        context, registered, client, *upstream.socket, outcome.name, std::move(pending), outcome.counts,
-        &process);
+    const std::string denied =
+        co_await run_connect_tunnel(context, registered, client, *upstream.socket, outcome.name,
+                                    std::move(pending), outcome.counts, &process);
     if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
     if (!denied.empty()) {
       // Nothing the client sent reached the origin: the record shows no destination.
@@ -260,8 +262,8 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.client = client_peer;
     outcome.process = process.get();
     outcome.status = 503;
-    outcome.reason = "too many open connections (limit " +
-                     std::to_string(context.budget.limit) + ")";
+    outcome.reason =
+        "too many open connections (limit " + std::to_string(context.budget.limit) + ")";
     record_outcome(context, outcome);
     co_await reply_and_close(context, client, 503, "awf: " + outcome.reason + "\n");
     co_return;
@@ -288,37 +290,17 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     // The whole head is read and checked strictly before Beast parses it.
     const HeadRead head = co_await read_request_head(registered, client, buffer);
     if (head.status == HeadRead::Status::Closed) co_return;
-    std::optional<std::string> refusal;
-    int refusal_status = 400;
-    if (head.status == HeadRead::Status::TimedOut) {
-      if (buffer.size() == 0) co_return;  // an idle kept-alive connection: close quietly
-      refusal = "request head not received within " + std::to_string(kHeaderTimeout.count()) + " s";
-      refusal_status = 408;
-    } else if (head.status == HeadRead::Status::TooLarge) {
-      refusal = "request head larger than " + std::to_string(awf::http::kMaxRequestHead) + " bytes";
-      refusal_status = 431;
-    } else {
-      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
-      refusal = awf::http::check_request_head(bytes);
-      if (!refusal) {
-        boost::system::error_code parse_error;
-        const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), parse_error);
-        if (parse_error || used != head.length || !parser.is_header_done()) {
-          refusal = "malformed HTTP request" +
-                    (parse_error ? ": " + parse_error.message() : std::string());
-        } else {
-          buffer.consume(head.length);
-        }
-      }
+    if (head.status == HeadRead::Status::TimedOut && buffer.size() == 0) {
+      co_return;  // an idle kept-alive connection: close quietly
     }
-    if (refusal) {
-      outcome.status = refusal_status;
-      outcome.reason = *refusal;
+    if (const auto refusal = take_request_head(head, buffer, parser)) {
+      outcome.status = refusal->status;
+      outcome.reason = refusal->reason;
       record_outcome(context, outcome);
       // The answer and the drain after it are bounded in time as well, even for a client
       // that reads nothing (a full send buffer would hold the write forever).
       registered.set_deadline(kRefusalTime);
-      co_await reply_and_close(context, client, refusal_status, "awf: " + *refusal + "\n");
+      co_await reply_and_close(context, client, refusal->status, "awf: " + refusal->reason + "\n");
       co_return;
     }
     auto& request = parser.get();
@@ -371,8 +353,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     outcome.url = target.url;
     outcome.name = display_name(target.host);
     if (outcome.host_field.empty()) outcome.host_field = target.host;
-    const bool to_host =
-        context.options.host_access && policy::is_host_access_name(target.host);
+    const bool to_host = context.options.host_access && policy::is_host_access_name(target.host);
     if (to_host) {
       outcome.reason = kHostAccessReason;
       if (!policy::host_port_open(context.options.host_ports, target.port)) {
@@ -384,8 +365,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
         co_return;
       }
     } else {
-      const policy::Decision decision =
-          context.policy.decide(target.host, policy::Protocol::Http);
+      const policy::Decision decision = context.policy.decide(target.host, policy::Protocol::Http);
       outcome.reason = decision.reason;
       outcome.rule = decision.rule_id;
       if (!decision.allowed || !port_allowed(target.port)) {
@@ -404,7 +384,8 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     if (!to_host && context.options.bump.enabled &&
         policy::url_patterns_mention(context.options.bump.url_patterns, outcome.name)) {
       outcome.status = 403;
-      outcome.reason = "plain HTTP to a host with --allow-urls rules (only https:// URLs can match)";
+      outcome.reason =
+          "plain HTTP to a host with --allow-urls rules (only https:// URLs can match)";
       record_outcome(context, outcome);
       co_await reply_and_close(context, client, 403,
                                denial_message(outcome.name, outcome.reason, false));
@@ -442,8 +423,8 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     request.target(target.origin_form);
     strip_hop_by_hop(request);
     if (request[bhttp::field::host].empty()) request.set(bhttp::field::host, target.host);
-    if (auto error = co_await forward_message(client, buffer, parser, *upstream, chunk,
-                                              outcome.counts.up)) {
+    if (auto error =
+            co_await forward_message(client, buffer, parser, *upstream, chunk, outcome.counts.up)) {
       outcome.status = 502;
       outcome.reason = "sending the request upstream failed: " + error.message();
       record_outcome(context, outcome);
@@ -487,8 +468,8 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       strip_hop_by_hop(response);
       keep_going = client_keep_alive && !response_parser.need_eof();
       if (!interim) response.keep_alive(keep_going);
-      if (auto error = co_await forward_message(*upstream, upstream_buffer, response_parser,
-                                                client, chunk, outcome.counts.down)) {
+      if (auto error = co_await forward_message(*upstream, upstream_buffer, response_parser, client,
+                                                chunk, outcome.counts.down)) {
         outcome.status = status;
         outcome.reason = allowed_reason + "; relay ended early: " + error.message();
         record_outcome(context, outcome);

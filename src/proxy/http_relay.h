@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -87,6 +88,57 @@ boost::asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered,
     }
     buffer.commit(n);
   }
+}
+
+// Why a request head is refused, and the status that says so.
+struct HeadRefusal {
+  int status = 400;
+  std::string reason;
+};
+
+// After read_request_head: checks the head strictly (smuggling shapes, limits) and only then
+// lets Beast parse it into `parser` (the head's bytes are consumed from `buffer`). Returns the
+// refusal for a late, oversized, suspicious or malformed head. `head.status` is not Closed.
+template <class Parser>
+std::optional<HeadRefusal> take_request_head(const HeadRead& head,
+                                             boost::beast::flat_buffer& buffer, Parser& parser) {
+  if (head.status == HeadRead::Status::TimedOut) {
+    return HeadRefusal{
+        408, "request head not received within " + std::to_string(kHeaderTimeout.count()) + " s"};
+  }
+  if (head.status == HeadRead::Status::TooLarge) {
+    return HeadRefusal{
+        431, "request head larger than " + std::to_string(awf::http::kMaxRequestHead) + " bytes"};
+  }
+  const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
+  if (auto suspicious = awf::http::check_request_head(bytes)) {
+    return HeadRefusal{400, std::move(*suspicious)};
+  }
+  boost::system::error_code error;
+  const std::size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), error);
+  if (error || used != head.length || !parser.is_header_done()) {
+    return HeadRefusal{400,
+                       "malformed HTTP request" + (error ? ": " + error.message() : std::string())};
+  }
+  buffer.consume(head.length);
+  return std::nullopt;
+}
+
+using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+
+// Reads the next response head from `origin` into a fresh `parser` (without a body for the
+// answer to a HEAD request).
+template <class Stream>
+boost::asio::awaitable<boost::system::error_code> read_response_head(
+    Stream& origin, boost::beast::flat_buffer& buffer, std::optional<ResponseParser>& parser,
+    bool head_request) {
+  parser.emplace();
+  parser->header_limit(kHeaderLimit);
+  parser->body_limit(boost::none);
+  if (head_request) parser->skip(true);
+  auto [error, n] = co_await boost::beast::http::async_read_header(
+      origin, buffer, *parser, boost::asio::as_tuple(boost::asio::use_awaitable));
+  co_return error;
 }
 
 // Streams one message (header already parsed into `parser`) from `input` to `output`. Between

@@ -45,6 +45,25 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Where a connection keeps the name it is for (Asio owns the SSL object's app data).
+int expected_name_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// A CONNECT names the host before TLS: a ClientHello for another name is refused during the
+// handshake, before awf shows any certificate.
+int check_server_name(SSL* ssl, int* alert, void*) {
+  const auto* expected =
+      static_cast<const std::string*>(SSL_get_ex_data(ssl, expected_name_index()));
+  const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (expected == nullptr || sni == nullptr || policy::normalize_host(sni) == *expected) {
+    return SSL_TLSEXT_ERR_OK;
+  }
+  *alert = SSL_AD_UNRECOGNIZED_NAME;
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 }  // namespace
 
 std::shared_ptr<const ServerTls> make_server_tls(BumpAuthority& authority) {
@@ -55,6 +74,7 @@ std::shared_ptr<const ServerTls> make_server_tls(BumpAuthority& authority) {
     throw std::runtime_error("--ssl-bump: OpenSSL refused the leaf key");
   }
   SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);
+  SSL_CTX_set_tlsext_servername_callback(native, check_server_name);
   return tls;
 }
 
@@ -166,11 +186,16 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
   SSL* native = session.native_handle();
   X509* leaf = bump.authority->leaf_for(host);
   if (SSL_use_certificate(native, leaf) != 1) co_return "awf could not use its certificate";
+  SSL_set_ex_data(native, expected_name_index(), const_cast<std::string*>(&host));
   registered.set_deadline(kHandshakeTimeout);
   if (auto [error] = co_await session.async_handshake(ssl::stream_base::server,
                                                       asio::as_tuple(asio::use_awaitable));
       error) {
     registered.clear_deadline();
+    if (const char* sni = SSL_get_servername(native, TLSEXT_NAMETYPE_host_name);
+        sni != nullptr && policy::normalize_host(sni) != host) {
+      co_return "TLS SNI '" + std::string(sni) + "' does not match CONNECT host '" + host + "'";
+    }
     if (rejected_certificate(error)) {
       std::fprintf(stderr,
                    "awf: warning: a client in the sandbox rejected awf's certificate for %s "
@@ -183,13 +208,6 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
     co_return "TLS handshake with the client failed: " + error.message();
   }
   registered.clear_deadline();
-  // A CONNECT names the host before TLS: the SNI, when sent, must be the same name.
-  if (const char* sni = SSL_get_servername(native, TLSEXT_NAMETYPE_host_name); sni != nullptr) {
-    if (policy::normalize_host(sni) != host) {
-      co_return "TLS SNI '" + std::string(sni) + "' does not match CONNECT host '" + host + "'";
-    }
-  }
-
   beast::flat_buffer buffer;
   std::vector<char> chunk;
   TlsUpstream origin;
@@ -203,22 +221,18 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
     outcome.counts = {};
     outcome.destination.reset();
     const HeadRead head = co_await read_request_head(registered, session, buffer);
-    if (head.status != HeadRead::Status::Complete) co_return "";
+    if (head.status == HeadRead::Status::Closed ||
+        (head.status == HeadRead::Status::TimedOut && buffer.size() == 0)) {
+      co_return "";
+    }
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(boost::none);
-    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
-    std::optional<std::string> refusal = awf::http::check_request_head(bytes);
+    std::optional<std::string> refusal;
     int status = 400;
-    if (!refusal) {
-      boost::system::error_code parse_error;
-      const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), parse_error);
-      if (parse_error || used != head.length || !parser.is_header_done()) {
-        refusal =
-            "malformed HTTP request" + (parse_error ? ": " + parse_error.message() : std::string());
-      } else {
-        buffer.consume(head.length);
-      }
+    if (auto head_refusal = take_request_head(head, buffer, parser)) {
+      refusal = std::move(head_refusal->reason);
+      status = head_refusal->status;
     }
     auto& request = parser.get();
     const std::string target(request.target());
@@ -290,13 +304,9 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
     }
     bool keep_going = false;
     for (;;) {
-      bhttp::response_parser<bhttp::buffer_body> response_parser;
-      response_parser.header_limit(kHeaderLimit);
-      response_parser.body_limit(boost::none);
-      if (head_request) response_parser.skip(true);
-      auto [header_error, n] = co_await bhttp::async_read_header(
-          *origin.stream, origin.buffer, response_parser, asio::as_tuple(asio::use_awaitable));
-      if (header_error) {
+      std::optional<ResponseParser> response_parser;
+      if (const auto header_error = co_await read_response_head(*origin.stream, origin.buffer,
+                                                                response_parser, head_request)) {
         outcome.status = 502;
         outcome.reason = "no valid response from the origin: " + header_error.message();
         record_outcome(context, outcome);
@@ -304,7 +314,7 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
         co_await refuse_in_session(session, 502, "awf: " + outcome.reason + "\n");
         co_return "";
       }
-      auto& response = response_parser.get();
+      auto& response = response_parser->get();
       const int response_status = response.result_int();
       if (response_status == 101) {
         outcome.status = 502;
@@ -315,13 +325,13 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
         co_return "";
       }
       const bool interim = response_status >= 100 && response_status < 200;
-      const bool origin_reusable = response.keep_alive() && !response_parser.need_eof();
+      const bool origin_reusable = response.keep_alive() && !response_parser->need_eof();
       strip_hop_by_hop(response);
-      keep_going = client_keep_alive && !response_parser.need_eof();
+      keep_going = client_keep_alive && !response_parser->need_eof();
       if (!interim) response.keep_alive(keep_going);
-      if (auto error = co_await forward_message(*origin.stream, origin.buffer, response_parser,
+      if (auto error = co_await forward_message(*origin.stream, origin.buffer, *response_parser,
                                                 session, chunk, outcome.counts.down)) {
-        if (error != ssl::error::stream_truncated || !response_parser.need_eof()) {
+        if (error != ssl::error::stream_truncated || !response_parser->need_eof()) {
           outcome.status = response_status;
           outcome.reason += "; relay ended early: " + error.message();
           record_outcome(context, outcome);
