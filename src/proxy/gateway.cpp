@@ -62,15 +62,16 @@ struct Worker {
   // while the context they refer to still exists.
   asio::io_context io{1};
   asio::steady_timer sweep_timer{io};
+  asio::steady_timer stop_timer{io};
 };
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+constexpr auto kStopGrace = std::chrono::milliseconds(50);
 
 // Block beats allow: a block rule that covers host.docker.internal leaves it to the policy.
 GatewayOptions effective_options(GatewayOptions options, const policy::Policy& policy) {
   if (!options.host_access) return options;
-  const policy::Decision decision =
-      policy.decide(policy::kHostAccessName, policy::Protocol::Https);
+  const policy::Decision decision = policy.decide(policy::kHostAccessName, policy::Protocol::Https);
   if (decision.allowed || decision.rule_id == 0) return options;
   for (const policy::RuleInfo& rule : policy.rules()) {
     if (rule.id == decision.rule_id && rule.block) options.host_access = false;
@@ -103,8 +104,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
        audit::LogWriter& log, unsigned threads, GatewayOptions gateway_options)
       : main_io(io),
         options(effective_options(std::move(gateway_options), policy)),
-        dns(io, policy, resolver, log,
-            dns::StubServer::Options{options.host_access, options.dlp}),
+        dns(io, policy, resolver, log, dns::StubServer::Options{options.host_access, options.dlp}),
         loopback_watch(io, log) {
     budget.limit = connection_limit();
     for (unsigned i = 0; i < threads; ++i) {
@@ -127,10 +127,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       // The frame owns a reference to the gateway, so whatever it refers to outlives it.
       asio::co_spawn(
           worker.io,
-          [self = shared_from_this(), &worker, handler,
-           socket = std::move(socket)]() mutable -> asio::awaitable<void> {
-            co_await handler(worker.context, std::move(socket));
-          },
+          [self = shared_from_this(), &worker, handler, socket = std::move(socket)]() mutable
+          -> asio::awaitable<void> { co_await handler(worker.context, std::move(socket)); },
           asio::detached);
     }
   }
@@ -156,7 +154,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     for (auto& worker : workers) {
       Worker* w = worker.get();
       asio::co_spawn(
-          w->io, [self = shared_from_this(), w]() -> asio::awaitable<void> { co_await sweep_loop(*w); },
+          w->io,
+          [self = shared_from_this(), w]() -> asio::awaitable<void> { co_await sweep_loop(*w); },
           asio::detached);
       w->guard.emplace(w->io.get_executor());
       w->thread = std::thread([w] {
@@ -245,8 +244,19 @@ void Gateway::stop() {
         boost::system::error_code ignored;
         acceptor->close(ignored);
       }
-      w->context.connections.close_all();
-      w->guard.reset();
+      // What already arrived is still handled (a client's TLS alert, the last bytes of an
+      // answer), so that its record says what happened; then every connection is closed.
+      const auto close_connections = [w] {
+        w->context.connections.close_all();
+        w->guard.reset();
+      };
+      if (w->context.connections.empty()) {
+        close_connections();
+        return;
+      }
+      w->stop_timer.expires_after(kStopGrace);
+      w->stop_timer.async_wait(
+          [close_connections](const boost::system::error_code&) { close_connections(); });
     });
   }
 }
@@ -258,6 +268,8 @@ bool Gateway::finished() const {
   return true;
 }
 
-void Gateway::join() { impl_->join(); }
+void Gateway::join() {
+  impl_->join();
+}
 
 }  // namespace awf::proxy

@@ -41,6 +41,7 @@ class ConnectionRegistry {
   Handle add(tcp::socket* socket) { return entries_.insert(entries_.end(), Entry{socket}); }
   void remove(Handle handle) { entries_.erase(handle); }
   void close_all();
+  bool empty() const { return entries_.empty(); }
   void sweep(Clock::time_point now);
 
  private:

@@ -190,6 +190,9 @@ boost::asio::awaitable<boost::system::error_code> forward_message(
     }
   }
   if (chunk.empty()) chunk.resize(kBodyChunk);  // only connections that relay bodies pay for it
+  // Beast reads as much as the buffer has room for, and at least 512 bytes: without room, a
+  // TLS body would move in 512-byte records, one read and one write each.
+  if (buffer.capacity() < kBodyChunk) buffer.reserve(kBodyChunk);
   do {
     auto& body = parser.get().body();
     if (!parser.is_done()) {
