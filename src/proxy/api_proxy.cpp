@@ -177,6 +177,10 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
               ? "https://" + authority +
                     std::string(path_for_log(upstream_target(*provider, route.base_path, target)))
               : target;
+      // --enable-dlp: a refused request's URL is recorded without the credential it carries.
+      if (!dlp_refusal(context, outcome.url).empty()) {
+        outcome.url = policy::redact_credentials(outcome.url);
+      }
       outcome.status = refusal_status;
       outcome.reason = *refusal;
       record_outcome(context, outcome);
@@ -186,6 +190,16 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     }
     const std::string upstream_path = upstream_target(*provider, route.base_path, target);
     outcome.url = "https://" + authority + std::string(path_for_log(upstream_path));
+    // --enable-dlp: before any record holds the path (the provider gets it, the log does not).
+    if (std::string dlp = dlp_refusal(context, upstream_path); !dlp.empty()) {
+      outcome.url = policy::redact_credentials(outcome.url);
+      outcome.status = 403;
+      outcome.reason = std::move(dlp);
+      record_outcome(context, outcome);
+      co_await reply_and_close(context, client, 403,
+                               denial_message(outcome.name, outcome.reason, false));
+      co_return;
+    }
 
     // The health check answers from awf itself: no provider contact, no key needed.
     if (request.method() == bhttp::verb::get && path_for_log(target) == "/health" &&
@@ -201,16 +215,6 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
       outcome.reason = "no key for the " + std::string(provider->name) + " API proxy";
       record_outcome(context, outcome);
       co_await reply_and_close(context, client, 503, missing_key_message(*provider));
-      co_return;
-    }
-    // --enable-dlp: the path and query go to the provider as well.
-    if (std::string dlp = dlp_refusal(context, upstream_path); !dlp.empty()) {
-      outcome.url = policy::redact_credentials(outcome.url);
-      outcome.status = 403;
-      outcome.reason = std::move(dlp);
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, false));
       co_return;
     }
     const policy::Decision decision =

@@ -243,7 +243,13 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
       outcome.user_agent = std::string(request[bhttp::field::user_agent]);
       outcome.host_field = std::string(request[bhttp::field::host]);
       const auto authority = awf::http::parse_authority(outcome.host_field, 443);
-      if (!authority || policy::normalize_host(authority->host) != host) {
+      // --enable-dlp first: every record below would hold the URL.
+      if (std::string dlp = dlp_in_request(context, outcome.url, request); !dlp.empty()) {
+        outcome.url = policy::redact_credentials(outcome.url);
+        outcome.host_field = policy::redact_credentials(outcome.host_field);
+        status = 403;
+        refusal = std::move(dlp);
+      } else if (!authority || policy::normalize_host(authority->host) != host) {
         // Domain fronting: a session opened for an allowed name asking for another one.
         status = 421;
         refusal = "Host '" + outcome.host_field + "' does not match the TLS name '" + host +
@@ -257,10 +263,6 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
                               })) {
         status = 403;
         refusal = "no --allow-urls pattern matches " + outcome.url;
-      } else if (std::string dlp = dlp_in_request(context, outcome.url, request); !dlp.empty()) {
-        outcome.url = policy::redact_credentials(outcome.url);
-        status = 403;
-        refusal = std::move(dlp);
       }
     }
     if (refusal) {

@@ -577,14 +577,16 @@ def test_dlp_checks_intercepted_urls_and_header_values(awf, vnet, nonce):
     res = awf(["--enable-dlp", *bump(vnet)],
               sh(plain_curl("-i", "-H", f"X-Leak: {token}", f"https://allowed.test/ok/h-{nonce}"),
                  plain_curl("-i", f"https://allowed.test/ok/u-{nonce}/{token}"),
+                 # A path no pattern allows: DLP still decides first, so no record holds it.
+                 plain_curl("-i", f"https://allowed.test/elsewhere-{nonce}/{token}"),
                  plain_curl(f"https://allowed.test/ok/clean-{nonce}")))
-    assert len(re.findall(r"^HTTP/1\.1 403 ", res.stdout, re.M)) == 2, res
+    assert len(re.findall(r"^HTTP/1\.1 403 ", res.stdout, re.M)) == 3, res
     assert "credential-shaped string (GitHub token); --enable-dlp (in the X-Leak header)" \
         in res.stdout, res
     assert f"path=/ok/clean-{nonce}" in res.stdout, res
     assert paths_seen(vnet, mark, nonce) == [f"/ok/clean-{nonce}"], vnet.origin_requests(mark)
     denied = intercepts(res, status=403, decision="deny")
-    assert len(denied) == 2 and all("--enable-dlp" in r["reason"] for r in denied), res
+    assert len(denied) == 3 and all("--enable-dlp" in r["reason"] for r in denied), res
     for root, _, files in os.walk(res.logs_dir):
         for name in files:
             assert token not in open(os.path.join(root, name), errors="replace").read(), name
