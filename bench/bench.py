@@ -77,14 +77,17 @@ TUNNEL_CONCURRENCY = int(os.environ.get("TUNNEL_CONCURRENCY", "64"))
 HOLD_TUNNELS = int(os.environ.get("HOLD_TUNNELS", "200" if QUICK else "1000"))
 MEM_REPS = int(os.environ.get("MEM_REPS", str(min(REPS, 3))))
 STARTUP_RUNS = int(os.environ.get("STARTUP_RUNS", "10" if QUICK else "40"))
-ALL_WORKLOADS = ["http", "connect", "bulk", "tunnels", "memory", "startup", "policy", "profile"]
+ALL_WORKLOADS = ["http", "connect", "bulk", "intercept", "tunnels", "memory", "startup", "policy",
+                 "profile"]
 WORKLOADS = [w for w in os.environ.get("WORKLOADS", ",".join(ALL_WORKLOADS)).split(",") if w]
 ALL_TARGETS = ["direct", "squid", "tinyproxy", "awf"]
 TARGETS = [t for t in os.environ.get("TARGETS", ",".join(ALL_TARGETS)).split(",") if t]
 KEEP = os.environ.get("BENCH_KEEP") == "1"
-# A smoke test or a subset must not replace the last full run's results.
-RESULT_STEM = "quick" if QUICK else ("latest" if set(ALL_WORKLOADS) <= set(WORKLOADS) and
-                                     set(ALL_TARGETS) <= set(TARGETS) else "partial")
+# A smoke test or a subset must not replace the last full run's results (nor a subset in QUICK
+# mode the last full smoke test's).
+_FULL_SET = set(ALL_WORKLOADS) <= set(WORKLOADS) and set(ALL_TARGETS) <= set(TARGETS)
+RESULT_STEM = ("quick" if _FULL_SET else "quick-partial") if QUICK else \
+    ("latest" if _FULL_SET else "partial")
 PROFILE_FILE = "profile.txt" if RESULT_STEM == "latest" else f"profile-{RESULT_STEM}.txt"
 MIB = 1024 * 1024
 EXIT_GRACE = 15  # seconds awf may take to exit once its command has ended
@@ -491,13 +494,15 @@ PidFile "{d}/tinyproxy.pid"
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- running load generators -----------------------------------------------------
-    def argv(self, target: str, cmd: list, logs: str | None = None) -> list[str]:
-        """The argv that runs `cmd` for `target`: in the host ns, or in awf's sandbox there."""
+    def argv(self, target: str, cmd: list, logs: str | None = None, awf_args=()) -> list[str]:
+        """The argv that runs `cmd` for `target`: in the host ns, or in awf's sandbox there
+        (`awf_args`: further awf options, e.g. --ssl-bump)."""
         cmd = list(map(str, cmd))
         if target != "awf":
             return ["ip", "netns", "exec", self.host_ns, *cmd]
         return ["ip", "netns", "exec", self.host_ns, AWF_BIN, "--dns-servers", DNS4,
-                "--allow-domains", NAME, "--proxy-logs-dir", logs or self.new_awf_logs(), "--", *cmd]
+                "--allow-domains", NAME, *map(str, awf_args),
+                "--proxy-logs-dir", logs or self.new_awf_logs(), "--", *cmd]
 
     def new_awf_logs(self) -> str:
         self.awf_counter += 1
@@ -511,7 +516,7 @@ PidFile "{d}/tinyproxy.pid"
         return rc, out, err
 
     def measure(self, target: str, cmd: list, timeout: float, cpu: bool = True,
-                on_start=None, on_end=None, logs_check=None):
+                on_start=None, on_end=None, logs_check=None, awf_args=()):
         """Run a load generator for `target` and, with `cpu`, the CPU time the proxy spent
         while it ran: (rc or None on timeout, stdout, stderr, proxy CPU seconds or None).
 
@@ -522,7 +527,7 @@ PidFile "{d}/tinyproxy.pid"
         release = self.dir / f"release-{time.monotonic_ns()}"
         cmd = [self.wrapper(), release, *cmd]
         errf = open(self.dir / "last-stderr", "w+")
-        p = subprocess.Popen(self.argv(target, cmd, logs), stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(self.argv(target, cmd, logs, awf_args), stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=errf, env=clean_env(),
                              start_new_session=True, preexec_fn=_set_pdeathsig)
         out_lines, cpu0, cpu_s, rc, cmd_rc = [], None, None, None, None
@@ -838,6 +843,98 @@ end
                         extra = f"  proxy CPU {per_gb:.0f} ms/GB"
                     log(f"  {kind} rep {rep + 1}/{REPS} {t:9s} {mbs:8.0f} MB/s{extra}")
 
+    # ---- 3b. TLS interception (awf --ssl-bump) against splicing and direct ---------------
+    def squid_can_bump(self) -> bool:
+        """Squid's ssl-bump needs a build with the certificate generator (--enable-ssl-crtd)."""
+        try:
+            return "enable-ssl-crtd" in run(["squid", "-v"], check=False, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+    def intercept_once(self, way: str) -> tuple[float, float | None]:
+        """One BULK_MIB MiB HTTPS download of https://bench.test/bulk, one of three ways:
+        direct (curl to the origin, --cacert bench CA), awf-spliced (CONNECT through awf, TLS
+        relayed untouched, --cacert bench CA) or awf-intercepted (CONNECT through awf
+        --ssl-bump: curl gets no --cacert and must trust the run's CA through the sandbox's
+        defaults). Returns (MiB/s, awf CPU seconds or None)."""
+        url = f"https://{NAME}/bulk"
+        cmd = ["curl", "-sS", "-o", "/dev/null", "--max-time", "120",
+               "-w", "%{http_code} %{size_download} %{speed_download}\\n"]
+        awf_args: list = []
+        if way == "direct":
+            target, cmd = "direct", cmd + ["--cacert", self.net.ca, url]
+        elif way == "awf-spliced":
+            target, cmd = "awf", cmd + ["-x", proxy_url("awf"), "--cacert", self.net.ca, url]
+        elif way == "awf-intercepted":
+            target, cmd = "awf", cmd + ["-x", proxy_url("awf"), url]
+            awf_args = ["--ssl-bump", "--allow-urls", f"https://{NAME}/*",
+                        "--ssl-bump-ca-file", self.net.ca]
+        else:
+            raise ValueError(way)
+        audit: list[dict] = []
+
+        def read_audit(logs_dir):
+            try:
+                for line in Path(logs_dir, "audit.jsonl").read_text().splitlines():
+                    try:
+                        audit.append(json.loads(line))
+                    except ValueError:
+                        pass
+            except OSError:
+                pass
+        rc, out, err, cpu = self.net.measure(target, cmd, timeout=150, awf_args=awf_args,
+                                             logs_check=read_audit if target == "awf" else None)
+        parts = out.split()
+        if rc != 0 or len(parts) < 3 or parts[0] != "200" or int(parts[1]) != BULK_MIB * MIB:
+            raise RuntimeError(f"curl rc={rc} out={out.strip()!r} err={err.strip()[-300:]!r}")
+        # The path really was the one named: an intercepted GET is in awf's audit log as a
+        # kind "intercept" record (with the URL and status); a spliced tunnel has none.
+        bumped = [a for a in audit if a.get("kind") == "intercept" and a.get("url") == url
+                  and a.get("status") == 200 and a.get("decision") == "allow"]
+        if way == "awf-intercepted" and not bumped:
+            raise RuntimeError(f"no kind 'intercept' record for {url} in awf's audit.jsonl: "
+                               f"{[a.get('kind') for a in audit]}")
+        if way == "awf-spliced" and (any(a.get("kind") == "intercept" for a in audit) or
+                                     not any(a.get("kind") == "connect" for a in audit)):
+            raise RuntimeError(f"the spliced run's audit.jsonl is not one CONNECT tunnel: "
+                               f"{[a.get('kind') for a in audit]}")
+        return float(parts[2]) / MIB, cpu
+
+    def w_intercept(self):
+        ways = (["direct"] if "direct" in self.available else []) + \
+            (["awf-spliced", "awf-intercepted"] if "awf" in self.available else [])
+        if "awf" not in self.available:
+            self.err("intercept_mibs", "awf", "awf is not among the available targets")
+        # Squid as a 4th way needs ssl-bump (a build with ssl-crtd); Debian 12's has none, so
+        # the column ("squid-bump") is left out, whatever TARGETS says.
+        if self.squid_can_bump():
+            msg = "squid: this build has ssl-crtd, but the harness has no Squid ssl-bump run yet"
+        else:
+            msg = "squid: no ssl-bump support in this build"
+        log(f"  {msg}")
+        self.extra.setdefault("notes", []).append(f"intercept: {msg}")
+        for rep in range(REPS):
+            for way in ways:
+                try:
+                    mibs, cpu = self.intercept_once(way)
+                except Exception as e:
+                    self.err("intercept_mibs", way, str(e))
+                    continue
+                self.add("intercept_mibs", way, mibs)
+                extra = ""
+                if cpu is not None:
+                    per_gib = cpu / (BULK_MIB / 1024)
+                    self.add("intercept_cpu_s_per_gib", way, per_gib)
+                    extra = f"  awf CPU {per_gib:.2f} s/GiB"
+                log(f"  intercept rep {rep + 1}/{REPS} {way:15s} {mibs:8.0f} MiB/s{extra}")
+        med = {w: median(self.samples.get("intercept_mibs", {}).get(w, [])) for w in ways}
+        if med.get("awf-intercepted") and med.get("awf-spliced"):
+            log(f"  intercept medians: " + ", ".join(f"{w} {v:.0f} MiB/s" for w, v in med.items()
+                                                      if v is not None) +
+                f"; intercepted/spliced {med['awf-intercepted'] / med['awf-spliced']:.2f}×" +
+                (f", intercepted/direct {med['awf-intercepted'] / med['direct']:.2f}×"
+                 if med.get("direct") else ""))
+
     # ---- 4. new tunnels per second (tunnel_rate) -----------------------------------------
     def tunnel_cmd(self, target: str, *extra) -> list:
         where = ["--direct", f"{ORIGIN4}:443"] if target == "direct" else \
@@ -1085,6 +1182,8 @@ end
                  ("connect", "CONNECT tunnel bulk, plain and TLS (curl)",
                   lambda: self.w_bulk(["connect_plain", "connect_tls"])),
                  ("bulk", "plain HTTP bulk (curl)", lambda: self.w_bulk(["http_bulk"])),
+                 ("intercept", "HTTPS bulk: direct, awf spliced, awf intercepted (--ssl-bump) (curl)",
+                  self.w_intercept),
                  ("tunnels", "new tunnels/s: TCP + CONNECT + TLS + GET (tunnel_rate)", self.w_tunnels),
                  ("memory", f"proxy RSS idle and with {HOLD_TUNNELS} idle TLS tunnels", self.w_memory),
                  ("startup", "startup overhead (hyperfine)", self.w_startup),
@@ -1165,8 +1264,12 @@ def parse_perf_trace_summary(text: str):
 def fmt(v, unit):
     if v is None:
         return "-"
-    if unit in ("req/s", "MB/s", "tunnels/s"):
+    if unit in ("req/s", "MB/s", "MiB/s", "tunnels/s"):
         return f"{v:,.0f}"
+    if unit == "×":
+        return f"{v:.2f}×"
+    if unit == "s":
+        return f"{v:.2f}"
     if unit in ("ns",):
         return f"{v:.0f}"
     if unit == "µs":
@@ -1238,6 +1341,22 @@ def build_rows(b: Bench) -> list[dict]:
          [("≥0.7× direct", lambda: cmp(hb("awf"), ">=", 0.7 * hb("direct") if hb("direct") else None)),
           ("≥4× squid", lambda: cmp(hb("awf"), ">=", 4 * hb("squid") if hb("squid") else None))]))
     row("http_bulk_cpu_ms_per_gb", "  proxy CPU per GB, plain HTTP", "ms")
+    im = lambda w: g("intercept_mibs", w)  # noqa: E731
+    r = row("intercept_spliced_mibs", f"HTTPS bulk {BULK_MIB} MiB, awf spliced (CONNECT)", "MiB/s",
+            cols={"direct": im("direct"), "awf": im("awf-spliced")})
+    r["samples"] = b.samples.get("intercept_mibs", {})
+    r = row("intercept_bumped_mibs", f"HTTPS bulk {BULK_MIB} MiB, awf intercepted (--ssl-bump)",
+            "MiB/s", cols={"direct": im("direct"), "squid": im("squid-bump"),
+                           "awf": im("awf-intercepted")})
+    r["samples"] = b.samples.get("intercept_mibs", {})
+    r["errors"] = b.errors.get("intercept_mibs", {})
+    row("intercept_ratio", "  intercepted / spliced (awf col)", "×",
+        cols={"awf": ratio(im("awf-intercepted"), im("awf-spliced"))})
+    ic = lambda w: g("intercept_cpu_s_per_gib", w)  # noqa: E731
+    row("intercept_spliced_cpu", "  awf CPU per GiB, spliced", "s", cols={"awf": ic("awf-spliced")})
+    r = row("intercept_bumped_cpu", "  awf CPU per GiB, intercepted", "s",
+            cols={"squid": ic("squid-bump"), "awf": ic("awf-intercepted")})
+    r["samples"] = b.samples.get("intercept_cpu_s_per_gib", {})
     tr = lambda t: g("tunnels_per_s", t)  # noqa: E731
     row("tunnels_per_s", f"new TLS tunnels, {TUNNEL_CONCURRENCY} parallel", "tunnels/s",
         ("≥3× squid", [("≥3× squid", lambda: cmp(tr("awf"), ">=", 3 * tr("squid") if tr("squid") else None))]))
@@ -1311,6 +1430,8 @@ def render(rows: list[dict], b: Bench, header: str) -> str:
         out += [f"  {m} / {t}: {msg[:300]}" for m, t, msg in errs]
     for t, msg in b.extra.get("preflight_failures", {}).items():
         out.append(f"  preflight {t}: {msg.strip()[:300]}")
+    if b.extra.get("notes"):
+        out += ["", "Notes:"] + [f"  {n}" for n in b.extra["notes"]]
     return "\n".join(out)
 
 
