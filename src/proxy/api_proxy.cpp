@@ -5,12 +5,9 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "policy/credential_scan.h"
-#include "policy/domain_list.h"
 #include "proxy/api_provider.h"
 #include "proxy/client_tls.h"
-#include "proxy/http_head.h"
 #include "proxy/http_relay.h"
-#include "proxy/request_head.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -283,17 +280,15 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
       }
       outcome.destination = connection.endpoint;
       outcome.via_parent = connection.via_parent;
-      std::uint64_t sent = 0;
       auto [write_error, written] = co_await bhttp::async_write(
           *connection.stream, request, asio::as_tuple(asio::use_awaitable));
-      sent = written;
       boost::system::error_code read_error;
       if (!write_error) {
         read_error = co_await read_response_head(*connection.stream, connection.buffer,
                                                  response_parser, head_request);
       }
       if (!write_error && !read_error) {
-        outcome.counts.up = sent;
+        outcome.counts.up = written;
         break;
       }
       connection.reset();
