@@ -199,6 +199,7 @@ std::string to_json_line(const AuditRecord& r) {
   if (r.pid != 0) j["pid"] = r.pid;
   if (!r.command.empty()) j["command"] = r.command;
   if (!r.provider.empty()) j["provider"] = r.provider;
+  if (r.duration_ms) j["duration_ms"] = *r.duration_ms;
   // ASCII-only output: control bytes, line separators and bidi overrides in hostile names
   // are \u-escaped, invalid UTF-8 becomes U+FFFD instead of throwing.
   return j.dump(-1, ' ', true, Json::error_handler_t::replace);
@@ -236,6 +237,11 @@ std::optional<AuditRecord> parse_json_line(std::string_view line) {
   std::uint64_t rule = 0;
   if (!get_uint(j, "rule", rule) || rule > std::numeric_limits<std::uint32_t>::max()) {
     return std::nullopt;
+  }
+  if (j.contains("duration_ms")) {
+    std::uint64_t duration = 0;
+    if (!get_uint(j, "duration_ms", duration)) return std::nullopt;
+    r.duration_ms = duration;
   }
   r.rule = static_cast<std::uint32_t>(rule);
   return r;

@@ -30,6 +30,9 @@ struct AuditRecord {
   int pid = 0;                   // the process in the sandbox that made it (host pid numbering)
   std::string command;           // that process's command name (comm)
   std::string provider;          // kind "api": the LLM provider ("openai", ...)
+  // HTTP requests (http, api, intercept): from the complete request head to the end of the
+  // answer, in milliseconds (absent for other records).
+  std::optional<std::uint64_t> duration_ms;
 };
 
 // One line of JSON, without the trailing newline. Strings are JSON-escaped (invalid UTF-8

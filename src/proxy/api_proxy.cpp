@@ -149,6 +149,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     parser.body_limit(boost::none);
     std::optional<std::string> refusal;
     int refusal_status = 400;
+    outcome.started = std::chrono::steady_clock::now();
     if (auto head_refusal = take_request_head(head, buffer, parser)) {
       refusal = std::move(head_refusal->reason);
       refusal_status = head_refusal->status;

@@ -222,6 +222,8 @@ struct Outcome {
   bool via_parent = false;  // `destination` is the upstream proxy's address
   RelayCounts counts;
   std::string provider;  // kind "api"
+  // HTTP requests: when the request head was complete (the record gets the duration).
+  std::optional<std::chrono::steady_clock::time_point> started;
 };
 void record_outcome(GatewayContext& context, const Outcome& outcome);
 

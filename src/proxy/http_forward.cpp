@@ -293,6 +293,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
     if (head.status == HeadRead::Status::TimedOut && buffer.size() == 0) {
       co_return;  // an idle kept-alive connection: close quietly
     }
+    outcome.started = std::chrono::steady_clock::now();
     if (const auto refusal = take_request_head(head, buffer, parser)) {
       outcome.status = refusal->status;
       outcome.reason = refusal->reason;

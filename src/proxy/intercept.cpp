@@ -220,6 +220,7 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
     outcome.method.clear();
     outcome.counts = {};
     outcome.destination.reset();
+    outcome.started.reset();
     const HeadRead head = co_await read_request_head(registered, session, buffer);
     if (head.status == HeadRead::Status::Closed ||
         (head.status == HeadRead::Status::TimedOut && buffer.size() == 0)) {
@@ -230,6 +231,7 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
     parser.body_limit(boost::none);
     std::optional<std::string> refusal;
     int status = 400;
+    outcome.started = std::chrono::steady_clock::now();
     if (auto head_refusal = take_request_head(head, buffer, parser)) {
       refusal = std::move(head_refusal->reason);
       status = head_refusal->status;

@@ -269,6 +269,12 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   audit.pid = outcome.process.pid;
   audit.command = outcome.process.command;
   audit.provider = outcome.provider;
+  if (outcome.started) {
+    audit.duration_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                              *outcome.started)
+            .count());
+  }
   context.log.write_audit(audit);
   // The API proxy's refusals other than the policy's (no key, a bad request) name no domain
   // the user could allow.

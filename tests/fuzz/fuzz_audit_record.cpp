@@ -22,7 +22,8 @@ bool same(const AuditRecord& a, const AuditRecord& b) {
          a.client == b.client && a.name == b.name && a.destination == b.destination &&
          a.decision == b.decision && a.reason == b.reason && a.method == b.method &&
          a.url == b.url && a.status == b.status && a.qtype == b.qtype && a.rcode == b.rcode &&
-         a.bytes_up == b.bytes_up && a.bytes_down == b.bytes_down;
+         a.bytes_up == b.bytes_up && a.bytes_down == b.bytes_down && a.provider == b.provider &&
+         a.duration_ms == b.duration_ms;
 }
 
 std::string line_of(const AuditRecord& r) {

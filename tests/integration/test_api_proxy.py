@@ -642,7 +642,10 @@ def test_sse_events_arrive_incrementally(awf, provider, clients, nonce, keys, ro
     gaps = [b - a for a, b in zip(t, t[1:])]
     assert sum(1 for g in gaps if g >= 0.2) >= 5, t
     assert len(s.requests(nonce)) == 1, res
-    assert api_records(res, "openai", status=200), res
+    recs = api_records(res, "openai", status=200)
+    assert recs, res
+    # The record times the whole exchange: the stream took at least 6 x 0.4 s at the origin.
+    assert all(r.get("duration_ms", 0) >= 1600 for r in recs), recs
 
 
 def test_chunked_json_response_arrives_intact(awf, provider, clients, nonce, keys):

@@ -64,6 +64,8 @@ void expect_same(const AuditRecord& a, const AuditRecord& b) {
   EXPECT_EQ(a.rule, b.rule);
   EXPECT_EQ(a.pid, b.pid);
   EXPECT_EQ(a.command, b.command);
+  EXPECT_EQ(a.provider, b.provider);
+  EXPECT_EQ(a.duration_ms, b.duration_ms);
 }
 
 TEST(AuditRecord, ExactLine) {
@@ -78,6 +80,23 @@ TEST(AuditRecord, ExactLine) {
             R"("decision":"allow","reason":"allowlist: github.com","method":"CONNECT",)"
             R"("url":"api.github.com:443","status":200,"bytes_up":1234,)"
             R"("bytes_down":18446744073709551615,"rule":3})");
+}
+
+TEST(AuditRecord, ApiRecordWithDuration) {
+  AuditRecord r = connect_allow();
+  r.kind = "api";
+  r.provider = "openai";
+  r.duration_ms = 0;  // present even when zero: the request was timed
+  const std::string line = to_json_line(r);
+  EXPECT_NE(line.find(R"("provider":"openai","duration_ms":0})"), std::string::npos) << line;
+  const auto back = parse_json_line(line);
+  ASSERT_TRUE(back);
+  expect_same(*back, r);
+  EXPECT_FALSE(parse_json_line(R"({"ts":"1970-01-01T00:00:00.000Z","kind":"api","transport":"x",)"
+                               R"("client":"c","name":"n","destination":null,"decision":"allow",)"
+                               R"("reason":"r","duration_ms":-3})"));
+  EXPECT_FALSE(connect_allow().duration_ms);
+  EXPECT_EQ(to_json_line(connect_allow()).find("duration_ms"), std::string::npos);
 }
 
 TEST(AuditRecord, RoundTrip) {
