@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "proxy/http_head.h"
 #include "proxy/upstream_proxy.h"
 
 namespace awf::proxy {
@@ -86,8 +87,7 @@ const ProviderInfo* provider_by_port(std::uint16_t port) {
 }
 
 std::string ApiTarget::authority() const {
-  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return port == 443 ? shown : shown + ":" + std::to_string(port);
+  return http::format_authority(host, port, 443);
 }
 
 ApiTarget parse_api_target(std::string_view text) {

@@ -6,6 +6,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "proxy/http_head.h"
+
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 
@@ -18,11 +20,6 @@ bool is_ip_literal(const std::string& host) {
   boost::system::error_code error;
   asio::ip::make_address(host, error);
   return !error;
-}
-
-std::string authority_of(const std::string& host, std::uint16_t port) {
-  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return port == 443 ? shown : shown + ":" + std::to_string(port);
 }
 
 }  // namespace
@@ -74,7 +71,7 @@ asio::awaitable<Upstream> connect_tls(GatewayContext& context, const ClientTls& 
   if (error) {
     const long verify = SSL_get_verify_result(native);
     upstream.status = 502;
-    upstream.reason = "TLS to " + authority_of(host, port) + " failed: " +
+    upstream.reason = "TLS to " + http::format_authority(host, port, 443) + " failed: " +
                       (expired               ? std::string("handshake timed out")
                        : verify != X509_V_OK ? std::string("certificate verification failed (") +
                                                    X509_verify_cert_error_string(verify) + ")"

@@ -89,6 +89,14 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
+std::string format_authority(std::string_view host, std::uint16_t port,
+                             std::uint16_t default_port) {
+  std::string text =
+      host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]" : std::string(host);
+  if (port != default_port) text += ":" + std::to_string(port);
+  return text;
+}
+
 std::optional<Authority> parse_authority(std::string_view text, std::uint16_t default_port) {
   if (text.empty()) return std::nullopt;
   Authority out;

@@ -26,6 +26,11 @@ struct AbsoluteUri {
   std::string origin_form;  // path and query, "/" when empty; fragment dropped
 };
 
+// "host:port" with an IPv6 host in brackets; the port is left out when it equals
+// `default_port` ("api.test" for 443 with default 443).
+std::string format_authority(std::string_view host, std::uint16_t port,
+                             std::uint16_t default_port = 0);
+
 // Parses an absolute-form request target with the `http` scheme (case-insensitive).
 // Other schemes and userinfo are rejected.
 std::optional<AbsoluteUri> parse_absolute_uri(std::string_view target);

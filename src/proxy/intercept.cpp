@@ -211,9 +211,7 @@ asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
   beast::flat_buffer buffer;
   std::vector<char> chunk;
   TlsUpstream origin;
-  const std::string origin_authority =
-      (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-      (port == 443 ? "" : ":" + std::to_string(port));
+  const std::string origin_authority = awf::http::format_authority(host, port, 443);
   for (;;) {
     Outcome outcome = base;
     outcome.kind = "intercept";

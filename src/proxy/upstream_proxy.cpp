@@ -99,11 +99,6 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-std::string bracketed(std::string_view host) {
-  return host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]"
-                                                  : std::string(host);
-}
-
 bool prefix_matches(const std::uint8_t* address, const std::uint8_t* network, unsigned bits) {
   std::size_t i = 0;
   for (; bits >= 8; bits -= 8, ++i) {
@@ -123,7 +118,7 @@ std::string_view trim(std::string_view text) {
 }  // namespace
 
 std::string ProxyUrl::authority() const {
-  return bracketed(host) + ":" + std::to_string(port);
+  return http::format_authority(host, port);
 }
 
 std::string ProxyUrl::redacted() const {
@@ -314,7 +309,7 @@ std::optional<int> parent_status(std::string_view head) {
 }
 
 std::string connect_request(const ProxyUrl& parent, std::string_view host, std::uint16_t port) {
-  const std::string authority = bracketed(host) + ":" + std::to_string(port);
+  const std::string authority = http::format_authority(host, port);
   std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
   if (parent.has_userinfo) request += "Proxy-Authorization: " + parent.authorization() + "\r\n";
   return request + "\r\n";

@@ -48,6 +48,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vnet  # noqa: E402
+
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_BODY = 64 * 1024 * 1024
 _CONN_IDS = itertools.count(1)
@@ -94,26 +97,8 @@ class ProviderHandler(BaseHTTPRequestHandler):
         self.seq = 0
 
     # -- request ---------------------------------------------------------------------------
-    def _read_body(self) -> bytes:
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            out = b""
-            while True:
-                line = self.rfile.readline(1024)
-                if not line:
-                    break
-                size = int(line.split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                out += self.rfile.read(size)
-                self.rfile.readline(8)
-                if len(out) > MAX_BODY:
-                    break
-            return out
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(min(n, MAX_BODY)) if n > 0 else b""
+    # The vnet origins' reader: Content-Length or chunked, bounded.
+    _read_body = vnet.OriginHandler._read_body
 
     def _handle(self):
         self.seq += 1

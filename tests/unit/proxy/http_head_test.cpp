@@ -182,5 +182,13 @@ TEST(HopByHop, ConnectionTokens) {
   EXPECT_FALSE(is_hop_by_hop("Host", "host"));
 }
 
+TEST(HttpHead, FormatAuthority) {
+  EXPECT_EQ(format_authority("api.test", 443, 443), "api.test");
+  EXPECT_EQ(format_authority("api.test", 8443, 443), "api.test:8443");
+  EXPECT_EQ(format_authority("2001:db8::1", 443), "[2001:db8::1]:443");
+  EXPECT_EQ(format_authority("2001:db8::1", 443, 443), "[2001:db8::1]");
+  EXPECT_EQ(format_authority("10.0.0.8", 3128), "10.0.0.8:3128");
+}
+
 }  // namespace
 }  // namespace awf::http
