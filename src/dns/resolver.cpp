@@ -159,10 +159,15 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     if (channel == nullptr) return;
     timeval max{1, 0};
     timeval tv{};
-    if (ares_timeout(channel, &max, &tv) == nullptr) return;
+    // The answer is the returned pointer: `tv` when a query is due sooner than `max`, else
+    // `max` itself with `tv` untouched. Reading `tv` regardless made an idle resolver (no
+    // query pending) wake the loop every millisecond.
+    const timeval* next = ares_timeout(channel, &max, &tv);
+    if (next == nullptr) return;
     // c-ares can report an already-due timeout that its next pass does not act on yet
     // (its deadlines have millisecond granularity): never re-arm for less than 1 ms.
-    const auto due = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+    const auto due =
+        std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec);
     timer.expires_after(std::max<std::chrono::microseconds>(due, std::chrono::milliseconds(1)));
     auto self = shared_from_this();
     timer.async_wait([self](const boost::system::error_code& ec) {
