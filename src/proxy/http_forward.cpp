@@ -441,10 +441,6 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       response_parser.header_limit(kHeaderLimit);
       response_parser.body_limit(boost::none);
       if (head_request) response_parser.skip(true);
-      if (upstream_buffer.size() == 0) {
-        // The origin has not answered yet: wait instead of a read that would fail.
-        co_await upstream->async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-      }
       auto [response_error, n] = co_await bhttp::async_read_header(
           *upstream, upstream_buffer, response_parser, asio::as_tuple(asio::use_awaitable));
       if (response_error) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "audit/audit_record.h"
 
 using awf::audit::AuditRecord;
@@ -23,11 +25,48 @@ bool same(const AuditRecord& a, const AuditRecord& b) {
          a.decision == b.decision && a.reason == b.reason && a.method == b.method &&
          a.url == b.url && a.status == b.status && a.qtype == b.qtype && a.rcode == b.rcode &&
          a.bytes_up == b.bytes_up && a.bytes_down == b.bytes_down && a.provider == b.provider &&
+         a.rule == b.rule && a.pid == b.pid && a.command == b.command &&
          a.duration_ms == b.duration_ms;
+}
+
+// The writer as it was before it was written by hand (a JSON object dumped ASCII-only, invalid
+// UTF-8 replaced): the hand-written one must produce the same bytes for every record, the
+// timestamp aside (compared through the parser).
+std::string reference_line(const AuditRecord& r, const std::string& ts) {
+  using Json = nlohmann::ordered_json;
+  Json j;
+  j["ts"] = ts;
+  j["kind"] = r.kind;
+  j["transport"] = r.transport;
+  j["client"] = r.client;
+  j["name"] = r.name;
+  j["destination"] = r.destination.empty() ? Json(nullptr) : Json(r.destination);
+  j["decision"] = r.decision;
+  j["reason"] = r.reason;
+  if (!r.method.empty()) j["method"] = r.method;
+  if (!r.url.empty()) j["url"] = r.url;
+  if (r.status != 0) j["status"] = r.status;
+  if (!r.qtype.empty()) j["qtype"] = r.qtype;
+  if (!r.rcode.empty()) j["rcode"] = r.rcode;
+  if (r.bytes_up != 0) j["bytes_up"] = r.bytes_up;
+  if (r.bytes_down != 0) j["bytes_down"] = r.bytes_down;
+  if (r.rule != 0) j["rule"] = r.rule;
+  if (r.pid != 0) j["pid"] = r.pid;
+  if (!r.command.empty()) j["command"] = r.command;
+  if (!r.provider.empty()) j["provider"] = r.provider;
+  if (r.duration_ms) j["duration_ms"] = *r.duration_ms;
+  return j.dump(-1, ' ', true, Json::error_handler_t::replace);
+}
+
+void check_against_reference(const AuditRecord& r, const std::string& line) {
+  const auto parsed = nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
+  check(parsed.is_object() && parsed.contains("ts") && parsed["ts"].is_string());
+  check(line == reference_line(r, parsed["ts"].get<std::string>()));
 }
 
 std::string line_of(const AuditRecord& r) {
   const auto line = awf::audit::to_json_line(r);
+  check_against_reference(r, line);
   for (char ch : line) {
     const auto c = static_cast<unsigned char>(ch);
     check(c >= 0x20 && c < 0x7f);  // one line of printable ASCII, whatever the strings hold
@@ -63,6 +102,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.method = fdp.ConsumeRandomLengthString(16);
   r.url = fdp.ConsumeRandomLengthString(256);
   r.qtype = fdp.ConsumeRandomLengthString(8);
+  r.rule = fdp.ConsumeIntegral<std::uint32_t>();
+  r.pid = fdp.ConsumeIntegral<int>();
+  r.command = fdp.ConsumeRandomLengthString(16);
+  r.provider = fdp.ConsumeRandomLengthString(16);
+  if (fdp.ConsumeBool()) r.duration_ms = fdp.ConsumeIntegral<std::uint64_t>();
   r.rcode = fdp.ConsumeRemainingBytesAsString();
   const auto line = line_of(r);
   const auto back = awf::audit::parse_json_line(line);

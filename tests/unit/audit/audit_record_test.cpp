@@ -148,6 +148,14 @@ TEST(AuditRecord, HostileStringsStayOnOneLine) {
   const auto line = to_json_line(r);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   EXPECT_EQ(line.find('\r'), std::string::npos);
+  // The escapes themselves, byte for byte (lowercase \u, short forms where JSON has them).
+  EXPECT_NE(line.find(R"("client":"caf\u00e9")"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("url":"\"quoted\" \\ back")"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("name":"evil\n{\"kind\":\"forged\"}\r\u0001\u001b[31m\u0000en")"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find(R"(\ufffd\ufffd \ufffd and \u202e rlo and \u2028 ls")"), std::string::npos)
+      << line;
   for (unsigned char c : line) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(c);
   const auto back = parse_json_line(line);
   ASSERT_TRUE(back) << line;
