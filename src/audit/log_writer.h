@@ -32,10 +32,15 @@ class LogWriter {
   std::string directory_;
   UniqueFd access_fd_;
   UniqueFd audit_fd_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // the buffers records are appended to, and the denied names
   std::string access_buffer_;
   std::string audit_buffer_;
   std::set<std::string> denied_;
+  // flush() trades the buffers for these (empty, their capacity kept) and writes them out
+  // holding only this lock: the gateway's workers keep appending while the disk is busy.
+  std::mutex flush_mutex_;
+  std::string access_writing_;
+  std::string audit_writing_;
 };
 
 // Milliseconds since the Unix epoch, for record timestamps.
