@@ -38,18 +38,58 @@ inline std::uint64_t label_word(std::string_view name, std::size_t start,
   return w;
 }
 
-inline std::uint32_t edge_hash(std::uint32_t parent, std::string_view label,
-                               std::uint64_t head) noexcept {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(parent) << 8) ^
-                    static_cast<std::uint64_t>(label.size());
-  h = mix(h ^ head);
+// The hash of a suffix ("example.com", then "www.example.com") from the hash of the suffix one
+// label shorter and the new label: it does not depend on node ids, so a lookup can compute
+// the slots of every level before it has found any of them, and fetch them in parallel.
+constexpr std::uint64_t kRootHash = 0x9e3779b97f4a7c15ull;
+
+inline std::uint64_t suffix_hash(std::uint64_t shorter, std::string_view label,
+                                 std::uint64_t head) noexcept {
+  std::uint64_t h = mix(shorter ^ (static_cast<std::uint64_t>(label.size()) << 56) ^ head);
   for (std::size_t i = 8; i < label.size(); i += 8) {
     std::uint64_t w = 0;
     std::memcpy(&w, label.data() + i, label.size() - i < 8 ? label.size() - i : 8);
     h = mix(h ^ w);
   }
-  return static_cast<std::uint32_t>(h);
+  return h;
 }
+
+// The labels of a normalized host, right to left, each with its inline word and the hash of
+// the suffix it ends.
+struct Label {
+  std::size_t start = 0;
+  std::size_t end = 0;
+  std::uint64_t word = 0;
+  std::uint64_t hash = kRootHash;
+  std::string_view text(std::string_view host) const { return host.substr(start, end - start); }
+};
+
+class LabelWalk {
+ public:
+  explicit LabelWalk(std::string_view host) : host_(host), end_(host.size()) {}
+  bool next(Label& label) {
+    if (done_ || end_ == 0) return false;
+    std::size_t start = end_;
+    while (start > 0 && host_[start - 1] != '.') --start;
+    label.word = label_word(host_, start, end_);
+    label.hash = suffix_hash(hash_, host_.substr(start, end_ - start), label.word);
+    label.start = start;
+    label.end = end_;
+    hash_ = label.hash;
+    if (start == 0) {
+      done_ = true;
+    } else {
+      end_ = start - 1;
+    }
+    return true;
+  }
+
+ private:
+  std::string_view host_;
+  std::size_t end_;
+  std::uint64_t hash_ = kRootHash;
+  bool done_ = false;
+};
 
 inline void set_protocols(std::uint32_t (&slots)[2], std::uint8_t protocols, std::uint32_t rule) {
   if ((protocols & kProtoHttp) && slots[0] == DomainTrie::kNone) slots[0] = rule;
@@ -109,20 +149,17 @@ void DomainTrie::grow(std::size_t slots) {
 
 std::uint32_t DomainTrie::path_node(std::string_view name) {
   std::uint32_t node = 0;
-  std::size_t end = name.size();
-  while (end > 0) {
-    std::size_t start = end;
-    while (start > 0 && name[start - 1] != '.') --start;
-    const std::string_view label = name.substr(start, end - start);
-    const std::uint64_t word = label_word(name, start, end);
-    const std::uint32_t hash = edge_hash(node, label, word);
-    std::uint32_t child = find_child(node, label, word, hash);
+  LabelWalk walk(name);
+  for (Label l; walk.next(l);) {
+    const std::string_view label = l.text(name);
+    const auto hash = static_cast<std::uint32_t>(l.hash);
+    std::uint32_t child = find_child(node, label, l.word, hash);
     if (child == kNone) {
       if ((edge_count_ + 1) * 5 > edges_.size() * 3) grow(edges_.size() * 2);
       child = static_cast<std::uint32_t>(nodes_.size());
       nodes_.emplace_back();
       if (has_rules_.size() * 64 < nodes_.size()) has_rules_.push_back(0);
-      std::uint64_t stored = word;
+      std::uint64_t stored = l.word;
       if (label.size() > 8) {
         stored = labels_.size();
         labels_.append(label);
@@ -131,8 +168,6 @@ std::uint32_t DomainTrie::path_node(std::string_view name) {
       ++edge_count_;
     }
     node = child;
-    if (start == 0) break;
-    end = start - 1;
   }
   return node;
 }
@@ -177,15 +212,27 @@ void DomainTrie::add_wildcard(std::string_view pattern, std::size_t suffix_start
 }
 
 DomainTrie::Match DomainTrie::match(std::string_view host) const noexcept {
+  // The hashes of the first labels are known before any node is: their slots are fetched
+  // together, instead of one cache miss after the other as the walk goes down the levels.
+  constexpr std::size_t kAhead = 8;
+  Label ahead[kAhead];
+  std::size_t known = 0;
+  LabelWalk walk(host);
+  while (known < kAhead && walk.next(ahead[known])) {
+    __builtin_prefetch(&edges_[ahead[known].hash & (edges_.size() - 1)]);
+    ++known;
+  }
   Match m = kEmptyMatch;
   std::uint32_t node = 0;
-  std::size_t end = host.size();
-  while (end > 0) {
-    std::size_t start = end;
-    while (start > 0 && host[start - 1] != '.') --start;
-    const std::string_view label = host.substr(start, end - start);
-    const std::uint64_t word = label_word(host, start, end);
-    node = find_child(node, label, word, edge_hash(node, label, word));
+  for (std::size_t level = 0;; ++level) {
+    Label l;
+    if (level < known) {
+      l = ahead[level];
+    } else if (known < kAhead || !walk.next(l)) {
+      break;
+    }
+    const std::string_view label = l.text(host);
+    node = find_child(node, label, l.word, static_cast<std::uint32_t>(l.hash));
     if (node == kNone) break;
     if (has_rules_[node / 64] & (std::uint64_t{1} << (node % 64))) {
       const Node& n = nodes_[node];
@@ -193,8 +240,8 @@ DomainTrie::Match DomainTrie::match(std::string_view host) const noexcept {
         m.block = n.block_name;
         return m;
       }
-      if (start > 0) {
-        const std::string_view rest = host.substr(0, start - 1);
+      if (l.start > 0) {
+        const std::string_view rest = host.substr(0, l.start - 1);
         if (n.block_star != kNone) {
           m.block = n.block_star;
           return m;
@@ -213,10 +260,8 @@ DomainTrie::Match DomainTrie::match(std::string_view host) const noexcept {
         take(m.allow, n.allow_star);
       }
       take(m.allow, n.allow_name);
-      if (start == 0) take(m.allow, n.allow_exact);
+      if (l.start == 0) take(m.allow, n.allow_exact);
     }
-    if (start == 0) break;
-    end = start - 1;
   }
   return m;
 }

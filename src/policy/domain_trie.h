@@ -53,8 +53,10 @@ class DomainTrie {
     std::uint8_t protocols;
     bool block;
   };
-  // One slot of the edge hash table: (parent node, label) -> child node. Labels of up to 8
-  // bytes are stored inline, so a probe usually touches a single cache line.
+  // One slot of the edge hash table: (parent node, label) -> child node. The slot is chosen
+  // by the hash of the whole suffix the edge ends (not of the parent's id), so a lookup knows
+  // every level's slot up front. Labels of up to 8 bytes are stored inline, so a probe
+  // usually touches a single cache line.
   struct Edge {
     std::uint32_t hash;
     std::uint32_t parent;

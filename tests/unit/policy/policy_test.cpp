@@ -49,6 +49,24 @@ TEST(PolicyPlain, AllowsDomainAndEverySubdomain) {
   EXPECT_TRUE(allowed(p, "a.b.c.d.github.com"));
 }
 
+// The lookup fetches the slots of the first eight levels ahead and walks the rest one by one:
+// rules and blocks past that depth still decide.
+TEST(PolicyPlain, RulesDeeperThanEightLabels) {
+  const Policy p = make({"l3.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test",
+                         "*.w9.w8.w7.w6.w5.w4.w3.w2.test", "s*.x9.x8.x7.x6.x5.x4.x3.x2.test"},
+                        {"b10.l3.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"});
+  EXPECT_TRUE(allowed(p, "l3.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"));
+  EXPECT_TRUE(allowed(p, "a.l3.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"));
+  EXPECT_FALSE(allowed(p, "l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"));
+  EXPECT_FALSE(allowed(p, "x.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"));
+  EXPECT_FALSE(allowed(p, "b10.l3.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"));
+  EXPECT_FALSE(allowed(p, "c.b10.l3.l2.l1.k9.k8.k7.k6.k5.k4.k3.k2.deep.test"));
+  EXPECT_TRUE(allowed(p, "a.w9.w8.w7.w6.w5.w4.w3.w2.test"));
+  EXPECT_FALSE(allowed(p, "w9.w8.w7.w6.w5.w4.w3.w2.test"));
+  EXPECT_TRUE(allowed(p, "svc.x9.x8.x7.x6.x5.x4.x3.x2.test"));
+  EXPECT_FALSE(allowed(p, "api.x9.x8.x7.x6.x5.x4.x3.x2.test"));
+}
+
 TEST(PolicyPlain, DoesNotAllowLookalikes) {
   const Policy p = make({"github.com"});
   for (const char* host : {"notgithub.com", "github.com.evil.com", "evilgithub.com", "hub.com",
