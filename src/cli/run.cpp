@@ -402,10 +402,25 @@ void raise_descriptor_limit() {
   }
 }
 
+void ignore_pipe_signal(int) {}
+
+// A peer that resets its connection makes the next write to that socket (a splice(2) among
+// them, which has no MSG_NOSIGNAL) raise SIGPIPE, whose default action would end awf and the
+// whole run. A handler rather than SIG_IGN: handlers fall back to the default on execve, so
+// the command still gets the SIGPIPE that `producer | head` relies on.
+void survive_broken_pipes() {
+  struct sigaction action {};
+  action.sa_handler = ignore_pipe_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGPIPE, &action, nullptr);
+}
+
 }  // namespace
 
 int run(const Options& options) {
   raise_descriptor_limit();
+  survive_broken_pipes();
   // First: the keys leave awf's environment before anything copies it.
   ApiProxySetup api_proxy = setup_api_proxy(options);
   const policy::Policy policy = build_policy(options, api_proxy.allow);

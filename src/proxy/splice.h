@@ -1,5 +1,5 @@
-// Moves bytes between two TCP sockets through a kernel pipe with splice(2): once a tunnel or a
-// message body is decided, its bytes never enter user space.
+// Moves bytes between two TCP sockets: short exchanges through a small per-thread buffer, bulk
+// transfers through a kernel pipe with splice(2), so that their bytes never enter user space.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -17,7 +17,8 @@ struct SpliceResult {
 };
 
 // Copies from `from` to `to` until `from` ends, an error, or exactly `limit` bytes (when set).
-// The pipe is created only once `from` has data, so idle tunnels hold no pipe. Each transfer
+// Reads go through a 16 KiB per-thread buffer until one fills it; then a pipe is created and
+// the rest moves with splice(2). Idle tunnels hold neither buffer nor pipe. Each transfer
 // updates `*activity` when given (for idle timeouts).
 boost::asio::awaitable<SpliceResult> splice_stream(
     boost::asio::ip::tcp::socket& from, boost::asio::ip::tcp::socket& to,

@@ -182,3 +182,17 @@ def test_command_exit_tears_down_children(awf, nonce):
             timeout=30)
     assert r.rc == 5, r.describe()
     assert wait_until(lambda: not marker_pids(token), 5), f"children survived: {marker_pids(token)}"
+
+
+def test_command_keeps_the_default_sigpipe(awf):
+    # awf itself survives broken pipes (a handler, not SIG_IGN); the command must still be
+    # ended by SIGPIPE, as `producer | head` expects: an ignored SIGPIPE would survive execve
+    # and make `yes` fail with "write error: Broken pipe" instead.
+    r = awf(["-d", "allowed.test"],
+            ["bash", "-c", "yes | head -n 1 > /dev/null; echo \"status=${PIPESTATUS[0]}\"; "
+                           "grep '^SigIgn' /proc/self/status"])
+    assert r.rc == 0, r.describe()
+    assert "status=141" in r.stdout, r.describe()
+    ignored = int(r.stdout.split("SigIgn:")[1].split()[0], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1)), r.describe()
+    assert "Broken pipe" not in r.stderr, r.describe()
