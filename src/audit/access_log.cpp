@@ -38,14 +38,16 @@ void append_field(std::string& out, std::string_view value, Field field = Field:
     encode_byte(out, '-');
     return;
   }
-  for (char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (needs_encoding(c, field)) {
-      encode_byte(out, c);
-    } else {
-      out.push_back(ch);
-    }
+  // Runs of bytes that need no encoding (usually the whole value) are appended at once.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (!needs_encoding(c, field)) continue;
+    out.append(value.data() + run, i - run);
+    encode_byte(out, c);
+    run = i + 1;
   }
+  out.append(value.data() + run, value.size() - run);
 }
 
 std::string field_value(std::string_view token) {
