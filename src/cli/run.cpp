@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -622,11 +623,16 @@ int run(const Options& options) {
   agent_timer.cancel();
   signals.cancel();
   const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
-  // The workers finish their connections (the resolver's loop keeps serving them).
-  // run_for, not poll: poll() keeps going while handlers keep becoming ready.
-  while (!gateway.finished() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(1));
+  // The workers finish their connections (the resolver's loop keeps serving them). The
+  // guard makes run_one_for wait rather than return at once when the loop has no work (a
+  // busy loop that took a core from the workers it waited for); each worker posts to this
+  // loop when it finishes.
+  {
+    const auto waiting = asio::make_work_guard(io);
+    while (!gateway.finished() && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_one_for(std::chrono::milliseconds(5));
+    }
   }
   gateway.join();
   log.flush();

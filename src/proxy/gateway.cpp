@@ -158,9 +158,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
           [self = shared_from_this(), w]() -> asio::awaitable<void> { co_await sweep_loop(*w); },
           asio::detached);
       w->guard.emplace(w->io.get_executor());
-      w->thread = std::thread([w] {
+      w->thread = std::thread([w, &main = main_io] {
         w->io.run();
         w->finished = true;
+        // Wakes the main loop, which waits for finished() after stop().
+        asio::post(main, [] {});
       });
     }
   }
