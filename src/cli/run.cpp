@@ -459,7 +459,6 @@ int run(const Options& options) {
   std::vector<std::string> command_env =
       command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
   const std::string manifest = policy_manifest_json(policy);
-  const std::string config = resolved_config_json(options);
   print_docker_notices(options);
 
   const bool explicit_logs_dir = !options.proxy_logs_dir.empty();
@@ -471,11 +470,13 @@ int run(const Options& options) {
     work_dir.emplace(options.work_dir.empty() ? fresh_tmp_dir("awf-") : options.work_dir,
                      options.keep_work_dir);
     work_dir->write("policy-manifest.json", manifest);
-    work_dir->write("awf-config.json", config);
+    work_dir->write("awf-config.json", resolved_config_json(options));
   }
   // `awf logs audit` names the rule behind each record from the copy next to the logs.
   WorkDir::write_text_file(log.directory() + "/policy-manifest.json", manifest);
-  if (!options.audit_dir.empty()) write_audit_dir(options.audit_dir, manifest, config);
+  if (!options.audit_dir.empty()) {
+    write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
+  }
   asio::io_context io(1);
   dns::Resolver resolver(io, dns_servers);
   if (options.log_level == LogLevel::Debug) {
