@@ -193,9 +193,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
       outcome.url = policy::redact_credentials(outcome.url);
       outcome.status = 403;
       outcome.reason = std::move(dlp);
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, false));
+      co_await record_and_refuse(context, client, outcome);
       co_return;
     }
 
@@ -221,9 +219,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
     outcome.rule = decision.rule_id;
     if (!decision.allowed) {
       outcome.status = 403;
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, true));
+      co_await record_and_refuse(context, client, outcome, true);
       co_return;
     }
 
@@ -273,9 +269,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
           outcome.allowed = upstream.status != 403;
           outcome.status = upstream.status;
           outcome.reason = upstream.reason;
-          record_outcome(context, outcome);
-          co_await reply_and_close(context, client, upstream.status,
-                                   denial_message(outcome.name, upstream.reason, false));
+          co_await record_and_refuse(context, client, outcome);
           co_return;
         }
       }
@@ -299,9 +293,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
       outcome.status = 502;
       outcome.reason = "no valid response from " + authority + ": " +
                        (write_error ? write_error : read_error).message();
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 502,
-                               denial_message(outcome.name, outcome.reason, false));
+      co_await record_and_refuse(context, client, outcome);
       co_return;
     }
     outcome.allowed = true;
@@ -344,9 +336,7 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
                 *connection.stream, connection.buffer, response_parser, head_request)) {
           outcome.status = 502;
           outcome.reason = "no valid response from " + authority + ": " + header_error.message();
-          record_outcome(context, outcome);
-          co_await reply_and_close(context, client, 502,
-                                   denial_message(outcome.name, outcome.reason, false));
+          co_await record_and_refuse(context, client, outcome);
           co_return;
         }
         continue;

@@ -31,9 +31,7 @@ asio::awaitable<void> refuse_unreachable(GatewayContext& context, tcp::socket& c
   outcome.allowed = upstream.status != 403;
   outcome.status = upstream.status;
   outcome.reason = upstream.reason;
-  record_outcome(context, outcome);
-  co_await reply_and_close(context, client, upstream.status,
-                           denial_message(outcome.name, upstream.reason, false));
+  co_await record_and_refuse(context, client, outcome);
 }
 
 struct RequestTarget {
@@ -160,9 +158,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
         authority ? policy::redact_credentials(display_name(authority->host)) : outcome.url;
     outcome.status = 403;
     outcome.reason = std::move(refusal);
-    record_outcome(context, outcome);
-    co_await reply_and_close(context, client, 403,
-                             denial_message(outcome.name, outcome.reason, false));
+    co_await record_and_refuse(context, client, outcome);
     co_return;
   }
   const auto authority = awf::http::parse_authority(target, 0);
@@ -181,9 +177,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
     if (!policy::host_port_open(context.options.host_ports, authority->port)) {
       outcome.status = 403;
       outcome.reason = host_port_refusal(authority->port);
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, false));
+      co_await record_and_refuse(context, client, outcome);
       co_return;
     }
   } else {
@@ -197,9 +191,7 @@ asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& 
         outcome.reason = "port " + std::to_string(authority->port) + " is not allowed (80, 443)";
       }
       outcome.status = 403;
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, policy_denial));
+      co_await record_and_refuse(context, client, outcome, policy_denial);
       co_return;
     }
   }
@@ -333,9 +325,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
         outcome.name = host.empty() ? outcome.url : policy::redact_credentials(display_name(host));
         outcome.status = 403;
         outcome.reason = std::move(refusal);
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, 403,
-                                 denial_message(outcome.name, outcome.reason, false));
+        co_await record_and_refuse(context, client, outcome);
         co_return;
       }
     }
@@ -360,9 +350,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       if (!policy::host_port_open(context.options.host_ports, target.port)) {
         outcome.status = 403;
         outcome.reason = host_port_refusal(target.port);
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, 403,
-                                 denial_message(outcome.name, outcome.reason, false));
+        co_await record_and_refuse(context, client, outcome);
         co_return;
       }
     } else {
@@ -375,9 +363,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
           outcome.reason = "port " + std::to_string(target.port) + " is not allowed (80, 443)";
         }
         outcome.status = 403;
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, 403,
-                                 denial_message(outcome.name, outcome.reason, policy_denial));
+        co_await record_and_refuse(context, client, outcome, policy_denial);
         co_return;
       }
     }
@@ -387,9 +373,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       outcome.status = 403;
       outcome.reason =
           "plain HTTP to a host with --allow-urls rules (only https:// URLs can match)";
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 403,
-                               denial_message(outcome.name, outcome.reason, false));
+      co_await record_and_refuse(context, client, outcome);
       co_return;
     }
     const std::string allowed_reason = outcome.reason;
@@ -428,9 +412,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
             co_await forward_message(client, buffer, parser, *upstream, chunk, outcome.counts.up)) {
       outcome.status = 502;
       outcome.reason = "sending the request upstream failed: " + error.message();
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 502,
-                               denial_message(outcome.name, outcome.reason, false));
+      co_await record_and_refuse(context, client, outcome);
       co_return;
     }
 
@@ -446,9 +428,7 @@ asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mo
       if (response_error) {
         outcome.status = 502;
         outcome.reason = "no valid response from the origin: " + response_error.message();
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, 502,
-                                 denial_message(outcome.name, outcome.reason, false));
+        co_await record_and_refuse(context, client, outcome);
         co_return;
       }
       auto& response = response_parser.get();

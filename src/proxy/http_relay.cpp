@@ -46,6 +46,13 @@ asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& clie
   client.close(ignored);
 }
 
+asio::awaitable<void> record_and_refuse(GatewayContext& context, tcp::socket& client,
+                                        const Outcome& outcome, bool policy_denial) {
+  record_outcome(context, outcome);
+  co_await reply_and_close(context, client, outcome.status,
+                           denial_message(outcome.name, outcome.reason, policy_denial));
+}
+
 void strip_hop_by_hop(bhttp::fields& fields) {
   const std::string connection(fields[bhttp::field::connection]);
   std::vector<std::string> names;

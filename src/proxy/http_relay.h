@@ -37,6 +37,13 @@ boost::asio::awaitable<void> reply_and_close(
     GatewayContext& context, tcp::socket& client, int status, const std::string& body,
     std::string_view content_type = "text/plain; charset=utf-8");
 
+// Records `outcome` (its status and reason set) and answers the client with that status and
+// awf's "blocked" message (naming the flag that would allow the name for a policy denial),
+// then closes as reply_and_close does.
+boost::asio::awaitable<void> record_and_refuse(GatewayContext& context, tcp::socket& client,
+                                               const Outcome& outcome,
+                                               bool policy_denial = false);
+
 // Removes the hop-by-hop fields (Connection, Keep-Alive, TE, Upgrade... and the names the
 // Connection field lists).
 void strip_hop_by_hop(boost::beast::http::fields& fields);

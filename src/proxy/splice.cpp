@@ -39,19 +39,30 @@ std::array<char, kCopyChunk>& copy_buffer() {
   return buffer;
 }
 
+// Waits until `from` has bytes (or its end, or an error); false with result.error set when
+// the wait itself failed.
+asio::awaitable<bool> wait_readable(tcp::socket& from, SpliceResult& result) {
+  auto [ec] = co_await from.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+  if (ec) result.error = error_of(ec);
+  co_return !ec;
+}
+
 enum class Phase { Done, Bulk };
 
 // Copies through the thread's buffer until `from` ends, an error, the limit, or a read that
 // fills the buffer (then returns Bulk with nothing held back: the rest goes through a pipe).
+// Every read follows a wait: the previous read was short, so the socket is drained.
 asio::awaitable<Phase> copy_short(tcp::socket& from, tcp::socket& to,
                                   std::optional<std::uint64_t> limit,
                                   std::chrono::steady_clock::time_point* activity,
                                   SpliceResult& result) {
   for (;;) {
     std::size_t want = kCopyChunk;
-    if (limit)
+    if (limit) {
       want = static_cast<std::size_t>(std::min<std::uint64_t>(want, *limit - result.bytes));
+    }
     if (want == 0) co_return Phase::Done;
+    if (!co_await wait_readable(from, result)) co_return Phase::Done;
     auto& buffer = copy_buffer();
     const ssize_t n = recv(from.native_handle(), buffer.data(), want, MSG_DONTWAIT);
     if (n == 0) {
@@ -59,17 +70,9 @@ asio::awaitable<Phase> copy_short(tcp::socket& from, tcp::socket& to,
       co_return Phase::Done;
     }
     if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        result.error = errno;
-        co_return Phase::Done;
-      }
-      auto [ec] =
-          co_await from.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-      if (ec) {
-        result.error = error_of(ec);
-        co_return Phase::Done;
-      }
-      continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      result.error = errno;
+      co_return Phase::Done;
     }
     const auto got = static_cast<std::size_t>(n);
     const ssize_t sent = send(to.native_handle(), buffer.data(), got, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -92,14 +95,6 @@ asio::awaitable<Phase> copy_short(tcp::socket& from, tcp::socket& to,
     result.bytes += got;
     if (activity != nullptr) *activity = std::chrono::steady_clock::now();
     if (got == kCopyChunk) co_return Phase::Bulk;
-    if (limit && result.bytes >= *limit) co_return Phase::Done;
-    // A short read drained the socket: wait instead of a read that would fail.
-    auto [ec] =
-        co_await from.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      result.error = error_of(ec);
-      co_return Phase::Done;
-    }
   }
 }
 
@@ -136,12 +131,7 @@ asio::awaitable<void> splice_bulk(tcp::socket& from, tcp::socket& to,
         result.error = errno;
         co_return;
       } else if (in_pipe == 0) {
-        auto [ec] =
-            co_await from.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-          result.error = error_of(ec);
-          co_return;
-        }
+        if (!co_await wait_readable(from, result)) co_return;
         continue;
       }
     }
@@ -175,15 +165,6 @@ asio::awaitable<SpliceResult> splice_stream(tcp::socket& from, tcp::socket& to,
                                             std::optional<std::uint64_t> limit,
                                             std::chrono::steady_clock::time_point* activity) {
   SpliceResult result;
-  if (limit && *limit == 0) co_return result;
-  {
-    auto [ec] =
-        co_await from.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      result.error = error_of(ec);
-      co_return result;
-    }
-  }
   // Asio has already made both descriptors non-blocking for its own asynchronous operations;
   // the setter would still cost an ioctl each, so it runs only when that has not happened.
   boost::system::error_code ignored;

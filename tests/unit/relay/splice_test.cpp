@@ -82,22 +82,25 @@ Relayed relay(const std::vector<char>& data, bool close, std::optional<std::uint
   return run;
 }
 
+// The source's end was reached without error and every byte arrived, in order, once.
+void expect_all_relayed(const SpliceResult& result, const std::vector<char>& received,
+                        const std::vector<char>& data) {
+  EXPECT_EQ(result.error, 0);
+  EXPECT_TRUE(result.eof);
+  EXPECT_EQ(result.bytes, data.size());
+  EXPECT_EQ(received, data);
+}
+
 TEST(SpliceStream, ShortExchangeToTheEnd) {
   const std::vector<char> data = pattern(5000);
   const Relayed run = relay(data, true, std::nullopt);
-  EXPECT_EQ(run.result.error, 0);
-  EXPECT_TRUE(run.result.eof);
-  EXPECT_EQ(run.result.bytes, data.size());
-  EXPECT_EQ(run.received, data);
+  expect_all_relayed(run.result, run.received, data);
 }
 
 TEST(SpliceStream, BulkSwitchesToSpliceAndKeepsEveryByte) {
   const std::vector<char> data = pattern(3 * 1024 * 1024 + 17);
   const Relayed run = relay(data, true, std::nullopt);
-  EXPECT_EQ(run.result.error, 0);
-  EXPECT_TRUE(run.result.eof);
-  EXPECT_EQ(run.result.bytes, data.size());
-  EXPECT_EQ(run.received, data);
+  expect_all_relayed(run.result, run.received, data);
 }
 
 TEST(SpliceStream, LimitStopsExactlyInEitherPhase) {
@@ -148,10 +151,7 @@ TEST(SpliceStream, SlowReceiverGetsEveryByteInOrder) {
   out.near.shutdown(tcp::socket::shutdown_send);
   sender.join();
   receiver.join();
-  EXPECT_EQ(result.error, 0);
-  EXPECT_TRUE(result.eof);
-  EXPECT_EQ(result.bytes, data.size());
-  EXPECT_EQ(received, data);
+  expect_all_relayed(result, received, data);
 }
 
 TEST(SpliceStream, PeerResetIsAnErrorNotASignal) {
