@@ -48,6 +48,9 @@ constexpr const char* kLogGroup = "Logging and audit";
 constexpr const char* kConfigGroup = "Configuration";
 constexpr const char* kDockerGroup = "AWF Docker backend (accepted for compatibility, no effect)";
 
+// AWF's default DNS-over-HTTPS resolver (--dns-over-https without a URL).
+constexpr const char* kDefaultDohUrl = "https://dns.google/dns-query";
+
 // The ports AWF's `localhost` keyword opens on the host (common development servers).
 constexpr std::uint16_t kDevServerPorts[] = {3000, 3001, 4000, 4200, 5000, 5173,
                                              8000, 8080, 8081, 8888, 9000, 9090};
@@ -73,7 +76,9 @@ struct RawValues {
   std::vector<std::string> allow, block, allow_files, block_files, rulesets;
   std::vector<std::string> env, env_files, exclude_env, mounts, dns, topology;
   std::string container_workdir, work_dir, user, memory_limit, pids_limit, agent_timeout;
-  std::string upstream_proxy, host_ports, proxy_logs_dir, audit_dir, config;
+  std::string upstream_proxy, host_ports, host_service_ports, proxy_logs_dir, audit_dir, config;
+  std::string dns_over_https, session_state_dir;
+  bool diagnostic_logs = false;
   std::string log_level = "info";
   std::string agent_image, image_registry, image_tag, docker_host, container_runtime;
   bool enable_dlp = false, env_all = false, tty = false, keep = false, host_access = false;
@@ -186,6 +191,25 @@ void define_flags(CLI::App& app, RawValues& raw) {
   single(app, "--allow-host-ports", raw.host_ports,
          "Host ports for --enable-host-access: N or N-M items, comma-separated", kNetworkGroup,
          "PORTS");
+  single(app, "--allow-host-service-ports", raw.host_service_ports,
+         "Host ports reachable only at host.docker.internal (service containers); turns host "
+         "access on",
+         kNetworkGroup, "PORTS");
+  app.add_option("--dns-over-https", raw.dns_over_https,
+                 "awf resolves allowed names over DNS-over-HTTPS (RFC 8484) at this URL "
+                 "(default " + std::string(kDefaultDohUrl) + ")")
+      ->group(kNetworkGroup)
+      ->type_name("[URL]")
+      ->expected(0, 1)
+      ->default_str(kDefaultDohUrl);
+  repeatable(app, "--topology-attach", raw.topology,
+             "Let the command reach this Docker container by name, on its ports (looked up "
+             "through the Docker Engine API)",
+             kNetworkGroup, "NAME");
+  single(app, "--docker-host", raw.docker_host,
+         "Docker Engine API socket for --topology-attach, unix:///PATH (default: DOCKER_HOST, "
+         "else /var/run/docker.sock)",
+         kNetworkGroup, "URL");
 
   app.add_flag("--enable-api-proxy", raw.api_proxy,
                "Serve the LLM providers on 127.0.0.1:10000-10003 in the sandbox; awf injects "
@@ -229,6 +253,12 @@ void define_flags(CLI::App& app, RawValues& raw) {
   single(app, "--audit-dir", raw.audit_dir,
          "Write policy-manifest.json and the resolved configuration (secrets redacted) here",
          kLogGroup, "DIR");
+  single(app, "--session-state-dir", raw.session_state_dir,
+         "Directory the command's Copilot CLI session state is kept in after the run",
+         kLogGroup, "DIR");
+  app.add_flag("--diagnostic-logs", raw.diagnostic_logs,
+               "On a non-zero exit, write awf's diagnostics to <audit-dir or work-dir>/diagnostics/")
+      ->group(kLogGroup);
 
   single(app, "--config", raw.config,
          "JSON or YAML file of flags (- reads stdin); flags on the command line win", kConfigGroup,
@@ -239,10 +269,8 @@ void define_flags(CLI::App& app, RawValues& raw) {
   single(app, "--image-registry", raw.image_registry, "No effect", kDockerGroup, "REGISTRY");
   single(app, "--image-tag", raw.image_tag, "No effect", kDockerGroup, "TAG");
   app.add_flag("--skip-pull", raw.skip_pull, "No effect")->group(kDockerGroup);
-  single(app, "--docker-host", raw.docker_host, "No effect", kDockerGroup, "URL");
   single(app, "--container-runtime", raw.container_runtime, "No effect", kDockerGroup, "NAME");
   app.add_flag("--enable-dind", raw.enable_dind, "No effect")->group(kDockerGroup);
-  repeatable(app, "--topology-attach", raw.topology, "No effect", kDockerGroup, "NAME");
   app.add_flag("--legacy-security", raw.legacy_security, "No effect")->group(kDockerGroup);
   app.add_flag("--network-isolation", raw.network_isolation, "No effect")->group(kDockerGroup);
 
@@ -389,10 +417,23 @@ void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& opti
   }
 }
 
-void convert_network(const RawValues& raw, Options& options) {
+void convert_network(const CLI::App& app, const RawValues& raw, Options& options) {
   options.dns_servers = raw.dns;
   options.upstream_proxy = raw.upstream_proxy;
   options.enable_host_access = raw.host_access;
+  if (app.count("--dns-over-https") > 0) {
+    options.dns_over_https = raw.dns_over_https.empty() ? kDefaultDohUrl : raw.dns_over_https;
+  }
+  options.topology_attach = raw.topology;
+  options.docker_host = raw.docker_host;
+  if (!raw.host_service_ports.empty()) {
+    try {
+      options.host_service_ports = policy::parse_port_spec(raw.host_service_ports);
+    } catch (const std::invalid_argument& error) {
+      throw UsageError(std::string("--allow-host-service-ports: ") + error.what());
+    }
+    options.enable_host_access = true;
+  }
   if (!raw.host_ports.empty()) {
     if (!raw.host_access) {
       throw UsageError("--allow-host-ports needs --enable-host-access");
@@ -403,6 +444,9 @@ void convert_network(const RawValues& raw, Options& options) {
       throw UsageError(std::string("--allow-host-ports: ") + error.what());
     }
   }
+  // Service ports are host ports that need no --enable-host-access of their own.
+  options.host_ports.insert(options.host_ports.end(), options.host_service_ports.begin(),
+                            options.host_service_ports.end());
 }
 
 void convert_api_proxy(const CLI::App& app, const RawValues& raw, Options& options) {
@@ -504,12 +548,14 @@ Options convert(const CLI::App& app, const RawValues& raw) {
   options.enable_dlp = raw.enable_dlp;
   convert_environment(raw, options);
   convert_filesystem(app, raw, options);
-  convert_network(raw, options);
+  convert_network(app, raw, options);
   convert_api_proxy(app, raw, options);
   convert_ssl_bump(app, raw, options);
   take_localhost_keyword(options);
   options.proxy_logs_dir = raw.proxy_logs_dir;
   options.audit_dir = raw.audit_dir;
+  options.session_state_dir = raw.session_state_dir;
+  options.diagnostic_logs = raw.diagnostic_logs;
   if (raw.log_level != "debug" && raw.log_level != "info" && raw.log_level != "warn" &&
       raw.log_level != "error") {
     throw UsageError("--log-level '" + raw.log_level + "': expected debug, info, warn or error");

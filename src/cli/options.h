@@ -62,6 +62,15 @@ struct Options {
   // transparent listener, so the command can still serve those ports itself.
   bool host_ports_from_keyword =
       false;  // "localhost" was in the allowlist (host access on dev ports)
+  // --allow-host-service-ports: host ports reachable at host.docker.internal only (AWF: for
+  // GitHub Actions service containers); they turn host access on.
+  std::vector<policy::PortRange> host_service_ports;
+  // --dns-over-https [URL]: awf's own upstream resolution over RFC 8484 (empty: plain DNS).
+  std::string dns_over_https;
+  // Topology peers (--topology-attach, network.topologyAttach): Docker containers the command
+  // reaches by name, looked up through the Docker Engine API at --docker-host/DOCKER_HOST.
+  std::vector<std::string> topology_attach;
+  std::string docker_host;
   // LLM API proxy (also on when a provider key is in awf's environment: run.cpp decides)
   bool enable_api_proxy = false;
   // Per provider, indexed like proxy::providers(): the target (empty: the default one, which
@@ -76,6 +85,8 @@ struct Options {
   // Logging
   std::string proxy_logs_dir;
   std::string audit_dir;
+  std::string session_state_dir;  // --session-state-dir: kept after the run
+  bool diagnostic_logs = false;   // --diagnostic-logs: <auditDir>/diagnostics/ on failure
   LogLevel log_level = LogLevel::Info;
   // Flags of AWF's Docker backend that were given (each gets one notice).
   std::vector<std::string> docker_only_flags;

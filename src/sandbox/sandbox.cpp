@@ -21,6 +21,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "sandbox/descriptors.h"
 #include "sandbox/netlink.h"
 #include "sandbox/seccomp.h"
 
@@ -150,6 +151,12 @@ bool is_plain_word(const std::string& word) {
     std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());
     _exit(1);
   }
+  // Whatever the setup opened since (and anything it missed) ends here: the command starts
+  // with stdin, stdout and stderr only.
+  if (!close_inherited_descriptors(-1)) {
+    std::fprintf(stderr, "awf: sandbox: cannot close inherited descriptors\n");
+    _exit(1);
+  }
   std::vector<char*> argv;
   for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -201,6 +208,9 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
   prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
+  // The init holds a copy of awf's descriptor table (logs, the caller's leftovers): nothing
+  // but the control channel stays, so neither the init nor the command can use them.
+  if (!close_inherited_descriptors(channel)) _exit(1);
   wipe_inherited_environment();
   wipe_inherited_arguments();
   set_oom_score_adj("-1000");
