@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "cli/api_proxy_setup.h"
 #include "cli/audit_files.h"
 #include "cli/config_file.h"
+#include "cli/diagnostics.h"
 #include "cli/environment.h"
 #include "cli/ssl_bump_setup.h"
 #include "dns/resolver.h"
@@ -133,6 +135,14 @@ std::vector<EnvEntry> host_environment() {
   return entries;
 }
 
+// What the command reaches without the explicit proxy, as AWF lists it: the sandbox's own
+// loopback, awf's API proxy (by its AWF name), and the topology peers.
+std::string no_proxy_list(const Options& options) {
+  std::string list = "localhost,127.0.0.1,::1,0.0.0.0,api-proxy";
+  for (const std::string& peer : options.topology_attach) list += "," + peer;
+  return list;
+}
+
 // awf's own variables for the command: the proxy (for tools that honour it; the rest are
 // caught transparently), identity, locale, and colour according to --tty.
 std::vector<EnvEntry> builtin_environment(const Options& options,
@@ -144,12 +154,13 @@ std::vector<EnvEntry> builtin_environment(const Options& options,
   std::vector<EnvEntry> env = {
       {"PATH", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
       {"HOME", identity.home},
+      // As AWF: no lower-case http_proxy. curl reads only that one for http:// URLs
+      // (httpoxy), so its plain HTTP takes the transparent path, which decides the same way.
       {"HTTP_PROXY", proxy},
       {"HTTPS_PROXY", proxy},
-      {"http_proxy", proxy},
       {"https_proxy", proxy},
-      {"NO_PROXY", "localhost,127.0.0.1,::1"},
-      {"no_proxy", "localhost,127.0.0.1,::1"},
+      {"NO_PROXY", no_proxy_list(options)},
+      {"no_proxy", no_proxy_list(options)},
       // JVMs ignore HTTP_PROXY.
       {"JAVA_TOOL_OPTIONS", "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=" + port +
                                 " -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=" + port +
@@ -359,6 +370,48 @@ std::vector<std::uint16_t> host_listener_ports(const Options& options) {
   return {};
 }
 
+// --session-state-dir: the Copilot CLI keeps its session state (events.jsonl, ...) under
+// ~/.copilot/session-state; AWF binds the directory there so that it outlives the run.
+// A directory awf creates belongs to the command's user, who writes there.
+std::optional<sandbox::BindMount> session_state_bind(const Options& options,
+                                                     const sandbox::Identity& identity) {
+  if (options.session_state_dir.empty()) return std::nullopt;
+  std::error_code error;
+  const bool created = std::filesystem::create_directories(options.session_state_dir, error);
+  if (error) {
+    throw UsageError("--session-state-dir '" + options.session_state_dir +
+                     "': cannot create it: " + error.message());
+  }
+  const std::string path = canonical_path(options.session_state_dir);
+  if (created && chown(path.c_str(), identity.uid, identity.gid) < 0) {
+    throw UsageError("--session-state-dir '" + path + "': cannot give it to uid " +
+                     std::to_string(identity.uid) + ": " + std::strerror(errno));
+  }
+  return sandbox::BindMount{path, identity.home + "/.copilot/session-state", false};
+}
+
+// The sandbox's view for --diagnostic-logs, one mount decision per line.
+std::string describe_mounts(const sandbox::MountPlan& plan) {
+  std::string text = "home " + plan.home.path + " (empty tmpfs with tool directories)\n";
+  for (const std::string& path : plan.writable_paths) text += "writable " + path + "\n";
+  for (const sandbox::BindMount& bind : plan.binds) {
+    text += "bind " + bind.source + " -> " + bind.target + (bind.read_only ? " ro\n" : " rw\n");
+  }
+  for (const std::string& path : plan.masked_paths) text += "masked " + path + "\n";
+  for (const sandbox::ProvidedFile& file : plan.provided_files) {
+    text += "provided " + file.path + "\n";
+  }
+  return text;
+}
+
+// Where --diagnostic-logs writes, as AWF: the audit directory, else the work directory.
+std::string diagnostics_home(const Options& options, const std::optional<WorkDir>& work_dir,
+                             const audit::LogWriter& log) {
+  if (!options.audit_dir.empty()) return options.audit_dir;
+  if (work_dir) return work_dir->path();
+  return log.directory();
+}
+
 void print_host_access_warning(const Options& options) {
   if (!options.localhost_keyword || options.log_level > LogLevel::Warn) return;
   std::string ports;
@@ -515,6 +568,9 @@ int run(const Options& options) {
   for (const MountSpec& mount : options.mounts) {
     spec.mounts.binds.push_back({canonical_path(mount.host), mount.container, mount.read_only});
   }
+  if (auto bind = session_state_bind(options, identity)) {
+    spec.mounts.binds.push_back(std::move(*bind));
+  }
   spec.mounts.provided_files = std::move(ssl_bump.files);
   spec.mounts.masked_paths =
       masked_paths(work_dir ? std::vector<std::string>{canonical_path(log.directory()),
@@ -545,7 +601,10 @@ int run(const Options& options) {
   // inherits no surprises (it installs its own).
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   signals.add(SIGCHLD);
+  std::optional<StderrTail> stderr_tail;
+  if (options.diagnostic_logs) spec.stderr_fd = stderr_tail.emplace().write_end();
   sandbox::Sandbox sandbox = sandbox::Sandbox::start(spec);
+  if (stderr_tail) stderr_tail->start_forwarding();
   // Provider keys live in awf from here on: no core dump, no /proc/<awf>/mem for the caller's
   // other processes. Not earlier: the sandbox's id maps are written through /proc first.
   if (api_proxy.holds_keys) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -648,6 +707,19 @@ int run(const Options& options) {
   if (interrupted_by == SIGTERM) code = 143;
   if (interrupted_by == SIGHUP) code = 129;
   if (timed_out && interrupted_by == 0) code = kTimeoutExitCode;
+  if (stderr_tail) {
+    DiagnosticsReport report{diagnostics_home(options, work_dir, log),
+                             resolved_config_json(options),
+                             describe_mounts(spec.mounts),
+                             log.directory(),
+                             stderr_tail->finish(),
+                             code,
+                             timed_out,
+                             interrupted_by};
+    if (code != 0) {
+      std::fprintf(stderr, "awf: diagnostics in %s\n", write_diagnostics(report).c_str());
+    }
+  }
   print_summary(log, code, explicit_logs_dir);
   if (work_dir && options.keep_work_dir) {
     std::fprintf(stderr, "awf: work directory kept at %s\n", work_dir->path().c_str());

@@ -208,6 +208,7 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
   prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
+  if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, STDERR_FILENO) < 0) _exit(1);
   // The init holds a copy of awf's descriptor table (logs, the caller's leftovers): nothing
   // but the control channel stays, so neither the init nor the command can use them.
   if (!close_inherited_descriptors(channel)) _exit(1);

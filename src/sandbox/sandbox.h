@@ -33,6 +33,9 @@ struct SandboxSpec {
   std::string host_address;
   // --enable-api-proxy: the API proxy's ports, on 127.0.0.1 in the sandbox.
   std::vector<std::uint16_t> api_ports;
+  // Where the sandbox's stderr goes instead of awf's (--diagnostic-logs keeps its tail);
+  // -1: awf's own.
+  int stderr_fd = -1;
 };
 
 class Sandbox {

@@ -134,10 +134,9 @@ TEST(Options, ApiProxyBadValuesAreRefused) {
 }
 
 TEST(Options, DockerFlagsAreRecorded) {
-  const Options o = parse({"--image-tag", "v1", "--skip-pull", "--topology-attach", "x",
-                           "--network-isolation", "--", "true"});
-  EXPECT_THAT(o.docker_only_flags,
-              ElementsAre("--image-tag", "--skip-pull", "--topology-attach", "--network-isolation"));
+  const Options o =
+      parse({"--image-tag", "v1", "--skip-pull", "--network-isolation", "--", "true"});
+  EXPECT_THAT(o.docker_only_flags, ElementsAre("--image-tag", "--skip-pull", "--network-isolation"));
 }
 
 TEST(Options, ConfigFileAndCommandLinePrecedence) {
