@@ -14,6 +14,7 @@ import vnet as V  # noqa: E402
 
 AWF_BIN = os.environ.get("AWF_BIN", V.DEFAULT_AWF_BIN)
 ALLOWED = {V.ALLOWED4, V.ALLOWED6}
+EXPLICIT_PROXY = "http://127.0.0.1:3128"  # awf's explicit proxy inside the sandbox
 
 # awf takes a parent proxy from its own https_proxy/http_proxy (--upstream-proxy auto-detection):
 # no test may inherit the CI machine's, not even one that starts awf without V.clean_env().
@@ -60,8 +61,10 @@ class Awf:
         return self.vnet.awf_popen(self.bin, list(args), cmd, label=self.label, **kw)
 
     def curl(self, *extra: str, max_time: float = 15) -> list[str]:
-        """curl inside the sandbox, trusting the vnet CA (a world-readable file)."""
-        return self.vnet.curl_args(*extra, max_time=max_time)
+        """curl inside the sandbox, trusting the vnet CA (a world-readable file), as a
+        proxy-aware client: curl reads only the lower-case http_proxy for http:// URLs, which
+        awf (as AWF) leaves unset, so the proxy is named here (`--noproxy '*'` still wins)."""
+        return self.vnet.curl_args("--proxy", EXPLICIT_PROXY, *extra, max_time=max_time)
 
     @staticmethod
     def dig(*extra: str) -> list[str]:

@@ -247,7 +247,9 @@ class Env:
     def fmt(self) -> dict:
         ca = self.vnet.ca_path
         return {
-            "curl": f"curl -sS --max-time 5 --cacert {ca}",
+            # A proxy-aware client: the proxy from HTTPS_PROXY for http:// URLs too (awf leaves
+            # the lower-case http_proxy unset, as AWF); a case that empties it goes transparent.
+            "curl": f"curl -sS --max-time 5 --cacert {ca} --proxy \"$HTTPS_PROXY\"",
             "ncurl": f"curl -sS --max-time 5 --cacert {ca} --noproxy '*'",
             "codes": "-o /dev/null -w 'code=%{http_code} connect=%{http_connect}\\n'",
             "raw": f"{V.PY} {self.raw}", "probe": f"{V.PY} {self.probe}", "py": V.PY,

@@ -122,7 +122,7 @@ def test_transparent_port_80_and_443_use_host_and_sni(awf, host_services, nonce)
 def test_port_outside_the_allowed_set_is_denied(awf, host_services, nonce):
     vnet = host_services
     mark = marks(vnet)
-    cmd = (f"curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{HOST}:3001/explicit-{nonce}; "
+    cmd = (f"curl -sS -x \"$HTTPS_PROXY\" -o /dev/null -w '%{{http_code}}\\n' http://{HOST}:3001/explicit-{nonce}; "
            f"curl -sS --max-time 5 --noproxy '*' http://{HOST}:3001/transparent-{nonce}; "
            "echo rc=$?")
     res = awf(HOST_ACCESS, cmd)
@@ -142,8 +142,8 @@ def test_port_outside_the_allowed_set_is_denied(awf, host_services, nonce):
 def test_without_the_flag_the_host_name_gets_no_special_treatment(awf, host_services, nonce):
     vnet = host_services
     mark = marks(vnet)
-    cmd = (f"curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{HOST}:3000/a-{nonce}; "
-           f"curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{HOST}/b-{nonce}")
+    cmd = (f"curl -sS -x \"$HTTPS_PROXY\" -o /dev/null -w '%{{http_code}}\\n' http://{HOST}:3000/a-{nonce}; "
+           f"curl -sS -x \"$HTTPS_PROXY\" -o /dev/null -w '%{{http_code}}\\n' http://{HOST}/b-{nonce}")
     # Not in the allowlist: denied by the policy.
     res = awf(["-d", "allowed.test"], cmd)
     assert res.stdout.split() == ["403", "403"], res
@@ -179,7 +179,7 @@ def test_localhost_keyword_leaves_the_dev_ports_to_the_command(awf, host_service
         "for i in $(seq 50); do curl -s -o /dev/null --noproxy '*' http://127.0.0.1:3000/ && break; "
         "sleep 0.1; done; "
         "curl -sS --noproxy '*' -o /dev/null -w 'own=%{http_code}\\n' http://127.0.0.1:3000/; "
-        f"curl -sS -o /dev/null -w 'host=%{{http_code}}\\n' http://{HOST}:3000/kw-{nonce}; kill %1")
+        f"curl -sS -x \"$HTTPS_PROXY\" -o /dev/null -w 'host=%{{http_code}}\\n' http://{HOST}:3000/kw-{nonce}; kill %1")
     res = awf(["-d", "localhost,allowed.test"], cmd)
     assert "own=200" in res.stdout and "host=200" in res.stdout, res
     assert host_seen(vnet, mark, 3000, f"/kw-{nonce}"), res
@@ -218,7 +218,7 @@ def test_wide_port_range_is_explicit_proxy_only(awf, host_services, nonce):
     vnet = host_services
     mark = marks(vnet)
     res = awf(["--enable-host-access", "--allow-host-ports", "2000-3005"],
-              f"curl -sS http://{HOST}:3001/wide-{nonce}; "
+              f"curl -sS -x \"$HTTPS_PROXY\" http://{HOST}:3001/wide-{nonce}; "
               f"curl -sS --max-time 5 --noproxy '*' http://{HOST}:3000/; echo rc=$?")
     assert "through the proxy only" in res.stderr, res
     assert host_seen(vnet, mark, 3001, f"/wide-{nonce}"), res

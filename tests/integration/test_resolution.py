@@ -13,7 +13,7 @@ from conftest import dns_seen
 def test_concurrent_requests_share_one_resolution(awf, vnet, nonce):
     m = vnet.mark()
     name = f"burst{nonce}.allowed.test"
-    script = (f"for i in $(seq 40); do curl -s -o /dev/null -w '%{{http_code}}\\n' "
+    script = (f"for i in $(seq 40); do curl -s -x \"$HTTPS_PROXY\" -o /dev/null -w '%{{http_code}}\\n' "
               f"http://{name}/ & done; wait")
     r = awf(["-d", "allowed.test"], ["bash", "-c", script])
     assert r.stdout.split().count("200") == 40, r.describe()
