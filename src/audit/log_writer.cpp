@@ -8,24 +8,14 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "common/owner.h"
 
 namespace awf::audit {
 namespace {
 
-void make_dirs(const std::string& path) {
-  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos != path.size() && path[pos] != '/') continue;
-    const std::string prefix = path.substr(0, pos);
-    if (mkdir(prefix.c_str(), 0755) < 0 && errno != EEXIST) {
-      throw errno_error("create log directory " + prefix);
-    }
-  }
-}
-
+// Created ones belong to the invoking user (common/owner.h).
 UniqueFd open_log(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!fd.valid()) throw errno_error("open " + path);
-  return fd;
+  return open_output_file(path, O_WRONLY | O_APPEND);
 }
 
 void write_all(int fd, std::string& buffer) {
@@ -50,7 +40,7 @@ std::int64_t now_ms() {
 }
 
 LogWriter::LogWriter(const std::string& directory) : directory_(directory) {
-  make_dirs(directory_);
+  make_output_dirs(directory_);
   access_fd_ = open_log(directory_ + "/access.log");
   audit_fd_ = open_log(directory_ + "/audit.jsonl");
 }

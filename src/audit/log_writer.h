@@ -15,7 +15,8 @@ namespace awf::audit {
 
 class LogWriter {
  public:
-  // Creates `directory` (mode 0755, parents included) and opens both files for appending.
+  // Creates `directory` (mode 0755, parents included) and opens both files for appending;
+  // what it creates belongs to the invoking user (common/owner.h).
   // Throws SetupError.
   explicit LogWriter(const std::string& directory);
 

@@ -533,9 +533,11 @@ Options convert(const CLI::App& app, const RawValues& raw) {
   try {
     if (app.count("--memory-limit") > 0) {
       options.limits.memory_bytes = sandbox::parse_memory_limit(raw.memory_limit);
+      options.limits.memory_explicit = true;
     }
     if (app.count("--pids-limit") > 0) {
       options.limits.pids = sandbox::parse_pids_limit(raw.pids_limit);
+      options.limits.pids_explicit = true;
     }
   } catch (const std::invalid_argument& error) {
     throw UsageError(error.what());

@@ -1,5 +1,6 @@
 #include "cli/run.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -27,6 +28,9 @@
 #include "cli/diagnostics.h"
 #include "cli/environment.h"
 #include "cli/ssl_bump_setup.h"
+#include "common/error.h"
+#include "common/owner.h"
+#include "common/unique_fd.h"
 #include "dns/resolver.h"
 #include "policy/domain_list.h"
 #include "policy/host_access.h"
@@ -243,17 +247,25 @@ std::vector<std::string> masked_paths(const std::vector<std::string>& own,
   return masked;
 }
 
+// Creates an output directory (and its parents) for `flag`, owned by the invoking user
+// (common/owner.h). Returns whether the directory itself was created.
+bool make_output_dir(const std::string& path, const char* flag) {
+  struct stat st {};
+  const bool existed = stat(path.c_str(), &st) == 0;
+  try {
+    make_output_dirs(path);
+  } catch (const SetupError& error) {
+    throw UsageError(std::string(flag) + " '" + path + "': cannot create it: " + error.what());
+  }
+  return !existed;
+}
+
 // awf's work directory: the run's policy manifest and resolved configuration. Removed at exit
 // (only what awf wrote, and the directory when that leaves it empty) unless it is to be kept.
 class WorkDir {
  public:
-  WorkDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {
-    std::error_code error;
-    created_ = std::filesystem::create_directories(path_, error);
-    if (error) {
-      throw UsageError("--work-dir '" + path_ + "': cannot create it: " + error.message());
-    }
-  }
+  WorkDir(std::string path, bool keep)
+      : path_(std::move(path)), keep_(keep), created_(make_output_dir(path_, "--work-dir")) {}
   WorkDir(const WorkDir&) = delete;
   WorkDir& operator=(const WorkDir&) = delete;
   ~WorkDir() {
@@ -271,26 +283,38 @@ class WorkDir {
     files_.push_back(file);
   }
 
+  // Never through a symlink; a file created here belongs to the invoking user.
   static void write_text_file(const std::string& file, const std::string& contents) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << contents;
-    if (!out.flush()) throw std::runtime_error("cannot write " + file);
+    const UniqueFd fd = open_output_file(file, O_WRONLY | O_TRUNC);
+    std::size_t done = 0;
+    while (done < contents.size()) {
+      const ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw errno_error("cannot write " + file);
+      done += static_cast<std::size_t>(n);
+    }
   }
 
  private:
   std::string path_;
   bool keep_;
-  bool created_ = false;
+  bool created_;
   std::vector<std::string> files_;
 };
 
 void write_audit_dir(const std::string& dir, const std::string& manifest,
                      const std::string& config) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) throw UsageError("--audit-dir '" + dir + "': cannot create it: " + error.message());
+  make_output_dir(dir, "--audit-dir");
   WorkDir::write_text_file(dir + "/policy-manifest.json", manifest);
   WorkDir::write_text_file(dir + "/awf-config.json", config);
+}
+
+// --session-state-dir outlives the run: it must exist, and belong to the invoking user, before
+// anything is kept in it.
+void create_session_state_dir(const Options& options) {
+  if (!options.session_state_dir.empty()) {
+    make_output_dir(options.session_state_dir, "--session-state-dir");
+  }
 }
 
 // A proxy URL that did not parse, for a message: whatever precedes the last '@' (user info,
@@ -446,6 +470,45 @@ void print_summary(const audit::LogWriter& log, int code, bool explicit_logs_dir
   if (!explicit_logs_dir) std::fprintf(stderr, "awf: logs in %s\n", log.directory().c_str());
 }
 
+// The run's cgroup for --memory-limit and --pids-limit. Defaults the host cannot enforce are a
+// warning; a limit the caller asked for refuses the run instead, before anything starts.
+std::optional<sandbox::Cgroup> create_limits_cgroup(const Options& options) {
+  std::string problem;
+  std::optional<sandbox::Cgroup> cgroup = sandbox::Cgroup::create(options.limits, problem);
+  if (cgroup) {
+    if (options.log_level == LogLevel::Debug) {
+      std::fprintf(stderr, "awf: limits: memory %s, %llu processes (%s)\n",
+                   sandbox::format_size(options.limits.memory_bytes).c_str(),
+                   static_cast<unsigned long long>(options.limits.pids),
+                   cgroup->describe().c_str());
+    }
+    return cgroup;
+  }
+  const std::string refusal =
+      sandbox::unenforceable_limits_message(options.limits, problem, geteuid() != 0);
+  if (!refusal.empty()) throw SetupError(refusal);
+  if (options.log_level <= LogLevel::Warn) {
+    std::fprintf(stderr, "awf: warning: --memory-limit and --pids-limit are not enforced: %s\n",
+                 problem.c_str());
+  }
+  return cgroup;
+}
+
+// The command's HOME view. A user without a HOME on the host (root's default, nobody, has
+// /nonexistent) gets a private one, and HOME points there; the default working directory
+// stays the user's own HOME ("/" when that is missing).
+sandbox::HomeSpec command_home(sandbox::Identity& identity, const Options& options) {
+  sandbox::HomeSpec home = sandbox::plan_home(identity.home, identity.uid, identity.gid);
+  if (home.fresh) {
+    if (options.log_level == LogLevel::Debug) {
+      std::fprintf(stderr, "awf: HOME %s does not exist: the command gets an empty %s\n",
+                   identity.home.c_str(), home.path.c_str());
+    }
+    identity.home = home.path;
+  }
+  return home;
+}
+
 // The gateway holds two sockets (and, while bytes flow, two pipes) per connection: use the
 // whole descriptor allowance the host grants.
 void raise_descriptor_limit() {
@@ -502,6 +565,9 @@ int run(const Options& options) {
   if (!notice.empty() && options.log_level <= LogLevel::Info) {
     std::fprintf(stderr, "%s\n", notice.c_str());
   }
+  sandbox::check_user_namespaces();
+  const std::string own_home = identity.home;
+  const sandbox::HomeSpec home = command_home(identity, options);
 
   // Everything that can be refused is checked before anything is created.
   ParentProxy parent = parent_proxy(options);
@@ -513,6 +579,9 @@ int run(const Options& options) {
       command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
   const std::string manifest = policy_manifest_json(policy);
   print_docker_notices(options);
+  // Memory and process limits, declared before the sandbox: the cgroup can go only once the
+  // init has been reaped.
+  const std::optional<sandbox::Cgroup> cgroup = create_limits_cgroup(options);
 
   const bool explicit_logs_dir = !options.proxy_logs_dir.empty();
   audit::LogWriter log(explicit_logs_dir ? options.proxy_logs_dir : fresh_tmp_dir("awf-logs-"));
@@ -530,6 +599,7 @@ int run(const Options& options) {
   if (!options.audit_dir.empty()) {
     write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
   }
+  create_session_state_dir(options);
   asio::io_context io(1);
   dns::Resolver resolver(io, dns_servers);
   if (options.log_level == LogLevel::Debug) {
@@ -543,18 +613,17 @@ int run(const Options& options) {
   spec.env = std::move(command_env);
   spec.identity = identity;
   // AWF's default: the command starts in its HOME; a missing directory falls back to "/".
-  spec.workdir = options.container_workdir.empty() ? identity.home : options.container_workdir;
+  spec.workdir = options.container_workdir.empty() ? own_home : options.container_workdir;
   spec.mounts.resolv_conf =
       "# awf: the sandbox's only DNS server is awf's listener\n"
       "nameserver 127.0.0.1\n";
   // Mount targets are resolved paths inside the new root: relative or symlinked spellings
   // would miss their mount point (and leave, say, the log directory visible).
   const std::string workspace = canonical_path(workspace_directory());
-  spec.mounts.home = {canonical_path(identity.home), identity.uid, identity.gid};
+  spec.mounts.home = home;
   // A workspace that contains HOME would bring the whole real HOME back (keys, cloud
   // credentials) on top of its deny-by-default view.
-  if (workspace != "/" && spec.mounts.home.path != "/" &&
-      is_within(spec.mounts.home.path, workspace)) {
+  if (workspace != "/" && !home.fresh && is_within(home.path, workspace)) {
     if (options.log_level <= LogLevel::Warn) {
       std::fprintf(stderr,
                    "awf: warning: the working directory %s contains HOME (%s), which the "
@@ -578,20 +647,6 @@ int run(const Options& options) {
                             : std::vector<std::string>{canonical_path(log.directory())},
                    spec.mounts.binds);
 
-  // Memory and process limits, declared before the sandbox: the cgroup can go only once the
-  // init has been reaped.
-  std::string cgroup_problem;
-  const std::optional<sandbox::Cgroup> cgroup =
-      sandbox::Cgroup::create(options.limits, cgroup_problem);
-  if (!cgroup && options.log_level <= LogLevel::Warn) {
-    std::fprintf(stderr, "awf: warning: --memory-limit and --pids-limit are not enforced: %s\n",
-                 cgroup_problem.c_str());
-  }
-  if (cgroup && options.log_level == LogLevel::Debug) {
-    std::fprintf(stderr, "awf: limits: memory %s, %llu processes (%s)\n",
-                 sandbox::format_size(options.limits.memory_bytes).c_str(),
-                 static_cast<unsigned long long>(options.limits.pids), cgroup->describe().c_str());
-  }
   if (cgroup) spec.cgroup = cgroup->join();
   spec.host_ports = host_listener_ports(options);
   if (!spec.host_ports.empty()) spec.host_address = std::string(policy::kHostGatewayAddress);

@@ -103,6 +103,25 @@ std::string run_name(std::string_view prefix) {
   return std::string(prefix) + std::to_string(getpid());
 }
 
+bool writable(const std::string& path) {
+  return access(path.c_str(), W_OK) == 0;
+}
+
+// Without root, a cgroup is the user's to use when it and the file that moves processes are
+// writable: what a delegation (systemd's Delegate=yes, a chown by the administrator) grants.
+bool delegated(const std::string& dir, const char* procs_file) {
+  return writable(dir) && writable(dir + "/" + procs_file);
+}
+
+// The parent cgroup of a cgroup path ("/a/b" -> "/a"; "/" has none).
+std::optional<std::string> parent_of(const std::string& path) {
+  if (path.empty() || path == "/") return std::nullopt;
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? std::string("/") : path.substr(0, slash);
+}
+
+const char* kNotRoot = "awf is not running as root";
+
 }  // namespace
 
 bool Cgroup::make_v2(std::string& reason) {
@@ -127,6 +146,30 @@ bool Cgroup::make_v2(std::string& reason) {
   return true;
 }
 
+// The nearest of awf's own cgroup and its ancestors that is delegated to the user and has the
+// memory and pids controllers for its children (cgroup.h).
+bool Cgroup::make_v2_delegated(std::string& reason) {
+  const auto own = read_text("/proc/self/cgroup");
+  for (auto path = own ? cgroup_path_of(*own, "") : std::nullopt; path; path = parent_of(*path)) {
+    std::string dir = std::string(kRoot) + *path;
+    while (dir.back() == '/') dir.pop_back();
+    if (*path == "/" || !delegated(dir, "cgroup.procs")) continue;
+    const auto enabled = read_text(dir + "/cgroup.subtree_control");
+    if (!enabled || !lists_controller(*enabled, "memory") || !lists_controller(*enabled, "pids")) {
+      continue;
+    }
+    remove_stale_runs(dir, kV1Prefix);
+    const std::string run = dir + "/" + run_name(kV1Prefix);
+    make_run_cgroup(run);
+    memory_dir_ = pids_dir_ = run;
+    v2_dir_.reset(open(run.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!v2_dir_.valid()) throw errno_error("open " + run);
+    return true;
+  }
+  reason = kNotRoot;
+  return false;
+}
+
 bool Cgroup::make_v1(std::string& reason) {
   v1_ = true;
   const auto own = read_text("/proc/self/cgroup");
@@ -138,6 +181,11 @@ bool Cgroup::make_v1(std::string& reason) {
     }
     std::string parent = std::string(kRoot) + "/" + controller + *path;
     while (parent.back() == '/') parent.pop_back();
+    // v1 has no rule against processes next to child cgroups: awf's own cgroup, if the user's.
+    if (geteuid() != 0 && !delegated(parent, "tasks")) {
+      reason = kNotRoot;
+      return false;
+    }
     remove_stale_runs(parent, kV1Prefix);
     const std::string dir = parent + "/" + run_name(kV1Prefix);
     make_run_cgroup(dir);
@@ -162,20 +210,18 @@ void Cgroup::apply_limits() const {
 }
 
 std::optional<Cgroup> Cgroup::create(const ResourceLimits& limits, std::string& reason) {
-  if (geteuid() != 0) {
-    reason = "awf is not running as root";
-    return std::nullopt;
-  }
+  const bool root = geteuid() == 0;
   try {
     Cgroup cgroup(limits);
     bool made = false;
     if (has_fs_type(kRoot, CGROUP2_SUPER_MAGIC)) {
-      made = cgroup.make_v2(reason);
+      made = root ? cgroup.make_v2(reason) : cgroup.make_v2_delegated(reason);
     } else if (has_fs_type("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) &&
                has_fs_type("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC)) {
       made = cgroup.make_v1(reason);
     } else {
-      reason = "/sys/fs/cgroup is neither cgroup v2 nor v1 with memory and pids hierarchies";
+      reason = root ? "/sys/fs/cgroup is neither cgroup v2 nor v1 with memory and pids hierarchies"
+                    : kNotRoot;
     }
     if (!made) return std::nullopt;
     cgroup.apply_limits();

@@ -9,6 +9,11 @@
 // awf-run-<pid> of awf's own cgroup in the memory and pids hierarchies, which keeps the
 // sandbox inside any limit set on awf itself.
 //
+// Without root (rootless), only a cgroup delegated to the user can hold the limits: awf creates
+// awf-run-<pid> in the nearest cgroup of its own (or, on v2, an ancestor of it: v2 keeps
+// controllers out of cgroups that hold processes) that the user may write and that offers the
+// memory and pids controllers, e.g. under `systemd-run --user --scope -p Delegate=yes`.
+//
 // Cleanup. awf removes the cgroup when the sandbox is gone. A SIGKILLed awf cannot; the next
 // run (as root) removes every run cgroup whose awf process no longer exists.
 #pragma once
@@ -44,8 +49,9 @@ void write_cgroup_file(const std::string& path, const std::string& value);
 class Cgroup {
  public:
   // Creates this run's cgroup with the limits. Returns nullopt and says why in `reason` when
-  // the host does not allow it (awf not root, no cgroup v2 with the memory and pids
-  // controllers nor v1 memory and pids hierarchies, a read-only cgroupfs, ...).
+  // the host does not allow it (awf not root and no cgroup delegated to it, no cgroup v2 with
+  // the memory and pids controllers nor v1 memory and pids hierarchies, a read-only
+  // cgroupfs, ...).
   static std::optional<Cgroup> create(const ResourceLimits& limits, std::string& reason);
 
   Cgroup(Cgroup&& other) noexcept;
@@ -70,6 +76,7 @@ class Cgroup {
   // when a step fails. Directories are recorded as soon as they exist (the destructor removes
   // them if a later step fails).
   bool make_v2(std::string& reason);
+  bool make_v2_delegated(std::string& reason);
   bool make_v1(std::string& reason);
   void apply_limits() const;
   void remove();

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <string_view>
 
 #include "common/error.h"
@@ -52,16 +53,27 @@ UniqueFd open_in_view(int root, const std::string& new_root, const std::string& 
 
 }  // namespace
 
+HomeSpec plan_home(const std::string& home, uid_t uid, gid_t gid) {
+  char resolved[PATH_MAX];
+  struct stat st {};
+  if (home.empty() || realpath(home.c_str(), resolved) == nullptr ||
+      std::string_view(resolved) == "/" || stat(resolved, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    return {kPrivateHome, uid, gid, true};
+  }
+  return {resolved, uid, gid, false};
+}
+
 void build_home_view(const std::string& old_root, const std::string& new_root,
                      const HomeSpec& home) {
   const std::string real = old_root + home.path;
   const std::string view = new_root + home.path;
-  if (!has_view(home) || !is_directory(real)) return;
+  if (!has_view(home) || (!home.fresh && !is_directory(real))) return;
   // /home and /root are already empty tmpfs; elsewhere HOME's own mount point is in place.
   if (!is_directory(view)) make_dirs(view);
   const std::string options =
       "mode=0700,uid=" + std::to_string(home.uid) + ",gid=" + std::to_string(home.gid);
   do_mount("tmpfs", view, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str());
+  if (home.fresh) return;
 
   for (const char* name : kHomeToolDirs) {
     const std::string source = real + "/" + name;

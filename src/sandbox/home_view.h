@@ -13,7 +13,18 @@ struct HomeSpec {
   std::string path;   // the command's HOME, resolved ("" or "/": no HOME view)
   uid_t uid = 65534;  // owner of the empty HOME (the command's user)
   gid_t gid = 65534;
+  bool fresh = false;  // kPrivateHome: nothing of the host's enters it
 };
+
+// The command's HOME when its user has none on the host (nobody's /nonexistent, a uid without a
+// passwd entry): tools need a writable HOME (npm, pip, git), so the command gets an empty
+// private one, a per-run tmpfs that vanishes with the sandbox.
+inline constexpr const char* kPrivateHome = "/home/awf";
+
+// The HOME view for a user whose HOME is `home`: that directory (resolved) when it exists on
+// the host, else a fresh one at kPrivateHome. Either is a tmpfs the user owns, so the command's
+// HOME is always writable.
+HomeSpec plan_home(const std::string& home, uid_t uid, gid_t gid);
 
 // Directories bound read-write from the real HOME when they exist there (a symlink is copied
 // as a symlink, never followed out of HOME). Anything else in HOME stays out of the view.
@@ -63,7 +74,8 @@ inline constexpr const char* kCredentialFiles[] = {
 };
 
 // Mounts the empty HOME at new_root+home and binds the tool directories found in
-// old_root+home into it. Does nothing when HOME is "/" or does not exist on the host.
+// old_root+home into it (none into a fresh HOME). Does nothing when HOME is "/", or when it
+// does not exist on the host and is not fresh.
 void build_home_view(const std::string& old_root, const std::string& new_root,
                      const HomeSpec& home);
 

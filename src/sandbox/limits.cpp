@@ -85,6 +85,24 @@ std::string format_size(std::uint64_t bytes) {
   return std::to_string(bytes) + "b";
 }
 
+std::string unenforceable_limits_message(const ResourceLimits& limits, const std::string& reason,
+                                         bool rootless) {
+  std::string flags;
+  if (limits.memory_explicit) flags = "--memory-limit " + format_size(limits.memory_bytes);
+  if (limits.pids_explicit) {
+    flags += (flags.empty() ? "" : " and ") + std::string("--pids-limit ") +
+             std::to_string(limits.pids);
+  }
+  if (flags.empty()) return "";
+  const std::string fix =
+      rootless ? "run awf with sudo, or in a cgroup delegated to your user with the memory and "
+                 "pids controllers, e.g. systemd-run --user --scope -p Delegate=yes awf ...; or "
+                 "leave the limit out"
+               : "awf needs cgroup v2 with the memory and pids controllers, or cgroup v1 memory "
+                 "and pids hierarchies, writable at /sys/fs/cgroup; or leave the limit out";
+  return flags + " cannot be enforced: " + reason + " (" + fix + ")";
+}
+
 std::optional<std::string> cgroup_path_of(std::string_view proc_cgroup,
                                           std::string_view controller) {
   while (!proc_cgroup.empty()) {

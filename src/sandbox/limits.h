@@ -12,7 +12,16 @@ namespace awf::sandbox {
 struct ResourceLimits {
   std::uint64_t memory_bytes = std::uint64_t{6} << 30;  // --memory-limit (default 6g)
   std::uint64_t pids = 1000;                            // --pids-limit
+  // Whether the caller set the limit (flag or config file): a default that cannot be enforced
+  // is a warning, a limit asked for refuses the run.
+  bool memory_explicit = false;
+  bool pids_explicit = false;
 };
+
+// "--memory-limit 2g cannot be enforced: <reason> (<fix>)" for the explicit limits, or "" when
+// none was set explicitly. `rootless`: the fix is a delegated cgroup or sudo.
+std::string unenforceable_limits_message(const ResourceLimits& limits, const std::string& reason,
+                                         bool rootless);
 
 // Below these the command cannot even start (the init alone counts as one task and needs a
 // few pages); refusing them up front beats a confusing failure inside the sandbox.

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,11 +42,30 @@ void do_mount(const char* source, const std::string& target, const char* type, u
   }
 }
 
+namespace {
+
+// Read-only all the way down. The bind brings the source's submounts along (MS_REC), and a
+// remount covers only the top one: the cgroupfs under /sys would stay writable, and in a
+// rootless run with a delegated cgroup its files belong to the command's own uid (it could
+// raise its limits or leave its cgroup). mount_setattr (Linux 5.12) covers the whole tree;
+// older kernels (and seccomp profiles that refuse syscalls they do not know with EPERM) get
+// the top-level remount.
+void make_read_only(const std::string& target) {
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) ==
+      0) {
+    return;
+  }
+  if (errno != ENOSYS && errno != EPERM) throw errno_error("make " + target + " read-only");
+  do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(target));
+}
+
+}  // namespace
+
 void bind(const std::string& source, const std::string& target, bool writable) {
   do_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC);
-  if (!writable) {
-    do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(target));
-  }
+  if (!writable) make_read_only(target);
 }
 
 void hide_directory(const std::string& target) {

@@ -353,8 +353,10 @@ void build_root(const MountPlan& plan) {
   do_mount("tmpfs", in_new_root("/run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   // Homes: the host's hidden, the command's rebuilt from its tool directories (home_view.h),
   // then the workspace on top, wherever it is.
-  const std::vector<std::string> homes = hide_host_homes();
+  std::vector<std::string> homes = hide_host_homes();
   build_home_view(kOldRoot, kNewRoot, plan.home);
+  // A HOME that is one of them (root's /root) is the view now, which stays writable.
+  std::erase(homes, plan.home.path);
   bind_workspaces(plan.writable_paths);
   const std::vector<std::string> shadows = bind_user_mounts(plan.binds);
   seal(homes);

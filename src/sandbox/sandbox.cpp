@@ -24,6 +24,7 @@
 #include "sandbox/descriptors.h"
 #include "sandbox/netlink.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/userns.h"
 
 extern char** environ;
 
@@ -35,6 +36,7 @@ constexpr char kMapsWritten = 'M';  // awf -> init: user namespace maps are in p
 constexpr char kReady = 'R';        // init -> awf: filesystem ready, waiting for kGo
 constexpr char kGo = 'G';           // awf -> init: the gateway serves, start the command
 constexpr char kError = '!';        // init -> awf: "!message", setup failed
+constexpr char kDenied = 'D';       // init -> awf: "Dmessage", its user namespace grants nothing
 
 // Signals awf forwards to the init, which forwards them to the command. An init of a PID
 // namespace only receives signals it has a handler for, hence the no-op handler.
@@ -57,13 +59,68 @@ std::string receive_message(int channel) {
   return std::string(buffer, static_cast<std::size_t>(n));
 }
 
-void write_proc_file(pid_t pid, const char* name, const std::string& contents) {
+std::optional<long> read_sysctl(const char* path) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  char text[32];
+  const ssize_t n = read(fd.get(), text, sizeof text - 1);
+  if (n <= 0) return std::nullopt;
+  return parse_sysctl_value(std::string(text, static_cast<std::size_t>(n)));
+}
+
+// Those of awf's own user namespace (user.* sysctls are per namespace).
+UsernsSysctls read_userns_sysctls() {
+  return {read_sysctl("/proc/sys/user/max_user_namespaces"),
+          read_sysctl("/proc/sys/kernel/unprivileged_userns_clone"),
+          read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")};
+}
+
+// A failure of the rootless sandbox's user namespace, named with its cause and fix where the
+// host's sysctls tell it, else as `what` says.
+SetupError userns_error(UsernsStep step, int error, const std::string& what) {
+  const auto problem = userns_problem(read_userns_sysctls(), {step, error, what});
+  return SetupError(problem ? *problem : "sandbox: " + what);
+}
+
+// Returns errno on failure, 0 on success.
+int write_proc_file(pid_t pid, const char* name, const std::string& contents, std::string& what) {
   const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid() ||
       write(fd.get(), contents.data(), contents.size()) != static_cast<ssize_t>(contents.size())) {
-    throw errno_error("write " + path);
+    const int error = errno;
+    what = "write " + path + ": " + std::strerror(error);
+    return error;
   }
+  return 0;
+}
+
+// The user namespace's id maps: the command keeps its own uid and gid inside, nothing else is
+// mapped. A refusal here is the host restricting user namespaces.
+void write_id_maps(pid_t pid) {
+  std::string what;
+  int error = write_proc_file(pid, "setgroups", "deny", what);
+  if (error == 0) {
+    error = write_proc_file(pid, "uid_map",
+                            std::to_string(getuid()) + " " + std::to_string(getuid()) + " 1", what);
+  }
+  if (error == 0) {
+    error = write_proc_file(pid, "gid_map",
+                            std::to_string(getgid()) + " " + std::to_string(getgid()) + " 1", what);
+  }
+  if (error == EPERM || error == EACCES) throw userns_error(UsernsStep::Setup, error, what);
+  if (error != 0) throw SetupError(what);
+}
+
+// The init's first privileged step, and the probe of its user namespace: a rootless init that
+// may not even name its own UTS namespace holds no capability there (AppArmor's restriction,
+// a security module), which awf reports as such rather than as the later step that fails.
+void set_hostname(const std::string& hostname, bool rootless, int channel) {
+  if (sethostname(hostname.data(), hostname.size()) == 0) return;
+  const int error = errno;
+  if (!rootless || (error != EPERM && error != EACCES)) throw errno_error("sethostname");
+  send_message(channel, std::string(1, kDenied) + "sethostname: " + std::strerror(error));
+  _exit(1);
 }
 
 void no_op_handler(int) {}
@@ -218,13 +275,11 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   try {
     if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
     join_cgroup(spec.cgroup.task_files);
+    set_hostname(spec.hostname, rootless, channel);
     bring_up_loopback();
     add_local_default_routes();
     send_listeners(channel, create_listeners(spec.host_ports, spec.host_address, spec.api_ports));
     build_root(spec.mounts);
-    if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) {
-      throw errno_error("sethostname");
-    }
     send_message(channel, std::string(1, kReady));
   } catch (const std::exception& error) {
     try {
@@ -283,7 +338,40 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   }
 }
 
+// What the init reported instead of its listeners or its readiness.
+[[noreturn]] void throw_init_failure(const std::string& message) {
+  if (message.empty()) throw SetupError("sandbox: init exited during setup");
+  if (message[0] == kDenied) throw userns_error(UsernsStep::Setup, EPERM, message.substr(1));
+  if (message[0] == kError) throw SetupError("sandbox: " + message.substr(1));
+  throw SetupError("sandbox: unexpected message");
+}
+
 }  // namespace
+
+void check_user_namespaces() {
+  if (geteuid() == 0) return;
+  const UsernsSysctls sysctls = read_userns_sysctls();
+  if (const auto problem = userns_problem(sysctls, {})) throw SetupError(*problem);
+  if (sysctls.apparmor_restrict.value_or(0) == 0) return;
+  // AppArmor's restriction lets the clone succeed and then grants nothing in the namespace
+  // (unless a profile allows awf): a child tries the init's first privileged step now, so
+  // that a refusal comes before the run has created anything.
+  const pid_t pid = fork();
+  if (pid < 0) throw errno_error("fork");
+  if (pid == 0) {
+    if (unshare(CLONE_NEWUSER | CLONE_NEWUTS) < 0) _exit(errno);
+    _exit(sethostname("awf", 3) < 0 ? errno : 0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const int error = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  if (error == EPERM || error == EACCES) {
+    const auto problem = userns_problem(
+        sysctls, {UsernsStep::Setup, error, std::string("sethostname: ") + std::strerror(error)});
+    if (problem) throw SetupError(*problem);
+  }
+}
 
 Sandbox Sandbox::start(const SandboxSpec& spec) {
   int fds[2];
@@ -300,7 +388,12 @@ Sandbox Sandbox::start(const SandboxSpec& spec) {
   std::fflush(nullptr);
   bool cloned_into_cgroup = false;
   const long pid = clone_init(flags, spec.cgroup.clone_into_fd, cloned_into_cgroup);
-  if (pid < 0) throw errno_error("clone sandbox");
+  if (pid < 0) {
+    const int error = errno;
+    const std::string what = std::string("clone sandbox: ") + std::strerror(error);
+    if (rootless) throw userns_error(UsernsStep::Clone, error, what);
+    throw SetupError(what);
+  }
   if (pid == 0) {
     parent_end.reset();
     run_init(spec, child_end.get(), rootless);
@@ -309,29 +402,23 @@ Sandbox Sandbox::start(const SandboxSpec& spec) {
   Sandbox sandbox(static_cast<pid_t>(pid), std::move(parent_end));
   try {
     if (rootless) {
-      // The command keeps its own uid and gid inside; nothing else is mapped.
-      write_proc_file(sandbox.pid_, "setgroups", "deny");
-      write_proc_file(sandbox.pid_, "uid_map",
-                      std::to_string(getuid()) + " " + std::to_string(getuid()) + " 1");
-      write_proc_file(sandbox.pid_, "gid_map",
-                      std::to_string(getgid()) + " " + std::to_string(getgid()) + " 1");
+      write_id_maps(sandbox.pid_);
       send_message(sandbox.channel_.get(), std::string(1, kMapsWritten));
     }
     if (!cloned_into_cgroup && !spec.cgroup.procs_file.empty()) {
       write_cgroup_file(spec.cgroup.procs_file, std::to_string(sandbox.pid_));
     }
     char first = 0;
-    if (recv(sandbox.channel_.get(), &first, 1, MSG_PEEK) == 1 && first == kError) {
-      throw SetupError("sandbox: " + receive_message(sandbox.channel_.get()).substr(1));
+    if (recv(sandbox.channel_.get(), &first, 1, MSG_PEEK) == 1 &&
+        (first == kError || first == kDenied)) {
+      throw_init_failure(receive_message(sandbox.channel_.get()));
     }
     sandbox.listeners_ = receive_listeners(sandbox.channel_.get());
     for (Listener& listener : sandbox.listeners_) {
       if (listener.kind == ListenerKind::SocketDiag) listener.sandbox_init = sandbox.pid_;
     }
     const std::string status = receive_message(sandbox.channel_.get());
-    if (status.empty()) throw SetupError("sandbox: init exited during setup");
-    if (status[0] == kError) throw SetupError("sandbox: " + status.substr(1));
-    if (status != std::string(1, kReady)) throw SetupError("sandbox: unexpected message");
+    if (status != std::string(1, kReady)) throw_init_failure(status);
   } catch (...) {
     kill(sandbox.pid_, SIGKILL);
     waitpid(sandbox.pid_, nullptr, 0);

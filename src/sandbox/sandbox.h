@@ -38,6 +38,12 @@ struct SandboxSpec {
   int stderr_fd = -1;
 };
 
+// When awf is not root: refuses at once (SetupError naming the sysctl and the fix) where the
+// host disables or restricts unprivileged user namespaces, before the run creates anything.
+// Must be called while awf is single-threaded (it may fork a probe). Restrictions that only
+// show in the sandbox itself are named by Sandbox::start.
+void check_user_namespaces();
+
 class Sandbox {
  public:
   // Clones the sandbox init (into the run's cgroup) and waits until its listeners and

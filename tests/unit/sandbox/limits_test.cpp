@@ -97,5 +97,29 @@ TEST(KeyedValue, ReadsEventCounters) {
   EXPECT_EQ(keyed_value("oom_kill_disable 0\nunder_oom 0\noom_kill 2", "oom_kill"), 2u);
 }
 
+TEST(UnenforceableLimits, DefaultsAreNotRefused) {
+  EXPECT_EQ(unenforceable_limits_message(ResourceLimits{}, "why", true), "");
+  EXPECT_EQ(unenforceable_limits_message(ResourceLimits{}, "why", false), "");
+}
+
+TEST(UnenforceableLimits, NamesEachExplicitLimitWithReasonAndFix) {
+  ResourceLimits limits;
+  limits.memory_bytes = 2ull << 30;
+  limits.memory_explicit = true;
+  EXPECT_EQ(unenforceable_limits_message(limits, "awf is not running as root", true),
+            "--memory-limit 2g cannot be enforced: awf is not running as root (run awf with "
+            "sudo, or in a cgroup delegated to your user with the memory and pids controllers, "
+            "e.g. systemd-run --user --scope -p Delegate=yes awf ...; or leave the limit out)");
+  limits.pids = 100;
+  limits.pids_explicit = true;
+  const std::string both = unenforceable_limits_message(limits, "no cgroupfs", false);
+  EXPECT_TRUE(both.starts_with("--memory-limit 2g and --pids-limit 100 cannot be enforced: "
+                               "no cgroupfs (awf needs cgroup v2"))
+      << both;
+  limits.memory_explicit = false;
+  EXPECT_TRUE(unenforceable_limits_message(limits, "x", true)
+                  .starts_with("--pids-limit 100 cannot be enforced: x ("));
+}
+
 }  // namespace
 }  // namespace awf::sandbox
