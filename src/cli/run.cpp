@@ -18,6 +18,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +36,7 @@
 #include "policy/domain_list.h"
 #include "policy/host_access.h"
 #include "policy/policy.h"
+#include "proxy/client_tls.h"
 #include "proxy/gateway.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/listeners.h"
@@ -554,6 +556,15 @@ int run(const Options& options) {
       throw UsageError(std::string("--dns-servers: ") + error.what());
     }
   }
+  std::optional<dns::DohUrl> doh_url;
+  if (!options.dns_over_https.empty()) {
+    try {
+      doh_url = dns::parse_doh_url(options.dns_over_https);
+    } catch (const std::invalid_argument& error) {
+      throw UsageError("--dns-over-https '" + options.dns_over_https + "': " + error.what() +
+                       " (expected https://host[:port]/path, e.g. https://dns.google/dns-query)");
+    }
+  }
   sandbox::Identity identity;
   std::string notice;
   try {
@@ -602,6 +613,13 @@ int run(const Options& options) {
   create_session_state_dir(options);
   asio::io_context io(1);
   dns::Resolver resolver(io, dns_servers);
+  if (doh_url) {
+    // The same verification as the API proxy's upstream TLS (system trust store, which
+    // honours SSL_CERT_FILE / SSL_CERT_DIR).
+    const auto tls = proxy::make_client_tls("", "--dns-over-https");
+    resolver.send_over_https(*doh_url, std::shared_ptr<asio::ssl::context>(tls, &tls->context),
+                             options.log_level <= LogLevel::Warn);
+  }
   if (options.log_level == LogLevel::Debug) {
     std::fprintf(stderr, "awf: %zu allow and %zu block rules; DNS upstream %s; logs in %s\n",
                  policy.allow_rule_count(), policy.block_rule_count(),

@@ -12,44 +12,12 @@ namespace awf::dns {
 namespace {
 
 using wire::kHeaderBytes;
-using wire::kMaxNameWireBytes;
-using wire::kMaxPointerHops;
 using wire::read16;
+using wire::read_name;
 
 constexpr std::uint16_t kTypeA = 1;
 constexpr std::uint16_t kTypeAaaa = 28;
 constexpr std::uint16_t kClassIn = 1;
-
-// Reads the (possibly compressed) name at `pos`; returns it uncompressed in wire form and sets
-// `next` to the first byte after the name's bytes at `pos`.
-std::optional<std::vector<std::uint8_t>> read_name(std::span<const std::uint8_t> m, std::size_t pos,
-                                                   std::size_t& next) {
-  std::vector<std::uint8_t> wire;
-  bool jumped = false;
-  int hops = 0;
-  for (;;) {
-    if (pos >= m.size()) return std::nullopt;
-    const std::uint8_t length = m[pos];
-    if ((length & 0xc0) == 0xc0) {
-      if (pos + 1 >= m.size() || ++hops > kMaxPointerHops) return std::nullopt;
-      if (!jumped) next = pos + 2;
-      jumped = true;
-      pos = read16(m, pos) & 0x3fff;
-      continue;
-    }
-    if ((length & 0xc0) != 0) return std::nullopt;
-    if (wire.size() + 1 + length > kMaxNameWireBytes) return std::nullopt;
-    if (length == 0) {
-      wire.push_back(0);
-      if (!jumped) next = pos + 1;
-      return wire;
-    }
-    if (pos + 1 + length > m.size()) return std::nullopt;
-    wire.insert(wire.end(), m.begin() + static_cast<std::ptrdiff_t>(pos),
-                m.begin() + static_cast<std::ptrdiff_t>(pos + 1 + length));
-    pos += 1 + length;
-  }
-}
 
 struct Record {
   std::vector<std::uint8_t> name;  // uncompressed

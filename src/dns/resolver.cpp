@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -11,13 +12,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "common/error.h"
+#include "dns/doh_client.h"
+#include "dns/lookup.h"
 #include "dns/message.h"
+#include "policy/address_class.h"
 
 namespace asio = boost::asio;
 
@@ -28,6 +34,19 @@ constexpr int kTimeoutMs = 1500;
 constexpr int kTries = 2;
 constexpr std::size_t kCacheLimit = 10000;
 constexpr std::chrono::seconds kMaxCacheTtl{60};
+
+std::optional<std::string> internal_reason(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    in_addr v4{};
+    const auto bytes = address.to_v4().to_bytes();
+    std::memcpy(&v4, bytes.data(), bytes.size());
+    return policy::internal_address_reason(v4);
+  }
+  in6_addr v6{};
+  const auto bytes = address.to_v6().to_bytes();
+  std::memcpy(&v6, bytes.data(), bytes.size());
+  return policy::internal_address_reason(v6);
+}
 
 // Registers c-ares' library state once per process.
 void init_library() {
@@ -87,6 +106,10 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   std::unordered_map<int, std::shared_ptr<Watcher>> watchers;
   std::mutex cache_mutex;  // the cache is read by gateway workers
   std::unordered_map<std::string, CacheEntry> cache;
+  // Set once before the loop runs (send_over_https), then only read: DNS over HTTPS instead
+  // of c-ares for every query.
+  std::shared_ptr<DohClient> doh;
+  std::string doh_text;
 
   explicit Impl(asio::io_context& context) : io(context), timer(context) {}
 
@@ -95,6 +118,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   // Stops watching c-ares' sockets and fails every pending query (their completions are
   // posted to the loop, which must still exist).
   void shutdown() {
+    if (doh) doh->shutdown();
     timer.cancel();
     for (auto& [fd, watcher] : watchers) {
       watcher->alive = false;
@@ -213,6 +237,17 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  void remember(const std::string& name, const std::vector<asio::ip::address>& addresses,
+                int ttl) {
+    if (addresses.empty() || ttl <= 0) return;
+    std::lock_guard lock(cache_mutex);
+    if (cache.size() < kCacheLimit) {
+      cache[name] = {addresses, std::chrono::steady_clock::now() + std::chrono::seconds(ttl)};
+    }
+  }
+
+  asio::awaitable<ResolveResult> resolve_over_https(std::string name);
+
   template <typename Handler>
   void start_resolve(Handler handler, std::string host);
   template <typename Handler>
@@ -262,6 +297,7 @@ Resolver::Resolver(asio::io_context& io, const std::vector<std::string>& servers
 Resolver::~Resolver() { impl_->shutdown(); }
 
 std::string Resolver::servers_text() const {
+  if (impl_->doh) return impl_->doh_text;
   ares_addr_port_node* nodes = nullptr;
   if (ares_get_servers_ports(impl_->channel, &nodes) != ARES_SUCCESS) return "";
   std::string text;
@@ -300,6 +336,14 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
   if (!leader) co_return co_await impl_->wait_for(inflight);
 
   auto impl = impl_;
+  if (impl->doh) {
+    // On the resolver's loop (the DoH client lives there); the answer comes back to the
+    // caller's executor. A named awaitable: GCC 12 mishandles a lambda temporary here.
+    asio::awaitable<ResolveResult> lookup = impl->resolve_over_https(name);
+    ResolveResult result = co_await asio::co_spawn(impl->io, std::move(lookup), asio::use_awaitable);
+    impl_->finish(name, inflight, result);
+    co_return result;
+  }
   // c-ares is driven by the resolver's own loop: the query starts there, and the answer is
   // posted back to the caller's executor (a gateway worker).
   auto initiate = [impl](auto handler, std::string host) {
@@ -358,13 +402,7 @@ void Resolver::Impl::start_resolve(Handler handler, std::string host) {
             if (result.addresses.empty()) result.error = "no addresses";
           }
           if (info) ares_freeaddrinfo(info);
-          if (result.error.empty() && ttl > 0) {
-            std::lock_guard lock(op->impl->cache_mutex);
-            if (op->impl->cache.size() < kCacheLimit) {
-              op->impl->cache[op->host] = {result.addresses, std::chrono::steady_clock::now() +
-                                                                 std::chrono::seconds(ttl)};
-            }
-          }
+          if (result.error.empty()) op->impl->remember(op->host, result.addresses, ttl);
           auto impl = op->impl;
           impl->complete(std::move(op->handler), std::move(result));
         },
@@ -375,6 +413,10 @@ void Resolver::Impl::start_resolve(Handler handler, std::string host) {
 
 asio::awaitable<ForwardResult> Resolver::forward(std::vector<std::uint8_t> query) {
   auto impl = impl_;
+  if (impl->doh) {
+    asio::awaitable<ForwardResult> exchange = impl->doh->exchange(std::move(query));
+    co_return co_await asio::co_spawn(impl->io, std::move(exchange), asio::use_awaitable);
+  }
   auto initiate = [impl](auto handler, std::vector<std::uint8_t> message) {
     asio::post(impl->io,
                [impl, handler = std::move(handler), message = std::move(message)]() mutable {
@@ -383,6 +425,87 @@ asio::awaitable<ForwardResult> Resolver::forward(std::vector<std::uint8_t> query
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ForwardResult)>(
       initiate, asio::use_awaitable, std::move(query));
+}
+
+asio::awaitable<ResolveResult> Resolver::Impl::resolve_over_https(std::string name) {
+  ResolveResult result;
+  std::vector<asio::ip::address> v6;
+  std::uint32_t ttl = static_cast<std::uint32_t>(kMaxCacheTtl.count());
+  for (const std::uint16_t qtype : {kTypeA, kTypeAaaa}) {
+    std::vector<std::uint8_t> query = make_lookup_query(name, qtype, 0);
+    if (query.empty()) {
+      result.error = "invalid name";
+      co_return result;
+    }
+    ForwardResult answer = co_await doh->exchange(std::move(query));
+    if (!answer.error.empty()) {
+      result.error = answer.error;
+      break;  // the server is unreachable: the other type would only wait as long again
+    }
+    LookupAnswer lookup = read_lookup_answer(answer.response, name, qtype);
+    if (!lookup.parsed) {
+      result.error = "malformed answer: " + lookup.error;
+    } else if (lookup.rcode == kRcodeNxDomain) {
+      result.error = "Domain name not found";
+    } else if (lookup.rcode != kRcodeNoError) {
+      result.error = "upstream answered " + rcode_name(lookup.rcode);
+    }
+    for (const auto& bytes : lookup.v4) result.addresses.push_back(asio::ip::address_v4(bytes));
+    for (const auto& bytes : lookup.v6) v6.push_back(asio::ip::address_v6(bytes));
+    if (!lookup.v4.empty() || !lookup.v6.empty()) ttl = std::min(ttl, lookup.ttl);
+  }
+  result.addresses.insert(result.addresses.end(), v6.begin(), v6.end());
+  if (result.addresses.empty()) {
+    if (result.error.empty()) result.error = "no addresses";
+    co_return result;
+  }
+  result.error.clear();
+  remember(name, result.addresses, static_cast<int>(ttl));
+  co_return result;
+}
+
+void Resolver::send_over_https(const DohUrl& url, std::shared_ptr<asio::ssl::context> tls,
+                               bool warn) {
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  if (url.ip_literal) {
+    // Named by address on purpose: used as given, internal or not.
+    endpoints.emplace_back(asio::ip::make_address(url.host), url.port);
+  } else {
+    // The one plain DNS query awf makes in this mode: where the DoH server is.
+    std::optional<ResolveResult> found;
+    impl_->start_resolve([&found](ResolveResult result) { found = std::move(result); }, url.host);
+    while (!found && impl_->io.run_one() > 0) {
+    }
+    const std::string flag = "--dns-over-https: ";
+    if (!found || !found->error.empty()) {
+      throw SetupError(flag + "cannot resolve the DoH server '" + url.host + "' with " +
+                       servers_text() + ": " + (found ? found->error : "no answer") +
+                       " (name it by IP address, or use --dns-servers)");
+    }
+    std::string refused;
+    for (const asio::ip::address& address : found->addresses) {
+      if (auto why = internal_reason(address)) {
+        if (refused.empty()) refused = address.to_string() + " (" + *why + ")";
+        continue;
+      }
+      endpoints.emplace_back(address, url.port);
+    }
+    if (endpoints.empty()) {
+      throw SetupError(flag + "the DoH server '" + url.host + "' resolves to internal address " +
+                       refused + "; to use an internal server on purpose, put its IP address "
+                       "in the URL");
+    }
+    // Forget that lookup: from here on every name is asked over HTTPS.
+    std::lock_guard lock(impl_->cache_mutex);
+    impl_->cache.clear();
+  }
+  std::string text;
+  for (const auto& endpoint : endpoints) {
+    text += (text.empty() ? "" : ", ") + endpoint.address().to_string();
+  }
+  impl_->doh_text = doh_url_text(url) + " (" + text + ")";
+  impl_->doh = std::make_shared<DohClient>(impl_->io,
+                                           DohServer{url, std::move(endpoints), std::move(tls), warn});
 }
 
 template <typename Handler>

@@ -1,6 +1,7 @@
 // awf's own view of DNS, from the host side: resolving allowed names for the proxy (so it
 // never connects to an address the command chose) and forwarding allowed queries for the
-// sandbox's DNS listener. c-ares driven by the gateway's event loop.
+// sandbox's DNS listener. Two transports behind these two calls: plain DNS (c-ares driven by
+// the gateway's event loop), or DNS over HTTPS (doh_client.h) once send_over_https() is called.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +13,12 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "dns/doh_http.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace awf::dns {
 
@@ -38,13 +45,21 @@ class Resolver {
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
+  // From now on every upstream query goes to the DoH server at `url`, none as plain DNS. A
+  // host name in the URL is resolved here, once, with the plain servers; an internal address
+  // (loopback, RFC 1918, ...) is refused unless the URL names it as an IP literal. Call before
+  // the loop runs (it runs the loop for that lookup). `tls` verifies the server. Throws
+  // SetupError.
+  void send_over_https(const DohUrl& url, std::shared_ptr<boost::asio::ssl::context> tls,
+                       bool warn);
+
   // A and AAAA for `name` (cached for the records' TTL, at most 60 s).
   boost::asio::awaitable<ResolveResult> resolve(std::string name);
 
-  // Sends `query` upstream as is (TCP fallback on truncation) and returns the answer.
+  // Sends `query` upstream as is (plain: TCP fallback on truncation) and returns the answer.
   boost::asio::awaitable<ForwardResult> forward(std::vector<std::uint8_t> query);
 
-  // The servers in use, for logs ("203.0.113.53:53, ...").
+  // The servers in use, for logs ("203.0.113.53:53, ..." or the DoH URL).
   std::string servers_text() const;
 
  private:

@@ -1,9 +1,12 @@
-// DNS wire-format constants and readers shared by the pure DNS code (message, answer filter).
+// DNS wire-format constants and readers shared by the pure DNS code (message, answer filter,
+// lookup).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 namespace awf::dns::wire {
 
@@ -16,5 +19,10 @@ inline constexpr int kMaxPointerHops = 32;
 inline std::uint16_t read16(std::span<const std::uint8_t> message, std::size_t at) {
   return static_cast<std::uint16_t>((message[at] << 8) | message[at + 1]);
 }
+
+// Reads the (possibly compressed) name at `pos`; returns it uncompressed in wire form and sets
+// `next` to the first byte after the name's bytes at `pos`. nullopt when malformed.
+std::optional<std::vector<std::uint8_t>> read_name(std::span<const std::uint8_t> message,
+                                                   std::size_t pos, std::size_t& next);
 
 }  // namespace awf::dns::wire
