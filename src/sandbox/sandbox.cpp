@@ -219,7 +219,10 @@ void join_cgroup(const std::vector<std::string>& task_files) {
     join_cgroup(spec.cgroup.task_files);
     bring_up_loopback();
     add_local_default_routes();
-    send_listeners(channel, create_listeners(spec.host_ports, spec.host_address, spec.api_ports));
+    std::vector<Listener> listeners =
+        create_listeners(spec.host_ports, spec.host_address, spec.api_ports);
+    add_peer_listeners(listeners, spec.peer_ports);
+    send_listeners(channel, listeners);
     build_root(spec.mounts);
     if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) {
       throw errno_error("sethostname");

@@ -33,6 +33,8 @@ struct SandboxSpec {
   std::string host_address;
   // --enable-api-proxy: the API proxy's ports, on 127.0.0.1 in the sandbox.
   std::vector<std::uint16_t> api_ports;
+  // --topology-attach: a listener on each peer's address and port, relayed by the gateway.
+  std::vector<PeerPort> peer_ports;
 };
 
 class Sandbox {
