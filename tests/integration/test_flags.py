@@ -757,8 +757,9 @@ def test_work_dir_hidden_from_the_command(awf, vnet, nonce):
 # ------------------------------------------------------------------ Docker-only flags
 DOCKER_FLAGS = [
     ["--build-local"], ["--agent-image", "ghcr.io/x/agent:1"], ["--image-registry", "ghcr.io/x"],
-    ["--image-tag", "0.25.18"], ["--skip-pull"], ["--docker-host", "unix:///var/run/docker.sock"],
-    ["--container-runtime", "runc"], ["--enable-dind"], ["--topology-attach", "net1"],
+    # --docker-host and --topology-attach are served (topology peers: test_topology.py).
+    ["--image-tag", "0.25.18"], ["--skip-pull"],
+    ["--container-runtime", "runc"], ["--enable-dind"],
     ["--legacy-security"], ["--network-isolation"],
 ]
 NOTICE = "has no effect in the native sandbox"
