@@ -7,6 +7,7 @@ need no daemon (an unreachable or hung socket, a tcp:// host) run everywhere."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 
@@ -258,3 +259,22 @@ def test_invalid_peer_name_is_fatal(awf, vnet):
     r = awf([*ALLOW, "--docker-host", "unix:///nonexistent.sock", "--topology-attach", "../x"],
             ["bash", "-c", "echo ran"])
     assert_fatal(r, "--topology-attach ../x:", "not a container name")
+
+
+def test_rootless_awf_reaches_the_peer(awf, docker, vnet, nonce):
+    """gh-aw runs awf without sudo, as a user of the docker group: the sandbox is then in a
+    user namespace, and the peer's listeners and names must work the same."""
+    if shutil.which("setpriv", path=V.SAFE_PATH) is None:
+        pytest.skip("setpriv missing")
+    logs = os.path.join(vnet.scratch_dir, f"topology-rootless-{nonce}")
+    mode = os.stat(docker.socket).st_mode & 0o777
+    os.chmod(docker.socket, 0o666)  # what membership of the docker group grants
+    try:
+        r = awf(attach(docker), ["bash", "-c", f"id -u; {CURL} http://{PEER}:8080/"],
+                logs_dir=logs, prefix=["setpriv", "--reuid=65534", "--regid=65534",
+                                       "--clear-groups"])
+    finally:
+        os.chmod(docker.socket, mode)
+    assert r.rc == 0, r.describe()
+    assert r.stdout.splitlines()[0] == "65534" and D.PAGE in r.stdout, r.describe()
+    assert peer_records(r, name=PEER, decision="allow"), r.describe()
