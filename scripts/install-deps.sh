@@ -13,6 +13,9 @@ packages=(
   # integration tests, demo: the virtual internet and its clients
   iproute2 curl dnsutils openssl python3 python3-pytest procps psmisc util-linux netcat-openbsd
   iputils-ping
+  # topology peer tests (--topology-attach): a private dockerd in the vnet, a busybox image
+  # imported from the static binary (nothing is pulled)
+  docker.io busybox-static
   # clients that must trust --ssl-bump's CA without flags (Java is tested when present)
   nodejs
   # benchmarks
@@ -38,7 +41,9 @@ echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 
-# Benchmark servers must not run as system services: bench/ starts its own instances.
-for svc in squid tinyproxy nginx; do
+# Benchmark servers must not run as system services: bench/ starts its own instances. Nor
+# Docker: the topology tests start their own dockerd in the vnet (a system one would own
+# /var/run/docker.sock and the default bridge).
+for svc in squid tinyproxy nginx docker docker.socket containerd; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

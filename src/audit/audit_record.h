@@ -11,7 +11,7 @@ namespace awf::audit {
 
 struct AuditRecord {
   std::int64_t time_ms = 0;   // written as "ts": ISO-8601 UTC with milliseconds
-  std::string kind;           // "http", "connect", "tls", "host", "api", "dns", "blocked"
+  std::string kind;           // "http", "connect", "tls", "host", "api", "peer", "dns", "blocked"
   std::string transport;      // "explicit", "transparent", "api-proxy", "udp", "tcp"
   std::string client;         // "ip:port" ("[v6]:port")
   std::string name;           // requested name (normalized when valid, else as sent)

@@ -33,6 +33,8 @@
 #include "common/owner.h"
 #include "common/unique_fd.h"
 #include "dns/resolver.h"
+#include "peers/docker_client.h"
+#include "peers/peer_plan.h"
 #include "policy/domain_list.h"
 #include "policy/host_access.h"
 #include "policy/policy.h"
@@ -156,6 +158,7 @@ std::vector<EnvEntry> builtin_environment(const Options& options,
                                           const std::string& java_options) {
   const std::string port = std::to_string(sandbox::kExplicitProxyPort);
   const std::string proxy = "http://127.0.0.1:" + port;
+  // Topology peers are reached directly, by name (awf relays their ports), as in AWF.
   const char* path = std::getenv("PATH");
   std::vector<EnvEntry> env = {
       {"PATH", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
@@ -463,6 +466,56 @@ void print_docker_notices(const Options& options) {
   }
 }
 
+// --topology-attach: each container looked up through the Docker Engine API (--docker-host,
+// else DOCKER_HOST, else the default socket) before anything is created. nullopt after a
+// "Fatal error:" line (gh-aw's start-up retry looks for it): the command must not run.
+std::optional<std::vector<peers::Peer>> look_up_topology_peers(const Options& options) {
+  if (options.topology_attach.empty()) return std::vector<peers::Peer>{};
+  std::string host = options.docker_host;
+  std::string origin = "--docker-host";
+  if (host.empty()) {
+    const char* env = std::getenv("DOCKER_HOST");
+    host = env != nullptr && *env != '\0' ? env : std::string(peers::kDefaultDockerHost);
+    origin = env != nullptr && *env != '\0' ? "DOCKER_HOST" : "the default";
+  }
+  std::vector<std::string> names;
+  for (const std::string& name : options.topology_attach) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  try {
+    std::vector<peers::Peer> found = peers::look_up_peers(names, host, origin);
+    for (const peers::Peer& peer : found) {
+      if (peer.routes.empty() && options.log_level <= LogLevel::Warn) {
+        std::fprintf(stderr,
+                     "awf: warning: --topology-attach %s: the container publishes and exposes "
+                     "no TCP port, so only its name resolves (docker run --expose PORT)\n",
+                     peer.name.c_str());
+      }
+      if (options.log_level == LogLevel::Debug) {
+        for (const peers::PeerRoute& route : peer.routes) {
+          std::fprintf(stderr, "awf: peer %s: %s:%u -> %s:%u\n", peer.name.c_str(),
+                       peer.address.c_str(), route.port, route.target_ip.c_str(),
+                       route.target_port);
+        }
+      }
+    }
+    return found;
+  } catch (const peers::PeerError& error) {
+    std::fprintf(stderr, "Fatal error: %s\n", error.what());
+    return std::nullopt;
+  }
+}
+
+// What the sandbox needs of the peers: their names in /etc/hosts, a listener per port.
+void add_peers_to_spec(const std::vector<peers::Peer>& peers, sandbox::SandboxSpec& spec) {
+  for (const peers::Peer& peer : peers) {
+    spec.mounts.hosts_entries += peer.address + " " + peer.name + "\n";
+    for (const peers::PeerRoute& route : peer.routes) {
+      spec.peer_ports.push_back({peer.address, route.port});
+    }
+  }
+}
+
 void print_summary(const audit::LogWriter& log, int code, bool explicit_logs_dir) {
   const auto denied = log.denied_names();
   if (code != 0 && !denied.empty()) {
@@ -588,6 +641,11 @@ int run(const Options& options) {
   overrides.insert(overrides.end(), ssl_bump.env.begin(), ssl_bump.env.end());
   std::vector<std::string> command_env =
       command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
+  const std::optional<std::vector<peers::Peer>> topology_peers = look_up_topology_peers(options);
+  if (!topology_peers) return 1;
+  // The policy manifest's topologyPeers (AWF's policy-manifest.json).
+  std::vector<std::string> manifest_topology_peers;
+  for (const peers::Peer& peer : *topology_peers) manifest_topology_peers.push_back(peer.name);
   const std::string manifest = policy_manifest_json(policy);
   print_docker_notices(options);
   // Memory and process limits, declared before the sandbox: the cgroup can go only once the
@@ -669,6 +727,7 @@ int run(const Options& options) {
   spec.host_ports = host_listener_ports(options);
   if (!spec.host_ports.empty()) spec.host_address = std::string(policy::kHostGatewayAddress);
   spec.api_ports = api_proxy.ports;
+  add_peers_to_spec(*topology_peers, spec);
 
   // Signals are taken by the event loop from here on; before the clone so that the init
   // inherits no surprises (it installs its own).
@@ -690,6 +749,7 @@ int run(const Options& options) {
   gateway_options.no_proxy = std::move(parent.no_proxy);
   gateway_options.api_proxy = std::move(api_proxy.gateway);
   gateway_options.bump = std::move(ssl_bump.gateway);
+  gateway_options.peers = *topology_peers;
   proxy::Gateway gateway(io, policy, resolver, log, std::thread::hardware_concurrency(),
                          std::move(gateway_options));
   gateway.serve(sandbox.take_listeners());

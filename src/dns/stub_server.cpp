@@ -201,6 +201,28 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
        StubServer::Options o)
       : io(context), policy(p), resolver(r), log(l), options(o) {}
 
+  const StubOptions::PeerName* find_peer(const std::string& name) const {
+    for (const StubOptions::PeerName& peer : options.peers) {
+      if (peer.name == name) return &peer;
+    }
+    return nullptr;
+  }
+
+  // A topology peer: answered here with its address in the sandbox, where awf relays its
+  // ports (never asked upstream, so the name does not leave the host). IPv4 only, like the
+  // peer listeners; other types get "no data".
+  static void answer_peer(const StubOptions::PeerName& peer, std::uint16_t qtype,
+                          audit::AuditRecord& record) {
+    record.name = peer.name;
+    record.decision = "allow";
+    char address[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, peer.ipv4, address, sizeof address);
+    record.reason = "topology peer (--topology-attach): " +
+                    (qtype == kTypeA || qtype == kTypeAny
+                         ? "answered " + std::string(address) + " locally"
+                         : "no " + record.qtype + " record");
+  }
+
   // Decides and answers one query; returns the answer (empty: send nothing).
   asio::awaitable<std::vector<std::uint8_t>> answer(std::vector<std::uint8_t> message,
                                                     std::string client, std::string transport,
@@ -238,6 +260,9 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
                       std::string(*credential) + "); --enable-dlp";
       response = make_local_response(message, kRcodeRefused);
       log.note_denied(record.name);
+    } else if (const StubOptions::PeerName* peer = find_peer(query->question.name)) {
+      answer_peer(*peer, query->question.qtype, record);
+      response = make_address_response(message, peer->ipv4, kHostAnswerTtl);
     } else if (options.host_access && query->question.name == policy::kHostAccessName) {
       // The host: answered here, never asked upstream. IPv4 only (the transparent host-port
       // listeners are IPv4); other types get "no data".

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "audit/log_writer.h"
 #include "common/unique_fd.h"
@@ -20,6 +23,13 @@ struct StubOptions {
   bool host_access = false;
   // --enable-dlp: a name carrying a credential-shaped string is refused (logged redacted).
   bool dlp = false;
+  // --topology-attach: the peers' names (lowercase) are answered locally with their address
+  // in the sandbox (A; other types: no data), never asked upstream.
+  struct PeerName {
+    std::string name;
+    std::uint8_t ipv4[4] = {};
+  };
+  std::vector<PeerName> peers;
 };
 
 class StubServer {

@@ -1,5 +1,6 @@
 #include "proxy/gateway.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -79,6 +81,20 @@ GatewayOptions effective_options(GatewayOptions options, const policy::Policy& p
   return options;
 }
 
+dns::StubOptions stub_options(const GatewayOptions& options) {
+  dns::StubOptions stub;
+  stub.host_access = options.host_access;
+  stub.dlp = options.dlp;
+  for (const peers::Peer& peer : options.peers) {
+    dns::StubOptions::PeerName name;
+    name.name = peer.name;
+    std::transform(name.name.begin(), name.name.end(), name.name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (inet_pton(AF_INET, peer.address.c_str(), name.ipv4) == 1) stub.peers.push_back(name);
+  }
+  return stub;
+}
+
 // Enforces the deadlines handlers set on their sockets (header, ClientHello, connect).
 asio::awaitable<void> sweep_loop(Worker& worker) {
   for (;;) {
@@ -104,7 +120,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
        audit::LogWriter& log, unsigned threads, GatewayOptions gateway_options)
       : main_io(io),
         options(effective_options(std::move(gateway_options), policy)),
-        dns(io, policy, resolver, log, dns::StubServer::Options{options.host_access, options.dlp}),
+        dns(io, policy, resolver, log, stub_options(options)),
         loopback_watch(io, log) {
     budget.limit = connection_limit();
     for (unsigned i = 0; i < threads; ++i) {
@@ -124,11 +140,18 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
+      // A topology peer's port 80 or 443 arrives at the transparent listeners (a listener
+      // of its own could not share the port with theirs): its own relay takes it.
+      Handler serve = handler;
+      if ((handler == &serve_transparent_http || handler == &serve_transparent_tls) &&
+          dialled_peer(worker.context, socket) != nullptr) {
+        serve = &serve_peer;
+      }
       // The frame owns a reference to the gateway, so whatever it refers to outlives it.
       asio::co_spawn(
           worker.io,
-          [self = shared_from_this(), &worker, handler, socket = std::move(socket)]() mutable
-          -> asio::awaitable<void> { co_await handler(worker.context, std::move(socket)); },
+          [self = shared_from_this(), &worker, serve, socket = std::move(socket)]() mutable
+          -> asio::awaitable<void> { co_await serve(worker.context, std::move(socket)); },
           asio::detached);
     }
   }
@@ -222,6 +245,9 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
         if (impl_->options.api_proxy.enabled) {
           impl_->add_listener(std::move(listener.fd), &serve_api_proxy);
         }
+        break;
+      case ListenerKind::Peer:
+        impl_->add_listener(std::move(listener.fd), &serve_peer);
         break;
       case ListenerKind::HostPort:
         // Created only for --enable-host-access; a block rule on the host closes them.

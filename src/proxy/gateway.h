@@ -12,6 +12,7 @@
 #include "audit/log_writer.h"
 #include "common/secret_text.h"
 #include "dns/resolver.h"
+#include "peers/peer.h"
 #include "policy/policy.h"
 #include "policy/port_spec.h"
 #include "policy/url_pattern.h"
@@ -71,6 +72,9 @@ struct GatewayOptions {
   NoProxy no_proxy;
   ApiProxyOptions api_proxy;
   BumpOptions bump;
+  // --topology-attach: Docker containers the command reaches by name (the DNS listener
+  // answers their names); each of their ports is relayed byte for byte to the container.
+  std::vector<peers::Peer> peers;
 };
 
 class Gateway {

@@ -149,6 +149,12 @@ struct Upstream {
   bool via_parent = false;  // a tunnel through the upstream proxy (`endpoint` is the parent's)
 };
 
+// Connects to the first of `candidates` that answers within the connect timeout; `upstream`
+// carries what is known already (status and reason are set on failure).
+boost::asio::awaitable<Upstream> connect_first(GatewayContext& context,
+                                               std::vector<boost::asio::ip::address> candidates,
+                                               std::uint16_t port, Upstream upstream);
+
 // --enable-host-access: the reason recorded for what reaches the host.
 inline constexpr char kHostAccessReason[] = "host access (--enable-host-access)";
 
@@ -200,12 +206,17 @@ boost::asio::awaitable<void> serve_transparent_http(GatewayContext& context, tcp
 boost::asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket client);
 // A HostPort listener (172.17.0.1:<port>): relayed raw to the host's 127.0.0.1:<port>.
 boost::asio::awaitable<void> serve_host_port(GatewayContext& context, tcp::socket client);
+// A Peer listener, or a transparent one dialled at a peer's address (--topology-attach):
+// relayed raw to where the container serves that port.
+boost::asio::awaitable<void> serve_peer(GatewayContext& context, tcp::socket client);
+// The peer whose address and port `client` dialled (nullptr: none).
+const peers::Peer* dialled_peer(const GatewayContext& context, const tcp::socket& client);
 // An ApiProxy listener (127.0.0.1:10000..10003): the provider is the one of the local port.
 boost::asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket client);
 
 // Log helpers shared by the handlers.
 struct Outcome {
-  std::string kind;       // "http", "connect", "tls", "host", "api"
+  std::string kind;       // "http", "connect", "tls", "host", "api", "peer"
   std::string transport;  // "explicit", "transparent", "api-proxy"
   Peer client;
   sandbox::PeerProcess process;  // who made it

@@ -283,9 +283,6 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   }
 }
 
-namespace {
-
-// Connects to the first of `candidates` that answers within the connect timeout.
 asio::awaitable<Upstream> connect_first(GatewayContext& context,
                                         std::vector<asio::ip::address> candidates,
                                         std::uint16_t port, Upstream upstream) {
@@ -323,6 +320,8 @@ asio::awaitable<Upstream> connect_first(GatewayContext& context,
   if (upstream.status == 0) upstream.status = 502;
   co_return upstream;
 }
+
+namespace {
 
 // Reads the parent's answer head, and not one byte past it (what follows belongs to the
 // origin). Returns "" or why it failed.

@@ -192,6 +192,23 @@ std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_po
   return listeners;
 }
 
+bool has_wildcard_listener(std::uint16_t port) {
+  return port == 53 || port == 80 || port == 443;
+}
+
+void add_peer_listeners(std::vector<Listener>& listeners, const std::vector<PeerPort>& ports) {
+  for (const PeerPort& peer : ports) {
+    if (has_wildcard_listener(peer.port)) continue;
+    in_addr parsed{};
+    if (inet_pton(AF_INET, peer.address.c_str(), &parsed) != 1 || parsed.s_addr == INADDR_ANY) {
+      throw SetupError("peer listener needs a specific IPv4 address, not '" + peer.address + "'");
+    }
+    listeners.push_back({ListenerKind::Peer,
+                         open_socket(AF_INET, SOCK_STREAM, peer.port, peer.address.c_str(), true)});
+  }
+  if (listeners.size() > kMaxListeners) throw SetupError("too many listeners");
+}
+
 void send_listeners(int channel, const std::vector<Listener>& listeners) {
   if (listeners.size() > kMaxListeners) throw SetupError("too many listeners");
   std::uint8_t kinds[kMaxListeners];

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,8 @@ enum class ListenerKind : std::uint8_t {
                      // relayed to the host's 127.0.0.1:<port>. A specific address, not the
                      // wildcard, so the command can still listen on 127.0.0.1:<port> itself
   ApiProxy,          // TCP 127.0.0.1:<port> (--enable-api-proxy): one LLM provider per port
+  Peer,              // TCP <peer address>:<port> (--topology-attach): relayed to the Docker
+                     // container; the gateway finds which one from the bound address
 };
 
 struct Listener {
@@ -40,8 +43,9 @@ struct Listener {
 
 inline constexpr std::uint16_t kExplicitProxyPort = 3128;
 
-// At most this many listeners are passed in one message.
-inline constexpr std::size_t kMaxListeners = 128;
+// At most this many listeners are passed in one message (the kernel's limit, SCM_MAX_FD, is
+// 253): the fixed ones, 64 host ports, the API proxy's and 64 peer ports fit.
+inline constexpr std::size_t kMaxListeners = 192;
 
 // Creates every listener in the calling thread's network namespace, with a HostPort listener
 // on `host_address`:<port> for each of `host_ports` and an ApiProxy listener on
@@ -50,6 +54,21 @@ inline constexpr std::size_t kMaxListeners = 128;
 std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports = {},
                                        std::string_view host_address = {},
                                        const std::vector<std::uint16_t>& api_ports = {});
+
+// A port of a topology peer (--topology-attach): a listener on `address`:`port`.
+struct PeerPort {
+  std::string address;  // IPv4
+  std::uint16_t port = 0;
+};
+
+// Whether awf already listens on `port` on every address (80, 443: transparent HTTP and TLS,
+// which hand a peer's connections to the peer relay; 53: DNS). A listener bound to a single
+// address cannot share a port with a listening wildcard socket.
+bool has_wildcard_listener(std::uint16_t port);
+
+// Appends a Peer listener for each of `ports` not served by a wildcard listener, bound to an
+// address no interface has (every address is local in the sandbox). Throws SetupError.
+void add_peer_listeners(std::vector<Listener>& listeners, const std::vector<PeerPort>& ports);
 
 // Sends the listeners over a connected AF_UNIX socket (one message, SCM_RIGHTS).
 void send_listeners(int channel, const std::vector<Listener>& listeners);

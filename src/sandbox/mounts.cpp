@@ -59,19 +59,21 @@ void populate_root(const std::string& old_root, const std::string& new_root) {
   }
 }
 
-// Points the sandbox's /etc/resolv.conf at awf. Hosts often make it a symlink into /run
-// (systemd-resolved, resolvconf, NetworkManager); /run is our own tmpfs, so the link's
-// target is created there. A regular file gets our file bind-mounted over it.
-void install_resolv_conf(const std::string& new_root, const std::string& staged_file) {
-  std::string path = "/etc/resolv.conf";
+// Shows `staged_file` at `path` (/etc/resolv.conf, /etc/hosts) in the sandbox. Hosts often
+// make /etc/resolv.conf a symlink into /run (systemd-resolved, resolvconf, NetworkManager);
+// /run is our own tmpfs, so the link's target is created there. A regular file gets our file
+// bind-mounted over it.
+void install_etc_file(const std::string& new_root, std::string path,
+                      const std::string& staged_file) {
+  const std::string name = path;
   for (int hops = 0; hops < 16; ++hops) {
     const std::string full = new_root + path;
     struct stat st {};
     if (lstat(full.c_str(), &st) < 0) {
       if (errno != ENOENT) throw errno_error("lstat " + full);
       if (path.rfind("/run/", 0) != 0) {
-        throw SetupError("cannot point " + path +
-                         " at awf's DNS: it does not exist and is outside /run");
+        throw SetupError("cannot provide " + name + ": " + path +
+                         " does not exist and is outside /run");
       }
       make_dirs(full.substr(0, full.rfind('/')));
       write_file(full, "", 0644);
@@ -90,7 +92,25 @@ void install_resolv_conf(const std::string& new_root, const std::string& staged_
     const std::string target = link;
     path = target.starts_with('/') ? target : path.substr(0, path.rfind('/') + 1) + target;
   }
-  throw SetupError("/etc/resolv.conf: too many levels of symbolic links");
+  throw SetupError(name + ": too many levels of symbolic links");
+}
+
+// --topology-attach: the host's /etc/hosts (as the view shows it) with the peers' names added,
+// so that resolvers that read only the file (and `getent hosts`) find them too.
+void install_hosts(const std::string& new_root, const std::string& entries) {
+  if (entries.empty()) return;
+  std::string contents;
+  if (UniqueFd fd(open((new_root + "/etc/hosts").c_str(), O_RDONLY | O_CLOEXEC)); fd.valid()) {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd.get(), buffer, sizeof buffer)) > 0 && contents.size() < (1u << 20)) {
+      contents.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  if (!contents.empty() && contents.back() != '\n') contents += '\n';
+  contents += "# awf: topology peers (--topology-attach)\n" + entries;
+  write_file("/hosts", contents, 0644);
+  install_etc_file(new_root, "/etc/hosts", "/hosts");
 }
 
 std::string in_new_root(const std::string& path) {
@@ -382,7 +402,8 @@ void build_root(const MountPlan& plan) {
   mask_credentials(kNewRoot, plan.home);
 
   write_file("/resolv.conf", plan.resolv_conf, 0644);
-  install_resolv_conf(kNewRoot, "/resolv.conf");
+  install_etc_file(kNewRoot, "/etc/resolv.conf", "/resolv.conf");
+  install_hosts(kNewRoot, plan.hosts_entries);
   install_provided_files(plan.provided_files);
 
   // Enter the new root and drop the staging root (and the host's root under it): after this

@@ -30,6 +30,9 @@ struct ProvidedFile {
 struct MountPlan {
   // Contents of the sandbox's /etc/resolv.conf (points at awf's DNS listener).
   std::string resolv_conf;
+  // Lines added to the host's /etc/hosts in the sandbox ("address name\n": the topology
+  // peers of --topology-attach). Empty: /etc/hosts is the host's, untouched.
+  std::string hosts_entries;
   // The command's HOME: an empty tmpfs with only tool directories bound in (home_view.h).
   HomeSpec home;
   // Host directories bound read-write at the same path (the workspace), after the HOME view:

@@ -278,7 +278,10 @@ void join_cgroup(const std::vector<std::string>& task_files) {
     set_hostname(spec.hostname, rootless, channel);
     bring_up_loopback();
     add_local_default_routes();
-    send_listeners(channel, create_listeners(spec.host_ports, spec.host_address, spec.api_ports));
+    std::vector<Listener> listeners =
+        create_listeners(spec.host_ports, spec.host_address, spec.api_ports);
+    add_peer_listeners(listeners, spec.peer_ports);
+    send_listeners(channel, listeners);
     build_root(spec.mounts);
     send_message(channel, std::string(1, kReady));
   } catch (const std::exception& error) {

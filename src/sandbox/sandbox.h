@@ -36,6 +36,8 @@ struct SandboxSpec {
   // Where the sandbox's stderr goes instead of awf's (--diagnostic-logs keeps its tail);
   // -1: awf's own.
   int stderr_fd = -1;
+  // --topology-attach: a listener on each peer's address and port, relayed by the gateway.
+  std::vector<PeerPort> peer_ports;
 };
 
 // When awf is not root: refuses at once (SetupError naming the sysctl and the fix) where the

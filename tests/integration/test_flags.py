@@ -758,6 +758,7 @@ def test_work_dir_hidden_from_the_command(awf, vnet, nonce):
 # ------------------------------------------------------------------ Docker-only flags
 DOCKER_FLAGS = [
     ["--build-local"], ["--agent-image", "ghcr.io/x/agent:1"], ["--image-registry", "ghcr.io/x"],
+    # --docker-host and --topology-attach are served (topology peers: test_topology.py).
     ["--image-tag", "0.25.18"], ["--skip-pull"],
     ["--container-runtime", "runc"], ["--enable-dind"],
     ["--legacy-security"], ["--network-isolation"],
