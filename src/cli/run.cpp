@@ -158,7 +158,6 @@ std::vector<EnvEntry> builtin_environment(const Options& options,
                                           const std::string& java_options) {
   const std::string port = std::to_string(sandbox::kExplicitProxyPort);
   const std::string proxy = "http://127.0.0.1:" + port;
-  // Topology peers are reached directly, by name (awf relays their ports), as in AWF.
   const char* path = std::getenv("PATH");
   std::vector<EnvEntry> env = {
       {"PATH", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
