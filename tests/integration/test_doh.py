@@ -72,6 +72,18 @@ def test_allowed_names_resolve_over_https_only(awf, vnet, doh, trusted, nonce):
     assert recs and recs[0].get("rcode") == "NOERROR", r.describe()
 
 
+def test_concurrent_queries_share_the_connection(awf, vnet, doh, trusted, nonce):
+    names = [f"c{i}{nonce}.allowed.test" for i in range(20)]
+    dm = D.doh_mark(vnet)
+    digs = " & ".join(shlex.join(awf.dig("+short", n)) for n in names)
+    r = awf(["--allow-domains", "allowed.test", "--dns-over-https", DOH_IP_URL],
+            ["bash", "-c", digs + " & wait"], env=trusted)
+    assert r.stdout.split().count(V.ALLOWED4) == len(names), r.describe()
+    queries = [q for q in D.doh_records(vnet, dm) if q.get("kind") == "query"]
+    assert sorted(q["name"] for q in queries) == sorted(names), queries
+    assert len({q["conn"] for q in queries}) == 1, queries
+
+
 def test_server_named_by_host_is_resolved_once_with_plain_dns(awf, vnet, doh, trusted, nonce):
     name = f"n{nonce}.allowed.test"
     m, dm = vnet.mark(), D.doh_mark(vnet)
