@@ -34,6 +34,10 @@ constexpr std::size_t kMaxResponseBytes = 512 * 1024;
 constexpr std::size_t kReadChunk = 4096;
 constexpr std::uint16_t kFlagQr = 0x8000;
 
+std::string no_answer_text() {
+  return "no answer within " + std::to_string(kQueryTimeout.count()) + " s";
+}
+
 }  // namespace
 
 struct DohClient::Impl : std::enable_shared_from_this<Impl> {
@@ -157,7 +161,7 @@ struct DohClient::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<ForwardResult> send(const Job& job) {
     ForwardResult result;
     if (std::chrono::steady_clock::now() >= job.deadline) {
-      result.error = label + ": no answer within 4 s (queued behind other queries)";
+      result.error = label + ": " + no_answer_text() + " (queued behind other queries)";
       co_return result;
     }
     expired = false;
@@ -201,7 +205,7 @@ struct DohClient::Impl : std::enable_shared_from_this<Impl> {
       }
       close();
       if (expired) {
-        result.error = label + ": no answer within 4 s";
+        result.error = label + ": " + no_answer_text();
         co_return result;
       }
       // A kept-alive connection the server closed while idle fails at its next use, before

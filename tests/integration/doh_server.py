@@ -14,7 +14,9 @@ Every query is appended to run_dir/doh-queries-<port>.jsonl:
     {"kind": "query", "method", "path", "content_type", "id", "name", "type", "rcode",
      "client", "conn"}   (conn: a per-connection number, to see keep-alive at work)
 plus {"kind": "tls", "conn", "sni"} per handshake and {"kind": "tls-error", "error"} per
-failed one. `--status N` answers every request with HTTP N instead (text/plain).
+failed one. `--status N` answers every request with HTTP N instead (text/plain); `--mode close`
+closes the connection after each answer without announcing it (a server dropping an idle
+keep-alive connection); `--mode hang` never answers.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def ready_path(run_dir: str, port: int) -> str:
 
 # ---------------------------------------------------------------------------- test side
 def start_doh_server(vnet: V.VNet, port: int = DEFAULT_PORT, addrs=("0.0.0.0", "::"),
-                     status: int | None = None) -> subprocess.Popen:
+                     status: int | None = None, mode: str = "normal") -> subprocess.Popen:
     """Starts the responder in the vnet's internet namespace; stop it with
     vnet.stop_host_service(proc)."""
     ready = ready_path(vnet.run_dir, port)
@@ -64,6 +66,7 @@ def start_doh_server(vnet: V.VNet, port: int = DEFAULT_PORT, addrs=("0.0.0.0", "
         argv += ["--addr", a]
     if status is not None:
         argv += ["--status", str(status)]
+    argv += ["--mode", mode]
     log = open(vnet.server_log, "ab")
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -107,6 +110,11 @@ class DohHandler(BaseHTTPRequestHandler):
         if srv.status is not None:
             srv.log.write({**rec, "status": srv.status})
             return self._send(srv.status, b"not today\n", "text/plain")
+        if srv.mode == "hang":
+            srv.log.write({**rec, "hang": True})
+            time.sleep(30)
+            self.close_connection = True
+            return
         reply, info = V.dns_answer(query, max_udp=None)
         srv.log.write({**rec, **info})
         if reply is None:
@@ -120,6 +128,8 @@ class DohHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "max-age=0")
         self.end_headers()
         self.wfile.write(body)
+        if self.server.mode == "close":  # type: ignore[attr-defined]
+            self.close_connection = True
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -140,11 +150,12 @@ class DohServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, family, log, ssl_ctx, status):
+    def __init__(self, addr, family, log, ssl_ctx, status, mode):
         self.address_family = family
         self.log = log
         self.ssl_ctx = ssl_ctx
         self.status = status
+        self.mode = mode
         self.conns = itertools.count(1)
         super().__init__(addr, DohHandler)
 
@@ -179,7 +190,7 @@ class DohServer(ThreadingHTTPServer):
         pass
 
 
-def serve(run_dir: str, port: int, addrs: list[str], status: int | None):
+def serve(run_dir: str, port: int, addrs: list[str], status: int | None, mode: str):
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     d = Path(run_dir)
     log = V._JsonLog(log_path(run_dir, port))
@@ -198,7 +209,7 @@ def serve(run_dir: str, port: int, addrs: list[str], status: int | None):
     servers = []
     for addr in addrs:
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        servers.append(DohServer((addr, port), fam, log, ctx, status))
+        servers.append(DohServer((addr, port), fam, log, ctx, status, mode))
     for s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.5},
                          daemon=True).start()
@@ -214,8 +225,9 @@ def main(argv=None) -> int:
     ap.add_argument("--addr", action="append", help="listen address (repeatable; "
                     "default 0.0.0.0 and ::)")
     ap.add_argument("--status", type=int, help="answer every request with this HTTP status")
+    ap.add_argument("--mode", choices=["normal", "close", "hang"], default="normal")
     a = ap.parse_args(argv)
-    serve(a.run_dir, a.port, a.addr or ["0.0.0.0", "::"], a.status)
+    serve(a.run_dir, a.port, a.addr or ["0.0.0.0", "::"], a.status, a.mode)
     return 0
 
 

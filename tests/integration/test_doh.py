@@ -16,6 +16,8 @@ from conftest import dns_seen
 DOH_IP_URL = f"https://{V.OTHER4}:{D.DEFAULT_PORT}/dns-query"
 DOH_NAME_URL = f"https://other.test:{D.DEFAULT_PORT}/dns-query"
 FAILING_PORT = D.DEFAULT_PORT + 1
+CLOSING_PORT = D.DEFAULT_PORT + 2
+HANGING_PORT = D.DEFAULT_PORT + 3
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,18 @@ def test_allowed_names_resolve_over_https_only(awf, vnet, doh, trusted, nonce):
     assert len({q["conn"] for q in queries}) == 1, D.doh_records(vnet, dm)
     recs = r.audit_for(dug, kind="dns", decision="allow")
     assert recs and recs[0].get("rcode") == "NOERROR", r.describe()
+
+
+def test_concurrent_queries_share_the_connection(awf, vnet, doh, trusted, nonce):
+    names = [f"c{i}{nonce}.allowed.test" for i in range(20)]
+    dm = D.doh_mark(vnet)
+    digs = " & ".join(shlex.join(awf.dig("+short", n)) for n in names)
+    r = awf(["--allow-domains", "allowed.test", "--dns-over-https", DOH_IP_URL],
+            ["bash", "-c", digs + " & wait"], env=trusted)
+    assert r.stdout.split().count(V.ALLOWED4) == len(names), r.describe()
+    queries = [q for q in D.doh_records(vnet, dm) if q.get("kind") == "query"]
+    assert sorted(q["name"] for q in queries) == sorted(names), queries
+    assert len({q["conn"] for q in queries}) == 1, queries
 
 
 def test_server_named_by_host_is_resolved_once_with_plain_dns(awf, vnet, doh, trusted, nonce):
@@ -128,6 +142,40 @@ def test_http_error_from_server_is_servfail(awf, vnet, trusted, nonce):
         assert status(r.stdout) == "SERVFAIL", r.describe()
         recs = r.audit_for(name, kind="dns")
         assert recs and "HTTP 503" in recs[0].get("reason", ""), r.describe()
+        assert not dns_seen(vnet, m, name), vnet.dns_queries(m)
+    finally:
+        vnet.stop_host_service(proc)
+
+
+def test_reconnects_when_the_server_drops_the_connection(awf, vnet, trusted, nonce):
+    proc = D.start_doh_server(vnet, port=CLOSING_PORT, mode="close")
+    try:
+        names = [f"n{i}{nonce}.allowed.test" for i in range(3)]
+        dm = D.doh_mark(vnet, CLOSING_PORT)
+        r = awf(["--allow-domains", "allowed.test", "--dns-over-https",
+                 f"https://{V.OTHER4}:{CLOSING_PORT}/dns-query"],
+                script(*[awf.dig(n) for n in names]), env=trusted)
+        outs = r.stdout.split("@@@\n")
+        for i in range(3):
+            assert status(outs[i]) == "NOERROR" and V.ALLOWED4 in outs[i], r.describe()
+        queries = [q for q in D.doh_records(vnet, dm, CLOSING_PORT) if q.get("kind") == "query"]
+        assert [q["name"] for q in queries] == names, queries
+        assert len({q["conn"] for q in queries}) == 3, queries  # a fresh connection each time
+    finally:
+        vnet.stop_host_service(proc)
+
+
+def test_unanswered_query_times_out_with_servfail(awf, vnet, trusted, nonce):
+    proc = D.start_doh_server(vnet, port=HANGING_PORT, mode="hang")
+    try:
+        name = f"n{nonce}.allowed.test"
+        m = vnet.mark()
+        r = awf(["--allow-domains", "allowed.test", "--dns-over-https",
+                 f"https://{V.OTHER4}:{HANGING_PORT}/dns-query"],
+                script(["dig", "+time=8", "+tries=1", name]), env=trusted)
+        assert status(r.stdout) == "SERVFAIL", r.describe()
+        recs = r.audit_for(name, kind="dns")
+        assert recs and "no answer within 4 s" in recs[0].get("reason", ""), r.describe()
         assert not dns_seen(vnet, m, name), vnet.dns_queries(m)
     finally:
         vnet.stop_host_service(proc)
