@@ -374,14 +374,9 @@ void print_host_access_warning(const Options& options) {
                ports.c_str(), std::string(policy::kHostAccessName).c_str());
 }
 
-void print_docker_notices(const Options& options) {
+void print_notices(const Options& options) {
   if (options.log_level > LogLevel::Info) return;
-  for (const std::string& flag : options.docker_only_flags) {
-    std::fprintf(stderr,
-                 "awf: %s applies to AWF's Docker backend and has no effect in the native "
-                 "sandbox\n",
-                 flag.c_str());
-  }
+  for (const std::string& notice : options.notices) std::fprintf(stderr, "%s\n", notice.c_str());
 }
 
 void print_summary(const audit::LogWriter& log, int code, bool explicit_logs_dir) {
@@ -459,7 +454,7 @@ int run(const Options& options) {
   std::vector<std::string> command_env =
       command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
   const std::string manifest = policy_manifest_json(policy);
-  print_docker_notices(options);
+  print_notices(options);
 
   const bool explicit_logs_dir = !options.proxy_logs_dir.empty();
   audit::LogWriter log(explicit_logs_dir ? options.proxy_logs_dir : fresh_tmp_dir("awf-logs-"));
