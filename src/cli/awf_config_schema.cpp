@@ -340,19 +340,21 @@ NodePtr enclave_dynamic() {
 
 NodePtr enclaves() {
   const NodePtr size = patterned(is_size_limit, "N followed by b, k, m or g");
-  const NodePtr entry = object({{"script", object({{"maxScriptBytes", integer(1, 65536)}})},
-                                {"agent", enclave_agent()},
-                                {"repos", repo_list()},
-                                {"dynamic", enclave_dynamic()},
-                                {"timeout", integer(1, 4740)},
-                                {"runtime", choice({"docker", "cloud-hypervisor"})},
-                                {"image", make({.min_length = 1, .max_length = 500})},
-                                {"memoryLimit", size},
-                                {"cpuLimit", patterned(is_cpu_limit, "a number like 1 or 0.5")},
-                                {"pidsLimit", integer(1, 4096)},
-                                {"tmpfsLimit", size},
-                                {"maxOutputBytes", integer(1, 8192)},
-                                {"maxInvocations", integer(1, 10000)}});
+  const NodePtr entry =
+      object({{"script", object({{"maxScriptBytes", integer(1, 65536)}})},
+              {"agent", enclave_agent()},
+              {"repos", repo_list()},
+              {"dynamic", enclave_dynamic()},
+              {"timeout", integer(1, 4740)},
+              // v0.28.4 allows gvisor and sbx, later v0.28 releases cloud-hypervisor: all accepted.
+              {"runtime", choice({"docker", "gvisor", "sbx", "cloud-hypervisor"})},
+              {"image", make({.min_length = 1, .max_length = 500})},
+              {"memoryLimit", size},
+              {"cpuLimit", patterned(is_cpu_limit, "a number like 1 or 0.5")},
+              {"pidsLimit", integer(1, 4096)},
+              {"tmpfsLimit", size},
+              {"maxOutputBytes", integer(1, 8192)},
+              {"maxInvocations", integer(1, 10000)}});
   return list(entry, 1, 2);
 }
 

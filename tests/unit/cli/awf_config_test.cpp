@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/awf_config_keys.h"
@@ -241,6 +242,58 @@ TEST(AwfConfig, EveryKeyHasAUse) {
       rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     }
   }
+}
+
+// Upstream's schema (a copy under tests/fixtures/awf-schema): every key it has is in awf's
+// table, with a fitting type and every enum value it allows.
+schema::Kind kind_for(const nlohmann::json& up) {
+  const nlohmann::json type = up.value("type", nlohmann::json());
+  if (type.is_array()) return schema::Kind::NumberOrNull;  // ["number", "null"]
+  if (type == "object") {
+    if (up.contains("properties")) return schema::Kind::Object;
+    return up.value("additionalProperties", nlohmann::json()).is_object()
+               ? schema::Kind::Map
+               : schema::Kind::OpenObject;
+  }
+  if (type == "array") return schema::Kind::Array;
+  if (type == "integer") return schema::Kind::Integer;
+  if (type == "number") return schema::Kind::Number;
+  if (type == "boolean") return schema::Kind::Boolean;
+  if (type == "string") return schema::Kind::String;
+  // oneOf: string | list of strings, or boolean | enum
+  return up["oneOf"][0]["type"] == "boolean" ? schema::Kind::BoolOrChoice
+                                             : schema::Kind::StringOrList;
+}
+
+void expect_fits(const nlohmann::json& defs, nlohmann::json up, const schema::Node& mine,
+                 const std::string& path) {
+  if (up.contains("$ref")) {
+    const std::string ref = up["$ref"];
+    up = defs[ref.substr(ref.rfind('/') + 1)];
+  }
+  ASSERT_EQ(mine.kind, kind_for(up)) << path;
+  const nlohmann::json properties = up.value("properties", nlohmann::json::object());
+  for (const auto& [key, sub] : properties.items()) {
+    const schema::Field* field = mine.field(key);
+    EXPECT_TRUE(field) << path << "." << key << " is missing";
+    if (field) expect_fits(defs, sub, *field->node, path + "." + key);
+  }
+  const nlohmann::json choices = up.value("enum", nlohmann::json::array());
+  for (const auto& value : choices) {
+    EXPECT_THAT(mine.choices, Contains(value.get<std::string>())) << path;
+  }
+  if (mine.kind == schema::Kind::Array && up["items"].contains("type")) {
+    expect_fits(defs, up["items"], *mine.element, path + "[]");
+  }
+  if (mine.kind == schema::Kind::Map) {
+    expect_fits(defs, up["additionalProperties"], *mine.element, path + ".*");
+  }
+}
+
+TEST(AwfConfig, KnowsEveryKeyOfUpstreamsSchema) {
+  std::ifstream in(std::string(AWF_FIXTURES_DIR) + "/awf-schema/awf-config.schema.json");
+  const nlohmann::json upstream = nlohmann::json::parse(in);
+  expect_fits(upstream["$defs"], upstream, schema::config_schema(), "config");
 }
 
 TEST(AwfConfigPatterns, Shapes) {
