@@ -115,6 +115,32 @@ def test_default_profile_from_stdin(awf, vnet, nonce):
     assert_allowlist(r)
 
 
+def test_gh_aw_command_line(awf, vnet, nonce):
+    """AWF-COMPAT §1: the whole default invocation gh-aw emits, with its config file."""
+    temp = os.path.join(vnet.scratch_dir, f"runner-temp-{nonce}")
+    workspace = os.path.join(vnet.scratch_dir, f"workspace-{nonce}")
+    for d in (temp, workspace):
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+    ca = write(vnet, f"difc-ca-{nonce}.crt", "not read by awf yet\n")
+    cfg = runnable(vnet, nonce, "default-strict.json")
+    path = write(vnet, f"awf-config-{nonce}.json", json.dumps(cfg))
+    args = ["--config", path, "--container-workdir", workspace,
+            "--mount", f"{temp}:{temp}:ro", "--mount", f"{temp}:/host{temp}:ro",
+            "--tty", "--env-all",
+            "--exclude-env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "--exclude-env", "ACTIONS_ID_TOKEN_REQUEST_URL", "--exclude-env", "ANTHROPIC_API_KEY",
+            "--exclude-env", "GH_TOKEN", "--exclude-env", "GITHUB_MCP_SERVER_TOKEN",
+            "--log-level", "info", "--skip-pull",
+            "--difc-proxy-host", "awmg-cli-proxy:18443", "--difc-proxy-ca-cert", ca]
+    r = awf(args, ["/bin/bash", "-c", f"pwd; test -d /host{temp} && echo mounted; " + reach(awf)])
+    assert_allowlist(r)
+    assert r.stdout.startswith(workspace + "\n") and "mounted" in r.stdout, r.describe()
+    lines = notices(r)
+    for flag in ["--skip-pull", "--difc-proxy-host", "--difc-proxy-ca-cert"]:
+        assert sum(1 for line in lines if line.startswith(f"awf: {flag} ")) == 1, flag + r.describe()
+
+
 def test_copilot_profile_keeps_session_state(awf, vnet, nonce):
     cfg = runnable(vnet, nonce, "copilot-session-state.json")
     path = write(vnet, f"awf-config-{nonce}.json", json.dumps(cfg))
