@@ -104,7 +104,7 @@ std::vector<ConfigSetting> parse_config(std::string_view text) {
   std::vector<ConfigSetting> settings;
   for (const auto& item : root) {
     if (!item.first.IsScalar()) throw std::invalid_argument("config keys must be flag names");
-    ConfigSetting setting{kebab_case(item.first.Scalar()), {}};
+    ConfigSetting setting{kebab_case(item.first.Scalar()), {}, ""};
     const YAML::Node& value = item.second;
     if (value.IsScalar()) {
       setting.values.push_back(value.Scalar());

@@ -20,6 +20,7 @@ std::vector<RulesetRule> parse_ruleset(std::string_view text);
 struct ConfigSetting {
   std::string flag;                 // long flag name without dashes, kebab-case ("allow-domains")
   std::vector<std::string> values;  // one per scalar; a list gives several; booleans "true"/"false"
+  std::string origin;               // the structured config's key ("network.allowDomains"), or ""
 };
 
 // A JSON or YAML mapping of flag names (kebab-case, snake_case or camelCase) to a scalar or a

@@ -59,6 +59,7 @@ std::string bash_completion() {
   const std::unique_ptr<CLI::App> app = describe_options();
   std::vector<std::string> all, files, directories, levels;
   for (const CLI::Option* option : app->get_options()) {
+    if (option->get_group().empty()) continue;  // hidden: AWF's deprecated spellings
     const std::vector<std::string> names = spellings(option);
     all.insert(all.end(), names.begin(), names.end());
     if (takes_file(option)) files.insert(files.end(), names.begin(), names.end());
@@ -82,6 +83,8 @@ std::string bash_completion() {
       << ") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
          "    --log-level) COMPREPLY=($(compgen -W 'debug info warn error' -- \"$cur\")); "
          "return ;;\n"
+         "    --container-runtime) COMPREPLY=($(compgen -W 'docker gvisor sbx' -- \"$cur\")); "
+         "return ;;\n"
          "  esac\n"
          "  if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then\n"
          "    COMPREPLY=($(compgen -W '"
@@ -102,6 +105,7 @@ std::string manual_page() {
   std::vector<std::string> order;
   for (const CLI::Option* option : app->get_options()) {
     const std::string& group = option->get_group();
+    if (group.empty()) continue;  // hidden: AWF's deprecated spellings
     if (groups.find(group) == groups.end()) order.push_back(group);
     groups[group].push_back(option);
   }

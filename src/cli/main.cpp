@@ -6,6 +6,7 @@
 #include "cli/logs_command.h"
 #include "cli/options.h"
 #include "cli/run.h"
+#include "cli/suggest.h"
 
 namespace {
 
@@ -35,20 +36,30 @@ std::optional<int> run_printing_subcommand(int argc, char** argv) {
   return std::nullopt;
 }
 
+// Every failure before the command starts says "Fatal error: " first: gh-aw's start-up retry
+// looks for that prefix, as AWF prints it.
+int fail(const char* what, bool usage) {
+  std::fprintf(stderr, "Fatal error: %s\n", what);
+  if (usage) std::fputs("Run 'awf --help' for usage.\n", stderr);
+  return finish(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (const auto status = run_printing_subcommand(argc, argv)) return *status;
+  // `awf log` or `awf polcy` is a typo, not a program to sandbox (`awf -- log` runs it).
+  if (const auto typo = awf::cli::mistyped_subcommand({argv + 1, argv + argc})) {
+    return fail(typo->c_str(), true);
+  }
   if (const auto status = awf::cli::run_subcommand(argc, argv)) return *status;
   try {
     const awf::cli::ParseResult parsed = awf::cli::parse_options(argc, argv);
     if (!parsed.options) return parsed.exit_code;
     return finish(awf::cli::run(*parsed.options));
   } catch (const awf::cli::UsageError& error) {
-    std::fprintf(stderr, "awf: error: %s\nRun 'awf --help' for usage.\n", error.what());
-    return finish(1);
+    return fail(error.what(), true);
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "awf: error: %s\n", error.what());
-    return finish(1);
+    return fail(error.what(), false);
   }
 }

@@ -12,7 +12,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cli/awf_config.h"
 #include "cli/config_file.h"
+#include "cli/flag_table.h"
+#include "cli/pending_options.h"
+#include "cli/suggest.h"
 #include "policy/domain_list.h"
 #include "policy/policy.h"
 
@@ -38,19 +42,6 @@ constexpr const char* kFooter =
     "130/143 when awf is interrupted.\n"
     "Docs: docs/user-guide.md";
 
-constexpr const char* kPolicyGroup = "Domain policy";
-constexpr const char* kEnvGroup = "Environment";
-constexpr const char* kSandboxGroup = "Filesystem and process";
-constexpr const char* kNetworkGroup = "Network";
-constexpr const char* kApiGroup = "LLM API proxy (credential isolation)";
-constexpr const char* kBumpGroup = "TLS interception (URL rules)";
-constexpr const char* kLogGroup = "Logging and audit";
-constexpr const char* kConfigGroup = "Configuration";
-constexpr const char* kDockerGroup = "AWF Docker backend (accepted for compatibility, no effect)";
-
-// AWF's default DNS-over-HTTPS resolver (--dns-over-https without a URL).
-constexpr const char* kDefaultDohUrl = "https://dns.google/dns-query";
-
 // The ports AWF's `localhost` keyword opens on the host (common development servers).
 constexpr std::uint16_t kDevServerPorts[] = {3000, 3001, 4000, 4200, 5000, 5173,
                                              8000, 8080, 8081, 8888, 9000, 9090};
@@ -69,214 +60,6 @@ class HelpFormatter : public CLI::Formatter {
     return opts;
   }
 };
-
-// Everything the flag table binds to, as text: values are validated after parsing, so a bad
-// one gets awf's own message instead of CLI11's.
-struct RawValues {
-  std::vector<std::string> allow, block, allow_files, block_files, rulesets;
-  std::vector<std::string> env, env_files, exclude_env, mounts, dns, topology;
-  std::string container_workdir, work_dir, user, memory_limit, pids_limit, agent_timeout;
-  std::string upstream_proxy, host_ports, host_service_ports, proxy_logs_dir, audit_dir, config;
-  std::string dns_over_https, session_state_dir;
-  bool diagnostic_logs = false;
-  std::string log_level = "info";
-  std::string agent_image, image_registry, image_tag, docker_host, container_runtime;
-  bool enable_dlp = false, env_all = false, tty = false, keep = false, host_access = false;
-  bool build_local = false, skip_pull = false, enable_dind = false, legacy_security = false;
-  bool network_isolation = false;
-  bool api_proxy = false;
-  std::array<std::string, 4> api_targets, api_base_paths;
-  std::string api_ca_file;
-  bool ssl_bump = false;
-  std::vector<std::string> allow_urls;
-  std::string bump_ca_file;
-};
-
-CLI::Option* repeatable(CLI::App& app, const std::string& names, std::vector<std::string>& to,
-                        const std::string& help, const char* group, const char* type) {
-  return app.add_option(names, to, help + " (repeatable)")
-      ->group(group)
-      ->type_name(type)
-      ->allow_extra_args(false);
-}
-
-CLI::Option* single(CLI::App& app, const std::string& names, std::string& to,
-                    const std::string& help, const char* group, const char* type) {
-  return app.add_option(names, to, help)->group(group)->type_name(type);
-}
-
-void define_flags(CLI::App& app, RawValues& raw) {
-  app.set_version_flag("-V,--version", AWF_VERSION, "Print the version and exit");
-  app.set_help_flag("-h,--help", "Print this help and exit");
-
-  repeatable(app, "-d,--allow-domains", raw.allow,
-             "Comma-separated domains the command may reach (subdomains included; *.x "
-             "wildcards; http:// or https:// prefix limits the protocol; 'localhost' opens the "
-             "host's dev-server ports)",
-             kPolicyGroup, "LIST");
-  repeatable(app, "--allow-domains-file", raw.allow_files,
-             "File of allowed domains (one per line or comma-separated, # comments)", kPolicyGroup,
-             "PATH");
-  repeatable(app, "--block-domains", raw.block, "Comma-separated domains that are always denied",
-             kPolicyGroup, "LIST");
-  repeatable(app, "--block-domains-file", raw.block_files, "File of blocked domains", kPolicyGroup,
-             "PATH");
-  repeatable(app, "--ruleset-file", raw.rulesets,
-             "YAML rules {version: 1, rules: [{domain: x, subdomains: true|false}]}; "
-             "subdomains: false allows the exact name only",
-             kPolicyGroup, "PATH");
-  app.add_flag("--enable-dlp", raw.enable_dlp,
-               "Deny plain-HTTP URLs and CONNECT targets that carry credential-shaped strings "
-               "(GitHub/OpenAI/Anthropic/AWS/Google/Slack tokens, private keys)")
-      ->group(kPolicyGroup);
-
-  repeatable(app, "-e,--env", raw.env,
-             "Set KEY=VALUE in the command's environment (overrides everything but the secret "
-             "exclusions)",
-             kEnvGroup, "KEY=VALUE");
-  app.add_flag("--env-all", raw.env_all,
-               "Pass the host environment, minus secrets, session and proxy variables and "
-               "values over 64 KiB")
-      ->group(kEnvGroup);
-  repeatable(app, "--env-file", raw.env_files, "File of KEY=VALUE lines (# comments)", kEnvGroup,
-             "PATH");
-  repeatable(app, "--exclude-env", raw.exclude_env, "Never pass this variable", kEnvGroup, "NAME");
-  app.add_flag("--tty", raw.tty,
-               "The command is interactive: FORCE_COLOR=1 and TERM=xterm-256color instead of "
-               "NO_COLOR=1")
-      ->group(kEnvGroup);
-
-  repeatable(app, "-v,--mount", raw.mounts,
-             "Bind HOST_PATH at CONTAINER_PATH (absolute; $VAR expanded; default rw)",
-             kSandboxGroup, "HOST:CONTAINER[:ro|rw]");
-  single(app, "--container-workdir", raw.container_workdir,
-         "Directory the command starts in (default: its HOME; / when missing)", kSandboxGroup,
-         "DIR");
-  single(app, "--work-dir", raw.work_dir,
-         "awf's work directory for the run's policy manifest and resolved configuration "
-         "(created on demand; with -k it defaults to a fresh /tmp/awf-* directory)",
-         kSandboxGroup, "DIR");
-  app.add_flag("-k,--keep-containers", raw.keep,
-               "Keep awf's work directory after the run and print its path")
-      ->group(kSandboxGroup);
-  single(app, "--user", raw.user,
-         "Run the command as NAME|UID[:GID] (default: SUDO_UID under sudo, the caller when not "
-         "root, else 65534)",
-         kSandboxGroup, "USER");
-  single(app, "--memory-limit", raw.memory_limit,
-         "Memory limit for everything in the sandbox, N[bkmg] (default 6g; no swap; needs root "
-         "and cgroups)",
-         kSandboxGroup, "SIZE");
-  single(app, "--pids-limit", raw.pids_limit,
-         "Maximum number of processes and threads in the sandbox (default 1000)", kSandboxGroup,
-         "N");
-  single(app, "--agent-timeout", raw.agent_timeout,
-         "Stop the command after this many minutes; awf then exits 124", kSandboxGroup, "MINUTES");
-
-  app.add_option("--dns-servers", raw.dns,
-                 "Comma-separated upstream DNS servers (IPv4/IPv6; default: the host's "
-                 "resolv.conf)")
-      ->group(kNetworkGroup)
-      ->type_name("LIST")
-      ->delimiter(',')
-      ->allow_extra_args(false);
-  single(app, "--upstream-proxy", raw.upstream_proxy,
-         "Reach origins through this parent proxy, http://HOST:PORT (default: the host's "
-         "https_proxy/http_proxy; no_proxy names go direct)",
-         kNetworkGroup, "URL");
-  app.add_flag("--enable-host-access", raw.host_access,
-               "Let the command reach the host as host.docker.internal (ports 80, 443 and "
-               "--allow-host-ports)")
-      ->group(kNetworkGroup);
-  single(app, "--allow-host-ports", raw.host_ports,
-         "Host ports for --enable-host-access: N or N-M items, comma-separated", kNetworkGroup,
-         "PORTS");
-  single(app, "--allow-host-service-ports", raw.host_service_ports,
-         "Host ports reachable only at host.docker.internal (service containers); turns host "
-         "access on",
-         kNetworkGroup, "PORTS");
-  app.add_option("--dns-over-https", raw.dns_over_https,
-                 "awf resolves allowed names over DNS-over-HTTPS (RFC 8484) at this URL "
-                 "(default " + std::string(kDefaultDohUrl) + ")")
-      ->group(kNetworkGroup)
-      ->type_name("[URL]")
-      ->expected(0, 1)
-      ->default_str(kDefaultDohUrl);
-  repeatable(app, "--topology-attach", raw.topology,
-             "Let the command reach this Docker container by name, on its ports (looked up "
-             "through the Docker Engine API)",
-             kNetworkGroup, "NAME");
-  single(app, "--docker-host", raw.docker_host,
-         "Docker Engine API socket for --topology-attach, unix:///PATH (default: DOCKER_HOST, "
-         "else /var/run/docker.sock)",
-         kNetworkGroup, "URL");
-
-  app.add_flag("--enable-api-proxy", raw.api_proxy,
-               "Serve the LLM providers on 127.0.0.1:10000-10003 in the sandbox; awf injects "
-               "the keys (also on when a provider key is in awf's environment)")
-      ->group(kApiGroup);
-  for (const proxy::ProviderInfo& provider : proxy::providers()) {
-    const std::string name(provider.name);
-    const std::size_t index = static_cast<std::size_t>(provider.id);
-    single(app, "--" + name + "-api-target", raw.api_targets[index],
-           "Send " + name + " requests to HOST[:PORT] over HTTPS (default " +
-               std::string(provider.default_target) + "; a non-default one is allowed "
-               "automatically)",
-           kApiGroup, "HOST");
-    if (provider.has_base_path_flag) {
-      single(app, "--" + name + "-api-base-path", raw.api_base_paths[index],
-             "Path prefix for every forwarded " + name + " request", kApiGroup, "PATH");
-    }
-  }
-  single(app, "--api-proxy-ca-file", raw.api_ca_file,
-         "Also trust these PEM CA certificates for the providers (private gateways, tests)",
-         kApiGroup, "PATH");
-
-  app.add_flag("--ssl-bump", raw.ssl_bump,
-               "Intercept TLS to the allowed names that --allow-urls mentions, with a per-run "
-               "CA the sandbox trusts, and decide each request by its URL")
-      ->group(kBumpGroup);
-  repeatable(app, "--allow-urls", raw.allow_urls,
-             "Comma-separated https://host/path patterns ('*' matches anything in the path); "
-             "needs --ssl-bump",
-             kBumpGroup, "LIST");
-  single(app, "--ssl-bump-ca-file", raw.bump_ca_file,
-         "Also trust these PEM CA certificates for intercepted origins (tests, private CAs)",
-         kBumpGroup, "PATH");
-
-  single(app, "--log-level", raw.log_level, "awf's own messages: debug, info, warn, error",
-         kLogGroup, "LEVEL");
-  single(app, "--proxy-logs-dir", raw.proxy_logs_dir,
-         "Directory for access.log and audit.jsonl (default: a fresh /tmp/awf-logs-* "
-         "directory, printed at exit)",
-         kLogGroup, "DIR");
-  single(app, "--audit-dir", raw.audit_dir,
-         "Write policy-manifest.json and the resolved configuration (secrets redacted) here",
-         kLogGroup, "DIR");
-  single(app, "--session-state-dir", raw.session_state_dir,
-         "Directory the command's Copilot CLI session state is kept in after the run",
-         kLogGroup, "DIR");
-  app.add_flag("--diagnostic-logs", raw.diagnostic_logs,
-               "On a non-zero exit, write awf's diagnostics to <audit-dir or work-dir>/diagnostics/")
-      ->group(kLogGroup);
-
-  single(app, "--config", raw.config,
-         "JSON or YAML file of flags (- reads stdin); flags on the command line win", kConfigGroup,
-         "PATH");
-
-  app.add_flag("--build-local", raw.build_local, "No effect")->group(kDockerGroup);
-  single(app, "--agent-image", raw.agent_image, "No effect", kDockerGroup, "IMAGE");
-  single(app, "--image-registry", raw.image_registry, "No effect", kDockerGroup, "REGISTRY");
-  single(app, "--image-tag", raw.image_tag, "No effect", kDockerGroup, "TAG");
-  app.add_flag("--skip-pull", raw.skip_pull, "No effect")->group(kDockerGroup);
-  single(app, "--container-runtime", raw.container_runtime, "No effect", kDockerGroup, "NAME");
-  app.add_flag("--enable-dind", raw.enable_dind, "No effect")->group(kDockerGroup);
-  app.add_flag("--legacy-security", raw.legacy_security, "No effect")->group(kDockerGroup);
-  app.add_flag("--network-isolation", raw.network_isolation, "No effect")->group(kDockerGroup);
-
-  // Everything from `--` or the first non-option argument on is the command, untouched.
-  app.prefix_command(true);
-}
 
 std::unique_ptr<CLI::App> make_app(RawValues& raw) {
   auto app = std::make_unique<CLI::App>(kDescription, "awf");
@@ -305,42 +88,62 @@ std::string read_config_text(const std::string& path) {
   return text.str();
 }
 
-// Flags from --config that the command line does not give itself, as command-line words.
-std::vector<std::string> config_words(const std::string& path, const CLI::App& given) {
-  std::vector<ConfigSetting> settings;
+// Where a flag's value came from, when it came from the config file: its notices name the key
+// ("config.container.skipPull") rather than a flag the user never typed.
+using Origins = std::map<std::string, std::string, std::less<>>;
+
+// Words for a config setting that the command line does not override.
+void setting_words(const ConfigSetting& setting, const CLI::Option& option,
+                   std::vector<std::string>& words) {
+  const std::string flag = "--" + setting.flag;
+  const std::string name = setting.origin.empty() ? "'" + setting.flag + "'" : setting.origin;
+  if (option.get_expected_max() == 0) {  // a switch
+    for (const std::string& value : setting.values) {
+      if (value == "true") {
+        words.push_back(flag);
+      } else if (value != "false") {
+        throw UsageError(name + " must be true or false");
+      }
+    }
+    return;
+  }
+  for (const std::string& value : setting.values) {
+    words.push_back(flag);
+    words.push_back(value);
+  }
+}
+
+// Settings from --config, as command-line words, for the flags the command line does not give
+// itself: "the command line wins", and a list on the command line replaces the file's list.
+std::vector<std::string> config_words(const std::string& path, const CLI::App& given,
+                                      Origins& origins, Options& options) {
+  AwfConfig config;
   try {
-    settings = parse_config(read_config_text(path));
+    config = load_config(read_config_text(path), config_syntax(path));
   } catch (const std::invalid_argument& error) {
     throw UsageError("--config '" + path + "': " + error.what());
   }
   std::vector<std::string> words;
-  for (const ConfigSetting& setting : settings) {
-    const std::string flag = "--" + setting.flag;
+  for (const ConfigSetting& setting : config.settings) {
     const CLI::Option* option = nullptr;
     try {
-      option = given.get_option(flag);
+      option = given.get_option("--" + setting.flag);
     } catch (const CLI::OptionNotFound&) {
     }
     if (!option || setting.flag == "config" || setting.flag == "help" ||
         setting.flag == "version") {
       throw UsageError("--config '" + path + "': unknown key '" + setting.flag + "'");
     }
-    if (option->count() > 0) continue;      // the command line wins
-    if (option->get_expected_max() == 0) {  // a switch
-      for (const std::string& value : setting.values) {
-        if (value == "true") {
-          words.push_back(flag);
-        } else if (value != "false") {
-          throw UsageError("--config '" + path + "': '" + setting.flag + "' must be true or false");
-        }
-      }
-      continue;
+    if (option->count() > 0) continue;  // the command line wins
+    try {
+      setting_words(setting, *option, words);
+    } catch (const UsageError& error) {
+      throw UsageError("--config '" + path + "': " + error.what());
     }
-    for (const std::string& value : setting.values) {
-      words.push_back(flag);
-      words.push_back(value);
-    }
+    if (!setting.origin.empty()) origins[long_name(*option)] = setting.origin;
   }
+  options.notices = std::move(config.notices);
+  options.pending.api_proxy_config = std::move(config.api_proxy_json);
   return words;
 }
 
@@ -508,28 +311,63 @@ void take_localhost_keyword(Options& options) {
   }
 }
 
-void record_docker_flags(const CLI::App& app, Options& options) {
+std::string shown_name(const CLI::Option& option, const Origins& origins) {
+  const std::string name = long_name(option);
+  const auto origin = origins.find(name);
+  return origin == origins.end() ? name : "config." + origin->second;
+}
+
+void record_notices(const CLI::App& app, const Origins& origins, Options& options) {
   for (const CLI::Option* option : app.get_options()) {
-    if (option->get_group() == kDockerGroup && option->count() > 0) {
-      options.docker_only_flags.push_back(option->get_name(false, true));
-    }
+    const FlagNote* note = flag_note(*option);
+    if (!note || option->count() == 0) continue;
+    options.notices.push_back("awf: " + shown_name(*option, origins) +
+                              (note->kind == FlagNote::Kind::NoEffect
+                                   ? " has no effect in awf: "
+                                   : " is not yet built in awf: ") +
+                              std::string(note->why));
   }
 }
 
-Options convert(const CLI::App& app, const RawValues& raw) {
-  Options options;
-  options.command = app.remaining();
-  if (!options.command.empty() && options.command.front() == "--") {
-    options.command.erase(options.command.begin());
-  } else if (!options.command.empty() && options.command.front().starts_with('-')) {
-    throw UsageError("unknown option '" + options.command.front() + "'");
+// --container-runtime: awf has one runtime, its namespace sandbox. A microVM cannot be
+// pretended: refused before anything starts.
+void check_runtime(const CLI::App& app, const RawValues& raw, const Origins& origins,
+                   Options& options) {
+  if (app.count("--container-runtime") == 0) return;
+  const std::string name = shown_name(*app.get_option("--container-runtime"), origins);
+  const std::string& runtime = raw.container_runtime;
+  if (runtime == "cloud-hypervisor" || runtime == "nvx") {
+    throw std::runtime_error(name + " " + runtime +
+                             " asks for a microVM; awf provides Linux namespaces and seccomp, "
+                             "not a VM. Run without it to use awf's sandbox");
   }
-  if (options.command.empty()) {
-    throw UsageError("no command given (usage: awf [options] -- <command> [args...])");
+  std::string instead;
+  if (runtime == "docker") {
+    instead = "awf runs the command in its own namespace sandbox, not in a Docker container";
+  } else if (runtime == "gvisor" || runtime == "sbx") {
+    instead =
+        "awf provides Linux namespaces and a seccomp filter, not " +
+        std::string(runtime == "gvisor" ? "gVisor's user-space kernel" : "Docker sbx's microVM");
+  } else {
+    throw UsageError(name + " '" + runtime +
+                     "': expected docker, gvisor, sbx, cloud-hypervisor or nvx");
   }
-  if (options.command.size() == 1) {
-    options.command = {"/bin/bash", "-c", options.command.front()};
+  options.notices.push_back("awf: " + name + " " + runtime + ": " + instead);
+}
+
+// AWF's deprecated and removed spellings.
+void check_deprecated(const CLI::App& app, const RawValues& raw) {
+  if (raw.no_api_proxy) {
+    throw UsageError(
+        "--no-enable-api-proxy is not allowed (the API proxy cannot be turned off); remove it");
   }
+  if (app.count("--security-mode") > 0 && raw.security_mode != "strict" &&
+      raw.security_mode != "compat") {
+    throw UsageError("--security-mode '" + raw.security_mode + "': expected strict or compat");
+  }
+}
+
+void convert_limits(const CLI::App& app, const RawValues& raw, Options& options) {
   try {
     if (app.count("--memory-limit") > 0) {
       options.limits.memory_bytes = sandbox::parse_memory_limit(raw.memory_limit);
@@ -542,18 +380,9 @@ Options convert(const CLI::App& app, const RawValues& raw) {
   } catch (const std::invalid_argument& error) {
     throw UsageError(error.what());
   }
-  append_split(options.allow_domains, raw.allow);
-  append_split(options.block_domains, raw.block);
-  options.allow_domain_files = raw.allow_files;
-  options.block_domain_files = raw.block_files;
-  options.ruleset_files = raw.rulesets;
-  options.enable_dlp = raw.enable_dlp;
-  convert_environment(raw, options);
-  convert_filesystem(app, raw, options);
-  convert_network(app, raw, options);
-  convert_api_proxy(app, raw, options);
-  convert_ssl_bump(app, raw, options);
-  take_localhost_keyword(options);
+}
+
+void convert_logging(const RawValues& raw, Options& options) {
   options.proxy_logs_dir = raw.proxy_logs_dir;
   options.audit_dir = raw.audit_dir;
   options.session_state_dir = raw.session_state_dir;
@@ -566,7 +395,90 @@ Options convert(const CLI::App& app, const RawValues& raw) {
                       : raw.log_level == "warn"  ? LogLevel::Warn
                       : raw.log_level == "error" ? LogLevel::Error
                                                  : LogLevel::Info;
-  record_docker_flags(app, options);
+}
+
+std::vector<std::string> long_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : app.get_options()) {
+    for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+  }
+  return names;
+}
+
+std::string unknown_option_message(const CLI::App& app, const std::string& word) {
+  const std::string flag = word.substr(0, word.find('='));
+  std::string message = "unknown option '" + flag + "'";
+  if (const auto guess = closest(flag, long_names(app))) {
+    message += " (did you mean " + *guess + "?)";
+  }
+  return message + "; to pass it to the command, put the command after --";
+}
+
+// CLI11's own words ("1 required LEVEL missing", "The following argument was not expected")
+// say little to an awf user: name the flag and the fix instead.
+std::string explain(const CLI::ParseError& error) {
+  const std::string what = error.what();
+  // CLI11 names the option in its message ("--log-level: 1 required LEVEL missing",
+  // "Could not convert: --tty = maybe").
+  std::string flag = "an option";
+  if (const std::size_t at = what.find("--"); at != std::string::npos) {
+    flag = what.substr(at, what.find_first_of(" :,=", at) - at);
+  }
+  if (error.get_name() == "ArgumentMismatch" && what.find("missing") != std::string::npos) {
+    return flag + " needs a value (" + flag + " VALUE, or " + flag + "=VALUE)";
+  }
+  if (error.get_name() == "ArgumentMismatch" || error.get_name() == "ConversionError") {
+    return flag + " takes no value (write " + flag + " alone; leave it out for false)";
+  }
+  if (error.get_name() == "ExtrasError") {
+    return "unexpected arguments (" + what.substr(what.find(':') + 1) +
+           " ); put the command after --";
+  }
+  return "the command line could not be read (" + what + ")";
+}
+
+// The command: everything from `--` or the first word that is not a flag.
+std::vector<std::string> command_of(const CLI::App& app, const RawValues& raw) {
+  std::vector<std::string> command = app.remaining();
+  if (!command.empty() && command.front() == "--") {
+    command.erase(command.begin());
+  } else if (!command.empty() && command.front().starts_with('-')) {
+    throw UsageError(unknown_option_message(app, command.front()));
+  }
+  if (raw.reflect) {
+    if (!command.empty()) throw UsageError("--reflect cannot be used with a command");
+    throw UsageError("--reflect is not yet built in awf (the API proxy has no /reflect yet)");
+  }
+  if (command.empty()) {
+    throw UsageError("no command given (usage: awf [options] -- <command> [args...])");
+  }
+  return command;
+}
+
+Options convert(const CLI::App& app, const RawValues& raw, Options options,
+                const Origins& origins) {
+  check_deprecated(app, raw);
+  options.command = command_of(app, raw);
+  check_runtime(app, raw, origins, options);
+  if (options.command.size() == 1) {
+    options.command = {"/bin/bash", "-c", options.command.front()};
+  }
+  convert_limits(app, raw, options);
+  append_split(options.allow_domains, raw.allow);
+  append_split(options.block_domains, raw.block);
+  options.allow_domain_files = raw.allow_files;
+  options.block_domain_files = raw.block_files;
+  options.ruleset_files = raw.rulesets;
+  options.enable_dlp = raw.enable_dlp;
+  convert_environment(raw, options);
+  convert_filesystem(app, raw, options);
+  convert_network(app, raw, options);
+  convert_api_proxy(app, raw, options);
+  convert_ssl_bump(app, raw, options);
+  take_localhost_keyword(options);
+  convert_logging(raw, options);
+  options.pending = convert_pending(app, raw, std::move(options.pending.api_proxy_config));
+  record_notices(app, origins, options);
   return options;
 }
 
@@ -582,12 +494,14 @@ ParseResult parse_options(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   RawValues raw;
   std::unique_ptr<CLI::App> app = make_app(raw);
+  Options options;
+  Origins origins;
   try {
     parse_words(*app, args);
     if (!raw.config.empty()) {
       // Settings from the file go first, then the command line again: a fresh parse keeps
       // "the command line wins" true for lists too (the file's list is not merged into it).
-      std::vector<std::string> words = config_words(raw.config, *app);
+      std::vector<std::string> words = config_words(raw.config, *app, origins, options);
       words.insert(words.end(), args.begin(), args.end());
       raw = RawValues{};
       app = make_app(raw);
@@ -597,12 +511,12 @@ ParseResult parse_options(int argc, char** argv) {
     std::cout << app->help();
     return {std::nullopt, 0};
   } catch (const CLI::CallForVersion&) {
-    std::cout << "awf " << AWF_VERSION << "\n";
+    std::cout << "awf " << AWF_VERSION << " (AWF v0.28 interface)\n";
     return {std::nullopt, 0};
   } catch (const CLI::ParseError& error) {
-    throw UsageError(error.what());
+    throw UsageError(explain(error));
   }
-  Options options = convert(*app, raw);
+  options = convert(*app, raw, std::move(options), origins);
   options.argv = args;
   return {std::move(options), 0};
 }

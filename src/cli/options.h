@@ -30,6 +30,26 @@ class UsageError : public std::runtime_error {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
+// The LLM API proxy's budgets and model policy and the GitHub CLI proxy (AWF v0.28 flags and
+// config keys): parsed and validated now, not acted on yet (each gives a notice).
+struct PendingApiOptions {
+  std::string difc_proxy_host;     // --difc-proxy-host HOST:PORT
+  std::string difc_proxy_ca_cert;  // absolute
+  std::optional<std::uint64_t> rate_limit_rpm, rate_limit_rph, rate_limit_bytes_pm;
+  bool no_rate_limit = false;
+  std::vector<std::pair<std::string, double>> model_multipliers;  // --max-model-multiplier
+  std::optional<double> max_model_multiplier_cap;
+  std::optional<std::uint64_t> max_permission_denied, max_cache_misses;
+  bool enable_token_steering = false;
+  bool anthropic_auto_cache = false;
+  std::string anthropic_cache_tail_ttl;  // "", "5m" or "1h"
+  std::string openai_api_auth_header, anthropic_api_auth_header;
+  std::string openai_base_url_env;  // a variable name
+  std::optional<proxy::ApiTarget> vertex_api_target;
+  std::string vertex_api_base_path;
+  std::string api_proxy_config;  // the config file's apiProxy section as JSON, or ""
+};
+
 struct Options {
   // Domain policy
   std::vector<std::string> allow_domains;  // entries, split and trimmed (may hold "")
@@ -88,8 +108,11 @@ struct Options {
   std::string session_state_dir;  // --session-state-dir: kept after the run
   bool diagnostic_logs = false;   // --diagnostic-logs: <auditDir>/diagnostics/ on failure
   LogLevel log_level = LogLevel::Info;
-  // Flags of AWF's Docker backend that were given (each gets one notice).
-  std::vector<std::string> docker_only_flags;
+  // One line each for the flags and config keys given that awf accepts without acting on
+  // them ("awf: --skip-pull has no effect in awf: ..."); printed unless --log-level is warn
+  // or error.
+  std::vector<std::string> notices;
+  PendingApiOptions pending;
   // The command line as given, for the resolved configuration record (--audit-dir).
   std::vector<std::string> argv;
 

@@ -455,14 +455,9 @@ void print_host_access_warning(const Options& options) {
                ports.c_str(), std::string(policy::kHostAccessName).c_str());
 }
 
-void print_docker_notices(const Options& options) {
+void print_notices(const Options& options) {
   if (options.log_level > LogLevel::Info) return;
-  for (const std::string& flag : options.docker_only_flags) {
-    std::fprintf(stderr,
-                 "awf: %s applies to AWF's Docker backend and has no effect in the native "
-                 "sandbox\n",
-                 flag.c_str());
-  }
+  for (const std::string& notice : options.notices) std::fprintf(stderr, "%s\n", notice.c_str());
 }
 
 // --topology-attach: each container looked up through the Docker Engine API (--docker-host,
@@ -646,7 +641,7 @@ int run(const Options& options) {
   std::vector<std::string> manifest_topology_peers;
   for (const peers::Peer& peer : *topology_peers) manifest_topology_peers.push_back(peer.name);
   const std::string manifest = policy_manifest_json(policy);
-  print_docker_notices(options);
+  print_notices(options);
   // Memory and process limits, declared before the sandbox: the cgroup can go only once the
   // init has been reaped.
   const std::optional<sandbox::Cgroup> cgroup = create_limits_cgroup(options);

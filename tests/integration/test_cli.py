@@ -168,7 +168,7 @@ def _awf_binary():
 
 def _help_flags():
     out = subprocess.run([_awf_binary(), "--help"], capture_output=True, text=True, check=True)
-    return set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out.stdout))
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", out.stdout))
 
 
 def test_completion_and_manual_list_every_help_flag(tmp_path):

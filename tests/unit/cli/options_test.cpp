@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "cli/suggest.h"
+
 namespace awf::cli {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -46,8 +49,8 @@ TEST(Options, CommandForms) {
 }
 
 TEST(Options, EnvironmentFlags) {
-  const Options o = parse({"-e", "A=1", "--env", "B=x=y", "--env-all", "--exclude-env", "C",
-                           "--tty", "--", "true"});
+  const Options o = parse(
+      {"-e", "A=1", "--env", "B=x=y", "--env-all", "--exclude-env", "C", "--tty", "--", "true"});
   ASSERT_EQ(o.env.size(), 2u);
   EXPECT_EQ(o.env[1], (EnvEntry{"B", "x=y"}));
   EXPECT_TRUE(o.env_all);
@@ -85,10 +88,10 @@ TEST(Options, HostPortsAndLocalhostKeyword) {
 }
 
 TEST(Options, ApiProxyFlags) {
-  const Options o = parse({"--enable-api-proxy", "--openai-api-target", "llm.corp.test:8443",
-                           "--anthropic-api-target", "https://Claude.Test/",
-                           "--openai-api-base-path", "serving-endpoints/", "--api-proxy-ca-file",
-                           "/etc/ca.pem", "--", "true"});
+  const Options o =
+      parse({"--enable-api-proxy", "--openai-api-target", "llm.corp.test:8443",
+             "--anthropic-api-target", "https://Claude.Test/", "--openai-api-base-path",
+             "serving-endpoints/", "--api-proxy-ca-file", "/etc/ca.pem", "--", "true"});
   EXPECT_TRUE(o.enable_api_proxy);
   ASSERT_TRUE(o.api_targets[0]);
   EXPECT_EQ(o.api_targets[0]->host, "llm.corp.test");
@@ -102,8 +105,9 @@ TEST(Options, ApiProxyFlags) {
 }
 
 TEST(Options, SslBumpAndAllowUrls) {
-  const Options o = parse({"--ssl-bump", "--allow-urls", "https://github.com/org/*,https://a.test/x",
-                           "--ssl-bump-ca-file", "/etc/x.pem", "--", "true"});
+  const Options o =
+      parse({"--ssl-bump", "--allow-urls", "https://github.com/org/*,https://a.test/x",
+             "--ssl-bump-ca-file", "/etc/x.pem", "--", "true"});
   EXPECT_TRUE(o.ssl_bump);
   ASSERT_EQ(o.allow_urls.size(), 2u);
   EXPECT_EQ(o.allow_urls[0].host, "github.com");
@@ -125,25 +129,152 @@ TEST(Options, ApiProxyBadValuesAreRefused) {
               HasSubstr("--openai-api-target 'http://x.test': only https://"));
   EXPECT_THAT(usage_error({"--gemini-api-target", "x.test/v1", "--", "true"}),
               HasSubstr("without a path"));
-  EXPECT_THAT(usage_error({"--gemini-api-base-path", "/a/../b", "--", "true"}),
-              HasSubstr("'..'"));
+  EXPECT_THAT(usage_error({"--gemini-api-base-path", "/a/../b", "--", "true"}), HasSubstr("'..'"));
   EXPECT_THAT(usage_error({"--api-proxy-ca-file", "", "--", "true"}), HasSubstr("empty path"));
   // Copilot has no base path flag (AWF has none either).
   EXPECT_THAT(usage_error({"--copilot-api-base-path", "/x", "--", "true"}),
               HasSubstr("copilot-api-base-path"));
 }
 
-TEST(Options, DockerFlagsAreRecorded) {
-  const Options o =
-      parse({"--image-tag", "v1", "--skip-pull", "--network-isolation", "--", "true"});
-  EXPECT_THAT(o.docker_only_flags, ElementsAre("--image-tag", "--skip-pull", "--network-isolation"));
+TEST(Options, FlagsWithoutEffectGetOneNoticeEach) {
+  const Options o = parse({"--image-tag", "v1", "--skip-pull", "-b", "--network-isolation",
+                           "--legacy-security", "--cloud-hypervisor-vcpus", "2", "--", "true"});
+  EXPECT_THAT(o.notices,
+              ElementsAre(HasSubstr("--build-local"),
+                          "awf: --image-tag has no effect in awf: it applies to AWF's Docker "
+                          "backend",
+                          HasSubstr("--skip-pull has no effect"),
+                          HasSubstr("--cloud-hypervisor-vcpus has no effect in awf: awf runs no "
+                                    "microVM"),
+                          HasSubstr("--legacy-security has no effect")));
+}
+
+TEST(Options, PendingApiFlagsAreCheckedAndKept) {
+  const Options o = parse({"--difc-proxy-host",
+                           "awmg-cli-proxy:18443",
+                           "--difc-proxy-ca-cert",
+                           "/tmp/ca.crt",
+                           "--rate-limit-rpm",
+                           "60",
+                           "--no-rate-limit",
+                           "--max-model-multiplier",
+                           "opus:10,haiku:0.5",
+                           "--max-model-multiplier-cap",
+                           "4",
+                           "--max-cache-misses",
+                           "5",
+                           "--anthropic-cache-tail-ttl",
+                           "1h",
+                           "--openai-base-url-env",
+                           "MY_URL",
+                           "--vertex-api-target",
+                           "vertex.test",
+                           "--enable-token-steering",
+                           "--",
+                           "true"});
+  EXPECT_EQ(o.pending.difc_proxy_host, "awmg-cli-proxy:18443");
+  EXPECT_EQ(o.pending.difc_proxy_ca_cert, "/tmp/ca.crt");
+  EXPECT_EQ(o.pending.rate_limit_rpm, 60u);
+  EXPECT_TRUE(o.pending.no_rate_limit && o.pending.enable_token_steering);
+  ASSERT_EQ(o.pending.model_multipliers.size(), 2u);
+  EXPECT_EQ(o.pending.model_multipliers[1], (std::pair<std::string, double>{"haiku", 0.5}));
+  EXPECT_EQ(o.pending.max_model_multiplier_cap, 4.0);
+  EXPECT_EQ(o.pending.max_cache_misses, 5u);
+  EXPECT_EQ(o.pending.anthropic_cache_tail_ttl, "1h");
+  EXPECT_EQ(o.pending.vertex_api_target->host, "vertex.test");
+  EXPECT_EQ(o.notices.size(), 11u);
+  EXPECT_THAT(o.notices,
+              Contains(HasSubstr("--anthropic-cache-tail-ttl is not yet built in awf: ")));
+  EXPECT_THAT(usage_error({"--difc-proxy-host", "nohost", "--", "true"}), HasSubstr("HOST:PORT"));
+  EXPECT_THAT(usage_error({"--rate-limit-rph", "0", "--", "true"}), HasSubstr("positive whole"));
+  EXPECT_THAT(usage_error({"--max-model-multiplier", "opus", "--", "true"}),
+              HasSubstr("MODEL:MULTIPLIER"));
+  EXPECT_THAT(usage_error({"--anthropic-cache-tail-ttl", "2h", "--", "true"}),
+              HasSubstr("5m or 1h"));
+  EXPECT_THAT(usage_error({"--openai-api-auth-header", "a b", "--", "true"}), HasSubstr("header"));
+  EXPECT_THAT(usage_error({"--no-enable-api-proxy", "--", "true"}), HasSubstr("not allowed"));
+  EXPECT_THAT(usage_error({"--security-mode", "lax", "--", "true"}), HasSubstr("strict or compat"));
+  EXPECT_THAT(usage_error({"--reflect"}), HasSubstr("not yet built"));
+  EXPECT_THAT(usage_error({"--reflect", "--", "true"}), HasSubstr("cannot be used with a command"));
+}
+
+TEST(Options, ContainerRuntimes) {
+  EXPECT_THAT(parse({"--container-runtime", "gvisor", "--", "true"}).notices,
+              ElementsAre("awf: --container-runtime gvisor: awf provides Linux namespaces and a "
+                          "seccomp filter, not gVisor's user-space kernel"));
+  EXPECT_THAT(parse({"--container-runtime", "docker", "--", "true"}).notices,
+              ElementsAre(HasSubstr("its own namespace sandbox")));
+  for (const char* vm : {"cloud-hypervisor", "nvx"}) {
+    try {
+      parse({"--container-runtime", vm, "--cloud-hypervisor-vcpus", "2", "--", "true"});
+      ADD_FAILURE() << vm << " was accepted";
+    } catch (const UsageError&) {
+      ADD_FAILURE() << vm << ": a refusal, not a usage error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("awf provides Linux namespaces and seccomp, not a VM"));
+    }
+  }
+  EXPECT_THAT(usage_error({"--container-runtime", "runc", "--", "true"}),
+              HasSubstr("expected docker, gvisor, sbx, cloud-hypervisor or nvx"));
+}
+
+TEST(Options, LastValueWins) {
+  const Options o = parse({"--log-level", "debug", "--log-level", "warn", "--work-dir", "/a",
+                           "--work-dir", "/b", "--tty", "--tty", "--", "true"});
+  EXPECT_EQ(o.log_level, LogLevel::Warn);
+  EXPECT_EQ(o.work_dir, "/b");
+  EXPECT_TRUE(o.tty);
+  EXPECT_THAT(parse({"-d", "a.test", "-d", "b.test", "--", "true"}).allow_domains,
+              ElementsAre("a.test", "b.test"));
+}
+
+TEST(Options, ClearMessagesInsteadOfCli11s) {
+  EXPECT_EQ(usage_error({"--log-level"}),
+            "--log-level needs a value (--log-level VALUE, or --log-level=VALUE)");
+  EXPECT_THAT(usage_error({"--alow-domains", "x", "--", "true"}),
+              HasSubstr("unknown option '--alow-domains' (did you mean --allow-domains?)"));
+  EXPECT_THAT(usage_error({"--tty=maybe", "--", "true"}), HasSubstr("--tty takes no value"));
+}
+
+TEST(Options, AwfAndAwfV028Spellings) {
+  const Options o = parse({"--api-proxy-ca-cert", "/tmp/x.pem", "--network-isolation",
+                           "--enable-api-proxy", "--", "true"});
+  EXPECT_EQ(o.api_proxy_ca_file, "/tmp/x.pem");
+  EXPECT_TRUE(o.notices.empty());
+}
+
+TEST(Suggest, MistypedSubcommands) {
+  EXPECT_THAT(mistyped_subcommand({"log"}).value_or(""), HasSubstr("did you mean 'awf logs'?"));
+  EXPECT_THAT(mistyped_subcommand({"polcy", "explain"}).value_or(""),
+              HasSubstr("did you mean 'awf policy'?"));
+  EXPECT_THAT(mistyped_subcommand({"logs-summary"}).value_or(""),
+              HasSubstr("did you mean 'awf logs summary'?"));
+  EXPECT_THAT(mistyped_subcommand({"completion", "zsh"}).value_or(""), HasSubstr("bash completion only"));
+  EXPECT_THAT(mistyped_subcommand({"completion", "bsh"}).value_or(""),
+              HasSubstr("awf completion bash"));
+  for (const std::vector<std::string>& fine :
+       std::vector<std::vector<std::string>>{{"ls"},
+                                             {"echo hi"},
+                                             {"make"},
+                                             {"logs"},
+                                             {"man", "ls"},
+                                             {"--", "log"},
+                                             {"-d", "x", "log"},
+                                             {"less"},
+                                             {"git"},
+                                             {"completion", "bash"},
+                                             {"/usr/bin/log"}}) {
+    EXPECT_FALSE(mistyped_subcommand(fine)) << fine.front();
+  }
+  EXPECT_EQ(edit_distance("polcy", "policy"), 1u);
+  EXPECT_EQ(edit_distance("lgos", "logs"), 1u);
 }
 
 TEST(Options, ConfigFileAndCommandLinePrecedence) {
-  const std::string path = write_temp(
-      "awf-config.yaml",
-      "allowDomains: [a.test, b.test]\nlog_level: debug\nenv-all: true\ntty: false\n"
-      "pids-limit: 50\n");
+  const std::string path =
+      write_temp("awf-config.yaml",
+                 "allowDomains: [a.test, b.test]\nlog_level: debug\nenv-all: true\ntty: false\n"
+                 "pids-limit: 50\n");
   Options o = parse({"--config", path, "--", "true"});
   EXPECT_THAT(o.allow_domains, ElementsAre("a.test", "b.test"));
   EXPECT_EQ(o.log_level, LogLevel::Debug);
@@ -161,6 +292,38 @@ TEST(Options, ConfigFileAndCommandLinePrecedence) {
               HasSubstr("true or false"));
   EXPECT_THAT(usage_error({"--config", "/nonexistent/awf.yaml", "--", "true"}),
               HasSubstr("cannot read"));
+}
+
+TEST(Options, StructuredConfigAndCommandLinePrecedence) {
+  const std::string path =
+      write_temp("awf-structured.json",
+                 R"({"network": {"allowDomains": ["a.test", "b.test"], "isolation": true},
+          "container": {"mounts": ["/tmp:/data:ro"], "imageTag": "1", "pidsLimit": 77},
+          "environment": {"excludeEnv": ["X1"], "envAll": true},
+          "logging": {"logLevel": "debug"}, "apiProxy": {"maxRuns": 3}})");
+  Options o = parse({"--config", path, "--", "true"});
+  EXPECT_THAT(o.allow_domains, ElementsAre("a.test", "b.test"));
+  ASSERT_EQ(o.mounts.size(), 1u);
+  EXPECT_EQ(o.mounts[0].container, "/data");
+  EXPECT_EQ(o.limits.pids, 77u);
+  EXPECT_THAT(o.exclude_env, ElementsAre("X1"));
+  EXPECT_EQ(o.log_level, LogLevel::Debug);
+  // Notices name the key the value came from.
+  EXPECT_THAT(o.notices, ElementsAre(HasSubstr("config.apiProxy.maxRuns is not yet built"),
+                                     "awf: config.container.imageTag has no effect in awf: it "
+                                     "applies to AWF's Docker backend"));
+  EXPECT_THAT(o.pending.api_proxy_config, HasSubstr("maxRuns"));
+  // Lists on the command line replace the file's; scalars override it.
+  o = parse({"--config", path, "-d", "c.test", "--exclude-env", "Y", "--pids-limit", "9",
+             "--image-tag", "2", "--", "true"});
+  EXPECT_THAT(o.allow_domains, ElementsAre("c.test"));
+  EXPECT_THAT(o.exclude_env, ElementsAre("Y"));
+  EXPECT_EQ(o.limits.pids, 9u);
+  EXPECT_THAT(o.notices, Contains("awf: --image-tag has no effect in awf: it applies to AWF's "
+                                  "Docker backend"));
+  EXPECT_THAT(
+      usage_error({"--config", write_temp("bad.json", R"({"network": {"foo": 1}})"), "--", "true"}),
+      HasSubstr("config.network.foo is not supported"));
 }
 
 }  // namespace
