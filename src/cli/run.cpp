@@ -458,7 +458,17 @@ int run(const Options& options) {
   overrides.insert(overrides.end(), ssl_bump.env.begin(), ssl_bump.env.end());
   std::vector<std::string> command_env =
       command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
-  const std::string manifest = policy_manifest_json(policy);
+  // The resolver first: the manifest names the servers it asks.
+  asio::io_context io(1);
+  dns::Resolver resolver(io, dns_servers);
+  ManifestFacts facts;
+  facts.generated_ms = audit::now_ms();
+  facts.dns_servers = dns_server_list(resolver.servers_text());
+  facts.ssl_bump = options.ssl_bump;
+  facts.dlp = options.enable_dlp;
+  facts.host_access = options.enable_host_access;
+  facts.host_ports = options.host_ports;
+  const std::string manifest = policy_manifest_json(policy, facts);
   print_docker_notices(options);
 
   const bool explicit_logs_dir = !options.proxy_logs_dir.empty();
@@ -477,8 +487,6 @@ int run(const Options& options) {
   if (!options.audit_dir.empty()) {
     write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
   }
-  asio::io_context io(1);
-  dns::Resolver resolver(io, dns_servers);
   if (options.log_level == LogLevel::Debug) {
     std::fprintf(stderr, "awf: %zu allow and %zu block rules; DNS upstream %s; logs in %s\n",
                  policy.allow_rule_count(), policy.block_rule_count(),
