@@ -20,7 +20,8 @@ struct AuditRecord {
   std::string transport;      // "explicit", "transparent", "api-proxy", "udp", "tcp"
   std::string client;         // "ip:port" ("[v6]:port")
   std::string name;           // requested name (normalized when valid, else as sent)
-  // Host header / CONNECT authority as sent; "" means the same as `name` (DNS, TLS, blocked).
+  // access.log's host field (Host header, CONNECT authority, SNI:port); "" means the same as
+  // `name` (DNS, blocked attempts).
   std::string host;
   std::string destination;    // "ip:port" awf connected to, written as "dest"; "" -> "-:-"
   // "allow" or "deny", written as "action": AWF's "decision" key holds the Squid result code,

@@ -120,7 +120,7 @@ def test_records_say_what_awfs_schema_says(mixed):
     assert denied and denied[0]["decision"] == "TCP_DENIED" and denied[0]["dest"] == "-:-"
     assert denied[0]["status"] == 403, denied
     tls = r.audit_for("allowed.test", kind="tls", action="allow")
-    assert tls and tls[0]["host"] == "allowed.test" and tls[0]["decision"] == "TCP_TUNNEL", tls
+    assert tls and tls[0]["host"] == "allowed.test:443" and tls[0]["decision"] == "TCP_TUNNEL"
     refused = r.audit_for("blocked.test", kind="dns", action="deny")
     assert refused and refused[0]["host"] == "blocked.test" and refused[0]["method"] == "-"
     assert refused[0]["status"] == 0 and refused[0]["dest"] == "-:-" and refused[0]["url"] == "-"
