@@ -433,7 +433,7 @@ std::size_t record_count(const std::string& dir) {
 
 int list_runs() {
   std::vector<std::string> dirs = run_dirs();
-  if (const char* dir = logs_dir_from_environment()) dirs.emplace_back(dir);
+  if (const char* dir = logs_dir_from_environment()) dirs.emplace_back(logs_in(dir));
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
   std::stable_sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
