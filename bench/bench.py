@@ -890,7 +890,7 @@ end
         # The path really was the one named: an intercepted GET is in awf's audit log as a
         # kind "intercept" record (with the URL and status); a spliced tunnel has none.
         bumped = [a for a in audit if a.get("kind") == "intercept" and a.get("url") == url
-                  and a.get("status") == 200 and a.get("decision") == "allow"]
+                  and a.get("status") == 200 and a.get("action") == "allow"]
         if way == "awf-intercepted" and not bumped:
             raise RuntimeError(f"no kind 'intercept' record for {url} in awf's audit.jsonl: "
                                f"{[a.get('kind') for a in audit]}")

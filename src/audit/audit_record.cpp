@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -213,30 +214,125 @@ void append_number(std::string& out, std::string_view key, Int value) {
   out.append(digits, end);
 }
 
+// A string key written "-" when empty (AWF's keys are always present, Squid style).
+void append_dash_member(std::string& out, std::string_view key, std::string_view value) {
+  append_member(out, key, value.empty() ? std::string_view("-") : value);
+}
+
+// An optional string key read back: "-" and absent are "".
+bool get_dash_string(const Json& j, const char* key, std::string& out) {
+  if (!get_string(j, key, out, false)) return false;
+  if (out == "-") out.clear();
+  return true;
+}
+
+// "timestamp" (ISO-8601), else "ts": an earlier awf's ISO-8601 string or AWF's legacy Unix
+// seconds with a fraction.
+std::optional<std::int64_t> record_time(const Json& j) {
+  auto it = j.find("timestamp");
+  if (it == j.end()) it = j.find("ts");
+  if (it == j.end()) return std::nullopt;
+  if (it->is_string()) return parse_ts(it->get_ref<const std::string&>());
+  if (!it->is_number()) return std::nullopt;
+  const double ms = std::round(it->get<double>() * 1000.0);
+  // Well inside int64 (and exact in a double): AWF never wrote anything near it.
+  if (!(ms > -9.0e15 && ms < 9.0e15)) return std::nullopt;
+  return static_cast<std::int64_t>(ms);
+}
+
+// "dest" ("-:-" when none), else an earlier awf's "destination" (null when none).
+bool get_destination(const Json& j, std::string& out) {
+  if (j.contains("dest")) {
+    if (!get_string(j, "dest", out, true)) return false;
+  } else if (const auto it = j.find("destination"); it != j.end() && !it->is_null()) {
+    if (!it->is_string()) return false;
+    out = it->get<std::string>();
+  }
+  if (out == "-:-" || out == "-") out.clear();
+  return true;
+}
+
+// "host:port" -> "host", "[v6]:port" -> "v6"; a bare IPv6 address as is.
+std::string_view strip_port(std::string_view authority) {
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(1, close - 1);
+  }
+  const auto colon = authority.rfind(':');
+  if (colon == std::string_view::npos || authority.find(':') != colon) return authority;
+  return authority.substr(0, colon);
+}
+
+// The name an AWF record is about, as AWF's log parser finds it: a CONNECT's authority, else
+// the Host header, else the URL's host.
+std::string domain_of(std::string_view method, std::string_view url, std::string_view host) {
+  if (method == "CONNECT" && !url.empty()) return std::string(strip_port(url));
+  if (!host.empty()) return std::string(strip_port(host));
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+  }
+  return std::string(strip_port(url.substr(0, url.find_first_of("/?#"))));
+}
+
 }  // namespace
+
+std::string_view squid_code(std::string_view kind, bool allowed) {
+  if (!allowed) return "TCP_DENIED";
+  if (kind == "http" || kind == "api" || kind == "dns") return "TCP_MISS";
+  return "TCP_TUNNEL";
+}
+
+std::string format_timestamp(std::int64_t time_ms) {
+  std::string out;
+  append_ts(out, time_ms);
+  return out;
+}
+
+bool squid_code_allows(std::string_view code) {
+  return !code.starts_with("TCP_DENIED") && !code.starts_with("NONE");
+}
+
+std::string_view event_of(std::string_view kind) {
+  if (kind == "dns") return "dns_query";
+  if (kind == "blocked") return "blocked_attempt";
+  return "http_access";
+}
 
 std::string to_json_line(const AuditRecord& r) {
   // Written by hand, not through a JSON object: one record per request is on the gateway's
   // hot path, and building a tree of nodes for it cost more than the rest of the record.
   std::string out;
-  out.reserve(256 + r.name.size() + r.url.size() + r.reason.size());
-  out += "{\"ts\":\"";
+  // One allocation: keys, numbers and quotes take at most 448 bytes, the strings their size
+  // (escapes aside).
+  out.reserve(448 + r.kind.size() + r.transport.size() + r.client.size() + r.name.size() +
+              r.host.size() + r.destination.size() + r.decision.size() + r.reason.size() +
+              r.method.size() + r.url.size() + r.qtype.size() + r.rcode.size() +
+              r.command.size() + r.provider.size());
+  out += "{\"_schema\":\"";
+  out += kAuditSchema;
+  out += "\",\"timestamp\":\"";
   append_ts(out, r.time_ms);
+  out += "\",\"event\":\"";
+  out += event_of(r.kind);
   out += '"';
+  append_member(out, "client", r.client);
+  append_dash_member(out, "host", r.host.empty() ? r.name : r.host);
+  if (r.destination.empty()) {
+    out += ",\"dest\":\"-:-\"";
+  } else {
+    append_member(out, "dest", r.destination);
+  }
+  append_dash_member(out, "method", r.method);
+  append_number(out, "status", r.status);
+  out += ",\"decision\":\"";
+  out += squid_code(r.kind, r.decision == "allow");
+  out += '"';
+  append_dash_member(out, "url", r.url);
   append_member(out, "kind", r.kind);
   append_member(out, "transport", r.transport);
-  append_member(out, "client", r.client);
   append_member(out, "name", r.name);
-  if (r.destination.empty()) {
-    out += ",\"destination\":null";
-  } else {
-    append_member(out, "destination", r.destination);
-  }
-  append_member(out, "decision", r.decision);
+  append_member(out, "action", r.decision);
   append_member(out, "reason", r.reason);
-  if (!r.method.empty()) append_member(out, "method", r.method);
-  if (!r.url.empty()) append_member(out, "url", r.url);
-  if (r.status != 0) append_number(out, "status", r.status);
   if (!r.qtype.empty()) append_member(out, "qtype", r.qtype);
   if (!r.rcode.empty()) append_member(out, "rcode", r.rcode);
   if (r.bytes_up != 0) append_number(out, "bytes_up", r.bytes_up);
@@ -254,25 +350,29 @@ std::optional<AuditRecord> parse_json_line(std::string_view line) {
   const Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;
   AuditRecord r;
-  std::string ts;
-  if (!get_string(j, "ts", ts, true)) return std::nullopt;
-  const auto time = parse_ts(ts);
+  const auto time = record_time(j);
   if (!time) return std::nullopt;
   r.time_ms = *time;
-  if (!get_string(j, "kind", r.kind, true) || !get_string(j, "transport", r.transport, true) ||
-      !get_string(j, "client", r.client, true) || !get_string(j, "name", r.name, true) ||
-      !get_string(j, "decision", r.decision, true) || !get_string(j, "reason", r.reason, true)) {
+  std::string code;  // AWF's Squid code, or an earlier awf's "allow"/"deny"
+  if (!get_string(j, "decision", code, true) || !get_string(j, "client", r.client, true) ||
+      !get_dash_string(j, "method", r.method) || !get_dash_string(j, "url", r.url) ||
+      !get_dash_string(j, "host", r.host) || !get_destination(j, r.destination)) {
     return std::nullopt;
   }
-  const auto dest = j.find("destination");
-  if (dest == j.end()) return std::nullopt;
-  if (dest->is_string()) {
-    r.destination = dest->get<std::string>();
-  } else if (!dest->is_null()) {
+  const bool earlier_awf = code == "allow" || code == "deny";
+  if (!get_string(j, "action", r.decision, false)) return std::nullopt;
+  if (!j.contains("action"))
+    r.decision = earlier_awf ? code : squid_code_allows(code) ? "allow" : "deny";
+  r.kind = r.method == "CONNECT" ? "connect" : "http";
+  r.transport = "explicit";
+  r.reason = earlier_awf ? std::string() : code;
+  if (!get_string(j, "kind", r.kind, false) || !get_string(j, "transport", r.transport, false) ||
+      !get_string(j, "reason", r.reason, false) || !get_string(j, "name", r.name, false)) {
     return std::nullopt;
   }
-  if (!get_string(j, "method", r.method, false) || !get_string(j, "url", r.url, false) ||
-      !get_int(j, "status", r.status) || !get_string(j, "qtype", r.qtype, false) ||
+  if (!j.contains("name")) r.name = domain_of(r.method, r.url, r.host);
+  if (r.host == r.name) r.host.clear();
+  if (!get_int(j, "status", r.status) || !get_string(j, "qtype", r.qtype, false) ||
       !get_string(j, "rcode", r.rcode, false) || !get_uint(j, "bytes_up", r.bytes_up) ||
       !get_uint(j, "bytes_down", r.bytes_down) || !get_int(j, "pid", r.pid) ||
       !get_string(j, "command", r.command, false) ||

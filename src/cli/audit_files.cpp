@@ -1,7 +1,13 @@
 #include "cli/audit_files.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <utility>
+
+#include "audit/audit_record.h"
+#include "policy/host_access.h"
+#include "policy/port_spec.h"
 
 namespace awf::cli {
 namespace {
@@ -56,18 +62,191 @@ const char* level_name(LogLevel level) {
   return "info";
 }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// An ACL name's tail: letters and digits kept, anything else '_'.
+std::string acl_suffix(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return out;
+}
+
+// "80,443,3000-3010", as the flag is written.
+std::string port_list(const std::vector<policy::PortRange>& ranges) {
+  std::string out;
+  for (const Json& range : port_ranges(ranges)) {
+    out += (out.empty() ? "" : ",") + range.get<std::string>();
+  }
+  return out;
+}
+
+// A glob's '*' as AWF turns it into a Squid regex: any run of host-name characters.
+std::string wildcard_regex(std::string_view host) {
+  std::string out = "^";
+  for (const char c : host) {
+    if (c == '*') {
+      out += "[a-zA-Z0-9.-]*";
+    } else {
+      if (std::string_view("\\^$.|?+()[]{}").find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
+  }
+  return out + "$";
+}
+
+bool is_ip_literal(std::string_view host) {
+  return host.find(':') != std::string_view::npos ||
+         host.find_first_not_of("0123456789./") == std::string_view::npos;
+}
+
+// One policy entry as AWF's manifest states a Squid ACL: the protocol its prefix limits it to
+// (allow entries only: the blocklist ignores prefixes) and the host in Squid's form (".x.com"
+// for x.com and its subdomains, "x.com" for the name only, a regex for a wildcard).
+struct SquidEntry {
+  std::string protocol = "both";
+  std::string domain;
+  bool regex = false;
+};
+
+SquidEntry squid_entry(const policy::RuleInfo& rule) {
+  SquidEntry out;
+  std::string text = lower(rule.entry);
+  for (const auto& [prefix, protocol] : {std::pair{"http://", "http"}, {"https://", "https"}}) {
+    if (text.starts_with(prefix)) {
+      text.erase(0, std::string_view(prefix).size());
+      if (!rule.block) out.protocol = protocol;
+    }
+  }
+  // A URL pattern's path is not part of the host ACL; its description keeps the whole entry.
+  if (!is_ip_literal(text.substr(0, text.find('/')))) text = text.substr(0, text.find('/'));
+  if (text.ends_with('.')) text.pop_back();
+  if (text.size() > 1 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  if (text.find('*') != std::string::npos) {
+    out.domain = wildcard_regex(text);
+    out.regex = true;
+  } else if (rule.exact || is_ip_literal(text)) {
+    out.domain = text;
+  } else {
+    out.domain = "." + text;
+  }
+  return out;
+}
+
+// The manifest's rules array, numbered in evaluation order.
+struct Rules {
+  Json json = Json::array();
+
+  Json& add(const std::string& id, const char* action, const std::string& acl,
+            const std::string& protocol, std::vector<std::string> domains,
+            const std::string& description) {
+    json.push_back(Json{{"id", id},
+                        {"order", json.size() + 1},
+                        {"action", action},
+                        {"aclName", acl},
+                        {"protocol", protocol},
+                        {"domains", std::move(domains)},
+                        {"description", description}});
+    return json.back();
+  }
+
+  void add_entry(const policy::RuleInfo& rule) {
+    const SquidEntry squid = squid_entry(rule);
+    const std::string number = std::to_string(rule.id);
+    std::string acl = rule.block                  ? "blocked_domains"
+                      : squid.protocol == "http"  ? "allowed_http_only"
+                      : squid.protocol == "https" ? "allowed_https_only"
+                                                  : "allowed_domains";
+    if (squid.regex) acl += "_regex";
+    const std::string what = squid.protocol == "both" ? "" : " (" + squid.protocol + " only)";
+    Json& added = add((rule.block ? "deny-blocked-" : "allow-") + number,
+                      rule.block ? "deny" : "allow", acl, squid.protocol, {squid.domain},
+                      (rule.block ? "Deny '" : "Allow '") + rule.entry + "'" + what +
+                          (rule.exact ? ", not its subdomains" : ""));
+    added["rule"] = rule.id;
+    added["entry"] = rule.entry;
+  }
+};
+
 }  // namespace
 
-std::string policy_manifest_json(const policy::Policy& policy) {
-  Json rules = Json::array();
-  for (const policy::RuleInfo& rule : policy.rules()) {
-    rules.push_back(Json{{"id", rule.id},
-                         {"action", rule.block ? "block" : "allow"},
-                         {"domain", rule.entry},
-                         {"subdomains", !rule.exact}});
+std::string policy_manifest_json(const policy::Policy& policy, const ManifestFacts& facts) {
+  Rules rules;
+  for (const std::string& peer : facts.topology_peers) {
+    rules.add("allow-topology-peer-" + peer, "allow", "topology_peer_" + acl_suffix(peer), "both",
+              {"." + lower(peer)},
+              "Allow topology peer '" + peer + "' on any port (--topology-attach)");
   }
-  Json manifest{{"version", 1}, {"default", "deny"}, {"rules", std::move(rules)}};
+  rules.add("deny-unsafe-ports", "deny", "!Safe_ports", "both", {},
+            "Connections to ports other than 80 and 443 (and --allow-host-ports to the host) "
+            "reach nothing: refused, logged as blocked attempts");
+  if (facts.dlp) {
+    rules.add("deny-dlp", "deny", "dlp_blocked", "both", {},
+              "Deny requests and DNS names carrying a credential-shaped string (--enable-dlp)");
+  }
+  const std::vector<policy::RuleInfo> entries = policy.rules();
+  // Block entries win over allow entries whatever their ids: they come first.
+  for (const policy::RuleInfo& rule : entries) {
+    if (rule.block) rules.add_entry(rule);
+  }
+  if (facts.host_access) {
+    rules.add(
+        "allow-host-access", "allow", "host_access", "both", {std::string(policy::kHostAccessName)},
+        "Allow the host as " + std::string(policy::kHostAccessName) + " (--enable-host-access)");
+  }
+  for (const policy::RuleInfo& rule : entries) {
+    if (!rule.block) rules.add_entry(rule);
+  }
+  rules.add("deny-raw-ipv4", "deny", "dst_ipv4", "both", {"^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$"},
+            "Deny raw IPv4 addresses not in the allowlist (they bypass domain filtering)");
+  rules.add("deny-raw-ipv6", "deny", "dst_ipv6", "both", {"^\\[?[0-9a-fA-F:]+\\]?$"},
+            "Deny raw IPv6 addresses not in the allowlist (they bypass domain filtering)");
+  rules.add("deny-default", "deny", "all", "both", {},
+            "Deny all traffic not matching any allow rule (default deny)");
+
+  Json dangerous = Json::array();
+  for (const std::uint16_t port : policy::dangerous_ports()) dangerous.push_back(port);
+  Json manifest{
+      {"version", 1},
+      {"generatedAt", audit::format_timestamp(facts.generated_ms)},
+      {"rules", std::move(rules.json)},
+      {"dangerousPorts", std::move(dangerous)},
+      {"dnsServers", facts.dns_servers},
+      {"sslBumpEnabled", facts.ssl_bump},
+      {"dlpEnabled", facts.dlp},
+      {"hostAccessEnabled", facts.host_access},
+      {"allowHostPorts",
+       facts.host_ports.empty() ? Json(nullptr) : Json(port_list(facts.host_ports))},
+      {"topologyPeers", facts.topology_peers},
+  };
   return manifest.dump(2, ' ', true, Json::error_handler_t::replace) + "\n";
+}
+
+std::vector<std::string> dns_server_list(std::string_view servers_text) {
+  std::vector<std::string> servers;
+  while (!servers_text.empty()) {
+    const auto comma = servers_text.find(',');
+    std::string_view server = servers_text.substr(0, comma);
+    servers_text = comma == std::string_view::npos ? "" : servers_text.substr(comma + 1);
+    while (server.starts_with(' ')) server.remove_prefix(1);
+    if (server.empty()) continue;
+    if (server.ends_with(":53")) {
+      server.remove_suffix(3);
+      if (server.starts_with('[') && server.ends_with(']')) {
+        server = server.substr(1, server.size() - 2);
+      }
+    }
+    servers.emplace_back(server);
+  }
+  return servers;
 }
 
 bool looks_secret(std::string_view name) {

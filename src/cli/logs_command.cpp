@@ -110,10 +110,24 @@ const char* logs_dir_from_environment() {
   return dir != nullptr && *dir != '\0' ? dir : nullptr;
 }
 
+bool has_logs(const std::string& dir) {
+  struct stat st {};
+  return stat((dir + "/audit.jsonl").c_str(), &st) == 0 ||
+         stat((dir + "/access.log").c_str(), &st) == 0;
+}
+
+// The logs directly in `dir`, else in its squid-logs/ (AWF's layout under --proxy-logs-dir,
+// which gh-aw hands over as AWF_LOGS_DIR).
+std::string logs_in(const std::string& dir) {
+  const std::string squid = dir + "/squid-logs";
+  if (!has_logs(dir) && is_directory(squid) && has_logs(squid)) return squid;
+  return dir;
+}
+
 // --source, else $AWF_LOGS_DIR, else the /tmp/awf-logs-* directory written last.
 std::string choose_source(const std::string& source) {
-  if (!source.empty()) return source;
-  if (const char* dir = logs_dir_from_environment()) return dir;
+  if (!source.empty()) return logs_in(source);
+  if (const char* dir = logs_dir_from_environment()) return logs_in(dir);
   const std::vector<std::string> dirs = run_dirs();
   if (dirs.empty()) {
     throw LogsError(std::string("no awf run found (no ") + kRunPattern +
@@ -141,13 +155,24 @@ struct RunLogs {
   std::optional<logs::Manifest> manifest;
 };
 
+// The run's policy-manifest.json: beside the logs (awf writes it there), above them when they
+// are in squid-logs/, or in the audit directory beside the logs directory (AWF's layout).
 std::optional<logs::Manifest> load_manifest(const std::string& dir) {
-  const std::string path = dir + "/policy-manifest.json";
-  const std::optional<std::string> text = read_file_if_present(path);
-  if (!text) return std::nullopt;
-  std::optional<logs::Manifest> manifest = logs::parse_manifest(*text);
-  if (!manifest) std::fprintf(stderr, "awf: ignored %s: not a policy manifest\n", path.c_str());
-  return manifest;
+  std::vector<std::string> candidates{dir + "/policy-manifest.json"};
+  if (dir.ends_with("/squid-logs")) {
+    const std::string parent = dir.substr(0, dir.size() - std::strlen("/squid-logs"));
+    candidates.push_back(parent + "/policy-manifest.json");
+    candidates.push_back(parent + "/../audit/policy-manifest.json");
+  }
+  candidates.push_back(dir + "/../audit/policy-manifest.json");
+  for (const std::string& path : candidates) {
+    const std::optional<std::string> text = read_file_if_present(path);
+    if (!text) continue;
+    std::optional<logs::Manifest> manifest = logs::parse_manifest(*text);
+    if (!manifest) std::fprintf(stderr, "awf: ignored %s: not a policy manifest\n", path.c_str());
+    return manifest;
+  }
+  return std::nullopt;
 }
 
 // audit.jsonl is the source (every decision, with pid and rule); access.log adds user agents.
@@ -408,7 +433,7 @@ std::size_t record_count(const std::string& dir) {
 
 int list_runs() {
   std::vector<std::string> dirs = run_dirs();
-  if (const char* dir = logs_dir_from_environment()) dirs.emplace_back(dir);
+  if (const char* dir = logs_dir_from_environment()) dirs.emplace_back(logs_in(dir));
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
   std::stable_sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
@@ -462,6 +487,16 @@ logs::AuditFilter audit_filter(const LogsArgs& args) {
   return filter;
 }
 
+// A report's format: its own --format, else the one given to `awf logs` before it.
+std::string report_format(const std::string& outer, bool outer_given, const std::string& own,
+                          const CLI::Option* own_option) {
+  if (own_option->count() > 0 || !outer_given) return own;
+  if (outer == "raw") {
+    throw LogsError("--format raw prints access.log; reports take pretty, json or markdown");
+  }
+  return outer;
+}
+
 int run_logs(int argc, char** argv) {
   CLI::App app{
       "Reads the logs of an awf run: the newest /tmp/awf-logs-* directory, $AWF_LOGS_DIR, or "
@@ -477,12 +512,14 @@ int run_logs(int argc, char** argv) {
   app.add_option("--source", args.source, "The run's log directory")->type_name("DIR");
   app.add_flag("--list", args.list, "List the runs found (directory, last write, records)");
   CLI::App* stats = app.add_subcommand("stats", "Totals and per-domain counts");
-  stats->add_option("--format", args.stats_format, "pretty, json or markdown")
-      ->check(CLI::IsMember({"pretty", "json", "markdown"}));
+  CLI::Option* stats_format =
+      stats->add_option("--format", args.stats_format, "pretty, json or markdown")
+          ->check(CLI::IsMember({"pretty", "json", "markdown"}));
   CLI::App* summary =
       app.add_subcommand("summary", "Markdown summary for $GITHUB_STEP_SUMMARY (stats' data)");
-  summary->add_option("--format", args.summary_format, "markdown, json or pretty")
-      ->check(CLI::IsMember({"markdown", "json", "pretty"}));
+  CLI::Option* summary_format =
+      summary->add_option("--format", args.summary_format, "markdown, json or pretty")
+          ->check(CLI::IsMember({"markdown", "json", "pretty"}));
   CLI::App* audit = app.add_subcommand("audit", "Every record under the rule that decided it");
   audit->add_option("--rule", args.rule, "Only this rule id ('default': the default deny)");
   audit->add_option("--domain", args.domain, "Only this domain and its subdomains");
@@ -504,8 +541,16 @@ int run_logs(int argc, char** argv) {
   }
   if (args.list) return list_runs();
   const std::string dir = choose_source(args.source);
-  if (stats->parsed()) return show_stats(dir, args.stats_format);
-  if (summary->parsed()) return show_stats(dir, args.summary_format);
+  // `awf logs --format json stats`: the format given before the subcommand applies to it.
+  const bool outer_format = app.get_option("--format")->count() > 0;
+  if (stats->parsed()) {
+    return show_stats(dir,
+                      report_format(args.format, outer_format, args.stats_format, stats_format));
+  }
+  if (summary->parsed()) {
+    return show_stats(
+        dir, report_format(args.format, outer_format, args.summary_format, summary_format));
+  }
   if (audit->parsed()) return show_rule_audit(dir, audit_filter(args));
   if (suggest->parsed()) return show_suggestion(dir);
   return show_entries(dir, args.format, args.follow);

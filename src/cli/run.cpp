@@ -313,14 +313,6 @@ void write_audit_dir(const std::string& dir, const std::string& manifest,
   WorkDir::write_text_file(dir + "/awf-config.json", config);
 }
 
-// --session-state-dir outlives the run: it must exist, and belong to the invoking user, before
-// anything is kept in it.
-void create_session_state_dir(const Options& options) {
-  if (!options.session_state_dir.empty()) {
-    make_output_dir(options.session_state_dir, "--session-state-dir");
-  }
-}
-
 // A proxy URL that did not parse, for a message: whatever precedes the last '@' (user info,
 // a password) is hidden, with or without a scheme.
 std::string hide_userinfo(std::string_view url) {
@@ -399,21 +391,20 @@ std::vector<std::uint16_t> host_listener_ports(const Options& options) {
 }
 
 // --session-state-dir: the Copilot CLI keeps its session state (events.jsonl, ...) under
-// ~/.copilot/session-state; AWF binds the directory there so that it outlives the run.
-// A directory awf creates belongs to the command's user, who writes there.
+// ~/.copilot/session-state; AWF binds the directory there so that it outlives the run. The
+// command writes there: a directory awf creates is the command's user's (the invoking user's,
+// unless root runs the command as another user), given through an O_NOFOLLOW descriptor.
 std::optional<sandbox::BindMount> session_state_bind(const Options& options,
                                                      const sandbox::Identity& identity) {
   if (options.session_state_dir.empty()) return std::nullopt;
-  std::error_code error;
-  const bool created = std::filesystem::create_directories(options.session_state_dir, error);
-  if (error) {
-    throw UsageError("--session-state-dir '" + options.session_state_dir +
-                     "': cannot create it: " + error.message());
-  }
+  const bool created = make_output_dir(options.session_state_dir, "--session-state-dir");
   const std::string path = canonical_path(options.session_state_dir);
-  if (created && chown(path.c_str(), identity.uid, identity.gid) < 0) {
-    throw UsageError("--session-state-dir '" + path + "': cannot give it to uid " +
-                     std::to_string(identity.uid) + ": " + std::strerror(errno));
+  if (created && geteuid() == 0) {
+    const UniqueFd dir(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid() || fchown(dir.get(), identity.uid, identity.gid) < 0) {
+      throw UsageError("--session-state-dir '" + path + "': cannot give it to uid " +
+                       std::to_string(identity.uid) + ": " + std::strerror(errno));
+    }
   }
   return sandbox::BindMount{path, identity.home + "/.copilot/session-state", false};
 }
@@ -637,10 +628,25 @@ int run(const Options& options) {
       command_environment(options, identity, std::move(overrides), ssl_bump.java_options);
   const std::optional<std::vector<peers::Peer>> topology_peers = look_up_topology_peers(options);
   if (!topology_peers) return 1;
-  // The policy manifest's topologyPeers (AWF's policy-manifest.json).
-  std::vector<std::string> manifest_topology_peers;
-  for (const peers::Peer& peer : *topology_peers) manifest_topology_peers.push_back(peer.name);
-  const std::string manifest = policy_manifest_json(policy);
+  // The resolver first: the manifest names the servers it asks.
+  asio::io_context io(1);
+  dns::Resolver resolver(io, dns_servers);
+  if (doh_url) {
+    // The same verification as the API proxy's upstream TLS (system trust store, which
+    // honours SSL_CERT_FILE / SSL_CERT_DIR).
+    const auto tls = proxy::make_client_tls("", "--dns-over-https");
+    resolver.send_over_https(*doh_url, std::shared_ptr<asio::ssl::context>(tls, &tls->context),
+                             options.log_level <= LogLevel::Warn);
+  }
+  ManifestFacts facts;
+  facts.generated_ms = audit::now_ms();
+  facts.dns_servers = dns_server_list(resolver.servers_text());
+  facts.ssl_bump = options.ssl_bump;
+  facts.dlp = options.enable_dlp;
+  facts.host_access = options.enable_host_access;
+  facts.host_ports = options.host_ports;
+  for (const peers::Peer& peer : *topology_peers) facts.topology_peers.push_back(peer.name);
+  const std::string manifest = policy_manifest_json(policy, facts);
   print_notices(options);
   // Memory and process limits, declared before the sandbox: the cgroup can go only once the
   // init has been reaped.
@@ -661,16 +667,6 @@ int run(const Options& options) {
   WorkDir::write_text_file(log.directory() + "/policy-manifest.json", manifest);
   if (!options.audit_dir.empty()) {
     write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
-  }
-  create_session_state_dir(options);
-  asio::io_context io(1);
-  dns::Resolver resolver(io, dns_servers);
-  if (doh_url) {
-    // The same verification as the API proxy's upstream TLS (system trust store, which
-    // honours SSL_CERT_FILE / SSL_CERT_DIR).
-    const auto tls = proxy::make_client_tls("", "--dns-over-https");
-    resolver.send_over_https(*doh_url, std::shared_ptr<asio::ssl::context>(tls, &tls->context),
-                             options.log_level <= LogLevel::Warn);
   }
   if (options.log_level == LogLevel::Debug) {
     std::fprintf(stderr, "awf: %zu allow and %zu block rules; DNS upstream %s; logs in %s\n",

@@ -22,7 +22,7 @@ bool is_allowed(const LogEntry& entry) {
 
 bool is_proxy(const LogEntry& entry) {
   const std::string& kind = entry.record.kind;
-  return kind == "http" || kind == "connect" || kind == "tls" || kind == "host";
+  return kind == "http" || kind == "connect" || kind == "tls" || kind == "host" || kind == "peer";
 }
 
 std::string target_of(const LogEntry& entry) {
@@ -38,13 +38,11 @@ std::string client_text(const std::string& ip, std::uint16_t port) {
 
 void UserAgentIndex::add(const audit::AccessRecord& access) {
   if (access.user_agent.empty()) return;
-  agents_.emplace(
-      Key{access.time_ms, client_text(access.client_ip, access.client_port), access.url},
-      access.user_agent);
+  agents_.emplace(Key{access.time_ms, access.client_ip, access.url}, access.user_agent);
 }
 
 std::string UserAgentIndex::take(const audit::AuditRecord& record) {
-  const auto it = agents_.find(Key{record.time_ms, record.client, record.url});
+  const auto it = agents_.find(Key{record.time_ms, host_of_authority(record.client), record.url});
   if (it == agents_.end()) return {};
   std::string agent = std::move(it->second);
   agents_.erase(it);
@@ -76,8 +74,9 @@ LogEntry entry_from_access(const audit::AccessRecord& access) {
   r.transport = "explicit";
   r.client = client_text(access.client_ip, access.client_port);
   r.name = host_of_authority(access.method == "CONNECT" ? access.url : access.host);
+  if (access.host != r.name) r.host = access.host;
   if (!access.dest_ip.empty()) r.destination = client_text(access.dest_ip, access.dest_port);
-  r.decision = access.squid_status == "TCP_DENIED" ? "deny" : "allow";
+  r.decision = audit::squid_code_allows(access.squid_status) ? "allow" : "deny";
   r.reason = access.squid_status + ":" + access.hierarchy;
   r.method = access.method;
   r.url = access.url;

@@ -30,7 +30,8 @@ std::string target_of(const LogEntry& entry);
 std::string client_text(const std::string& ip, std::uint16_t port);
 
 // awf writes a request's access.log line and its audit.jsonl record with the same time, client
-// and URL: that triple finds a record's user agent.
+// and URL: that triple finds a record's user agent. The client's address only: AWF's
+// audit.jsonl has no port.
 class UserAgentIndex {
  public:
   void add(const audit::AccessRecord& access);

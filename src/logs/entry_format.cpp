@@ -18,8 +18,9 @@ std::string request_of(const audit::AuditRecord& r) {
     for (char& c : transport) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return transport + " " + (r.url.empty() ? r.name : r.url);
   }
-  // A raw relay to a host port (--enable-host-access): "TCP host.docker.internal:3000".
-  if (r.kind == "host") return "TCP " + (r.url.empty() ? r.name : r.url);
+  // A raw relay to a host port (--enable-host-access) or a topology peer:
+  // "TCP host.docker.internal:3000", "TCP awmg-mcpg:8080".
+  if (r.kind == "host" || r.kind == "peer") return "TCP " + (r.url.empty() ? r.name : r.url);
   const std::string method = r.method.empty() ? "-" : r.method;
   return method + " " + (r.kind == "http" && !r.url.empty() ? r.url : r.name);
 }
@@ -31,16 +32,22 @@ std::string answer_of(const audit::AuditRecord& r) {
   return r.kind == "blocked" ? "dropped" : "-";
 }
 
+// No port: "ip", "[v6]" or a bare IPv6 address (AWF's audit.jsonl writes the client so).
+bool without_port(const std::string& endpoint) {
+  const auto colon = endpoint.rfind(':');
+  return colon == std::string::npos || endpoint.ends_with(']') ||
+         (!endpoint.starts_with('[') && endpoint.find(':') != colon);
+}
+
 // "host:port" -> port; "" when there is none.
 std::string port_of(const std::string& endpoint) {
-  const auto colon = endpoint.rfind(':');
-  if (colon == std::string::npos || endpoint.ends_with(']')) return {};
-  return endpoint.substr(colon + 1);
+  if (without_port(endpoint)) return {};
+  return endpoint.substr(endpoint.rfind(':') + 1);
 }
 
 std::string ip_of(const std::string& endpoint) {
   const auto colon = endpoint.rfind(':');
-  if (colon == std::string::npos || endpoint.ends_with(']')) return endpoint;
+  if (without_port(endpoint)) return endpoint;
   std::string ip = endpoint.substr(0, colon);
   if (ip.starts_with('[') && ip.ends_with(']')) ip = ip.substr(1, ip.size() - 2);
   return ip;
@@ -119,7 +126,9 @@ std::string format_json(const LogEntry& entry) {
   j["destPort"] = r.destination.empty() ? "-" : port_of(r.destination);
   j["method"] = r.method;
   j["statusCode"] = r.status;
-  j["decision"] = r.decision;
+  // AWF's meaning: the Squid result code; awf's allow/deny is "action".
+  j["decision"] = std::string(audit::squid_code(r.kind, is_allowed(entry)));
+  j["action"] = r.decision;
   j["reason"] = r.reason;
   j["url"] = r.url;
   j["userAgent"] = entry.user_agent.empty() ? "-" : entry.user_agent;

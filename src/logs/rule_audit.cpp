@@ -25,7 +25,7 @@ std::string normalized_domain(std::string domain) {
 std::string id_label(std::uint32_t id, const Manifest* manifest) {
   std::string label = "#" + std::to_string(id);
   const ManifestRule* rule = manifest ? manifest->find(id) : nullptr;
-  if (rule) label += " " + rule->action + " " + rule->domain;
+  if (rule) label += " " + rule->action + " " + (rule->entry.empty() ? rule->id : rule->entry);
   return label;
 }
 
@@ -59,7 +59,7 @@ std::vector<std::pair<std::string, std::size_t>> hit_rows(const RuleHits& hits,
   std::map<std::uint32_t, std::size_t> by_rule = hits.by_rule;
   if (manifest) {
     for (const ManifestRule& rule : manifest->rules) {
-      if (!filter.rule || *filter.rule == rule.id) by_rule.try_emplace(rule.id, 0);
+      if (!filter.rule || *filter.rule == rule.rule) by_rule.try_emplace(rule.rule, 0);
     }
   }
   by_rule.erase(0);

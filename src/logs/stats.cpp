@@ -18,6 +18,7 @@ std::string via_of(const LogEntry& entry) {
   if (kind == "connect" || kind == "tls") return "https";
   if (kind == "dns") return "dns";
   if (kind == "host") return "host";
+  if (kind == "peer") return "peer";
   if (kind == "api") return "api";
   return entry.record.transport.empty() ? kind : entry.record.transport;
 }

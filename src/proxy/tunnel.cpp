@@ -239,8 +239,7 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   access.http_version = "1.1";
   access.method = outcome.method;
   access.status = outcome.status;
-  const bool tunnel = outcome.kind != "http" && outcome.kind != "api";
-  access.squid_status = !outcome.allowed ? "TCP_DENIED" : tunnel ? "TCP_TUNNEL" : "TCP_MISS";
+  access.squid_status = audit::squid_code(outcome.kind, outcome.allowed);
   access.hierarchy = !outcome.destination ? "HIER_NONE"
                      : outcome.via_parent ? "FIRSTUP_PARENT"
                                           : "HIER_DIRECT";
@@ -254,6 +253,7 @@ void record_outcome(GatewayContext& context, const Outcome& outcome) {
   audit.transport = outcome.transport;
   audit.client = outcome.client.text();
   audit.name = outcome.name;
+  audit.host = access.host;
   if (destination) audit.destination = destination->text();
   audit.decision = outcome.allowed ? "allow" : "deny";
   audit.reason = outcome.reason;

@@ -21,7 +21,8 @@ void check(bool ok) {
 
 bool same(const AuditRecord& a, const AuditRecord& b) {
   return a.time_ms == b.time_ms && a.kind == b.kind && a.transport == b.transport &&
-         a.client == b.client && a.name == b.name && a.destination == b.destination &&
+         a.client == b.client && a.name == b.name && a.host == b.host &&
+         a.destination == b.destination &&
          a.decision == b.decision && a.reason == b.reason && a.method == b.method &&
          a.url == b.url && a.status == b.status && a.qtype == b.qtype && a.rcode == b.rcode &&
          a.bytes_up == b.bytes_up && a.bytes_down == b.bytes_down && a.provider == b.provider &&
@@ -29,23 +30,32 @@ bool same(const AuditRecord& a, const AuditRecord& b) {
          a.duration_ms == b.duration_ms;
 }
 
-// The writer as it was before it was written by hand (a JSON object dumped ASCII-only, invalid
-// UTF-8 replaced): the hand-written one must produce the same bytes for every record, the
-// timestamp aside (compared through the parser).
+// The writer as a JSON object dumped ASCII-only (invalid UTF-8 replaced): the hand-written one
+// must produce the same bytes for every record, the timestamp aside (compared through the
+// parser). AWF's keys first, always present ("-" for an empty string), then awf's own.
 std::string reference_line(const AuditRecord& r, const std::string& ts) {
   using Json = nlohmann::ordered_json;
+  const auto dash = [](const std::string& value) { return value.empty() ? "-" : value; };
+  const bool allowed = r.decision == "allow";
   Json j;
-  j["ts"] = ts;
+  j["_schema"] = "audit/v0.28.0";
+  j["timestamp"] = ts;
+  j["event"] = r.kind == "dns" ? "dns_query" : r.kind == "blocked" ? "blocked_attempt"
+                                                                    : "http_access";
+  j["client"] = r.client;
+  j["host"] = dash(r.host.empty() ? r.name : r.host);
+  j["dest"] = r.destination.empty() ? "-:-" : r.destination;
+  j["method"] = dash(r.method);
+  j["status"] = r.status;
+  j["decision"] = !allowed                                                  ? "TCP_DENIED"
+                  : r.kind == "http" || r.kind == "api" || r.kind == "dns" ? "TCP_MISS"
+                                                                           : "TCP_TUNNEL";
+  j["url"] = dash(r.url);
   j["kind"] = r.kind;
   j["transport"] = r.transport;
-  j["client"] = r.client;
   j["name"] = r.name;
-  j["destination"] = r.destination.empty() ? Json(nullptr) : Json(r.destination);
-  j["decision"] = r.decision;
+  j["action"] = r.decision;
   j["reason"] = r.reason;
-  if (!r.method.empty()) j["method"] = r.method;
-  if (!r.url.empty()) j["url"] = r.url;
-  if (r.status != 0) j["status"] = r.status;
   if (!r.qtype.empty()) j["qtype"] = r.qtype;
   if (!r.rcode.empty()) j["rcode"] = r.rcode;
   if (r.bytes_up != 0) j["bytes_up"] = r.bytes_up;
@@ -60,8 +70,8 @@ std::string reference_line(const AuditRecord& r, const std::string& ts) {
 
 void check_against_reference(const AuditRecord& r, const std::string& line) {
   const auto parsed = nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
-  check(parsed.is_object() && parsed.contains("ts") && parsed["ts"].is_string());
-  check(line == reference_line(r, parsed["ts"].get<std::string>()));
+  check(parsed.is_object() && parsed.contains("timestamp") && parsed["timestamp"].is_string());
+  check(line == reference_line(r, parsed["timestamp"].get<std::string>()));
 }
 
 std::string line_of(const AuditRecord& r) {
@@ -96,6 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.transport = fdp.ConsumeRandomLengthString(16);
   r.client = fdp.ConsumeRandomLengthString(64);
   r.name = fdp.ConsumeRandomLengthString(256);
+  r.host = fdp.ConsumeRandomLengthString(64);
   r.destination = fdp.ConsumeRandomLengthString(64);
   r.decision = fdp.ConsumeRandomLengthString(8);
   r.reason = fdp.ConsumeRandomLengthString(64);

@@ -1,14 +1,17 @@
-// libFuzzer target: `awf logs` end to end on hostile files. The input is split into an
-// audit.jsonl and an access.log; every report is built from them, and no report may carry a
-// control byte (a terminal escape) when colour is off.
+// libFuzzer target: `awf logs` end to end on hostile files. The input is split at form feeds
+// into an audit.jsonl (awf's form, an earlier awf's or AWF's own), an access.log and a
+// policy-manifest.json; every report is built from them, and no report may carry a control
+// byte (a terminal escape) when colour is off.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "logs/entry_format.h"
 #include "logs/log_text.h"
+#include "logs/manifest.h"
 #include "logs/rule_audit.h"
 #include "logs/stats.h"
 #include "logs/suggest.h"
@@ -28,8 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto split = input.find('\f');
   const std::string_view audit_text = input.substr(0, split);
-  const std::string_view access_text =
+  std::string_view access_text =
       split == std::string_view::npos ? std::string_view() : input.substr(split + 1);
+  const auto second = access_text.find('\f');
+  const std::string_view manifest_text =
+      second == std::string_view::npos ? std::string_view() : access_text.substr(second + 1);
+  access_text = access_text.substr(0, second);
 
   using namespace awf::logs;
   AuditText audit = parse_audit_text(audit_text);
@@ -48,8 +55,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_printable(format_stats_pretty(stats, plain));
   check_printable(format_stats_json(stats));
   check_printable(format_stats_markdown(stats));
-  const Manifest manifest{"deny", {{1, "allow", "x\x1b.test"}}};
+  Manifest fallback;
+  ManifestRule rule;
+  rule.id = "allow-1";
+  rule.rule = 1;
+  rule.action = "allow";
+  rule.entry = "x\x1b.test";
+  fallback.rules.push_back(rule);
+  const std::optional<Manifest> parsed = parse_manifest(manifest_text);
+  const Manifest& manifest = parsed ? *parsed : fallback;
   check_printable(format_rule_audit(entries, &manifest, {}, plain));
+  check_printable(format_rule_audit(entries, nullptr, {}, plain));
   check_printable(allow_domains_flag(suggest_allow_domains(entries)));
   return 0;
 }

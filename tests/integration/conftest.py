@@ -86,9 +86,9 @@ def nonce():
 
 # ---------------------------------------------------------------------------- assertion helpers
 def dest_str(rec: dict) -> str:
-    """The destination of an audit record as text ("" when none)."""
-    d = rec.get("destination")
-    if d is None:
+    """The destination of an audit record as text ("" when none: AWF's "-:-")."""
+    d = rec.get("dest")
+    if d is None or d == "-:-":
         return ""
     return d if isinstance(d, str) else str(d)
 

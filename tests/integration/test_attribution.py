@@ -111,7 +111,7 @@ def test_connect_names_curl(awf, vnet):
     r, views, inner = run_watching(awf, cmd, want)
     assert r.rc == 0, r.describe()
     recs = [x for x in r.audit if x.get("kind") == "connect"]
-    assert recs and recs[0]["decision"] == "allow", r.describe()
+    assert recs and recs[0]["action"] == "allow", r.describe()
     check_attributed(r, views, inner, recs + [x for x in r.audit if want(x)], "curl")
     assert recs[0].get("rule", 0) >= 1, r.describe()
 
@@ -125,7 +125,7 @@ def test_transparent_https_and_its_dns_name_curl(awf, vnet):
     assert r.rc == 0, r.describe()
     tls = [x for x in r.audit if x.get("kind") == "tls"]
     dns = [x for x in r.audit if x.get("kind") == "dns" and x.get("name") == "allowed.test"]
-    assert tls and tls[0]["decision"] == "allow", r.describe()
+    assert tls and tls[0]["action"] == "allow", r.describe()
     assert dns, r.describe()
     check_attributed(r, views, inner, tls + dns, "curl")
 
@@ -134,7 +134,7 @@ def test_denied_requests_are_named_too(awf, vnet):
     cmd = ("echo $$; exec " + " ".join(awf.curl("-o", "/dev/null", "-x", PROXY, "http://blocked.test/")) +
            " --next -sS -o /dev/null -x " + PROXY + " https://evil.test/" +
            " --next -sS -o /dev/null -x " + PROXY + " " + SLOW)
-    want = lambda r: r.get("decision") == "deny"
+    want = lambda r: r.get("action") == "deny"
     r, views, inner = run_watching(awf, cmd, want)
     recs = [x for x in r.audit if want(x)]
     assert {x["name"] for x in recs} >= {"blocked.test", "evil.test"}, r.describe()

@@ -13,7 +13,7 @@ import vnet as V
 
 def blocked(r, transport: str, url: str) -> list[dict]:
     return [x for x in r.audit if x.get("kind") == "blocked" and x.get("transport") == transport
-            and x.get("url") == url and x.get("decision") == "deny"]
+            and x.get("url") == url and x.get("action") == "deny"]
 
 
 def test_tcp_to_unserved_ports_is_logged(awf, vnet):

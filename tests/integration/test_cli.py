@@ -106,7 +106,7 @@ def test_no_allowlist_blocks_everything_but_local_commands_work(awf, vnet):
     r = awf([], awf.curl("-w", "\\ncode=%{http_code} connect=%{http_connect}", "https://allowed.test/"))
     assert r.rc != 0 and "origin=" not in r.stdout, r.describe()
     assert re.search(r"allow.?list|all network access|no domains", r.stderr, re.I), r.describe()
-    assert [x for x in r.audit if x.get("decision") == "deny"], r.describe()
+    assert [x for x in r.audit if x.get("action") == "deny"], r.describe()
     assert not [q for q in vnet.origin_requests(m)]
     assert not [q for q in vnet.dns_queries(m)]
     r = awf([], ["echo", "hello from the sandbox"])

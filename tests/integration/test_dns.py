@@ -48,7 +48,7 @@ def test_dig_allowed_name_answered(awf, vnet):
     assert status(outs[1]) == "NOERROR" and answers(outs[1]) == [V.ALLOWED6], r.describe()
     assert status(outs[2]) == "NOERROR" and answers(outs[2]) == [V.ALLOWED4], r.describe()
     assert dns_seen(vnet, m, "api.allowed.test"), vnet.dns_queries(m)
-    recs = r.audit_for("api.allowed.test", kind="dns", decision="allow")
+    recs = r.audit_for("api.allowed.test", kind="dns", action="allow")
     assert recs, r.describe()
     assert recs[0].get("qtype") in ("A", 1, None) and recs[0].get("rcode") in ("NOERROR", 0, None), recs
 
@@ -62,9 +62,9 @@ def test_dig_not_allowed_refused_and_never_forwarded(awf, vnet, nonce):
     for o in outs[:3]:
         assert status(o) == "REFUSED", r.describe()
     assert not dns_seen(vnet, m, "other.test"), vnet.dns_queries(m)
-    recs = r.audit_for("other.test", kind="dns", decision="deny")
+    recs = r.audit_for("other.test", kind="dns", action="deny")
     assert recs, r.describe()
-    assert r.audit_for(name, kind="dns", decision="deny"), r.describe()
+    assert r.audit_for(name, kind="dns", action="deny"), r.describe()
 
 
 @pytest.mark.parametrize("server", [V.DNS4, V.NOSERVER4, V.DNS6, "127.0.0.53"],
@@ -78,8 +78,8 @@ def test_dig_at_any_address_reaches_awf(awf, vnet, nonce, server):
     outs = split_outputs(r.stdout)
     assert status(outs[0]) == "NOERROR" and answers(outs[0]) == [V.ALLOWED4], r.describe()
     assert status(outs[1]) == "REFUSED", r.describe()
-    assert r.audit_for(allowed, kind="dns", decision="allow"), r.describe()
-    assert r.audit_for(denied, kind="dns", decision="deny"), r.describe()
+    assert r.audit_for(allowed, kind="dns", action="allow"), r.describe()
+    assert r.audit_for(denied, kind="dns", action="deny"), r.describe()
     # The allowed name reached the test server from awf (the host ns), the denied one never did.
     seen = dns_seen(vnet, m, allowed)
     assert seen and all(q["src"] in (V.HOST4, V.HOST6) for q in seen), vnet.dns_queries(m)
@@ -105,7 +105,7 @@ def test_exfiltration_name_under_blocked_domain_never_leaves(awf, vnet, nonce):
     assert "getent=0" not in r.stdout, r.describe()
     assert not dns_seen(vnet, m, f"x{nonce}.blocked.test"), vnet.dns_queries(m)
     assert not [q for q in vnet.dns_queries(m) if nonce in (q.get("name") or "")]
-    assert r.audit_for(name, kind="dns", decision="deny"), r.describe()
+    assert r.audit_for(name, kind="dns", action="deny"), r.describe()
 
 
 def test_dns_refused_for_blocked_even_when_allowed(awf, vnet, nonce):

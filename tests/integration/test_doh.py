@@ -68,7 +68,7 @@ def test_allowed_names_resolve_over_https_only(awf, vnet, doh, trusted, nonce):
                and q.get("id") == 0 for q in queries), queries
     # One kept-alive connection for the whole run.
     assert len({q["conn"] for q in queries}) == 1, D.doh_records(vnet, dm)
-    recs = r.audit_for(dug, kind="dns", decision="allow")
+    recs = r.audit_for(dug, kind="dns", action="allow")
     assert recs and recs[0].get("rcode") == "NOERROR", r.describe()
 
 
@@ -108,7 +108,7 @@ def test_denied_name_reaches_neither_server(awf, vnet, doh, trusted, nonce):
     assert status(r.stdout) == "REFUSED", r.describe()
     assert name not in doh_names(vnet, dm), D.doh_records(vnet, dm)
     assert not dns_seen(vnet, m, name), vnet.dns_queries(m)
-    assert r.audit_for(name, kind="dns", decision="deny"), r.describe()
+    assert r.audit_for(name, kind="dns", action="deny"), r.describe()
 
 
 def test_untrusted_certificate_fails_closed(awf, vnet, doh, nonce):

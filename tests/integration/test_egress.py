@@ -28,7 +28,7 @@ def test_ip_literal_denied_via_proxy(awf, vnet, url):
     r = awf(["-d", "allowed.test"], awf.curl("-w", CODES, url))
     assert denied_403(r) and "origin=" not in r.stdout, r.describe()
     host = url.split("/")[2].strip("[]")
-    recs = [x for x in r.audit if x.get("decision") == "deny" and host in str(x.get("name"))]
+    recs = [x for x in r.audit if x.get("action") == "deny" and host in str(x.get("name"))]
     assert recs, r.describe()
     assert any(d["status"] == 403 for d in r.access), r.describe()
     assert not reached(vnet, m, origin=host) and not [x for x in reached(vnet, m) if x.get("path") == "/raw"]
@@ -45,7 +45,7 @@ def test_ip_literal_denied_transparent(awf, vnet, url):
         assert "code=403" in r.stdout, r  # Host is the IP literal: denied
     else:
         assert r.rc != 0, r  # no SNI for an IP literal: the connection is closed
-    assert [x for x in r.audit if x.get("decision") == "deny"], r.describe()
+    assert [x for x in r.audit if x.get("action") == "deny"], r.describe()
     assert not [x for x in reached(vnet, m) if x.get("path") == "/raw"]
     assert not reached(vnet, m, origin=url.split("/")[2].strip("[]"))
 
@@ -62,7 +62,7 @@ def test_transparent_tls_without_sni_closed(awf, vnet):
              "-CAfile", vnet.ca_path], input=b"")
     assert "BEGIN CERTIFICATE" not in r.stdout, r.describe()
     assert not [x for x in reached(vnet, m) if x.get("kind") == "tls" and x.get("sni") is None]
-    assert [x for x in r.audit if x.get("decision") == "deny"], r.describe()
+    assert [x for x in r.audit if x.get("action") == "deny"], r.describe()
 
 
 # ---------------------------------------------------------------------------- forged resolution
@@ -88,7 +88,7 @@ def test_sni_differs_from_connect_host_curl(awf, vnet):
     assert r.rc != 0 and "origin=" not in r.stdout, r.describe()
     assert not reached(vnet, m, sni="evil.test"), vnet.origin_requests(m)
     assert not [x for x in reached(vnet, m) if x.get("path") == "/sni"]
-    denials = [x for x in r.audit if x.get("decision") == "deny"]
+    denials = [x for x in r.audit if x.get("action") == "deny"]
     assert denials and any("evil.test" in str(x) or "sni" in str(x).lower() for x in denials), r.describe()
 
 
@@ -99,7 +99,7 @@ def test_sni_differs_from_connect_host_openssl(awf, vnet):
              "-servername", "evil.test", "-CAfile", vnet.ca_path], input=b"")
     assert "BEGIN CERTIFICATE" not in r.stdout, r.describe()
     assert not reached(vnet, m, sni="evil.test"), vnet.origin_requests(m)
-    assert [x for x in r.audit if x.get("decision") == "deny"], r.describe()
+    assert [x for x in r.audit if x.get("action") == "deny"], r.describe()
 
 
 def test_transparent_sni_is_the_name(awf, vnet):
@@ -108,7 +108,7 @@ def test_transparent_sni_is_the_name(awf, vnet):
     r = awf(["-d", "allowed.test"],
             awf.curl(*NO_PROXY, "--resolve", f"evil.test:443:{V.ALLOWED4}", "https://evil.test/"))
     assert r.rc != 0 and "origin=" not in r.stdout, r.describe()
-    assert r.audit_for("evil.test", decision="deny"), r.describe()
+    assert r.audit_for("evil.test", action="deny"), r.describe()
     assert not reached(vnet, m, sni="evil.test")
 
 
@@ -131,7 +131,7 @@ def test_allowed_name_resolving_internal_refused_via_proxy(awf, vnet, name, addr
     m = vnet.mark()
     r = awf(["-d", name], awf.curl("-w", CODES, f"{scheme}://{name}/internal"))
     assert denied_403(r) and "origin=" not in r.stdout, r.describe()
-    recs = r.audit_for(name, decision="deny")
+    recs = r.audit_for(name, action="deny")
     assert recs, r.describe()
     assert any(d["status"] == 403 for d in r.access_for(name)), r.describe()
     assert not reached(vnet, m, origin=addr)

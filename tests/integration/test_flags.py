@@ -488,8 +488,8 @@ def test_ruleset_exact_name_only(awf, vnet, nonce):
     assert "exact=200" in r.stdout, r.describe()
     assert "sub=200" not in r.stdout, r.describe()
     assert re.search(r"status: (REFUSED|NXDOMAIN)", r.stdout), r.describe()
-    assert r.audit_for("sub.allowed.test", decision="deny"), r.describe()
-    assert r.audit_for("allowed.test", decision="allow"), r.describe()
+    assert r.audit_for("sub.allowed.test", action="deny"), r.describe()
+    assert r.audit_for("allowed.test", action="allow"), r.describe()
     assert not [q for q in vnet.origin_requests(mark)
                 if "sub.allowed.test" in str(q.get("host") or "") + str(q.get("sni") or "")], \
         "the subdomain was reached"
@@ -621,9 +621,14 @@ def test_audit_dir_manifest_and_redacted_config(awf, vnet, nonce):
 
     with open(os.path.join(audit_dir, "policy-manifest.json")) as f:
         manifest = json.load(f)
-    got = [(x["id"], x["action"], x["domain"], x["subdomains"]) for x in manifest["rules"]]
-    assert got == [(1, "allow", "allowed.test", True), (2, "allow", "other.test", True),
-                   (3, "allow", "second.test", False), (4, "block", "evil.test", True)], manifest
+    # AWF's v1 form, in evaluation order (block entries first); awf's rules carry the number
+    # audit records name, and Squid's ".name" says "and its subdomains".
+    got = [(x["rule"], x["action"], x["entry"], x["domains"]) for x in manifest["rules"]
+           if "rule" in x]
+    assert got == [(4, "deny", "evil.test", [".evil.test"]),
+                   (1, "allow", "allowed.test", [".allowed.test"]),
+                   (2, "allow", "other.test", [".other.test"]),
+                   (3, "allow", "second.test", ["second.test"])], manifest
     # The log directory holds the same manifest.
     with open(os.path.join(r.logs_dir, "policy-manifest.json")) as f:
         assert json.load(f) == manifest
@@ -642,7 +647,7 @@ def test_audit_dir_manifest_and_redacted_config(awf, vnet, nonce):
                 assert secret.encode() not in data, (name, secret)
 
     # Allowed requests name the manifest rule that allowed them.
-    recs = [x for x in r.audit_for("other.test") if x.get("decision") == "allow"]
+    recs = [x for x in r.audit_for("other.test") if x.get("action") == "allow"]
     assert recs, r.describe()
     require_rule_field(r)
     assert all(x.get("rule") == 2 for x in recs), r.describe()
@@ -664,13 +669,13 @@ def test_audit_rule_ids_for_exact_and_blocked(awf, vnet, nonce):
     r = awf(["-d", "other.test", "--ruleset-file", rules, "--block-domains", "blocked.other.test"],
             f"{curl_code(awf, 'https://allowed.test/')}; {curl_code(awf, 'https://blocked.other.test/')}")
     manifest = json.load(open(os.path.join(r.logs_dir, "policy-manifest.json")))
-    ids = {x["domain"]: x["id"] for x in manifest["rules"]}
+    ids = {x["entry"]: x["rule"] for x in manifest["rules"] if "rule" in x}
     assert ids == {"other.test": 1, "allowed.test": 2, "blocked.other.test": 3}, manifest
-    allowed = [x for x in r.audit_for("allowed.test") if x.get("decision") == "allow"]
+    allowed = [x for x in r.audit_for("allowed.test") if x.get("action") == "allow"]
     assert allowed, r.describe()
     require_rule_field(r)
     assert all(x.get("rule") == 2 for x in allowed), r.describe()
-    denied = r.audit_for("blocked.other.test", decision="deny")
+    denied = r.audit_for("blocked.other.test", action="deny")
     assert denied and all(x.get("rule") == 3 for x in denied), r.describe()
 
 

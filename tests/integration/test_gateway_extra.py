@@ -188,7 +188,7 @@ def test_fragmented_client_hello(awf, vnet, nonce, mode, split):
     assert line["url"] == "allowed.test:443" and line["host"] == "allowed.test:443", line["_raw"]
     assert line["dest_addr"] in ALLOWED and line["dest_port"] == "443", line["_raw"]
     kind, transport = ("tls", "transparent") if mode == "transparent" else ("connect", "explicit")
-    recs = r.audit_for("allowed.test", kind=kind, decision="allow")
+    recs = r.audit_for("allowed.test", kind=kind, action="allow")
     assert recs and recs[0].get("transport") == transport and recs[0].get("status") == 200, r.describe()
     assert any(a in dest_str(recs[0]) for a in ALLOWED), recs
 
@@ -208,13 +208,13 @@ def test_fragmented_client_hello_still_inspected(awf, vnet, nonce, mode, split):
     assert not reached(vnet, m, sni="evil.test") and not reached(vnet, m, origin=V.EVIL4)
     assert not [x for x in vnet.origin_requests(m) if x.get("path") == path]
     if mode == "transparent":
-        recs = r.audit_for("evil.test", kind="tls", decision="deny")
-        assert recs and recs[0].get("destination") is None, r.describe()
+        recs = r.audit_for("evil.test", kind="tls", action="deny")
+        assert recs and recs[0].get("dest") == "-:-", r.describe()
         assert access_lines(r, "evil.test", "CONNECT", 403), r.describe()
     else:
-        recs = r.audit_for("allowed.test", kind="connect", decision="deny")
+        recs = r.audit_for("allowed.test", kind="connect", action="deny")
         assert recs and "evil.test" in recs[0].get("reason", ""), r.describe()
-        assert recs[0].get("destination") is None, recs
+        assert recs[0].get("dest") == "-:-", recs
         lines = access_lines(r, "allowed.test", "CONNECT", 403)
         assert lines and lines[0]["squid_status"] == "TCP_DENIED", r.describe()
 
@@ -256,7 +256,7 @@ def test_upstream_dns_failure_servfail_and_502(awf, vnet, nonce):
     for kind in ("http", "connect"):
         recs = [x for x in r.audit_for(name, kind=kind) if x.get("status") == 502]
         assert recs and "resolve" in str(recs[0].get("reason")), r.describe()
-        assert recs[0].get("destination") is None, recs
+        assert recs[0].get("dest") == "-:-", recs
     # Nothing reached the test DNS server or any origin.
     assert not [q for q in vnet.dns_queries(m) if nonce in (q.get("name") or "")]
     assert not [x for x in vnet.origin_requests(m) if x.get("path") == "/dnsfail"]
@@ -278,8 +278,8 @@ def test_keepalive_allowed_then_blocked_same_connection(awf, vnet, nonce):
     assert denied[0]["url"] == f"http://blocked.test/ka2-{nonce}", denied[0]["_raw"]
     assert denied[0]["squid_status"] == "TCP_DENIED" and denied[0]["dest_addr"] is None, denied[0]["_raw"]
     assert client_port(ok[0]) == client_port(denied[0]), "not one client connection" + r.describe()
-    assert r.audit_for("allowed.test", kind="http", decision="allow", status=200), r.describe()
-    assert r.audit_for("blocked.test", kind="http", decision="deny", status=403), r.describe()
+    assert r.audit_for("allowed.test", kind="http", action="allow", status=200), r.describe()
+    assert r.audit_for("blocked.test", kind="http", action="deny", status=403), r.describe()
     assert [x for x in reached(vnet, m) if x.get("path") == f"/ka1-{nonce}"]
     assert not [x for x in reached(vnet, m) if x.get("path") == f"/ka2-{nonce}"]
     assert not reached(vnet, m, origin=V.EVIL4)
@@ -353,7 +353,7 @@ def test_hop_by_hop_and_proxy_headers_not_forwarded(awf, vnet, nonce, transparen
     lines = access_lines(r, "allowed.test", "GET", 200)
     assert len(lines) == 1 and lines[0]["url"] == f"http://allowed.test{path}", r.describe()
     assert "secret" not in open(os.path.join(r.logs_dir, "access.log")).read()
-    rec = r.audit_for("allowed.test", kind="http", decision="allow")
+    rec = r.audit_for("allowed.test", kind="http", action="allow")
     assert rec and rec[0].get("transport") == ("transparent" if transparent else "explicit"), r.describe()
 
 
@@ -372,7 +372,7 @@ def test_absolute_uri_host_mismatch_denied(awf, vnet, nonce):
     assert len(lines) == 1, r.describe()
     assert lines[0]["squid_status"] == "TCP_DENIED" and lines[0]["dest_addr"] is None, lines[0]["_raw"]
     assert lines[0]["method"] == "GET" and path in lines[0]["url"], lines[0]["_raw"]
-    recs = [x for x in r.audit if x.get("decision") == "deny" and x.get("kind") == "http"]
+    recs = [x for x in r.audit if x.get("action") == "deny" and x.get("kind") == "http"]
     assert recs and recs[0].get("status") == 403, r.describe()
     assert "evil.test" in recs[0].get("reason", "") and "allowed.test" in recs[0].get("reason", ""), recs
 
@@ -383,7 +383,7 @@ def test_host_mismatch_denial_names_the_host(awf):
     r = awf(["-d", "allowed.test"],
             awf.curl("-f", "-x", f"http://{PROXY}", "-H", "Host: evil.test", "http://allowed.test/mm"))
     assert r.rc not in (0, None), r.describe()
-    recs = [x for x in r.audit if x.get("decision") == "deny" and x.get("kind") == "http"]
+    recs = [x for x in r.audit if x.get("action") == "deny" and x.get("kind") == "http"]
     assert recs, r.describe()
     assert recs[0].get("name") in ("allowed.test", "evil.test"), \
         f"audit name is {recs[0].get('name')!r}" + r.describe()
@@ -462,8 +462,8 @@ def test_logs_complete_on_sigterm(awf, vnet, nonce):
     assert r.last_stderr_line == EXIT_LINE.format(143), r.describe()
     lines = access_lines(r, "allowed.test", "CONNECT", 200)
     assert len(lines) == 1 and lines[0]["squid_status"] == "TCP_TUNNEL", r.describe()
-    assert r.audit_for("allowed.test", kind="connect", decision="allow", status=200), r.describe()
-    assert r.audit_for("allowed.test", kind="dns", decision="allow"), r.describe()
+    assert r.audit_for("allowed.test", kind="connect", action="allow", status=200), r.describe()
+    assert r.audit_for("allowed.test", kind="dns", action="allow"), r.describe()
     assert all("_error" not in x for x in r.audit), r.describe()
 
 
@@ -494,7 +494,7 @@ def test_open_connection_at_exit_logged_and_prompt(awf, vnet, nonce, kind):
         recs = r.audit_for("allowed.test", kind="connect" if kind == "connect" else "tls")
     assert len(lines) == 1, r.describe()
     assert lines[0]["dest_addr"] in ALLOWED, lines[0]["_raw"]
-    assert recs and recs[0].get("decision") == "allow" and any(a in dest_str(recs[0]) for a in ALLOWED), r.describe()
+    assert recs and recs[0].get("action") == "allow" and any(a in dest_str(recs[0]) for a in ALLOWED), r.describe()
     if kind != "proxy-http":
         assert lines[0]["squid_status"] == "TCP_TUNNEL", lines[0]["_raw"]
         assert recs[0].get("bytes_up", 0) > 0 and recs[0].get("bytes_down", 0) > 0, recs

@@ -56,9 +56,9 @@ def test_explicit_proxy_reaches_the_host_service(awf, host_services, nonce):
     origin = res.origin
     assert origin.get("origin") == "127.0.0.1" and origin.get("port") == "3000", res
     assert host_seen(vnet, mark, 3000, f"/explicit-{nonce}"), res
-    recs = host_records(res, kind="http", transport="explicit", decision="allow")
+    recs = host_records(res, kind="http", transport="explicit", action="allow")
     assert recs, res
-    assert recs[0]["destination"] == "127.0.0.1:3000", res
+    assert recs[0]["dest"] == "127.0.0.1:3000", res
     assert recs[0]["reason"] == "host access (--enable-host-access)", res
     assert any(a["dest"] == "127.0.0.1:3000" and a["status"] == 200
                for a in res.access_for(HOST)), res
@@ -71,8 +71,8 @@ def test_connect_tunnel_to_a_host_port_carries_plain_http(awf, host_services, no
     assert res.rc == 0, res
     assert res.origin.get("port") == "3000", res
     assert host_seen(vnet, mark, 3000, f"/tunnel-{nonce}"), res
-    recs = host_records(res, kind="connect", decision="allow")
-    assert recs and recs[0]["destination"] == "127.0.0.1:3000", res
+    recs = host_records(res, kind="connect", action="allow")
+    assert recs and recs[0]["dest"] == "127.0.0.1:3000", res
 
 
 def test_transparent_host_port_through_dns_and_the_gateway_address(awf, host_services, nonce):
@@ -89,8 +89,8 @@ def test_transparent_host_port_through_dns_and_the_gateway_address(awf, host_ser
     assert lines[1] == "aaaa-done", res  # AAAA: no data
     assert res.origin.get("origin") == "127.0.0.1" and res.origin.get("port") == "3000", res
     assert host_seen(vnet, mark, 3000, f"/transparent-{nonce}"), res
-    recs = host_records(res, kind="host", transport="transparent", decision="allow")
-    assert recs and recs[0]["destination"] == "127.0.0.1:3000", res
+    recs = host_records(res, kind="host", transport="transparent", action="allow")
+    assert recs and recs[0]["dest"] == "127.0.0.1:3000", res
     assert recs[0]["url"] == f"{HOST}:3000", res
     dns = [r for r in res.audit if r.get("kind") == "dns" and r.get("name") == HOST]
     assert any(r.get("qtype") == "A" and r.get("rcode") == "NOERROR" and GATEWAY in r["reason"]
@@ -108,8 +108,8 @@ def test_transparent_port_80_and_443_use_host_and_sni(awf, host_services, nonce)
     assert res.rc == 0, res
     assert host_seen(vnet, mark, 80, f"/port80-{nonce}"), res
     assert host_seen(vnet, mark, 80, f"/explicit80-{nonce}"), res
-    transparent = host_records(res, kind="http", transport="transparent", decision="allow")
-    assert transparent and transparent[0]["destination"] == "127.0.0.1:80", res
+    transparent = host_records(res, kind="http", transport="transparent", action="allow")
+    assert transparent and transparent[0]["dest"] == "127.0.0.1:80", res
     # TLS on 443: nothing listens on the host's 443 here, so the handshake fails after awf
     # allowed and dialled 127.0.0.1:443 (a refused connect, logged with the reason).
     res = awf(["--enable-host-access"],
@@ -130,9 +130,9 @@ def test_port_outside_the_allowed_set_is_denied(awf, host_services, nonce):
     assert lines[0] == "403", res
     assert "rc=7" in res.stdout, res  # connection refused at once
     assert not host_seen(vnet, mark, 3001), res
-    denied = host_records(res, kind="http", decision="deny")
+    denied = host_records(res, kind="http", action="deny")
     assert denied and "port 3001 of the host is not open" in denied[0]["reason"], res
-    assert denied[0].get("destination") is None, res
+    assert denied[0].get("dest") == "-:-", res
     # The refused connection is logged by the blocked-attempt watch.
     blocked = [r for r in res.audit if r.get("kind") == "blocked" and
                r.get("url") == f"{GATEWAY}:3001"]
@@ -147,7 +147,7 @@ def test_without_the_flag_the_host_name_gets_no_special_treatment(awf, host_serv
     # Not in the allowlist: denied by the policy.
     res = awf(["-d", "allowed.test"], cmd)
     assert res.stdout.split() == ["403", "403"], res
-    assert all(r["decision"] == "deny" for r in host_records(res)), res
+    assert all(r["action"] == "deny" for r in host_records(res)), res
     # In the allowlist but no --enable-host-access: an ordinary name (resolved upstream,
     # where it does not exist), never the host's loopback.
     res = awf(["-d", f"allowed.test,{HOST}"], cmd +
@@ -156,7 +156,7 @@ def test_without_the_flag_the_host_name_gets_no_special_treatment(awf, host_serv
     assert codes[0] == "403" and codes[1] in ("502", "403"), res
     assert "rc=0" not in res.stdout, res
     assert not any(host_seen(vnet, mark, p) for p in HOST_PORTS), res
-    assert not any(r.get("destination") for r in host_records(res)), res
+    assert all(r.get("dest") == "-:-" for r in host_records(res)), res
 
 
 def test_localhost_keyword_warns_and_opens_the_dev_ports(awf, host_services, nonce):
@@ -280,7 +280,7 @@ def test_dlp_refuses_a_token_in_the_url_and_redacts_it(awf, vnet, nonce):
     assert "--enable-dlp" in res.stdout, res
     assert not [r for r in vnet.origin_requests(mark) if nonce in str(r.get("path"))], res
     assert TOKEN not in all_logs(res), res
-    denied = [r for r in res.audit if r.get("kind") == "http" and r.get("decision") == "deny"]
+    denied = [r for r in res.audit if r.get("kind") == "http" and r.get("action") == "deny"]
     assert len(denied) == 2, res
     assert denied[0]["url"] == f"http://allowed.test/dlp-{nonce}?<redacted>", res
     assert denied[0]["reason"] == \
@@ -301,7 +301,7 @@ def test_dlp_refuses_a_credential_shaped_connect_host(awf, vnet, nonce):
     assert ANTHROPIC_LABEL not in all_logs(res), res
     assert ANTHROPIC_LABEL not in res.stderr, res
     denied = [r for r in res.audit if r.get("kind") == "connect"]
-    assert denied and denied[0]["decision"] == "deny", res
+    assert denied and denied[0]["action"] == "deny", res
     assert "Anthropic API key" in denied[0]["reason"], res
     assert denied[0]["url"] == "<redacted>:443", res
 

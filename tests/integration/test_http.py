@@ -30,7 +30,7 @@ def get_line(r, name, status, method="GET"):
 
 
 def audit_one(r, name, decision, kinds=None):
-    recs = [x for x in r.audit_for(name, decision=decision)
+    recs = [x for x in r.audit_for(name, action=decision)
             if kinds is None or x.get("kind") in kinds]
     assert recs, f"no audit record name={name} decision={decision} kind in {kinds}" + r.describe()
     return recs[0]
@@ -75,7 +75,7 @@ def test_https_allowed_transparent(awf, vnet):
     rec = audit_one(r, "allowed.test", "allow", {"tls"})
     assert rec.get("transport") == "transparent", rec
     # curl resolved the name through awf's DNS, which asked the test server.
-    assert r.audit_for("allowed.test", kind="dns", decision="allow"), r.describe()
+    assert r.audit_for("allowed.test", kind="dns", action="allow"), r.describe()
     assert reached(vnet, m, sni="allowed.test", host="allowed.test")
 
 
@@ -144,7 +144,7 @@ def test_blocked_domain_https_via_proxy(awf, vnet):
     line = connect_line(r, "blocked.test", 403)
     assert line["squid_status"] == "TCP_DENIED" and line["dest_addr"] is None, line["_raw"]
     rec = audit_one(r, "blocked.test", "deny")
-    assert rec.get("destination") is None, rec
+    assert rec.get("dest") == "-:-", rec
     assert "Firewall blocked domains:" in r.stderr and \
         "blocked.test" in r.stderr.split("Firewall blocked domains:", 1)[1], r.describe()
     assert not reached(vnet, m, origin=V.EVIL4) and not reached(vnet, m, host="blocked.test")
@@ -171,7 +171,7 @@ def test_blocked_domain_transparent(awf, vnet, scheme):
     # DNS for blocked.test is refused, so curl may not even get an address: either way the
     # origin must never be reached and awf must have logged a denial for the name.
     assert "origin=" not in r.stdout, r.describe()
-    assert r.audit_for("blocked.test", decision="deny"), r.describe()
+    assert r.audit_for("blocked.test", action="deny"), r.describe()
     assert not reached(vnet, m, origin=V.EVIL4)
     assert "blocked.test" not in vnet.dns_names_seen(m)
 

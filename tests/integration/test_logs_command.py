@@ -37,7 +37,7 @@ def mixed_run(awf):
     ])
     r = awf(["--allow-domains", "allowed.test"], ["bash", "-c", script])
     assert r.rc == 0, r.describe()
-    assert r.audit_for("allowed.test", decision="allow"), r.describe()
+    assert r.audit_for("allowed.test", action="allow"), r.describe()
     return r
 
 
@@ -108,9 +108,9 @@ def test_stats_counts_requests_dns_refusals_and_blocked_attempts(awf):
     p = awf_cli("logs", "stats", "--source", r.logs_dir, "--format", "json")
     assert p.returncode == 0, p.stderr
     stats = json.loads(p.stdout)
-    counted = [x for x in r.audit if x["kind"] != "dns" or x["decision"] == "deny"]
+    counted = [x for x in r.audit if x["kind"] != "dns" or x["action"] == "deny"]
     assert stats["totalRequests"] == len(counted), (stats, r.describe())
-    assert stats["deniedRequests"] == len([x for x in counted if x["decision"] == "deny"])
+    assert stats["deniedRequests"] == len([x for x in counted if x["action"] == "deny"])
     rows = {(d["domain"], d["via"]): d for d in stats["byDomain"]}
     assert rows[("allowed.test", "https")]["allowed"] >= 1, rows
     assert rows[("blocked.test", "dns")]["denied"] >= 1, rows
@@ -160,7 +160,7 @@ def test_suggest_allows_what_was_denied(awf):
     flag = shlex.split(p.stdout)
     again = awf(["-d", "allowed.test", *flag], ["bash", "-c", script])
     assert again.rc == 0, again.describe()
-    assert not [x for x in again.audit if x["decision"] == "deny"], again.describe()
+    assert not [x for x in again.audit if x["action"] == "deny"], again.describe()
     nothing = awf_cli("logs", "suggest", "--source", again.logs_dir)
     assert nothing.returncode == 0 and nothing.stdout == "", nothing.stdout
 

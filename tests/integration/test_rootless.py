@@ -65,12 +65,12 @@ def test_rootless_end_to_end(rootless, vnet, nonce):
     # ... and complete on the host.
     ok = [d for d in r.access_for("allowed.test", method="CONNECT") if d["status"] == 200]
     assert len(ok) == 2 and all(d["squid_status"] == "TCP_TUNNEL" for d in ok), r.describe()
-    assert r.audit_for("allowed.test", kind="connect", decision="allow"), r.describe()
-    assert r.audit_for("allowed.test", kind="tls", decision="allow"), r.describe()
+    assert r.audit_for("allowed.test", kind="connect", action="allow"), r.describe()
+    assert r.audit_for("allowed.test", kind="tls", action="allow"), r.describe()
     denied = [d for d in r.access_for("blocked.test", method="CONNECT") if d["status"] == 403]
     assert denied and denied[0]["squid_status"] == "TCP_DENIED", r.describe()
-    assert r.audit_for("blocked.test", kind="connect", decision="deny"), r.describe()
-    dns = r.audit_for("blocked.test", kind="dns", decision="deny")
+    assert r.audit_for("blocked.test", kind="connect", action="deny"), r.describe()
+    dns = r.audit_for("blocked.test", kind="dns", action="deny")
     assert dns and dns[0].get("rcode") == "REFUSED", r.describe()
     st = os.stat(os.path.join(logs, "audit.jsonl"))
     assert st.st_uid == NOBODY, "logs not written by the unprivileged awf"

@@ -109,11 +109,11 @@ def test_allowed_url_passes_and_its_path_is_logged(awf, vnet, nonce, transparent
     recs = intercepts(res, url=f"https://allowed.test{path}")
     assert len(recs) == 1, res
     r = recs[0]
-    assert (r["transport"], r["method"], r["status"], r["decision"]) == \
+    assert (r["transport"], r["method"], r["status"], r["action"]) == \
         (transport, "GET", 200, "allow"), res
     assert r["name"] == "allowed.test" and "URL allowed (--allow-urls)" in r["reason"], res
-    assert r["destination"] in (f"{V.ALLOWED4}:443", f"[{V.ALLOWED6}]:443"), res
-    tun = tunnels(res, kind="tls" if transparent else "connect", decision="allow")
+    assert r["dest"] in (f"{V.ALLOWED4}:443", f"[{V.ALLOWED6}]:443"), res
+    tun = tunnels(res, kind="tls" if transparent else "connect", action="allow")
     assert tun and all(t["reason"].endswith("; intercepted (--ssl-bump)") for t in tun), res
     assert any(a["url"] == f"https://allowed.test{path}" and a["status"] == 200
                for a in res.access_for("allowed.test")), res
@@ -131,10 +131,10 @@ def test_other_path_of_the_same_host_is_403_and_never_reaches_the_origin(awf, vn
     assert f"awf: blocked {url}: no --allow-urls pattern matches {url}" in res.stdout, res
     assert not paths_seen(vnet, mark, nonce), vnet.origin_requests(mark)
     recs = intercepts(res, url=url)
-    assert len(recs) == 1 and recs[0]["status"] == 403 and recs[0]["decision"] == "deny", res
+    assert len(recs) == 1 and recs[0]["status"] == 403 and recs[0]["action"] == "deny", res
     assert recs[0]["reason"] == f"no --allow-urls pattern matches {url}", res
     # the tunnel itself was allowed and intercepted: the refusal is per request
-    assert tunnels(res, decision="allow"), res
+    assert tunnels(res, action="allow"), res
 
 
 def test_each_request_of_a_session_is_decided_on_its_own(awf, vnet, nonce):
@@ -193,7 +193,7 @@ def test_host_header_other_than_the_tls_name_is_421(awf, vnet, nonce, transparen
     assert not paths_seen(vnet, mark, nonce), vnet.origin_requests(mark)
     assert not reached(vnet, mark, host="other.test"), vnet.origin_requests(mark)
     recs = intercepts(res, url=url)
-    assert len(recs) == 1 and recs[0]["status"] == 421 and recs[0]["decision"] == "deny", res
+    assert len(recs) == 1 and recs[0]["status"] == 421 and recs[0]["action"] == "deny", res
     assert "does not match the TLS name" in recs[0]["reason"], res
 
 
@@ -206,7 +206,7 @@ def test_connect_whose_sni_differs_from_the_connect_host_serves_no_request(awf, 
     assert "HTTP/1.1 200" not in res.stdout, res
     assert not paths_seen(vnet, mark, nonce), vnet.origin_requests(mark)
     assert not intercepts(res), res
-    denied = tunnels(res, kind="connect", decision="deny")
+    denied = tunnels(res, kind="connect", action="deny")
     assert denied and denied[0]["reason"] == \
         "TLS SNI 'other.test' does not match CONNECT host 'allowed.test'", res
 
@@ -236,7 +236,7 @@ def test_denied_name_is_refused_before_tls(awf, vnet, nonce, transparent):
         assert "CONNECT failed" in res.stdout and "connect=403" in res.stdout, res
     assert not reached(vnet, mark, origin=V.EVIL4) and not reached(vnet, mark, origin=V.EVIL6), \
         vnet.origin_requests(mark)
-    denied = tunnels(res, "evil.test", decision="deny")
+    denied = tunnels(res, "evil.test", action="deny")
     assert len(denied) == 2 and all(r["reason"] == "not in allowlist" for r in denied), res
     assert not intercepts(res), res
 
@@ -259,7 +259,7 @@ def test_names_no_pattern_mentions_are_spliced(awf, vnet, nonce, transparent):
     assert f"host=www.allowed.test path=/any/{nonce}" in res.stdout, res
     assert sorted(paths_seen(vnet, mark, nonce)) == [f"/any/{nonce}"] * 2, res
     for name in ("other.test", "www.allowed.test"):
-        recs = tunnels(res, name, decision="allow")
+        recs = tunnels(res, name, action="allow")
         assert recs and all("intercepted" not in r["reason"] for r in recs), res
         assert not [r for r in intercepts(res) if r["name"] == name], res
 
@@ -310,7 +310,7 @@ def _check_client(res, vnet, mark, path: str):
     assert "rejected awf's certificate" not in res.stderr, res
     assert paths_seen(vnet, mark, path) and all(p.startswith(path)
                                                 for p in paths_seen(vnet, mark, path)), res
-    recs = [r for r in intercepts(res, status=200, decision="allow")
+    recs = [r for r in intercepts(res, status=200, action="allow")
             if r["url"].startswith(f"https://allowed.test{path}")]
     assert recs, res
     return recs
@@ -521,7 +521,7 @@ def test_pinned_client_fails_with_a_diagnostic(awf, vnet, nonce, transparent):
     assert res.rc == 60, res  # curl: peer certificate cannot be authenticated
     assert WARNING in res.stderr, res
     assert not paths_seen(vnet, mark, nonce), vnet.origin_requests(mark)
-    denied = tunnels(res, kind="tls" if transparent else "connect", decision="deny")
+    denied = tunnels(res, kind="tls" if transparent else "connect", action="deny")
     assert len(denied) == 1 and "rejected the certificate" in denied[0]["reason"], res
     assert not intercepts(res), res
 
@@ -566,7 +566,7 @@ def test_plain_http_to_a_host_with_patterns_is_refused(awf, vnet, nonce, transpa
     assert re.search(r"^HTTP/1\.1 403 ", res.stdout, re.M), res
     assert "only https:// URLs can match" in res.stdout, res
     assert not paths_seen(vnet, mark, nonce), vnet.origin_requests(mark)
-    recs = res.audit_for("allowed.test", kind="http", decision="deny")
+    recs = res.audit_for("allowed.test", kind="http", action="deny")
     assert recs and "--allow-urls" in recs[0]["reason"], res
 
 
@@ -585,7 +585,7 @@ def test_dlp_checks_intercepted_urls_and_header_values(awf, vnet, nonce):
         in res.stdout, res
     assert f"path=/ok/clean-{nonce}" in res.stdout, res
     assert paths_seen(vnet, mark, nonce) == [f"/ok/clean-{nonce}"], vnet.origin_requests(mark)
-    denied = intercepts(res, status=403, decision="deny")
+    denied = intercepts(res, status=403, action="deny")
     assert len(denied) == 3 and all("--enable-dlp" in r["reason"] for r in denied), res
     for root, _, files in os.walk(res.logs_dir):
         for name in files:

@@ -54,7 +54,7 @@ def peer_records(r, **kw) -> list[dict]:
 def assert_never_blocked(r, docker):
     """The peer is allowed on purpose: no denial names it or its address."""
     for x in r.audit:
-        if x.get("decision") == "deny":
+        if x.get("action") == "deny":
             assert x.get("name") not in (PEER, docker.peer_address), x
     assert "Firewall blocked" not in r.stderr, r.describe()
 
@@ -91,9 +91,9 @@ def test_peer_by_name_with_the_proxy_environment(awf, docker):
     for var in ("NO_PROXY", "no_proxy"):
         line = next(l for l in r.stdout.splitlines() if l.startswith(var + "="))
         assert PEER in line.split("=", 1)[1].split(","), line
-    records = peer_records(r, name=PEER, decision="allow")
+    records = peer_records(r, name=PEER, action="allow")
     assert len(records) == 1, r.describe()
-    assert records[0]["destination"] == "127.0.0.1:8080", records[0]  # its published port
+    assert records[0]["dest"] == "127.0.0.1:8080", records[0]  # its published port
     assert records[0].get("bytes_down", 0) > len(D.PAGE), records[0]
     lines = [a for a in r.access_for(PEER) if a.get("squid_status") == "TCP_TUNNEL"]
     assert lines and lines[0]["dest"] == "127.0.0.1:8080", r.describe()
@@ -103,7 +103,7 @@ def test_peer_by_name_with_the_proxy_environment(awf, docker):
 def test_peer_by_name_without_any_proxy(awf, docker):
     r = awf(attach(docker), ["bash", "-c", f"{CURL} --noproxy '*' http://{PEER}:8080/"])
     assert r.rc == 0 and D.PAGE in r.stdout, r.describe()
-    assert peer_records(r, name=PEER, decision="allow"), r.describe()
+    assert peer_records(r, name=PEER, action="allow"), r.describe()
 
 
 def test_docker_host_from_the_environment(awf, docker):
@@ -115,8 +115,8 @@ def test_docker_host_from_the_environment(awf, docker):
 def test_exposed_port_without_publish_reaches_the_container_address(awf, docker):
     r = awf(attach(docker), ["bash", "-c", f"{CURL} http://{PEER}:8081/"])
     assert r.rc == 0 and D.PAGE in r.stdout, r.describe()
-    records = peer_records(r, name=PEER, decision="allow")
-    assert records and records[0]["destination"] == f"{docker.peer_address}:8081", r.describe()
+    records = peer_records(r, name=PEER, action="allow")
+    assert records and records[0]["dest"] == f"{docker.peer_address}:8081", r.describe()
 
 
 def test_peer_port_80_through_the_transparent_listener(awf, docker):
@@ -130,8 +130,8 @@ def test_peer_port_80_through_the_transparent_listener(awf, docker):
         r = awf(attach(docker, PEER, PEER80),
                 ["bash", "-c", f"{CURL} http://{PEER80}/ && {CURL} http://{PEER}:8080/"])
         assert r.rc == 0 and r.stdout.count(D.PAGE) == 2, r.describe()
-        records = peer_records(r, name=PEER80, decision="allow")
-        assert records and records[0]["destination"] == "127.0.0.1:18080", r.describe()
+        records = peer_records(r, name=PEER80, action="allow")
+        assert records and records[0]["dest"] == "127.0.0.1:18080", r.describe()
         assert not [x for x in r.audit if x.get("kind") == "http"], r.describe()
     finally:
         docker.docker("rm", "-f", PEER80, check=False)
@@ -144,7 +144,7 @@ def test_port_the_container_does_not_serve_is_refused_and_logged(awf, docker):
     assert r.rc == 0 and "rc=7" in r.stdout, r.describe()  # refused at once
     url = f"{docker.peer_address}:9999"
     assert [x for x in r.audit if x.get("kind") == "blocked" and x.get("url") == url
-            and x.get("decision") == "deny"], r.describe()
+            and x.get("action") == "deny"], r.describe()
     assert not peer_records(r), r.describe()
 
 
@@ -161,7 +161,7 @@ def test_peer_not_reachable_otherwise(awf, docker, vnet):
     assert "loopback=7" in r.stdout, r.describe()  # the sandbox's own loopback
     assert D.PAGE not in r.stdout, r.describe()
     # Port 80 of its address: awf's transparent HTTP, where a raw address is not allowed.
-    assert [x for x in r.audit if x.get("kind") == "http" and x.get("decision") == "deny"
+    assert [x for x in r.audit if x.get("kind") == "http" and x.get("action") == "deny"
             and x.get("name") == docker.peer_address], r.describe()
     assert not [q for q in vnet.dns_names_seen(m) if PEER in q], vnet.dns_names_seen(m)
 
@@ -184,7 +184,7 @@ def test_name_resolves_with_getent_and_dig(awf, docker, vnet):
     assert lines[-1] == first, r.describe()  # the host's entries are kept
     dns = [x for x in r.audit if x.get("kind") == "dns" and x.get("name") == PEER]
     assert {x.get("qtype") for x in dns} >= {"A", "AAAA"}, r.describe()
-    assert all(x.get("decision") == "allow" for x in dns), dns
+    assert all(x.get("action") == "allow" for x in dns), dns
     assert not [q for q in vnet.dns_names_seen(m) if PEER in q], vnet.dns_names_seen(m)
     assert_never_blocked(r, docker)
 
@@ -277,4 +277,4 @@ def test_rootless_awf_reaches_the_peer(awf, docker, vnet, nonce):
         os.chmod(docker.socket, mode)
     assert r.rc == 0, r.describe()
     assert r.stdout.splitlines()[0] == "65534" and D.PAGE in r.stdout, r.describe()
-    assert peer_records(r, name=PEER, decision="allow"), r.describe()
+    assert peer_records(r, name=PEER, action="allow"), r.describe()

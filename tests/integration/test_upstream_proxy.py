@@ -54,9 +54,9 @@ def test_https_goes_through_the_parent(awf, parents, nonce, transparent):
     assert "CONNECT allowed.test:443 HTTP/1.1" in parent_lines(vnet, OK_PORT, pmark), res
     seen = [r for r in reached(vnet, mark) if str(r.get("path", "")).endswith(f"/up-{nonce}")]
     assert seen and all(r.get("client") == PARENT for r in seen), seen
-    recs = records(res, kind="tls" if transparent else "connect", decision="allow")
+    recs = records(res, kind="tls" if transparent else "connect", action="allow")
     assert recs, res
-    assert recs[0]["destination"] == f"{PARENT}:{OK_PORT}", res
+    assert recs[0]["dest"] == f"{PARENT}:{OK_PORT}", res
     assert f"via upstream proxy {PARENT}:{OK_PORT}" in recs[0]["reason"], res
     assert any(a["hier"] == "FIRSTUP_PARENT" and a["dest"] == f"{PARENT}:{OK_PORT}"
                for a in res.access_for("allowed.test")), res
@@ -76,9 +76,9 @@ def test_plain_http_goes_through_the_parent_with_connect_to_80(awf, parents, non
     assert "CONNECT allowed.test:80 HTTP/1.1" in parent_lines(vnet, OK_PORT, pmark), res
     seen = [r for r in reached(vnet, mark) if nonce in str(r.get("path", ""))]
     assert len(seen) == 2 and all(r.get("client") == PARENT for r in seen), seen
-    recs = records(res, kind="http", decision="allow")
+    recs = records(res, kind="http", action="allow")
     assert len(recs) == 2, res
-    assert all(r["destination"] == f"{PARENT}:{OK_PORT}" and r["status"] == 200 for r in recs), res
+    assert all(r["dest"] == f"{PARENT}:{OK_PORT}" and r["status"] == 200 for r in recs), res
 
 
 def test_blocked_name_never_reaches_the_parent(awf, parents, nonce):
@@ -90,8 +90,8 @@ def test_blocked_name_never_reaches_the_parent(awf, parents, nonce):
     assert "awf: blocked 'blocked.test'" in res.stdout, res
     assert not [l for l in parent_lines(vnet, OK_PORT, pmark) if "blocked.test" in l], res
     assert not reached(vnet, mark, host="blocked.test"), res
-    denied = records(res, "blocked.test", decision="deny")
-    assert len(denied) == 2 and all(r.get("destination") is None for r in denied), res
+    denied = records(res, "blocked.test", action="deny")
+    assert len(denied) == 2 and all(r.get("dest") == "-:-" for r in denied), res
 
 
 def test_userinfo_becomes_basic_auth_and_the_password_stays_secret(awf, parents, nonce, tmp_path):
@@ -156,8 +156,8 @@ def test_parent_on_a_private_address_named_by_a_name(awf, parents, nonce):
     assert "CONNECT allowed.test:443 HTTP/1.1" in parent_lines(vnet, PRIVATE_PORT, pmark), res
     seen = [r for r in reached(vnet, mark) if str(r.get("path", "")).endswith(f"/priv-{nonce}")]
     assert seen and seen[0].get("client") == V.PRIVATE4, seen
-    recs = records(res, kind="connect", decision="allow")
-    assert recs and recs[0]["destination"] == f"{V.PRIVATE4}:{PRIVATE_PORT}", res
+    recs = records(res, kind="connect", action="allow")
+    assert recs and recs[0]["dest"] == f"{V.PRIVATE4}:{PRIVATE_PORT}", res
 
 
 def test_internal_refusal_still_applies_to_direct_connections(awf, parents, nonce):
@@ -206,7 +206,7 @@ def test_no_proxy_goes_direct(awf, parents, nonce, no_proxy):
     assert parent_lines(vnet, OK_PORT, pmark) == [], res
     seen = [r for r in reached(vnet, mark) if str(r.get("path", "")).endswith(f"/direct-{nonce}")]
     assert seen and seen[0].get("client") == V.HOST4, seen
-    recs = records(res, kind="connect", decision="allow")
+    recs = records(res, kind="connect", action="allow")
     assert recs and "via upstream proxy" not in recs[0]["reason"], res
     assert any(a["hier"] == "HIER_DIRECT" for a in res.access_for("allowed.test")), res
 

@@ -59,6 +59,20 @@ TEST(Entry, UserAgentsJoinByTimeClientAndUrl) {
   EXPECT_EQ(entries[2].user_agent, "");
 }
 
+// AWF's audit.jsonl writes the client's address without its port.
+TEST(Entry, UserAgentsJoinAwfRecordsByAddress) {
+  audit::AuditRecord awf = connect_record();
+  awf.client = "127.0.0.1";
+  audit::AuditRecord v6 = connect_record();
+  v6.client = "[::1]:4000";
+  audit::AccessRecord v6_line = access_for(v6, "wget/1");
+  v6_line.client_ip = "::1";
+  const auto entries =
+      join_user_agents({awf, v6}, {access_for(connect_record(), "curl/8"), v6_line});
+  EXPECT_EQ(entries[0].user_agent, "curl/8");
+  EXPECT_EQ(entries[1].user_agent, "wget/1");
+}
+
 TEST(Entry, AnAccessLineMatchesOneRecordOnly) {
   const audit::AuditRecord r = connect_record();
   const auto entries = join_user_agents({r, r}, {access_for(r, "curl/8")});
@@ -76,6 +90,10 @@ TEST(Entry, FromAccessLineAlone) {
   EXPECT_EQ(e.record.name, "evil.test");
   EXPECT_EQ(e.record.decision, "deny");
   EXPECT_EQ(e.user_agent, "curl/8");
+  a.squid_status = "NONE_NONE";  // AWF's reading: no answer is no allowance
+  EXPECT_EQ(entry_from_access(a).record.decision, "deny");
+  a.squid_status = "TCP_HIT";
+  EXPECT_EQ(entry_from_access(a).record.decision, "allow");
 }
 
 TEST(EntryFormat, PrettyLineAsDocumented) {
@@ -146,6 +164,8 @@ TEST(EntryFormat, JsonHasAwfKeysAndAttribution) {
   EXPECT_EQ(j["destination"], "140.82.114.22:443");
   EXPECT_EQ(j["status"], 200);
   EXPECT_EQ(j["allowed"], true);
+  EXPECT_EQ(j["decision"], "TCP_TUNNEL");  // AWF's meaning of the key
+  EXPECT_EQ(j["action"], "allow");
 }
 
 TEST(EntryFormat, JsonWithoutOptionalFields) {
@@ -159,6 +179,11 @@ TEST(EntryFormat, JsonWithoutOptionalFields) {
   EXPECT_EQ(j["userAgent"], "-");
   EXPECT_TRUE(j["pid"].is_null());
   EXPECT_TRUE(j["rule"].is_null());
+  // AWF's records: the address only, IPv6 bare.
+  r.client = "2001:db8::1";
+  const auto awf = nlohmann::json::parse(format_json(LogEntry{r, ""}));
+  EXPECT_EQ(awf["clientIp"], "2001:db8::1");
+  EXPECT_EQ(awf["clientPort"], "");
 }
 
 TEST(EntryFormat, TimeIsUtcWithMilliseconds) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+
 #include "test_entries.h"
 
 namespace awf::logs {
@@ -9,10 +12,25 @@ namespace {
 
 using testing::entry;
 
+ManifestRule rule(std::uint32_t number, const std::string& action, const std::string& entry) {
+  ManifestRule r;
+  r.id = action + "-" + std::to_string(number);
+  r.rule = number;
+  r.action = action;
+  r.entry = entry;
+  return r;
+}
+
+// As awf writes it (v1): AWF's rules without a number, which records never name, beside the
+// numbered ones.
 Manifest manifest() {
-  return Manifest{
-      "deny",
-      {{1, "allow", "github.com"}, {2, "allow", "unused.test"}, {3, "block", "gist.github.com"}}};
+  Manifest m;
+  ManifestRule ports;
+  ports.id = "deny-unsafe-ports";
+  ports.action = "deny";
+  m.rules = {ports, rule(3, "deny", "gist.github.com"), rule(1, "allow", "github.com"),
+             rule(2, "allow", "unused.test")};
+  return m;
 }
 
 std::vector<LogEntry> sample_run() {
@@ -27,7 +45,7 @@ TEST(RuleAudit, LabelsComeFromTheManifest) {
   const auto run = sample_run();
   EXPECT_EQ(rule_label(run[0], &m), "#1 allow github.com");
   EXPECT_EQ(rule_label(run[0], nullptr), "#1");
-  EXPECT_EQ(rule_label(run[2], &m), "#3 block gist.github.com");
+  EXPECT_EQ(rule_label(run[2], &m), "#3 deny gist.github.com");
   EXPECT_EQ(rule_label(run[3], &m), "default deny");
   EXPECT_EQ(rule_label(entry("connect", "x.test", true), &m), "(none)");
 }
@@ -35,12 +53,13 @@ TEST(RuleAudit, LabelsComeFromTheManifest) {
 TEST(RuleAudit, HitsPerRuleIncludingUnusedRules) {
   const Manifest m = manifest();
   const std::string text = format_rule_audit(sample_run(), &m, {}, Palette{});
-  EXPECT_NE(text.find("#1 allow github.com       2 hits"), std::string::npos) << text;
-  EXPECT_NE(text.find("#2 allow unused.test      0 hits"), std::string::npos) << text;
-  EXPECT_NE(text.find("#3 block gist.github.com  1 hit\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("default deny              2 hits"), std::string::npos) << text;
+  EXPECT_NE(text.find("#1 allow github.com      2 hits"), std::string::npos) << text;
+  EXPECT_NE(text.find("#2 allow unused.test     0 hits"), std::string::npos) << text;
+  EXPECT_NE(text.find("#3 deny gist.github.com  1 hit\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("unsafe-ports"), std::string::npos) << text;
+  EXPECT_NE(text.find("default deny             2 hits"), std::string::npos) << text;
   EXPECT_NE(text.find("Records (5):"), std::string::npos) << text;
-  EXPECT_NE(text.find("rule: #3 block gist.github.com"), std::string::npos) << text;
+  EXPECT_NE(text.find("rule: #3 deny gist.github.com"), std::string::npos) << text;
 }
 
 TEST(RuleAudit, Filters) {
