@@ -40,7 +40,7 @@ CONFIG = (
 AGENT = (
     "curl -sS --max-time 10 http://awmg-mcpg:8080/ | head -c 200; echo; "
     "curl -sS --max-time 10 --cacert {ca} https://allowed.test/agent-{nonce}; echo; "
-    "curl -sS --max-time 10 -o /dev/null -w 'blocked=%{{http_code}}\\n' https://blocked.test/ "
+    "curl -sS --max-time 10 -o /dev/null -w 'blocked=%{{http_connect}}\\n' https://blocked.test/ "
     "2>/dev/null; exit 7"
 )
 
