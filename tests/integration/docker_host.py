@@ -26,6 +26,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from typing import Iterator
+
+import pytest
 
 import vnet as V
 
@@ -224,3 +227,22 @@ class DockerHost:
             return
         for point in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", point], capture_output=True)
+
+
+def serving_gateway(vnet: V.VNet, name: str) -> Iterator[DockerHost]:
+    """For a module fixture: a dockerd in the vnet's host namespace running the gateway
+    container `name` (its address in `.peer_address`); skips where Docker cannot run here."""
+    why = DockerHost.unavailable()
+    if why:
+        pytest.skip(f"no Docker here: {why}")
+    d = DockerHost(vnet)
+    try:
+        d.start()
+    except RuntimeError as e:
+        d.stop()
+        pytest.skip(f"dockerd cannot start in this environment: {e}")
+    try:
+        d.peer_address = d.run_gateway(name)
+        yield d
+    finally:
+        d.stop()

@@ -47,20 +47,7 @@ AGENT = (
 
 @pytest.fixture(scope="module")
 def docker(vnet):
-    why = D.DockerHost.unavailable()
-    if why:
-        pytest.skip(f"no Docker here: {why}")
-    d = D.DockerHost(vnet)
-    try:
-        d.start()
-    except RuntimeError as e:
-        d.stop()
-        pytest.skip(f"dockerd cannot start in this environment: {e}")
-    try:
-        d.run_gateway(GATEWAY)
-        yield d
-    finally:
-        d.stop()
+    yield from D.serving_gateway(vnet, GATEWAY)
 
 
 @pytest.fixture

@@ -24,20 +24,7 @@ CURL = "curl -sS --max-time 10"
 
 @pytest.fixture(scope="module")
 def docker(vnet):
-    why = D.DockerHost.unavailable()
-    if why:
-        pytest.skip(f"no Docker here: {why}")
-    d = D.DockerHost(vnet)
-    try:
-        d.start()
-    except RuntimeError as e:
-        d.stop()
-        pytest.skip(f"dockerd cannot start in this environment: {e}")
-    try:
-        d.peer_address = d.run_gateway(PEER)
-        yield d
-    finally:
-        d.stop()
+    yield from D.serving_gateway(vnet, PEER)
 
 
 def attach(docker, *names: str) -> list[str]:
