@@ -220,6 +220,19 @@ void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& opti
   }
 }
 
+// As AWF, service ports may name a dangerous port (the job's database service): said aloud.
+void warn_dangerous_service_ports(Options& options) {
+  for (const policy::PortRange& range : options.host_service_ports) {
+    for (const std::uint16_t port : policy::dangerous_ports()) {
+      if (!range.contains(port)) continue;
+      options.notices.push_back("awf: warning: --allow-host-service-ports opens port " +
+                                std::to_string(port) +
+                                " of the host, which is on the dangerous-ports list (the "
+                                "command reaches whatever serves it there)");
+    }
+  }
+}
+
 void convert_network(const CLI::App& app, const RawValues& raw, Options& options) {
   options.dns_servers = raw.dns;
   options.upstream_proxy = raw.upstream_proxy;
@@ -231,11 +244,13 @@ void convert_network(const CLI::App& app, const RawValues& raw, Options& options
   options.docker_host = raw.docker_host;
   if (!raw.host_service_ports.empty()) {
     try {
-      options.host_service_ports = policy::parse_port_spec(raw.host_service_ports);
+      options.host_service_ports =
+          policy::parse_port_spec(raw.host_service_ports, policy::DangerousPorts::Allowed);
     } catch (const std::invalid_argument& error) {
       throw UsageError(std::string("--allow-host-service-ports: ") + error.what());
     }
     options.enable_host_access = true;
+    warn_dangerous_service_ports(options);
   }
   if (!raw.host_ports.empty()) {
     if (!raw.host_access) {

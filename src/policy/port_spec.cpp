@@ -37,7 +37,7 @@ bool is_dangerous_port(std::uint16_t port) {
   return std::find(ports.begin(), ports.end(), port) != ports.end();
 }
 
-std::vector<PortRange> parse_port_spec(std::string_view text) {
+std::vector<PortRange> parse_port_spec(std::string_view text, DangerousPorts dangerous) {
   if (text.empty()) throw std::invalid_argument("empty port list");
   std::vector<PortRange> ranges;
   std::size_t at = 0;
@@ -55,7 +55,7 @@ std::vector<PortRange> parse_port_spec(std::string_view text) {
                                   "': the first port is larger than the last");
     }
     for (const std::uint16_t port : dangerous_ports()) {
-      if (range.contains(port)) {
+      if (dangerous == DangerousPorts::Refused && range.contains(port)) {
         throw std::invalid_argument("port " + std::to_string(port) + " (in '" + std::string(item) +
                                     "') is on the dangerous-ports list and can never be allowed");
       }

@@ -20,9 +20,13 @@ struct PortRange {
 const std::vector<std::uint16_t>& dangerous_ports();
 bool is_dangerous_port(std::uint16_t port);
 
+enum class DangerousPorts { Refused, Allowed };
+
 // "N" or "N-M" items separated by commas: decimal 1..65535 without leading zeros or spaces,
-// N <= M. A range or a single port that covers a dangerous port is refused. Throws
-// std::invalid_argument quoting the bad item.
-std::vector<PortRange> parse_port_spec(std::string_view text);
+// N <= M. A range or a single port that covers a dangerous port is refused unless the caller
+// allows them (AWF's --allow-host-service-ports names the job's own service containers, a
+// database among them, on purpose). Throws std::invalid_argument quoting the bad item.
+std::vector<PortRange> parse_port_spec(std::string_view text,
+                                       DangerousPorts dangerous = DangerousPorts::Refused);
 
 }  // namespace awf::policy

@@ -151,12 +151,14 @@ def test_copilot_profile_keeps_session_state(awf, vnet, nonce):
 
 def test_legacy_profile_with_host_access(awf, vnet, nonce):
     cfg = runnable(vnet, nonce, "legacy-host-access.json")
-    # gh-aw lists the job's service ports (5432, 6379 in the fixture); AWF lets them bypass the
-    # dangerous-ports list, awf does not yet (a separate gap), so this run uses other ports.
-    cfg["security"]["allowHostServicePorts"] = ["8125", "9411"]
+    # gh-aw lists the job's service ports (5432, 6379 in the fixture); as AWF, they bypass the
+    # dangerous-ports list, with a warning each.
     path = write(vnet, f"awf-config-{nonce}.json", json.dumps(cfg))
     r = awf(["--config", path], reach(awf))
     assert_allowlist(r)
+    for port in ("5432", "6379"):
+        assert any(line.startswith(f"awf: warning: --allow-host-service-ports opens port {port} ")
+                   for line in r.stderr_lines), r.describe()
     assert any(line.startswith("awf: config.security.legacySecurity has no effect in awf: ")
                for line in r.stderr_lines), r.describe()
 

@@ -55,5 +55,15 @@ TEST(PortSpec, NeverOpensDangerousPorts) {
   EXPECT_FALSE(is_dangerous_port(3000));
 }
 
+TEST(PortSpec, ServicePortsMayNameDangerousOnesOnPurpose) {
+  const auto ranges = parse_port_spec("5432,6379", DangerousPorts::Allowed);
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0].first, 5432);
+  EXPECT_EQ(ranges[1].last, 6379);
+  // The syntax rules still hold.
+  EXPECT_THROW(parse_port_spec("05432", DangerousPorts::Allowed), std::invalid_argument);
+  EXPECT_THROW(parse_port_spec("", DangerousPorts::Allowed), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace awf::policy
