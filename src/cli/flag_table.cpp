@@ -117,13 +117,16 @@ void domain_flags(CLI::App& app, RawValues& raw) {
   repeatable(app, "--block-domains-file", raw.block_files, "File of blocked domains", kDomainGroup,
              "PATH");
   flag(app, "--ssl-bump", raw.ssl_bump,
-       "Intercept TLS with a per-run CA, so that --allow-urls can match URL paths", kDomainGroup);
+       "Intercept TLS to the allowed names that --allow-urls mentions, with a per-run CA the "
+       "sandbox trusts, and decide each request by its URL",
+       kDomainGroup);
   repeatable(app, "--allow-urls", raw.allow_urls,
-             "URL patterns allowed under --ssl-bump (https://host/path*, comma-separated)",
+             "Comma-separated https://host/path patterns ('*' matches anything in the path); "
+             "needs --ssl-bump",
              kDomainGroup, "LIST");
   single(app, "--ssl-bump-ca-file", raw.bump_ca_file,
-         "Use this PEM certificate+key as the interception CA instead of a fresh one", kDomainGroup,
-         "PATH");
+         "Also trust these PEM CA certificates for intercepted origins (tests, private CAs)",
+         kDomainGroup, "PATH");
 }
 
 void image_flags(CLI::App& app, RawValues& raw) {
@@ -180,8 +183,8 @@ void container_flags(CLI::App& app, RawValues& raw) {
          "Directory the command starts in (default: its HOME; / when missing)", kContainerGroup,
          "DIR");
   single(app, "--memory-limit", raw.memory_limit,
-         "Memory limit for everything in the sandbox, N[bkmg] (default 6g; no swap; needs root "
-         "and cgroups)",
+         "Memory limit for everything in the sandbox, N[bkmg] (default 6g; no swap; in a cgroup "
+         "awf can write: given explicitly, a limit that cannot be enforced refuses the run)",
          kContainerGroup, "SIZE");
   single(app, "--pids-limit", raw.pids_limit,
          "Maximum number of processes and threads in the sandbox (default 1000)", kContainerGroup,
@@ -233,8 +236,8 @@ void network_flags(CLI::App& app, RawValues& raw) {
          "Host ports for --enable-host-access: N or N-M items, comma-separated", kNetworkGroup,
          "PORTS");
   single(app, "--allow-host-service-ports", raw.host_service_ports,
-         "Host ports reachable only at host.docker.internal (service containers); turns host "
-         "access on",
+         "Host ports reachable at host.docker.internal (the job's service containers; dangerous "
+         "ports allowed with a warning); turns host access on",
          kNetworkGroup, "PORTS");
   flag(app, "--enable-dind", raw.ignored_switch, "Expose the Docker socket to the command",
        kNetworkGroup);

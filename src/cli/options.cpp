@@ -35,8 +35,8 @@ constexpr const char* kDescription =
 
 constexpr const char* kFooter =
     "\nExamples:\n"
-    "  sudo awf --allow-domains github.com -- curl https://api.github.com/zen\n"
-    "  sudo awf -d 'github.com,*.githubusercontent.com' --block-domains gist.github.com \\\n"
+    "  awf --allow-domains github.com -- curl https://api.github.com/zen\n"
+    "  awf -d 'github.com,*.githubusercontent.com' --block-domains gist.github.com \\\n"
     "      --container-workdir \"$PWD\" -- ./agent.sh\n\n"
     "Exit status: the command's own; 1 for awf's errors; 124 when --agent-timeout stopped it;\n"
     "130/143 when awf is interrupted.\n"
