@@ -196,16 +196,7 @@ def serve(run_dir: str, port: int, addrs: list[str], status: int | None, mode: s
     log = V._JsonLog(log_path(run_dir, port))
     os.chmod(log_path(run_dir, port), 0o644)
 
-    def sni_cb(sslsock, name, ctx):
-        try:
-            sslsock.awf_sni = name
-        except Exception:
-            pass
-
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(d / "server.pem"), str(d / "server.key"))
-    ctx.sni_callback = sni_cb
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx = V.server_tls_context(d)
     servers = []
     for addr in addrs:
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET

@@ -1312,6 +1312,24 @@ def _serve_udp_sink(addr: str, family: int, port: int, log: _JsonLog):
     threading.Thread(target=loop, daemon=True).start()
 
 
+def server_tls_context(run_dir: str | os.PathLike) -> ssl.SSLContext:
+    """The test servers' TLS: the run's CA-signed certificate, ALPN http/1.1, and the SNI the
+    client sent kept on the socket (`awf_sni`) for the request log."""
+    d = Path(run_dir)
+
+    def sni_cb(sslsock, name, ctx):
+        try:
+            sslsock.awf_sni = name
+        except Exception:
+            pass
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(d / "server.pem"), str(d / "server.key"))
+    ctx.sni_callback = sni_cb
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
 def serve(run_dir: str):
     """Entry point of the server process (inside the internet namespace)."""
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
@@ -1324,16 +1342,7 @@ def serve(run_dir: str):
     _serve_dns(DNS4, socket.AF_INET, dnslog, errors)
     _serve_dns(DNS6, socket.AF_INET6, dnslog, errors)
 
-    def sni_cb(sslsock, name, ctx):
-        try:
-            sslsock.awf_sni = name
-        except Exception:
-            pass
-
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(d / "server.pem"), str(d / "server.key"))
-    ctx.sni_callback = sni_cb
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx = server_tls_context(d)
     servers = []
     for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
         servers.append(OriginServer((addr, 80), fam, reqlog))
