@@ -57,9 +57,6 @@ def start_doh_server(vnet: V.VNet, port: int = DEFAULT_PORT, addrs=("0.0.0.0", "
                      status: int | None = None, mode: str = "normal") -> subprocess.Popen:
     """Starts the responder in the vnet's internet namespace; stop it with
     vnet.stop_host_service(proc)."""
-    ready = ready_path(vnet.run_dir, port)
-    if os.path.exists(ready):
-        os.unlink(ready)
     argv = ["ip", "netns", "exec", vnet.inet_ns, V.PY, os.path.abspath(__file__),
             "--run-dir", vnet.run_dir, "--port", str(port)]
     for a in addrs:
@@ -67,21 +64,7 @@ def start_doh_server(vnet: V.VNet, port: int = DEFAULT_PORT, addrs=("0.0.0.0", "
     if status is not None:
         argv += ["--status", str(status)]
     argv += ["--mode", mode]
-    log = open(vnet.server_log, "ab")
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                env=V.clean_env(), start_new_session=True,
-                                preexec_fn=V._set_pdeathsig)
-    finally:
-        log.close()
-    deadline = time.monotonic() + 10
-    while not os.path.exists(ready):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            vnet.stop_host_service(proc)
-            raise RuntimeError(f"DoH server on port {port} failed to start:\n" +
-                               Path(vnet.server_log).read_text(errors="replace")[-2000:])
-        time.sleep(0.02)
-    return proc
+    return vnet.start_service(argv, ready_path(vnet.run_dir, port), f"DoH server on port {port}")
 
 
 def doh_mark(vnet: V.VNet, port: int = DEFAULT_PORT) -> int:

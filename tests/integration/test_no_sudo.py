@@ -18,6 +18,7 @@ import stat
 import pytest
 
 import vnet as V
+from test_confinement import FORK_BOMB  # one fork bomb for every limit test
 
 NOBODY = 65534
 SETPRIV = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
@@ -340,20 +341,6 @@ def delegated(nonce):
         cg.remove()
 
 
-FORK_BOMB = r'''
-import subprocess
-started, refused, procs = 0, 0, []
-for _ in range(200):
-    try:
-        procs.append(subprocess.Popen(["sleep", "30"]))
-        started += 1
-    except OSError:
-        refused += 1
-print(f"started={started} refused={refused}", flush=True)
-for p in procs:
-    p.kill()
-    p.wait()
-'''
 
 
 def test_rootless_limits_enforced_in_a_delegated_cgroup(awf, vnet, nonce, delegated):

@@ -756,28 +756,34 @@ class VNet:
     def host_service_log(self, port: int) -> str:
         return os.path.join(self.run_dir, f"host-service-{port}.jsonl")
 
-    def start_host_service(self, port: int, addr: str = "127.0.0.1") -> subprocess.Popen:
-        """An HTTP origin on addr:port of the host namespace; stop it with stop_host_service."""
-        ready = os.path.join(self.run_dir, f"host-service-{port}.ready")
+    def start_service(self, argv: Sequence[str], ready: str, what: str) -> subprocess.Popen:
+        """Runs a test server (output into servers.log) and waits until it writes `ready`;
+        stop it with stop_host_service."""
         if os.path.exists(ready):
             os.unlink(ready)
         log = open(self.server_log, "ab")
         try:
-            proc = subprocess.Popen(
-                self.host_cmd([PY, THIS_FILE, "_serve_host", "--run-dir", self.run_dir,
-                               "--addr", addr, "--port", str(port)]),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=clean_env(),
-                start_new_session=True, preexec_fn=_set_pdeathsig)
+            proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    env=clean_env(), start_new_session=True,
+                                    preexec_fn=_set_pdeathsig)
         finally:
             log.close()
         deadline = time.monotonic() + 10
         while not os.path.exists(ready):
             if proc.poll() is not None or time.monotonic() > deadline:
                 self.stop_host_service(proc)
-                raise RuntimeError(f"host service on {addr}:{port} failed to start:\n" +
+                raise RuntimeError(f"{what} failed to start:\n" +
                                    Path(self.server_log).read_text(errors="replace")[-2000:])
             time.sleep(0.02)
         return proc
+
+    def start_host_service(self, port: int, addr: str = "127.0.0.1") -> subprocess.Popen:
+        """An HTTP origin on addr:port of the host namespace; stop it with stop_host_service."""
+        return self.start_service(
+            self.host_cmd([PY, THIS_FILE, "_serve_host", "--run-dir", self.run_dir,
+                           "--addr", addr, "--port", str(port)]),
+            os.path.join(self.run_dir, f"host-service-{port}.ready"),
+            f"host service on {addr}:{port}")
 
     @staticmethod
     def stop_host_service(proc: subprocess.Popen):
@@ -807,27 +813,12 @@ class VNet:
         """A CONNECT proxy on addr:port (default 203.0.113.2) of the internet ns; stop it with
         stop_host_service. Its log is per port: give each parent its own port."""
         addr = addr or self.parent_proxy_addr
-        ready = os.path.join(self.run_dir, f"parent-proxy-{port}.ready")
-        if os.path.exists(ready):
-            os.unlink(ready)
-        log = open(self.server_log, "ab")
-        try:
-            proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.inet_ns, PY, THIS_FILE, "_serve_parent",
-                 "--run-dir", self.run_dir, "--addr", addr,
-                 "--port", str(port), "--answer", str(answer)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=clean_env(),
-                start_new_session=True, preexec_fn=_set_pdeathsig)
-        finally:
-            log.close()
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ready):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                self.stop_host_service(proc)
-                raise RuntimeError(f"parent proxy on port {port} failed to start:\n" +
-                                   Path(self.server_log).read_text(errors="replace")[-2000:])
-            time.sleep(0.02)
-        return proc
+        return self.start_service(
+            ["ip", "netns", "exec", self.inet_ns, PY, THIS_FILE, "_serve_parent",
+             "--run-dir", self.run_dir, "--addr", addr, "--port", str(port),
+             "--answer", str(answer)],
+            os.path.join(self.run_dir, f"parent-proxy-{port}.ready"),
+            f"parent proxy on port {port}")
 
     def parent_mark(self, port: int) -> int:
         return self._mark(self.parent_proxy_log(port))
@@ -844,29 +835,13 @@ class VNet:
         """fake_provider.py (HTTPS, the vnet's server certificate) on every given address of
         the internet ns; its log (mode 0600: it holds the keys the proxy injects) is per port.
         Stop it with stop_host_service."""
-        ready = os.path.join(self.run_dir, f"fake-provider-{port}.ready")
-        if os.path.exists(ready):
-            os.unlink(ready)
         script = os.path.join(os.path.dirname(THIS_FILE), "fake_provider.py")
         argv = ["ip", "netns", "exec", self.inet_ns, PY, script, "--run-dir", self.run_dir,
                 "--port", str(port)]
         for a in addrs:
             argv += ["--addr", a]
-        log = open(self.server_log, "ab")
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    env=clean_env(), start_new_session=True,
-                                    preexec_fn=_set_pdeathsig)
-        finally:
-            log.close()
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ready):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                self.stop_host_service(proc)
-                raise RuntimeError(f"fake provider on port {port} failed to start:\n" +
-                                   Path(self.server_log).read_text(errors="replace")[-2000:])
-            time.sleep(0.02)
-        return proc
+        return self.start_service(argv, os.path.join(self.run_dir, f"fake-provider-{port}.ready"),
+                                  f"fake provider on port {port}")
 
     def fake_provider_mark(self, port: int = 8443) -> int:
         return self._mark(self.fake_provider_log(port))
