@@ -3,13 +3,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -21,7 +24,7 @@ namespace awf::sandbox {
 namespace {
 
 constexpr const char* kRoot = "/sys/fs/cgroup";
-constexpr const char* kV2Parent = "/sys/fs/cgroup/awf";
+constexpr const char* kV2Parent = "/awf";  // under the root of the v2 hierarchy
 constexpr std::string_view kV2Prefix = "run-";
 constexpr std::string_view kV1Prefix = "awf-run-";
 constexpr const char* kControllers[] = {"memory", "pids"};
@@ -125,20 +128,22 @@ const char* kNotRoot = "awf is not running as root";
 }  // namespace
 
 bool Cgroup::make_v2(std::string& reason) {
-  const std::string list_file = std::string(kRoot) + "/cgroup.controllers";
+  const std::string list_file = hierarchy("") + "/cgroup.controllers";
   const auto available = read_text(list_file);
   for (const char* controller : kControllers) {
     if (!available || !lists_controller(*available, controller)) {
       reason = std::string("the cgroup v2 ") + controller + " controller is not available (" +
-               list_file + ")";
+               kRoot + "/cgroup.controllers)";
       return false;
     }
   }
-  enable_controllers(kRoot);
-  make_cgroup(kV2Parent);
-  enable_controllers(kV2Parent);
-  remove_stale_runs(kV2Parent, kV2Prefix);
-  const std::string dir = std::string(kV2Parent) + "/" + run_name(kV2Prefix);
+  const std::string root = hierarchy("");
+  const std::string parent = root + kV2Parent;
+  enable_controllers(root);
+  make_cgroup(parent);
+  enable_controllers(parent);
+  remove_stale_runs(parent, kV2Prefix);
+  const std::string dir = parent + "/" + run_name(kV2Prefix);
   make_run_cgroup(dir);
   memory_dir_ = pids_dir_ = dir;
   v2_dir_.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -151,7 +156,7 @@ bool Cgroup::make_v2(std::string& reason) {
 bool Cgroup::make_v2_delegated(std::string& reason) {
   const auto own = read_text("/proc/self/cgroup");
   for (auto path = own ? cgroup_path_of(*own, "") : std::nullopt; path; path = parent_of(*path)) {
-    std::string dir = std::string(kRoot) + *path;
+    std::string dir = hierarchy("") + *path;
     while (dir.back() == '/') dir.pop_back();
     if (*path == "/" || !delegated(dir, "cgroup.procs")) continue;
     const auto enabled = read_text(dir + "/cgroup.subtree_control");
@@ -179,7 +184,7 @@ bool Cgroup::make_v1(std::string& reason) {
       reason = std::string("awf is in no cgroup v1 ") + controller + " hierarchy";
       return false;
     }
-    std::string parent = std::string(kRoot) + "/" + controller + *path;
+    std::string parent = hierarchy(controller) + *path;
     while (parent.back() == '/') parent.pop_back();
     // v1 has no rule against processes next to child cgroups: awf's own cgroup, if the user's.
     if (geteuid() != 0 && !delegated(parent, "tasks")) {
@@ -192,6 +197,53 @@ bool Cgroup::make_v1(std::string& reason) {
     (std::string_view(controller) == "memory" ? memory_dir_ : pids_dir_) = dir;
   }
   return true;
+}
+
+std::string Cgroup::hierarchy(const std::string& controller) const {
+  for (const auto& [name, path] : private_paths_) {
+    if (name == controller) return path;
+  }
+  return controller.empty() ? kRoot : std::string(kRoot) + "/" + controller;
+}
+
+// One hierarchy as a detached mount (cgroup.h): attached nowhere, so nothing can be left
+// mounted or propagate to the host's mount namespace. A v1 controller's mount is the host's
+// existing hierarchy for it. Only root may mount.
+bool Cgroup::mount_hierarchy(const char* controller, std::string& reason) {
+  const bool v2 = *controller == '\0';
+  const UniqueFd context(
+      static_cast<int>(syscall(SYS_fsopen, v2 ? "cgroup2" : "cgroup", FSOPEN_CLOEXEC)));
+  bool ok = context.valid() &&
+            (v2 || syscall(SYS_fsconfig, context.get(), FSCONFIG_SET_FLAG, controller, nullptr,
+                           0) == 0) &&
+            syscall(SYS_fsconfig, context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0;
+  UniqueFd mount(ok ? static_cast<int>(syscall(SYS_fsmount, context.get(), FSMOUNT_CLOEXEC, 0))
+                    : -1);
+  if (!mount.valid()) {
+    reason = std::string(kRoot) + " is not mounted here and mounting the cgroup " +
+             (v2 ? "v2 hierarchy" : std::string("v1 ") + controller + " hierarchy") +
+             " failed: " + std::strerror(errno);
+    return false;
+  }
+  private_paths_.emplace_back(controller, "/proc/self/fd/" + std::to_string(mount.get()));
+  private_mounts_.push_back(std::move(mount));
+  return true;
+}
+
+// /sys/fs/cgroup is not mounted in awf's view: v2 when its hierarchy has the controllers, else
+// the v1 memory and pids hierarchies.
+bool Cgroup::mount_privately(std::string& reason) {
+  if (!mount_hierarchy("", reason)) return false;
+  const auto available = read_text(hierarchy("") + "/cgroup.controllers");
+  if (available && lists_controller(*available, "memory") && lists_controller(*available, "pids")) {
+    return make_v2(reason);
+  }
+  private_paths_.clear();
+  private_mounts_.clear();
+  for (const char* controller : kControllers) {
+    if (!mount_hierarchy(controller, reason)) return false;
+  }
+  return make_v1(reason);
 }
 
 void Cgroup::apply_limits() const {
@@ -219,9 +271,10 @@ std::optional<Cgroup> Cgroup::create(const ResourceLimits& limits, std::string& 
     } else if (has_fs_type("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) &&
                has_fs_type("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC)) {
       made = cgroup.make_v1(reason);
+    } else if (!root) {
+      reason = kNotRoot;
     } else {
-      reason = root ? "/sys/fs/cgroup is neither cgroup v2 nor v1 with memory and pids hierarchies"
-                    : kNotRoot;
+      made = cgroup.mount_privately(reason);
     }
     if (!made) return std::nullopt;
     cgroup.apply_limits();
@@ -234,6 +287,8 @@ std::optional<Cgroup> Cgroup::create(const ResourceLimits& limits, std::string& 
 
 Cgroup::Cgroup(Cgroup&& other) noexcept
     : v1_(other.v1_),
+      private_paths_(std::move(other.private_paths_)),
+      private_mounts_(std::move(other.private_mounts_)),
       memory_dir_(std::exchange(other.memory_dir_, {})),
       pids_dir_(std::exchange(other.pids_dir_, {})),
       v2_dir_(std::move(other.v2_dir_)),
@@ -243,6 +298,8 @@ Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
   if (this != &other) {
     remove();
     v1_ = other.v1_;
+    private_paths_ = std::move(other.private_paths_);
+    private_mounts_ = std::move(other.private_mounts_);
     memory_dir_ = std::exchange(other.memory_dir_, {});
     pids_dir_ = std::exchange(other.pids_dir_, {});
     v2_dir_ = std::move(other.v2_dir_);
@@ -261,6 +318,8 @@ void Cgroup::remove() {
   if (!pids_dir_.empty() && pids_dir_ != memory_dir_) remove_cgroup(pids_dir_);
   memory_dir_.clear();
   pids_dir_.clear();
+  private_paths_.clear();
+  private_mounts_.clear();
 }
 
 void write_cgroup_file(const std::string& path, const std::string& value) {
@@ -299,9 +358,18 @@ std::vector<std::string> Cgroup::limit_reports() const {
   return reports;
 }
 
+// Paths as the host names them: a private mount's /proc/self/fd/<n> means nothing to a reader.
 std::string Cgroup::describe() const {
-  if (!v1_) return "cgroup v2 " + memory_dir_;
-  return "cgroup v1 " + memory_dir_ + " and " + pids_dir_;
+  const auto host_path = [this](const std::string& dir) {
+    for (const auto& [controller, path] : private_paths_) {
+      if (dir.starts_with(path + "/")) {
+        return kRoot + (controller.empty() ? "" : "/" + controller) + dir.substr(path.size());
+      }
+    }
+    return dir;
+  };
+  if (!v1_) return "cgroup v2 " + host_path(memory_dir_);
+  return "cgroup v1 " + host_path(memory_dir_) + " and " + host_path(pids_dir_);
 }
 
 }  // namespace awf::sandbox

@@ -14,6 +14,12 @@
 // controllers out of cgroups that hold processes) that the user may write and that offers the
 // memory and pids controllers, e.g. under `systemd-run --user --scope -p Delegate=yes`.
 //
+// Another mount view. `ip netns exec` (and some container setups) give awf a fresh /sys without
+// the cgroup mount. awf as root then mounts the hierarchies privately (v2, else v1 memory and
+// pids): detached mounts (fsopen/fsmount) that exist only as descriptors of awf's, are in no
+// mount namespace, and go away with awf. Without it the limits would silently not hold (a fork bomb
+// unbounded).
+//
 // Cleanup. awf removes the cgroup when the sandbox is gone. A SIGKILLed awf cannot; the next
 // run (as root) removes every run cgroup whose awf process no longer exists.
 #pragma once
@@ -21,6 +27,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -78,10 +85,17 @@ class Cgroup {
   bool make_v2(std::string& reason);
   bool make_v2_delegated(std::string& reason);
   bool make_v1(std::string& reason);
+  bool mount_privately(std::string& reason);
+  bool mount_hierarchy(const char* controller, std::string& reason);
+  // Where a hierarchy is reached ("" the v2 one, else a v1 controller's).
+  std::string hierarchy(const std::string& controller) const;
   void apply_limits() const;
   void remove();
 
   bool v1_ = false;
+  // Hierarchies mounted privately: controller ("" for v2) -> /proc/self/fd/<n> of the mount.
+  std::vector<std::pair<std::string, std::string>> private_paths_;
+  std::vector<UniqueFd> private_mounts_;
   std::string memory_dir_;
   std::string pids_dir_;  // the same directory as memory_dir_ on cgroup v2
   UniqueFd v2_dir_;       // for CLONE_INTO_CGROUP

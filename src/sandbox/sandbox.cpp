@@ -266,15 +266,17 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
   prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
   if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, STDERR_FILENO) < 0) _exit(1);
-  // The init holds a copy of awf's descriptor table (logs, the caller's leftovers): nothing
-  // but the control channel stays, so neither the init nor the command can use them.
-  if (!close_inherited_descriptors(channel)) _exit(1);
-  wipe_inherited_environment();
-  wipe_inherited_arguments();
-  set_oom_score_adj("-1000");
   try {
     if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
+    // Before the descriptors close: a hierarchy awf mounted privately is reached through
+    // awf's descriptor of it (cgroup.h).
     join_cgroup(spec.cgroup.task_files);
+    // The init holds a copy of awf's descriptor table (logs, the caller's leftovers): nothing
+    // but the control channel stays, so neither the init nor the command can use them.
+    if (!close_inherited_descriptors(channel)) _exit(1);
+    wipe_inherited_environment();
+    wipe_inherited_arguments();
+    set_oom_score_adj("-1000");
     set_hostname(spec.hostname, rootless, channel);
     bring_up_loopback();
     add_local_default_routes();

@@ -531,6 +531,25 @@ def test_fork_bomb_bounded_by_pids_limit(awf, vnet, nonce, cgroups):
         assert not os.path.exists(d), f"cgroup {d} left behind" + r.describe()
 
 
+def test_fork_bomb_bounded_without_cgroup_mount(awf, vnet, nonce, cgroups):
+    """`ip netns exec` gives awf a /sys without the cgroup mounts (the control shows it): awf
+    mounts the hierarchies privately and the limit still holds, leaving nothing behind."""
+    control = vnet.host_run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], check=True)
+    assert control.stdout.strip() not in ("cgroup2fs", "tmpfs"), control.stdout
+    script = write_script(vnet, f"forks-nomount-{nonce}.py", FORK_BOMB)
+    r = awf(["--log-level", "debug", "-d", "allowed.test", "--pids-limit", "50"], [V.PY, script],
+            timeout=120)
+    assert r.rc == 0, r.describe()
+    m = re.search(r"started=(\d+) refused=(\d+)", r.stdout)
+    assert m and int(m.group(1)) < 50 and int(m.group(2)) > 150, r.describe()
+    assert "the sandbox hit its process limit (--pids-limit 50)" in r.stderr, r.describe()
+    for d in cgroup_dirs(r.stderr):
+        assert d.startswith("/sys/fs/cgroup/"), r.describe()
+        assert not os.path.exists(d), f"cgroup {d} left behind" + r.describe()
+    mounts = open("/proc/self/mountinfo").read()
+    assert "/proc/self/fd" not in mounts and "awf-run-" not in mounts
+
+
 def test_memory_hog_bounded_by_memory_limit(awf, cgroups):
     hog = "x = b'x' * (256 << 20); print('allocated', len(x))"
     r = awf(["--log-level", "debug", "-d", "allowed.test", "--memory-limit", "64m"],
