@@ -171,6 +171,8 @@ def test_sigkill_leaves_nothing_behind(awf, vnet, nonce):
     time.sleep(1.0)
     persistent = first & new_files()  # ignore short-lived files of unrelated processes
     assert not persistent, f"files left behind: {sorted(persistent)}"
+    # The one thing a SIGKILLed awf cannot remove is its (empty) run cgroup: the next run does.
+    assert awf(["-d", "allowed.test"], ["true"]).rc == 0
     assert _cgroup_dirs() <= before["cgroups"], f"cgroups left: {_cgroup_dirs() - before['cgroups']}"
 
 
