@@ -19,6 +19,7 @@
 
 #include "dns/answer_filter.h"
 #include "dns/message.h"
+#include "dns/upstream_query.h"
 #include "policy/credential_scan.h"
 #include "policy/host_access.h"
 
@@ -295,9 +296,11 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
         record.decision = "allow";
         record.reason = decision.reason;
         ++pending_forwards;
-        ForwardResult forwarded = co_await resolver.forward(message);
+        // Rebuilt from the question: nothing else the client put in its message leaves.
+        ForwardResult forwarded = co_await resolver.forward(make_upstream_query(message));
         --pending_forwards;
         if (forwarded.error.empty()) {
+          restore_question_case(forwarded.response, message);
           // DNS rebinding: an allowed name must not lead the command to internal addresses.
           FilteredAnswer filtered = filter_internal_answers(forwarded.response);
           switch (filtered.result) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dns/message.h"
+#include "dns/upstream_query.h"
 
 namespace {
 
@@ -32,6 +33,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   (void)awf::dns::qtype_name(query ? query->question.qtype : static_cast<std::uint16_t>(size));
+
+  // The upstream query: only the question and at most a bare OPT record leave.
+  const auto upstream = awf::dns::make_upstream_query(msg);
+  check(upstream.empty() == !(query && query->question.name_ok));
+  if (!upstream.empty()) {
+    check(upstream.size() <= 12 + 255 + 4 + 11);
+    const auto again = awf::dns::parse_query(upstream);
+    check(again && again->id == query->id && again->question.name == query->question.name &&
+          again->question.qtype == query->question.qtype &&
+          again->question.qclass == query->question.qclass);
+    check(awf::dns::make_upstream_query(upstream) == upstream);  // a fixed point
+    check(awf::dns::find_edns(upstream).has_value() == awf::dns::find_edns(msg).has_value());
+    std::vector<std::uint8_t> response = upstream;
+    awf::dns::restore_question_case(response, msg);
+    check(response.size() == upstream.size());
+    check(awf::dns::parse_query(response)->question.name == query->question.name);
+  }
 
   for (std::uint8_t rcode : {awf::dns::kRcodeRefused, awf::dns::kRcodeNxDomain,
                              awf::dns::kRcodeFormErr, std::uint8_t{0xff}}) {

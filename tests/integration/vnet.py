@@ -933,7 +933,7 @@ def zone_records(name: str) -> dict | None:
 
 def dns_answer(query: bytes, max_udp: int | None) -> tuple[bytes | None, dict]:
     """Build the reply to a raw DNS query. Returns (reply or None, log info)."""
-    info: dict = {}
+    info: dict = {"len": len(query), "hex": query.hex()}  # every byte that arrived
     if len(query) < 12:
         info["error"] = "short"
         return None, info
