@@ -335,6 +335,7 @@ std::string to_json_line(const AuditRecord& r) {
   append_member(out, "reason", r.reason);
   if (!r.qtype.empty()) append_member(out, "qtype", r.qtype);
   if (!r.rcode.empty()) append_member(out, "rcode", r.rcode);
+  if (r.repeat) out += ",\"repeat\":true";
   if (r.bytes_up != 0) append_number(out, "bytes_up", r.bytes_up);
   if (r.bytes_down != 0) append_number(out, "bytes_down", r.bytes_down);
   if (r.rule != 0) append_number(out, "rule", r.rule);
@@ -382,6 +383,10 @@ std::optional<AuditRecord> parse_json_line(std::string_view line) {
   std::uint64_t rule = 0;
   if (!get_uint(j, "rule", rule) || rule > std::numeric_limits<std::uint32_t>::max()) {
     return std::nullopt;
+  }
+  if (j.contains("repeat")) {
+    if (!j["repeat"].is_boolean()) return std::nullopt;
+    r.repeat = j["repeat"].get<bool>();
   }
   if (j.contains("duration_ms")) {
     std::uint64_t duration = 0;

@@ -35,6 +35,10 @@ struct AuditRecord {
   // Optional details ("" / 0 omit the key):
   std::string qtype;          // DNS: "A", "AAAA", ...
   std::string rcode;          // DNS: "NOERROR", "REFUSED", ...
+  // DNS: a denied query repeating one denied moments before for the same name and process (the
+  // A and AAAA of one lookup, a resolver's retries): kept here, counted once in reports and
+  // access.log. Written only when true.
+  bool repeat = false;
   std::uint64_t bytes_up = 0;    // client -> origin
   std::uint64_t bytes_down = 0;  // origin -> client
   std::uint32_t rule = 0;        // id of the policy rule that decided (policy-manifest.json)

@@ -16,8 +16,11 @@
 #include <array>
 #include <cstring>
 #include <list>
+#include <string_view>
+#include <unordered_map>
 
 #include "dns/answer_filter.h"
+#include "dns/denial.h"
 #include "dns/message.h"
 #include "dns/upstream_query.h"
 #include "policy/credential_scan.h"
@@ -35,6 +38,43 @@ constexpr std::size_t kMaxPendingForwards = 512;
 constexpr std::uint16_t kTypeAxfr = 252;
 constexpr std::uint16_t kTypeIxfr = 251;
 constexpr auto kTcpIdle = std::chrono::seconds(10);
+constexpr std::int64_t kRepeatWindowMs = 2000;
+constexpr std::size_t kMaxRecentDenials = 4096;
+
+// "203.0.113.5:4000" -> "203.0.113.5", "[2001:db8::5]:4000" -> "2001:db8::5".
+std::string client_ip(const audit::AuditRecord& record) {
+  const std::string& client = record.client;
+  const std::size_t colon = client.rfind(':');
+  std::string ip = colon == std::string::npos ? client : client.substr(0, colon);
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  return ip;
+}
+
+std::uint16_t client_port(const audit::AuditRecord& record) {
+  const std::size_t colon = record.client.rfind(':');
+  if (colon == std::string::npos) return 0;
+  unsigned port = 0;
+  for (char c : std::string_view(record.client).substr(colon + 1)) {
+    if (c < '0' || c > '9' || (port = port * 10 + unsigned(c - '0')) > 65535) return 0;
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
+// A denied query as AWF's Squid log would show a denied request for that name: host and URL
+// are the name, method DNS, 403 TCP_DENIED.
+audit::AccessRecord access_line_for_denial(const audit::AuditRecord& record) {
+  audit::AccessRecord access;
+  access.time_ms = record.time_ms;
+  access.client_ip = client_ip(record);
+  access.client_port = client_port(record);
+  access.host = record.name;
+  access.method = "DNS";
+  access.status = 403;
+  access.squid_status = "TCP_DENIED";
+  access.hierarchy = "HIER_NONE";
+  access.url = record.name;
+  return access;
+}
 constexpr std::uint32_t kHostAnswerTtl = 60;
 constexpr std::uint16_t kTypeA = 1;
 constexpr std::uint16_t kTypeAny = 255;
@@ -191,6 +231,7 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
   bool stopping = false;
   std::shared_ptr<sandbox::PeerFinder> peers;
   const StubServer::Options options;
+  std::unordered_map<std::string, std::int64_t> recent_denials;  // name + client -> time
 
   // Looked up before the answer goes out: the client may close its socket right after.
   sandbox::PeerProcess peer_process(const std::optional<sandbox::SocketTuple>& tuple) {
@@ -224,6 +265,33 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
                          : "no " + record.qtype + " record");
   }
 
+  // A denial repeating one of the same name for the same process within kRepeatWindowMs is
+  // the rest of one lookup (its AAAA after its A, a resolver's retry): recorded, but marked so
+  // that reports and access.log count the lookup once.
+  bool repeats_recent_denial(const audit::AuditRecord& record) {
+    const std::string key =
+        record.name + '\n' + (record.pid != 0 ? std::to_string(record.pid) : client_ip(record));
+    if (recent_denials.size() > kMaxRecentDenials) {
+      std::erase_if(recent_denials, [&](const auto& entry) {
+        return record.time_ms - entry.second > kRepeatWindowMs;
+      });
+    }
+    const auto [entry, inserted] = recent_denials.try_emplace(key, record.time_ms);
+    const bool repeat = !inserted && record.time_ms - entry->second <= kRepeatWindowMs;
+    entry->second = record.time_ms;
+    return repeat;
+  }
+
+  // audit.jsonl has every query; a denial (not a repeat) also gets an access.log line in
+  // AWF's format, because gh-aw's firewall report reads only access.log to count what was
+  // blocked.
+  void record_decision(audit::AuditRecord& record) {
+    const bool denied = record.decision != "allow";
+    record.repeat = denied && repeats_recent_denial(record);
+    log.write_audit(record);
+    if (denied && !record.repeat) log.write_access(access_line_for_denial(record));
+  }
+
   // Decides and answers one query; returns the answer (empty: send nothing).
   asio::awaitable<std::vector<std::uint8_t>> answer(std::vector<std::uint8_t> message,
                                                     std::string client, std::string transport,
@@ -243,7 +311,7 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
       record.decision = "deny";
       record.reason = "malformed query";
       record.rcode = rcode_name(kRcodeFormErr);
-      log.write_audit(record);
+      record_decision(record);
       co_return response;
     }
     record.qtype = qtype_name(query->question.qtype);
@@ -259,7 +327,8 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
       record.decision = "deny";
       record.reason = "query name carries a credential-shaped string (" +
                       std::string(*credential) + "); --enable-dlp";
-      response = make_local_response(message, kRcodeRefused);
+      response = make_denied_response(
+          message, "awf: the name carries a credential-shaped string (--enable-dlp)");
       log.note_denied(record.name);
     } else if (const StubOptions::PeerName* peer = find_peer(query->question.name)) {
       answer_peer(*peer, query->question.qtype, record);
@@ -286,7 +355,10 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
       if (!decision.allowed || transfer) {
         record.decision = "deny";
         record.reason = transfer ? "zone transfers are refused" : decision.reason;
-        response = make_local_response(message, kRcodeRefused);
+        response = transfer ? make_local_response(message, kRcodeRefused)
+                            : make_denied_response(message, "awf: " + record.name +
+                                                                " is not allowed (" +
+                                                                record.reason + ")");
         log.note_denied(record.name);
       } else if (pending_forwards >= kMaxPendingForwards) {
         record.decision = "deny";
@@ -324,7 +396,7 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     if (const auto rcode = response_rcode(response)) record.rcode = rcode_name(*rcode);
-    log.write_audit(record);
+    record_decision(record);
     co_return response;
   }
 

@@ -40,6 +40,7 @@ std::string hits_line(const std::string& label, std::size_t hits, std::size_t wi
 RuleHits count_hits(const std::vector<const LogEntry*>& records) {
   RuleHits hits;
   for (const LogEntry* entry : records) {
+    if (entry->record.repeat) continue;  // one lookup, one hit
     if (entry->record.rule != 0) {
       ++hits.by_rule[entry->record.rule];
     } else if (is_allowed(*entry)) {

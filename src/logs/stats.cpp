@@ -57,6 +57,7 @@ std::string range_text(const TimeRange& range) {
 
 // See stats.h: answered DNS queries are not counted.
 bool counts_in_stats(const LogEntry& entry) {
+  if (entry.record.repeat) return false;
   return entry.record.kind != "dns" || !is_allowed(entry);
 }
 

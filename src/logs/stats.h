@@ -1,6 +1,7 @@
 // `awf logs stats` and `awf logs summary`: totals and per-target counts of one run.
 // Counted: every proxy request, every DNS refusal and every blocked attempt (answered DNS
-// queries only precede requests, so they are not counted again).
+// queries only precede requests, so they are not counted again). A refusal marked `repeat`
+// (the rest of one lookup: its AAAA, a resolver's retry) is not counted again either.
 #pragma once
 
 #include <cstddef>

@@ -96,7 +96,7 @@ Suggestion suggest_allow_domains(const std::vector<LogEntry>& entries) {
   for (const LogEntry& entry : entries) {
     const audit::AuditRecord& r = entry.record;
     if (!is_allowed(entry) && r.reason.starts_with("blocked by ")) blocked.insert(r.name);
-    if (!denied_by_allowlist(entry)) continue;
+    if (r.repeat || !denied_by_allowlist(entry)) continue;
     const std::string name = policy::normalize_host(r.name);
     if (name.empty() || (!is_ip_literal(name) && is_public_suffix(name))) {
       unsuggestable.insert(r.name);

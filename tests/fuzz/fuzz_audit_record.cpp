@@ -27,7 +27,7 @@ bool same(const AuditRecord& a, const AuditRecord& b) {
          a.url == b.url && a.status == b.status && a.qtype == b.qtype && a.rcode == b.rcode &&
          a.bytes_up == b.bytes_up && a.bytes_down == b.bytes_down && a.provider == b.provider &&
          a.rule == b.rule && a.pid == b.pid && a.command == b.command &&
-         a.duration_ms == b.duration_ms;
+         a.duration_ms == b.duration_ms && a.repeat == b.repeat;
 }
 
 // The writer as a JSON object dumped ASCII-only (invalid UTF-8 replaced): the hand-written one
@@ -58,6 +58,7 @@ std::string reference_line(const AuditRecord& r, const std::string& ts) {
   j["reason"] = r.reason;
   if (!r.qtype.empty()) j["qtype"] = r.qtype;
   if (!r.rcode.empty()) j["rcode"] = r.rcode;
+  if (r.repeat) j["repeat"] = true;
   if (r.bytes_up != 0) j["bytes_up"] = r.bytes_up;
   if (r.bytes_down != 0) j["bytes_down"] = r.bytes_down;
   if (r.rule != 0) j["rule"] = r.rule;
@@ -118,6 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.command = fdp.ConsumeRandomLengthString(16);
   r.provider = fdp.ConsumeRandomLengthString(16);
   if (fdp.ConsumeBool()) r.duration_ms = fdp.ConsumeIntegral<std::uint64_t>();
+  r.repeat = fdp.ConsumeBool();
   r.rcode = fdp.ConsumeRemainingBytesAsString();
   const auto line = line_of(r);
   const auto back = awf::audit::parse_json_line(line);

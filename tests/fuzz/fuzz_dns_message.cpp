@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "dns/denial.h"
 #include "dns/message.h"
 #include "dns/upstream_query.h"
 
@@ -33,6 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   (void)awf::dns::qtype_name(query ? query->question.qtype : static_cast<std::uint16_t>(size));
+
+  // A denial: NXDOMAIN, small, never a query.
+  const auto denied = awf::dns::make_denied_response(msg, "awf: the name is not allowed");
+  check(denied.empty() == !query);
+  if (!denied.empty()) {
+    check(denied.size() < 512 && awf::dns::response_rcode(denied) == awf::dns::kRcodeNxDomain);
+    check(!awf::dns::parse_query(denied));
+  }
 
   // The upstream query: only the question and at most a bare OPT record leave.
   const auto upstream = awf::dns::make_upstream_query(msg);

@@ -131,7 +131,16 @@ def test_records_say_what_awfs_schema_says(mixed):
 def test_decisions_match_the_access_log(mixed):
     r = mixed
     lines = [a for a in r.access if "_error" not in a]
-    assert len(lines) == len([x for x in r.audit if x["kind"] in PROXY_KINDS]), r.describe()
+    # A denied lookup (once per lookup) also has its line, for gh-aw's report of what was blocked.
+    dns_denials = [x for x in r.audit
+                   if x["kind"] == "dns" and x["action"] == "deny" and not x.get("repeat")]
+    assert dns_denials, r.describe()
+    assert len(lines) == len([x for x in r.audit if x["kind"] in PROXY_KINDS]) + len(dns_denials)
+    for rec in dns_denials:
+        same = [a for a in lines if a["method"] == "DNS" and a["url"] == rec["name"] and
+                round(float(a["ts"]) * 1000) == _ms(rec["timestamp"])]
+        assert len(same) == 1 and same[0]["status"] == 403, (rec, lines)
+        assert same[0]["squid_status"] == "TCP_DENIED", same
     for rec in (x for x in r.audit if x["kind"] in PROXY_KINDS):
         client_ip = V._split_hostport(rec["client"])[0]
         same = [a for a in lines if a["url"] == rec["url"] and

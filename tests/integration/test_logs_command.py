@@ -55,7 +55,7 @@ def test_pretty_entries(run):
     allowed = [l for l in lines if "CONNECT allowed.test → 200 (ALLOWED)" in l]
     assert allowed and "[logs-test/1.0]" in allowed[0], p.stdout
     assert any("CONNECT blocked.test → 403 (DENIED" in l for l in lines), p.stdout
-    assert any("DNS A blocked.test → REFUSED (DENIED" in l for l in lines), p.stdout
+    assert any("DNS A blocked.test → NXDOMAIN (DENIED" in l for l in lines), p.stdout
     assert len(lines) == len(run.audit), p.stdout
 
 
@@ -108,7 +108,8 @@ def test_stats_counts_requests_dns_refusals_and_blocked_attempts(awf):
     p = awf_cli("logs", "stats", "--source", r.logs_dir, "--format", "json")
     assert p.returncode == 0, p.stderr
     stats = json.loads(p.stdout)
-    counted = [x for x in r.audit if x["kind"] != "dns" or x["action"] == "deny"]
+    counted = [x for x in r.audit
+               if not x.get("repeat") and (x["kind"] != "dns" or x["action"] == "deny")]
     assert stats["totalRequests"] == len(counted), (stats, r.describe())
     assert stats["deniedRequests"] == len([x for x in counted if x["action"] == "deny"])
     rows = {(d["domain"], d["via"]): d for d in stats["byDomain"]}

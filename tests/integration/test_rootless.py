@@ -56,7 +56,7 @@ def test_rootless_end_to_end(rootless, vnet, nonce):
     assert [o.get("path") for o in origins] == ["/rootless-proxy", "/rootless-transparent"], r.describe()
     assert all(o.get("origin") in ALLOWED and o.get("sni") == "allowed.test" for o in origins), r.describe()
     assert "connect=403" in out, r.describe()
-    assert "status: REFUSED" in out, r.describe()
+    assert "status: NXDOMAIN" in out, r.describe()
     # The logs dir is masked: empty and read-only from inside.
     assert "logs_entries=0" in out and "touch=0" not in out and "append=0" not in out, r.describe()
     assert sorted(os.listdir(logs)) == ["access.log", "audit.jsonl", "policy-manifest.json"], \
@@ -71,7 +71,7 @@ def test_rootless_end_to_end(rootless, vnet, nonce):
     assert denied and denied[0]["squid_status"] == "TCP_DENIED", r.describe()
     assert r.audit_for("blocked.test", kind="connect", action="deny"), r.describe()
     dns = r.audit_for("blocked.test", kind="dns", action="deny")
-    assert dns and dns[0].get("rcode") == "REFUSED", r.describe()
+    assert dns and dns[0].get("rcode") == "NXDOMAIN", r.describe()
     st = os.stat(os.path.join(logs, "audit.jsonl"))
     assert st.st_uid == NOBODY, "logs not written by the unprivileged awf"
 

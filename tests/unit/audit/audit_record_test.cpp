@@ -59,6 +59,7 @@ void expect_same(const AuditRecord& a, const AuditRecord& b) {
   EXPECT_EQ(a.method, b.method);
   EXPECT_EQ(a.url, b.url);
   EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.repeat, b.repeat);
   EXPECT_EQ(a.qtype, b.qtype);
   EXPECT_EQ(a.rcode, b.rcode);
   EXPECT_EQ(a.bytes_up, b.bytes_up);
@@ -201,6 +202,20 @@ TEST(AuditRecord, ApiRecordWithDuration) {
                                R"("reason":"r","duration_ms":-3})"));
   EXPECT_FALSE(connect_allow().duration_ms);
   EXPECT_EQ(to_json_line(connect_allow()).find("duration_ms"), std::string::npos);
+}
+
+TEST(AuditRecord, RepeatedDnsDenialIsMarked) {
+  AuditRecord r = dns_refusal();
+  EXPECT_EQ(to_json_line(r).find("repeat"), std::string::npos);
+  r.repeat = true;
+  const std::string line = to_json_line(r);
+  EXPECT_NE(line.find(R"("repeat":true)"), std::string::npos) << line;
+  const auto back = parse_json_line(line);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->repeat);
+  std::string bad = line;
+  bad.replace(bad.find("true"), 4, "\"yes\"");
+  EXPECT_FALSE(parse_json_line(bad));
 }
 
 TEST(AuditRecord, RoundTrip) {
