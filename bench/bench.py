@@ -33,7 +33,8 @@ def usage() -> int:
 
 
 def parse_args(argv: list[str]) -> list[str] | None:
-    """Takes --awf-before PATH out of argv (it overrides AWF_BEFORE); None on a bad argument."""
+    """Takes --awf-before PATH out of argv (it overrides AWF_BEFORE); None on an unknown
+    option."""
     rest = []
     it = iter(argv)
     for a in it:
@@ -42,7 +43,7 @@ def parse_args(argv: list[str]) -> list[str] | None:
             if not (os.path.isfile(path) and os.access(path, os.X_OK)):
                 print(f"bench.py: --awf-before {path!r}: not an executable file; give the path of "
                       "an earlier awf binary, e.g. --awf-before /path/to/old/awf", file=sys.stderr)
-                return None
+                raise SystemExit(2)
             K.set_awf_before(path)
         elif a.startswith("-"):
             return None

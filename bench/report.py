@@ -25,7 +25,7 @@ def fmt(v, unit):
         return f"{v:.2f}×"
     if unit == "s":
         return f"{v:.2f}"
-    if unit == "ns":
+    if unit in ("ns", "B"):
         return f"{v:.0f}"
     if unit == "µs":
         return f"{v:.1f}" if v < 100 else f"{v:.0f}"
@@ -92,6 +92,8 @@ class Rows:
                      ("p99 < squid p50", [("p99 < squid p50", lambda k=k: cmp(
                          g(f"{k}_p99_ms", "awf"), "<", g(f"{k}_p50_ms", "squid")))]))
             self.row(f"{k}_cpu_us", f"  proxy CPU per request, {conns} conns", "µs")
+        self.row("log_access_bytes", "  awf access.log bytes per record", "B")
+        self.row("log_audit_bytes", "  awf audit.jsonl bytes per record", "B")
 
     def bulk(self):
         cp = lambda t: self.g("connect_plain_mbs", t)  # noqa: E731

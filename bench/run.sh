@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # awf's benchmarks in one command (see bench/README.md). Run as root on Debian 12:
-#   bash bench/run.sh            # full run: 5 repetitions, ~12 minutes
+#   bash bench/run.sh            # full run: 5 repetitions, ~9 minutes (~11 with --awf-before)
 #   QUICK=1 bash bench/run.sh    # smoke test: 1 repetition, short runs, small transfers
 #   REPS=9 bash bench/run.sh     # more repetitions
 #   bash bench/run.sh --awf-before /path/to/old/awf   # also measure an earlier awf, side by side

@@ -130,9 +130,20 @@ class Bench:
             self.extra.setdefault("preflight_failures", {})[t] = (err or out)[-800:]
 
     # ---- 1. plain HTTP (wrk) -------------------------------------------------------------
+    def log_sizes(self, target: str, logs_dir: str):
+        """awf's record sizes: bytes per line of access.log and of audit.jsonl."""
+        for name, metric in (("access.log", "log_access_bytes"), ("audit.jsonl", "log_audit_bytes")):
+            try:
+                data = Path(logs_dir, name).read_bytes()
+            except OSError:
+                continue
+            if data.count(b"\n"):
+                self.add(metric, target, len(data) / data.count(b"\n"))
+
     def wrk_once(self, target: str, conns: int, duration: int) -> dict:
         rc, out, err, cpu = measure(self.net, target, wrk_cmd(self.net, target, conns, duration),
-                                    timeout=duration + 30)
+                                    timeout=duration + 30,
+                                    logs_check=lambda d: self.log_sizes(target, d))
         m = re.search(r"BENCHJSON (\{.*\})", out)
         if rc != 0 or not m:
             raise RuntimeError(f"wrk rc={rc}: {out[-500:]} {err[-500:]}")
