@@ -52,9 +52,25 @@ def parse_args(argv: list[str]) -> list[str] | None:
     return rest
 
 
-def check_tools() -> bool:
-    tools = [K.AWF_BIN, K.TOOLS_DIR / "tunnel_rate", K.TOOLS_DIR / "policy_bench"]
-    for tool in tools + ([K.AWF_BEFORE] if K.AWF_BEFORE else []):
+def check_knobs() -> bool:
+    """The names in TARGETS and WORKLOADS, AWF_BEFORE, and the binaries run.sh builds."""
+    known = {"TARGETS": (K.TARGETS, K.ALL_TARGETS + ["awf-before"]),
+             "WORKLOADS": (K.WORKLOADS, K.ALL_WORKLOADS)}
+    for knob, (given, names) in known.items():
+        bad = [x for x in given if x not in names]
+        if bad:
+            print(f"bench.py: {knob}={','.join(given)}: unknown {', '.join(bad)}; "
+                  f"choose from {','.join(names)}", file=sys.stderr)
+            return False
+    if K.AWF_BEFORE and not os.access(K.AWF_BEFORE, os.X_OK):
+        print(f"bench.py: AWF_BEFORE={K.AWF_BEFORE}: not an executable file; give the path of "
+              "an earlier awf binary", file=sys.stderr)
+        return False
+    if "awf-before" in K.TARGETS and not K.AWF_BEFORE:
+        print("bench.py: TARGETS names awf-before but no earlier binary is given: set "
+              "AWF_BEFORE=PATH or pass --awf-before PATH", file=sys.stderr)
+        return False
+    for tool in (K.AWF_BIN, K.TOOLS_DIR / "tunnel_rate", K.TOOLS_DIR / "policy_bench"):
         if not os.access(tool, os.X_OK):
             print(f"bench.py: {tool} missing: run bench/run.sh (it builds everything)", file=sys.stderr)
             return False
@@ -119,7 +135,7 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         print("bench.py: run as root (network namespaces)", file=sys.stderr)
         return 2
-    if not check_tools():
+    if not check_knobs():
         return 2
     if args[:1] == ["net"]:
         return hold_network(float(args[1]) if len(args) > 1 else 600)
