@@ -68,7 +68,7 @@ def hold(b: Bench, t: str, n: int) -> tuple[int, int]:
 
 def w_memory(b: Bench):
     for rep in range(K.MEM_REPS):
-        for t in b.targets(with_direct=False):
+        for t in b.targets(with_direct=False, rep=rep):
             if t in S.START:  # a fresh instance: RSS not inflated by earlier load
                 S.restart(b.net, t)
             for n, key in ((0, "rss_idle_mib"), (K.HOLD_TUNNELS, "rss_tunnels_mib")):

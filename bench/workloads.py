@@ -93,11 +93,17 @@ class Bench:
         self.errors.setdefault(metric, {}).setdefault(target, []).append(msg)
         K.log(f"  {metric} {target}: ERROR {msg}")
 
-    def targets(self, with_direct=True):
-        return [t for t in self.available if with_direct or t != "direct"]
+    def targets(self, with_direct=True, rep=0):
+        """The available targets in run order; in odd repetitions awf runs before awf-before
+        (ABBA), so that a drift of the machine does not favour either binary."""
+        ts = [t for t in self.available if with_direct or t != "direct"]
+        if rep % 2 and "awf" in ts and "awf-before" in ts:
+            i, j = ts.index("awf-before"), ts.index("awf")
+            ts[i], ts[j] = ts[j], ts[i]
+        return ts
 
-    def awfs(self):
-        return [t for t in self.available if S.is_awf(t)]
+    def awfs(self, rep=0):
+        return [t for t in self.targets(rep=rep) if S.is_awf(t)]
 
     # ---- preflight -------------------------------------------------------------------
     def preflight(self):
@@ -169,7 +175,7 @@ class Bench:
         for conns in K.CONNS:
             key = f"http{conns}"
             for rep in range(K.REPS):
-                for t in self.targets():
+                for t in self.targets(rep=rep):
                     try:
                         r = self.wrk_once(t, conns, K.DURATION)
                     except Exception as e:
@@ -198,7 +204,7 @@ class Bench:
         curl_kind = {"connect_plain": "tunnel", "connect_tls": "tls", "http_bulk": "http"}
         for rep in range(K.REPS):
             for kind in kinds:
-                for t in self.targets():
+                for t in self.targets(rep=rep):
                     try:
                         bps, cpu = self.curl_bulk(t, curl_kind[kind])
                     except Exception as e:
@@ -239,8 +245,6 @@ class Bench:
         return bps / K.MIB, cpu
 
     def w_intercept(self):
-        ways = [("direct", "direct")] if "direct" in self.available else []
-        ways += [(t, m) for t in self.awfs() for m in ("spliced", "intercepted")]
         if "awf" not in self.available:
             self.err("intercept_mibs", "awf", "awf is not among the available targets")
         # Squid as a further way needs ssl-bump (a build with ssl-crtd); Debian 12's has none.
@@ -250,6 +254,8 @@ class Bench:
         K.log(f"  {msg}")
         self.extra.setdefault("notes", []).append(f"intercept: {msg}")
         for rep in range(K.REPS):
+            ways = [("direct", "direct")] if "direct" in self.available else []
+            ways += [(t, m) for t in self.awfs(rep) for m in ("spliced", "intercepted")]
             for t, mode in ways:
                 way = t if mode == "direct" else f"{t}-{mode}"
                 try:
@@ -290,7 +296,7 @@ class Bench:
 
     def w_tunnels(self):
         for rep in range(K.REPS):
-            for t in self.targets():
+            for t in self.targets(rep=rep):
                 self.tunnels_once(t, rep)
 
     # ---- everything --------------------------------------------------------------------
