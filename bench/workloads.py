@@ -33,9 +33,11 @@ def curl_route(target: str, kind: str) -> list[str]:
     return ["-x", S.proxy_url(target)] + (["--proxytunnel"] if kind == "tunnel" else [])
 
 
-def curl_cmd(net: BenchNet, target: str, kind: str, path: str, *extra) -> list[str]:
+def curl_cmd(net: BenchNet, target: str, kind: str, path: str, *extra, cacert=True) -> list[str]:
+    """curl GETs `path`; over TLS it trusts the bench CA unless `cacert` is False (then only
+    the defaults: awf's sandbox makes those trust an intercepting awf's CA)."""
     url = f"https://{K.NAME}{path}" if kind == "tls" else f"http://{K.NAME}{path}"
-    ca = ["--cacert", net.ca] if kind == "tls" else []
+    ca = ["--cacert", net.ca] if kind == "tls" and cacert else []
     return ["curl", "-sS", "-o", "/dev/null", *extra, *curl_route(target, kind), *ca, url]
 
 
@@ -190,9 +192,10 @@ class Bench:
                           f"socket errors {r['errors']}{cpu}")
 
     # ---- 2./3. bulk transfers (curl) -----------------------------------------------------
-    def curl_bulk(self, target: str, kind: str, awf_args=(), logs_check=None):
+    def curl_bulk(self, target: str, kind: str, awf_args=(), logs_check=None, cacert=True):
         """One BULK_MIB MiB GET of /bulk: (bytes/s, proxy CPU seconds or None)."""
-        cmd = curl_cmd(self.net, target, kind, "/bulk", "--max-time", "120", *CURL_STATS)
+        cmd = curl_cmd(self.net, target, kind, "/bulk", "--max-time", "120", *CURL_STATS,
+                       cacert=cacert)
         rc, out, err, cpu = measure(self.net, target, cmd, timeout=150, awf_args=awf_args,
                                     logs_check=logs_check)
         parts = out.split()
@@ -229,18 +232,10 @@ class Bench:
 
         def read_audit(logs_dir):
             audit.extend(r for r in K.V.read_jsonl(Path(logs_dir, "audit.jsonl")) if "_error" not in r)
-        if mode != "intercepted":
-            bps, cpu = self.curl_bulk(target, "tls", logs_check=read_audit)
-        else:  # the same curl command without --cacert
-            cmd = ["curl", "-sS", "-o", "/dev/null", "--max-time", "120", *CURL_STATS,
-                   "-x", S.proxy_url(target), url]
-            args = ["--ssl-bump", "--allow-urls", f"https://{K.NAME}/*", "--ssl-bump-ca-file", self.net.ca]
-            rc, out, err, cpu = measure(self.net, target, cmd, timeout=150, awf_args=args,
-                                        logs_check=read_audit)
-            parts = out.split()
-            if rc != 0 or len(parts) < 3 or parts[0] != "200" or int(parts[1]) != K.BULK_MIB * K.MIB:
-                raise RuntimeError(f"curl rc={rc} out={out.strip()!r} err={err.strip()[-300:]!r}")
-            bps = float(parts[2])
+        bump = mode == "intercepted"
+        args = ["--ssl-bump", "--allow-urls", f"https://{K.NAME}/*", "--ssl-bump-ca-file",
+                self.net.ca] if bump else []
+        bps, cpu = self.curl_bulk(target, "tls", awf_args=args, logs_check=read_audit, cacert=not bump)
         check_intercept_audit(mode, url, audit)
         return bps / K.MIB, cpu
 
