@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # awf's benchmarks in one command (see bench/README.md). Run as root on Debian 12:
-#   bash bench/run.sh            # full run: 5 repetitions, ~12 minutes
+#   bash bench/run.sh            # full run: 5 repetitions, ~9 minutes (~11 with --awf-before)
 #   QUICK=1 bash bench/run.sh    # smoke test: 1 repetition, short runs, small transfers
 #   REPS=9 bash bench/run.sh     # more repetitions
+#   bash bench/run.sh --awf-before /path/to/old/awf   # also measure an earlier awf, side by side
 # Installs what it needs, builds awf (build/) and the bench tools (build-bench/), then runs
-# bench/bench.py, which builds its own network namespaces, starts nginx, a DNS responder, Squid
-# and tinyproxy inside them, runs every workload against direct / Squid / tinyproxy / awf, prints
-# the table and writes bench/results/latest.json (QUICK=1: quick.json). Every packet stays on
-# loopback or inside those namespaces; everything is removed on exit, even on failure.
+# bench/bench.py, which brings up the integration tests' virtual internet (two network
+# namespaces), starts nginx, a DNS server, HAProxy, Squid and tinyproxy in it, runs every workload
+# against direct / HAProxy / Squid / tinyproxy / (awf before) / awf, prints the table and writes
+# bench/results/latest.json (QUICK=1: quick.json; with --awf-before: compare.json). Every packet
+# stays on loopback or inside those namespaces; everything is removed on exit, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -42,7 +44,7 @@ fi
 # NICE=-10: run the whole harness (servers, proxies, load generators) at a higher priority than
 # background jobs on a shared machine; recorded in the results.
 if [[ -n ${NICE:-} ]]; then
-  nice -n "$NICE" /usr/bin/python3 bench/bench.py
+  nice -n "$NICE" /usr/bin/python3 bench/bench.py "$@"
 else
-  /usr/bin/python3 bench/bench.py
+  /usr/bin/python3 bench/bench.py "$@"
 fi

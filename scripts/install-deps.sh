@@ -19,7 +19,7 @@ packages=(
   # clients that must trust --ssl-bump's CA without flags (Java is tested when present)
   nodejs
   # benchmarks
-  squid tinyproxy nginx wrk hyperfine linux-perf
+  squid tinyproxy haproxy nginx wrk hyperfine linux-perf
 )
 
 missing=()
@@ -44,6 +44,6 @@ $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Benchmark servers must not run as system services: bench/ starts its own instances. Nor
 # Docker: the topology tests start their own dockerd in the vnet (a system one would own
 # /var/run/docker.sock and the default bridge).
-for svc in squid tinyproxy nginx docker docker.socket containerd; do
+for svc in squid tinyproxy haproxy nginx docker docker.socket containerd; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
