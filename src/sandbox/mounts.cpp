@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "sandbox/kernel_view.h"
 #include "sandbox/mount_ops.h"
 
 namespace awf::sandbox {
@@ -47,15 +48,15 @@ void populate_root(const std::string& old_root, const std::string& new_root) {
     if (!S_ISDIR(st.st_mode)) continue;
     // /proc is mounted fresh for the new PID namespace (host processes stay invisible).
     // /run is a fresh tmpfs: it holds host IPC sockets (Docker, systemd-resolved, nscd,
-    // D-Bus) that could act on the network for the command.
-    if (name == "proc" || name == "run") {
+    // D-Bus) that could act on the network for the command. /dev is the sandbox's own
+    // (kernel_view.h).
+    if (name == "proc" || name == "run" || name == "dev") {
       make_dir(target);
       continue;
     }
     make_dir(target);
-    // /tmp and /dev stay writable; every other host directory is read-only.
-    const bool writable = name == "tmp" || name == "dev";
-    bind(source, target, writable);
+    // /tmp stays writable; every other host directory is read-only.
+    bind(source, target, name == "tmp");
   }
 }
 
@@ -236,16 +237,6 @@ void hide_tmp_ipc() {
   }
 }
 
-// The host's /dev/shm would be a channel to every host process using POSIX shared memory;
-// the sandbox gets its own. /dev/mqueue shows the host IPC namespace's message queues (the
-// sandbox's own still work through mq_open).
-void isolate_dev_ipc() {
-  if (is_real_directory(in_new_root("/dev/shm"))) {
-    do_mount("tmpfs", in_new_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  }
-  if (is_real_directory(in_new_root("/dev/mqueue"))) hide_directory(in_new_root("/dev/mqueue"));
-}
-
 // The workspace is bound where it is on the host, creating its mount point when it lies under
 // one of our tmpfs (HOME, /home, /root, /run). Every missing component is then on a tmpfs of
 // ours: a path that exists on the host exists in the host binds too.
@@ -371,6 +362,9 @@ void build_root(const MountPlan& plan) {
   do_mount("tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   populate_root(kOldRoot, kNewRoot);
   do_mount("tmpfs", in_new_root("/run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  make_dir(in_new_root("/dev"));
+  build_dev(std::string(kOldRoot) + "/dev", in_new_root("/dev"));
+  if (is_real_directory(in_new_root("/sys"))) restrict_sys(in_new_root("/sys"));
   // Homes: the host's hidden, the command's rebuilt from its tool directories (home_view.h),
   // then the workspace on top, wherever it is.
   std::vector<std::string> homes = hide_host_homes();
@@ -384,7 +378,6 @@ void build_root(const MountPlan& plan) {
   // After the workspace: a workspace of /tmp or /var must not bring the sockets back.
   hide_var_ipc();
   hide_tmp_ipc();
-  isolate_dev_ipc();
 
   for (const std::string& path : plan.masked_paths) {
     const std::string target = in_new_root(path);
@@ -396,6 +389,7 @@ void build_root(const MountPlan& plan) {
   // this mount namespace: in a user namespace the kernel only allows a proc mount when a
   // fully visible one already exists.
   do_mount("proc", in_new_root("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  restrict_proc(in_new_root("/proc"));
 
   // Last, so that they cover credentials however they became visible (a tool directory, a
   // workspace inside HOME).
