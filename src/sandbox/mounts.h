@@ -37,7 +37,7 @@ struct MountPlan {
   HomeSpec home;
   // Host directories bound read-write at the same path (the workspace), after the HOME view:
   // a workspace under /home, /root or HOME stays reachable and writable. Everything else
-  // from the host is read-only, except /tmp.
+  // from the host is read-only; /tmp and /var/tmp are the sandbox's own.
   std::vector<std::string> writable_paths;
   // The user's -v mounts, after the workspace and before the IPC sweeps and the masks: a
   // daemon socket or awf's log directory stays hidden even when a mount would show it.
