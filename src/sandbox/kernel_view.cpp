@@ -56,9 +56,23 @@ void bind_device(const std::string& host_dev, const std::string& dev, const char
 
 }  // namespace
 
-void build_dev(const std::string& host_dev, const std::string& dev) {
+// The command's terminal, and only a terminal: a character device under the host's /dev.
+void bind_console(const std::string& host_root, const std::string& dev,
+                  const std::string& terminal) {
+  struct stat st {};
+  if (!terminal.starts_with("/dev/") || terminal.find("/..") != std::string::npos ||
+      stat((host_root + terminal).c_str(), &st) < 0 || !S_ISCHR(st.st_mode)) {
+    return;
+  }
+  write_file(dev + "/console", "", 0600);
+  bind(host_root + terminal, dev + "/console", true);
+}
+
+void build_dev(const std::string& host_root, const std::string& dev, const std::string& terminal) {
+  const std::string host_dev = host_root + "/dev";
   do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k");
   for (const char* name : kDevices) bind_device(host_dev, dev, name);
+  if (!terminal.empty()) bind_console(host_root, dev, terminal);
   for (const auto& [name, target] : kDevLinks) {
     if (symlink(target, (dev + "/" + name).c_str()) < 0) {
       throw errno_error(std::string("symlink /dev/") + name);

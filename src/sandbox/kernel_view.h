@@ -11,8 +11,11 @@ namespace awf::sandbox {
 
 // Mounts a tmpfs on `dev` (a directory in the view being built) holding only null, zero,
 // full, random, urandom and tty (bound from `host_dev`), a private devpts, its own shm and
-// the std descriptor links. Throws SetupError.
-void build_dev(const std::string& host_dev, const std::string& dev);
+// the std descriptor links. `terminal` (a path in `host_root`, "" for none) is the terminal
+// the command inherits: its node lives in the host's devpts, which the view does not show,
+// so it is bound at /dev/console (as container runtimes do), where ttyname() and tty(1)
+// find it. Throws SetupError.
+void build_dev(const std::string& host_root, const std::string& dev, const std::string& terminal);
 
 // On a freshly mounted `proc`: the knobs that act on the whole host become read-only and the
 // files that show kernel memory, keys or other tenants' activity are covered. Entries this

@@ -376,7 +376,7 @@ void build_root(const MountPlan& plan) {
   populate_root(kOldRoot, kNewRoot);
   do_mount("tmpfs", in_new_root("/run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   make_dir(in_new_root("/dev"));
-  build_dev(std::string(kOldRoot) + "/dev", in_new_root("/dev"));
+  build_dev(kOldRoot, in_new_root("/dev"), plan.terminal);
   private_tmp();
   if (is_real_directory(in_new_root("/sys"))) restrict_sys(in_new_root("/sys"));
   // Homes: the host's hidden, the command's rebuilt from its tool directories (home_view.h),

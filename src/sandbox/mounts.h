@@ -46,6 +46,9 @@ struct MountPlan {
   // command must not read or rewrite the record of what it did).
   std::vector<std::string> masked_paths;
   std::vector<ProvidedFile> provided_files;
+  // The host path of the terminal the command inherits as stdin, stdout or stderr ("" when
+  // none is a terminal): bound at /dev/console (kernel_view.h).
+  std::string terminal;
 };
 
 // Replaces the calling process's root with the sandbox view and mounts a fresh /proc (the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import shlex
 import signal
@@ -187,7 +188,7 @@ def _run_on_terminal(argv: list[str], timeout: float = 60) -> tuple[int, str]:
 
 
 TERMINAL_PROBE = ("test -t 0 && test -t 1 && echo term=stdio; echo size=$(stty size); "
-                  "echo via-dev-tty > /dev/tty && echo term=devtty")
+                  "echo via-dev-tty > /dev/tty && echo term=devtty; echo name=$(tty)")
 
 
 def test_tty_mode_keeps_the_terminal(vnet):
@@ -201,6 +202,12 @@ def test_tty_mode_keeps_the_terminal(vnet):
     assert rc == 0, out
     assert "term=stdio" in out and "size=24 80" in out, out
     assert "via-dev-tty" in out and "term=devtty" in out, out
+    # Its node is the host's devpts, not in the view: bound at /dev/console, where ttyname()
+    # finds it. No other host terminal is there.
+    assert "name=/dev/console" in out, out
+    rc, out = _run_on_terminal(vnet.awf_argv(AWF_BIN, [*ALLOW, "--tty"],
+                                             ["bash", "-c", "echo pts=$(ls -A /dev/pts)"], logs))
+    assert re.search(r"^pts=ptmx$", out, re.M), out
 
 
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
