@@ -21,8 +21,8 @@ namespace {
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
 constexpr const char* kDevLinks[][2] = {
-    {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-    {"stderr", "/proc/self/fd/2"},   {"ptmx", "pts/ptmx"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 
 // Host-wide knobs: uid 0 may write them by file mode alone (no capability needed).
@@ -30,8 +30,8 @@ constexpr const char* kReadOnlyProc[] = {"sys", "sysrq-trigger", "irq", "bus", "
 
 // Kernel memory (kcore), the keyring of every user (keys), timers and scheduler state of every
 // process on the host (timer_list, timer_stats, sched_debug, latency_stats: side channels).
-constexpr const char* kMaskedProcFiles[] = {"kcore",       "keys",         "timer_list",
-                                            "timer_stats", "sched_debug",  "latency_stats"};
+constexpr const char* kMaskedProcFiles[] = {"kcore",       "keys",        "timer_list",
+                                            "timer_stats", "sched_debug", "latency_stats"};
 // Hardware interfaces, some of them writable by root.
 constexpr const char* kMaskedProcDirectories[] = {"acpi", "asound", "scsi"};
 
@@ -54,8 +54,6 @@ void bind_device(const std::string& host_dev, const std::string& dev, const char
   bind(source, target, true);
 }
 
-}  // namespace
-
 // The command's terminal, and only a terminal: a character device under the host's /dev.
 void bind_console(const std::string& host_root, const std::string& dev,
                   const std::string& terminal) {
@@ -67,6 +65,8 @@ void bind_console(const std::string& host_root, const std::string& dev,
   write_file(dev + "/console", "", 0600);
   bind(host_root + terminal, dev + "/console", true);
 }
+
+}  // namespace
 
 void build_dev(const std::string& host_root, const std::string& dev, const std::string& terminal) {
   const std::string host_dev = host_root + "/dev";

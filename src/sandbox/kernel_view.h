@@ -10,7 +10,7 @@
 namespace awf::sandbox {
 
 // Mounts a tmpfs on `dev` (a directory in the view being built) holding only null, zero,
-// full, random, urandom and tty (bound from `host_dev`), a private devpts, its own shm and
+// full, random, urandom and tty (bound from `host_root`/dev), a private devpts, its own shm and
 // the std descriptor links. `terminal` (a path in `host_root`, "" for none) is the terminal
 // the command inherits: its node lives in the host's devpts, which the view does not show,
 // so it is bound at /dev/console (as container runtimes do), where ttyname() and tty(1)
