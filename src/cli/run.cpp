@@ -120,6 +120,15 @@ std::string workspace_directory() {
   return getcwd(buffer, sizeof buffer) ? buffer : "/";
 }
 
+// The terminal the command inherits (awf's stdin, stdout or stderr), or "" when none is one.
+std::string inherited_terminal() {
+  for (const int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    char name[PATH_MAX];
+    if (isatty(fd) && ttyname_r(fd, name, sizeof name) == 0) return name;
+  }
+  return "";
+}
+
 // Whether `path` is `ancestor` or lies below it (both resolved, no trailing slash).
 bool is_within(const std::string& path, const std::string& ancestor) {
   if (ancestor == "/") return true;
@@ -420,6 +429,7 @@ std::string describe_mounts(const sandbox::MountPlan& plan) {
   for (const sandbox::ProvidedFile& file : plan.provided_files) {
     text += "provided " + file.path + "\n";
   }
+  if (!plan.terminal.empty()) text += "console " + plan.terminal + "\n";
   return text;
 }
 
@@ -687,6 +697,7 @@ int run(const Options& options) {
   // would miss their mount point (and leave, say, the log directory visible).
   const std::string workspace = canonical_path(workspace_directory());
   spec.mounts.home = home;
+  spec.mounts.terminal = inherited_terminal();
   // A workspace that contains HOME would bring the whole real HOME back (keys, cloud
   // credentials) on top of its deny-by-default view.
   if (workspace != "/" && !home.fresh && is_within(home.path, workspace)) {

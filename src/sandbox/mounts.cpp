@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "sandbox/kernel_view.h"
 #include "sandbox/mount_ops.h"
 
 namespace awf::sandbox {
@@ -47,15 +48,14 @@ void populate_root(const std::string& old_root, const std::string& new_root) {
     if (!S_ISDIR(st.st_mode)) continue;
     // /proc is mounted fresh for the new PID namespace (host processes stay invisible).
     // /run is a fresh tmpfs: it holds host IPC sockets (Docker, systemd-resolved, nscd,
-    // D-Bus) that could act on the network for the command.
-    if (name == "proc" || name == "run") {
+    // D-Bus) that could act on the network for the command. /dev is the sandbox's own
+    // (kernel_view.h), and so is /tmp (private_tmp).
+    if (name == "proc" || name == "run" || name == "dev" || name == "tmp") {
       make_dir(target);
       continue;
     }
     make_dir(target);
-    // /tmp and /dev stay writable; every other host directory is read-only.
-    const bool writable = name == "tmp" || name == "dev";
-    bind(source, target, writable);
+    bind(source, target, false);
   }
 }
 
@@ -212,13 +212,24 @@ bool is_tmp_ipc_directory(std::string_view name) {
   return false;
 }
 
-// /tmp stays the host's (callers pass files through it), but its top level is swept: every
-// Unix socket (VS Code's IPC, database sockets, agents) and Kerberos ticket cache is covered
-// and the IPC directories above are hidden. Sockets deeper inside other directories are not
-// looked for (docs/security.md, known limits). The sweep costs about a microsecond per entry.
+// /tmp and /var/tmp are the sandbox's own, per-run tmpfs: a socket or FIFO a host process
+// creates there, before or during the run, at any depth, is not in the view (the host's /tmp
+// holds VS Code's IPC, database sockets, agents, tmux and X11). A read-only bind of the host's
+// /var/tmp would not do: connect() and FIFO writes ignore the mount's read-only flag. The
+// caller names what the command needs from the host's (-v, the workspace), bound on top.
+void private_tmp() {
+  do_mount("tmpfs", in_new_root("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  if (is_real_directory(in_new_root("/var/tmp"))) {
+    do_mount("tmpfs", in_new_root("/var/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  }
+}
+
+// When a -v mount or the workspace shows the host's /tmp itself, its top level is swept: every
+// Unix socket, FIFO and Kerberos ticket cache is covered and the IPC directories above are
+// hidden. The sweep costs about a microsecond per entry.
 void hide_tmp_ipc() {
-  const std::string host_tmp = std::string(kOldRoot) + "/tmp";
-  const std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(host_tmp.c_str()), &closedir);
+  const std::string view_tmp = in_new_root("/tmp");
+  const std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(view_tmp.c_str()), &closedir);
   if (!dir) return;
   while (dirent* entry = readdir(dir.get())) {
     const std::string_view name = entry->d_name;
@@ -226,24 +237,17 @@ void hide_tmp_ipc() {
     if (type == DT_UNKNOWN) {
       struct stat st {};
       if (fstatat(dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
-      type = S_ISSOCK(st.st_mode) ? DT_SOCK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+      type = S_ISSOCK(st.st_mode)   ? DT_SOCK
+             : S_ISFIFO(st.st_mode) ? DT_FIFO
+             : S_ISDIR(st.st_mode)  ? DT_DIR
+                                    : DT_REG;
     }
-    if (type == DT_SOCK || (type == DT_REG && name.starts_with("krb5cc"))) {
+    if (type == DT_SOCK || type == DT_FIFO || (type == DT_REG && name.starts_with("krb5cc"))) {
       cover_file(in_new_root("/tmp/" + std::string(name)));
     } else if (type == DT_DIR && name != "." && name != ".." && is_tmp_ipc_directory(name)) {
       hide_directory(in_new_root("/tmp/" + std::string(name)));
     }
   }
-}
-
-// The host's /dev/shm would be a channel to every host process using POSIX shared memory;
-// the sandbox gets its own. /dev/mqueue shows the host IPC namespace's message queues (the
-// sandbox's own still work through mq_open).
-void isolate_dev_ipc() {
-  if (is_real_directory(in_new_root("/dev/shm"))) {
-    do_mount("tmpfs", in_new_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  }
-  if (is_real_directory(in_new_root("/dev/mqueue"))) hide_directory(in_new_root("/dev/mqueue"));
 }
 
 // The workspace is bound where it is on the host, creating its mount point when it lies under
@@ -371,6 +375,10 @@ void build_root(const MountPlan& plan) {
   do_mount("tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   populate_root(kOldRoot, kNewRoot);
   do_mount("tmpfs", in_new_root("/run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  make_dir(in_new_root("/dev"));
+  build_dev(kOldRoot, in_new_root("/dev"), plan.terminal);
+  private_tmp();
+  if (is_real_directory(in_new_root("/sys"))) restrict_sys(in_new_root("/sys"));
   // Homes: the host's hidden, the command's rebuilt from its tool directories (home_view.h),
   // then the workspace on top, wherever it is.
   std::vector<std::string> homes = hide_host_homes();
@@ -384,7 +392,6 @@ void build_root(const MountPlan& plan) {
   // After the workspace: a workspace of /tmp or /var must not bring the sockets back.
   hide_var_ipc();
   hide_tmp_ipc();
-  isolate_dev_ipc();
 
   for (const std::string& path : plan.masked_paths) {
     const std::string target = in_new_root(path);
@@ -396,6 +403,7 @@ void build_root(const MountPlan& plan) {
   // this mount namespace: in a user namespace the kernel only allows a proc mount when a
   // fully visible one already exists.
   do_mount("proc", in_new_root("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  restrict_proc(in_new_root("/proc"));
 
   // Last, so that they cover credentials however they became visible (a tool directory, a
   // workspace inside HOME).

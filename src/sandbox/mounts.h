@@ -37,7 +37,7 @@ struct MountPlan {
   HomeSpec home;
   // Host directories bound read-write at the same path (the workspace), after the HOME view:
   // a workspace under /home, /root or HOME stays reachable and writable. Everything else
-  // from the host is read-only, except /tmp and /dev.
+  // from the host is read-only; /tmp and /var/tmp are the sandbox's own.
   std::vector<std::string> writable_paths;
   // The user's -v mounts, after the workspace and before the IPC sweeps and the masks: a
   // daemon socket or awf's log directory stays hidden even when a mount would show it.
@@ -46,6 +46,9 @@ struct MountPlan {
   // command must not read or rewrite the record of what it did).
   std::vector<std::string> masked_paths;
   std::vector<ProvidedFile> provided_files;
+  // The host path of the terminal the command inherits as stdin, stdout or stderr ("" when
+  // none is a terminal): bound at /dev/console (kernel_view.h).
+  std::string terminal;
 };
 
 // Replaces the calling process's root with the sandbox view and mounts a fresh /proc (the

@@ -1001,7 +1001,9 @@ def test_gh_aw_invocation_runs_an_sdk_client_with_no_key_inside(awf, provider, c
             "--api-proxy-ca-file", vnet.ca_path,
             "--openai-api-target", f"{target('openai')}:{FP_PORT}",
             "--anthropic-api-target", f"{target('anthropic')}:{FP_PORT}"]
-    agent = (split_pattern(secret) + f"echo agent-start; python3 {shlex.quote(clients['sdk'])} "
+    # The sandbox's /tmp is its own: the client comes in with the workspace, as gh-aw's do.
+    sdk_client = shutil.copy(clients["sdk"], workspace)
+    agent = (split_pattern(secret) + f"echo agent-start; python3 {shlex.quote(sdk_client)} "
              f'{nonce}; echo "LEAKS=$(env | grep -c "$PAT_A$PAT_B")"; echo agent-end')
     res = awf(args, ["/bin/bash", "-c", agent], env=env)
     assert res.rc == 0, res

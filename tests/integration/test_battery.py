@@ -33,7 +33,7 @@ NEVER_REACHED = (V.EVIL4, V.EVIL6, V.PRIVATE4, V.METADATA4)
 NEVER_ASKED = ("blocked.test", "evil.test")
 EXIT_LINE = "Process exiting with code: {}"
 NOT_ENFORCED = "--memory-limit and --pids-limit are not enforced"
-HOST_MOUNTS = ["nsenter", f"--mount=/proc/{os.getpid()}/ns/mnt", "--"]
+HOST_MOUNTS = ["nsenter", f"--mount=/proc/{os.getpid()}/ns/mnt", "--wd=.", "--"]  # keeps the cwd (the workspace)
 
 # ---------------------------------------------------------------------------- helper scripts
 # A raw TCP client: sends the request (Python escapes: \r \n \xNN), prints the status line
@@ -745,7 +745,7 @@ CASES: list[Case] = [
          lambda r, e: (out(r, r"Failed to connect to x port 80|Couldn't connect"), no_out(r, "canary-reached"),
                        out(r, "^0$")), invariant="host IPC sockets hidden (/run is a fresh tmpfs)"),
     Case("docker-sock-fake-in-tmp", "curl -sS --max-time 2 --unix-socket {docker} http://x/version; echo rc=$?",
-         lambda r, e: (out(r, "^rc=7"), no_out(r, "canary-reached")), invariant="host IPC sockets in /tmp masked"),
+         lambda r, e: (out(r, "^rc=7"), no_out(r, "canary-reached")), invariant="host IPC sockets in /tmp unreachable (private /tmp)"),
     Case("dbus-system-bus", f"{{py}} -c \"import socket\nfor a in ('/run/dbus/system_bus_socket', '/var/run/dbus/system_bus_socket', '{{dbus}}', '\\0{{abstract}}'):\n"
          "  s = socket.socket(socket.AF_UNIX)\n  try: s.connect(a); print('connected', repr(a), s.recv(50))\n"
          "  except OSError as x: print('refused', repr(a), x.strerror)\"",

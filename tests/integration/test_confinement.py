@@ -446,7 +446,7 @@ def test_host_ipc_sockets_unreachable(awf, vnet, nonce):
         script = "; ".join([
             shlex.join([V.PY, client, abstract, path, tmux_sock]),
             f"echo tmux_entries=$(ls -A {tmux_dir} | wc -l)",
-            f"echo krb=$(wc -c < {krb})",
+            f"echo krb=$(cat {krb} 2>/dev/null | wc -c)",  # masked, or absent (private /tmp)
             f"test -e {shm} && echo shm-visible",
             "echo run_sockets=$(find /run /var/run/ -type s 2>/dev/null | wc -l)",
         ])
@@ -473,7 +473,7 @@ def test_host_ipc_sockets_unreachable(awf, vnet, nonce):
 # ============================================================================ resource limits
 # `ip netns exec` gives awf a fresh /sys without the cgroup mounts; these tests run awf in the
 # vnet's network namespace but in the test runner's own mount namespace, where they are.
-HOST_MOUNTS = ["nsenter", f"--mount=/proc/{os.getpid()}/ns/mnt", "--"]
+HOST_MOUNTS = ["nsenter", f"--mount=/proc/{os.getpid()}/ns/mnt", "--wd=.", "--"]  # keeps the cwd (the workspace)
 LIMIT_RE = re.compile(r"awf: limits: memory (\S+), (\d+) processes \(cgroup (v[12]) (\S+)(?: and (\S+))?\)")
 
 

@@ -25,7 +25,8 @@ def test_unwritable_log_directory_refuses_to_start(vnet, tmp_path, nonce):
     marker = Path(vnet.scratch_dir) / f"ran-{nonce}"  # writable by the sandboxed user
     argv = vnet.host_cmd([AWF_BIN, "--dns-servers", V.DNS4, "--proxy-logs-dir", str(logs),
                           "-d", "allowed.test", "--", "touch", str(marker)])
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    # From the run directory, the workspace: the marker's directory is in the sandbox's view.
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd=vnet.run_dir)
     assert r.returncode == 1, r
     assert "access.log" in r.stderr and "Process exiting with code: 1" in r.stderr.splitlines()[-1], r
     assert not marker.exists()
@@ -36,7 +37,8 @@ def test_control_the_same_command_runs_with_a_writable_log_directory(vnet, tmp_p
     marker = Path(vnet.scratch_dir) / f"ran-{nonce}"
     argv = vnet.host_cmd([AWF_BIN, "--dns-servers", V.DNS4, "--proxy-logs-dir",
                           str(tmp_path / "logs"), "-d", "allowed.test", "--", "touch", str(marker)])
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    # From the run directory, the workspace: the marker's directory is in the sandbox's view.
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd=vnet.run_dir)
     assert r.returncode == 0, r
     assert marker.exists()
 

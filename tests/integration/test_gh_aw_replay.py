@@ -98,7 +98,12 @@ def test_gh_aw_default_step_as_the_runner_user(vnet, docker, gh_aw_tmp, nonce):
     env = {"HOME": home, "RUNNER_TEMP": runner_temp, "GITHUB_WORKSPACE": workspace,
            "GH_AW_DOCKER_HOST": docker.host, "GITHUB_STEP_SUMMARY": summary,
            "GH_TOKEN": f"ghs_secret{nonce}"}
-    agent = AGENT.format(ca=vnet.ca_path, nonce=nonce)
+    # The sandbox's /tmp is its own: the test CA comes in through /tmp/gh-aw, which the
+    # invocation mounts, as gh-aw passes its files (difc-proxy-tls/ca.crt).
+    ca = os.path.join(gh_aw_tmp, "test-ca.pem")
+    shutil.copyfile(vnet.ca_path, ca)
+    os.chmod(ca, 0o644)
+    agent = AGENT.format(ca=ca, nonce=nonce)
     # The runner user may use the Docker socket (gh-aw's runners: the docker group).
     os.chmod(docker.socket, 0o666)
 

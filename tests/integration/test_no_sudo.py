@@ -25,7 +25,7 @@ SETPRIV = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"
 EXIT_1 = "Process exiting with code: 1"
 SUDO_UID, SUDO_GID = 12345, 23456
 # /sys/fs/cgroup as the test runner sees it (`ip netns exec` remounts /sys without cgroups).
-HOST_MOUNTS = ["nsenter", f"--mount=/proc/{os.getpid()}/ns/mnt", "--"]
+HOST_MOUNTS = ["nsenter", f"--mount=/proc/{os.getpid()}/ns/mnt", "--wd=.", "--"]  # keeps the cwd (the workspace)
 
 # Runs argv[1:] as uid/gid 65534 in a user namespace whose own user.max_user_namespaces is 0
 # (root of that namespace may set it; it limits only namespaces created inside it).
