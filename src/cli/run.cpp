@@ -539,6 +539,7 @@ std::optional<sandbox::Cgroup> create_limits_cgroup(const Options& options) {
 // stays the user's own HOME ("/" when that is missing).
 sandbox::HomeSpec command_home(sandbox::Identity& identity, const Options& options) {
   sandbox::HomeSpec home = sandbox::plan_home(identity.home, identity.uid, identity.gid);
+  home.persist = options.persist_home_dirs;
   if (home.fresh) {
     if (options.log_level == LogLevel::Debug) {
       std::fprintf(stderr, "awf: HOME %s does not exist: the command gets an empty %s\n",
@@ -706,6 +707,7 @@ int run(const Options& options) {
   if (auto bind = session_state_bind(options, identity)) {
     spec.mounts.binds.push_back(std::move(*bind));
   }
+  spec.mounts.git_writable = options.allow_git_write;
   spec.mounts.provided_files = std::move(ssl_bump.files);
   spec.mounts.masked_paths =
       masked_paths(work_dir ? std::vector<std::string>{canonical_path(log.directory()),
