@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <memory>
 #include <string_view>
@@ -68,35 +69,54 @@ class Protector {
     if (!dir.valid()) return;
     const UniqueFd common = open_in_view(root_.get(), new_root_, git_dir + "/commondir");
     if (common.valid() && is_regular(common)) {
-      // A worktree's directory: config and hooks are the common directory's.
-      filter_config(dir, git_dir, "config.worktree", false);
+      // A linked worktree's directory: config and hooks are the common directory's, which
+      // `commondir` names (read-only: the command must not point it elsewhere).
       std::string path = read_small(common, git_dir + "/commondir", 4096);
+      show_read_only(common, "commondir");
       path = path.substr(0, path.find('\n'));
       if (!path.empty() && depth < kMaxModuleDepth) {
         protect_git_dir(path.front() == '/' ? path : git_dir + "/" + path, depth + 1);
       }
+      filter_config(dir, git_dir, "config.worktree", worktree_config_);
       return;
     }
     filter_config(dir, git_dir, "config", true);
-    filter_config(dir, git_dir, "config.worktree", false);
+    filter_config(dir, git_dir, "config.worktree", worktree_config_);
     protect_hooks(dir, git_dir);
+    protect_worktrees(git_dir + "/worktrees");
     if (depth < kMaxModuleDepth) protect_modules(git_dir + "/modules", depth + 1);
   }
 
-  // Submodules' git directories: .git/modules/NAME, where NAME may hold slashes.
-  void protect_modules(const std::string& dir, int depth) {
-    const UniqueFd fd = open_in_view(root_.get(), new_root_, dir);
-    if (!fd.valid() || !is_dir(fd)) return;
-    UniqueFd listing(open(fd_path(new_root_, fd).c_str(),
-                                O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!listing.valid()) return;
-    const std::unique_ptr<DIR, int (*)(DIR*)> entries(fdopendir(listing.release()), &closedir);
-    if (!entries) return;
+  // The linked worktrees' directories (.git/worktrees/NAME) of a repository in the view: their
+  // `commondir` and `config.worktree` are read by git in each worktree, wherever it is.
+  void protect_worktrees(const std::string& dir) {
+    for (const std::string& name : subdirectories(dir)) {
+      const std::string path = dir + "/" + name;
+      const UniqueFd common = open_in_view(root_.get(), new_root_, path + "/commondir");
+      if (common.valid() && is_regular(common)) show_read_only(common, "commondir");
+      const UniqueFd fd = open_in_view(root_.get(), new_root_, path);
+      if (fd.valid()) filter_config(fd, path, "config.worktree", worktree_config_);
+    }
+  }
+
+  std::vector<std::string> subdirectories(const std::string& dir) {
     std::vector<std::string> names;
+    const UniqueFd fd = open_in_view(root_.get(), new_root_, dir);
+    if (!fd.valid() || !is_dir(fd)) return names;
+    UniqueFd listing(open(fd_path(new_root_, fd).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing.valid()) return names;
+    const std::unique_ptr<DIR, int (*)(DIR*)> entries(fdopendir(listing.release()), &closedir);
+    if (!entries) return names;
     while (dirent* entry = readdir(entries.get())) {
       const std::string name = entry->d_name;
       if (name != "." && name != ".." && entry->d_type == DT_DIR) names.push_back(name);
     }
+    return names;
+  }
+
+  // Submodules' git directories: .git/modules/NAME, where NAME may hold slashes.
+  void protect_modules(const std::string& dir, int depth) {
+    const std::vector<std::string> names = subdirectories(dir);
     for (const std::string& name : names) {
       const std::string path = dir + "/" + name;
       const UniqueFd head = open_in_view(root_.get(), new_root_, path + "/HEAD");
@@ -127,6 +147,11 @@ class Protector {
     if (static_cast<std::size_t>(st.st_size) <= kMaxConfigBytes) {
       text = strip_git_credentials(read_small(file, path, kMaxConfigBytes)).text;
     }
+    // extensions.worktreeConfig makes git read config.worktree, which must then exist (and
+    // be protected) too; looked for loosely, a false positive only creates an empty file.
+    std::string lower = text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("worktreeconfig") != std::string::npos) worktree_config_ = true;
     const std::string staged = stage_name("git-config");
     write_file(staged, text, 0444);
     // Read-only as a mount of its own first: the bind below reaches its target through the
@@ -224,6 +249,7 @@ class Protector {
   std::string new_root_;
   UniqueFd root_;
   int count_ = 0;
+  bool worktree_config_ = false;  // a repository seen so far enables extensions.worktreeConfig
 };
 
 }  // namespace

@@ -8,7 +8,9 @@
 //   - .git/hooks read-only (created empty when missing);
 //   - .git itself made a mount point, so it cannot be renamed away and replaced; a .git file
 //     (worktree, submodule checkout) read-only, and the directory it names treated alike;
-//   - the same for submodules' directories in .git/modules.
+//   - the same for submodules' directories in .git/modules; linked worktrees' `commondir`
+//     read-only and their config.worktree filtered (created when extensions.worktreeConfig
+//     is on), so that no worktree can be pointed at a configuration of the command's making.
 // Objects, refs, the index and logs stay writable: status, add, commit, branch, log work.
 #pragma once
 

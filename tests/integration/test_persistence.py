@@ -147,6 +147,8 @@ def test_repository_behind_a_git_file_is_protected(awf, repo_user):
     u = dict(u, project=worktree)
     script = "; ".join([
         "echo 'gitdir: /tmp/evil' > .git 2>/dev/null; echo gitfile_rc=$?",
+        "echo /tmp/evil > \"$(git rev-parse --git-dir)/commondir\" 2>/dev/null; "
+        "echo commondir_rc=$?",
         "git config core.fsmonitor 'touch /tmp/x' 2>/dev/null; echo config_rc=$?",
         "git config --list | grep -ci extraheader",
         "git status --short >/dev/null; echo status_rc=$?",
@@ -154,8 +156,8 @@ def test_repository_behind_a_git_file_is_protected(awf, repo_user):
     # The main repository must be in the view for the worktree to work at all.
     r = run_in(awf, u, script, "-v", f"{main}:{main}")
     assert r.rc == 0, r.describe()
-    assert re.search(r"^gitfile_rc=[1-9]", r.stdout, re.M), r.describe()
-    assert re.search(r"^config_rc=[1-9]", r.stdout, re.M), r.describe()
+    for probe in ("gitfile", "commondir", "config"):
+        assert re.search(rf"^{probe}_rc=[1-9]", r.stdout, re.M), probe + r.describe()
     assert "\n0\n" in r.stdout and "status_rc=0" in r.stdout, r.describe()
 
 
