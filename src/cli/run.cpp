@@ -412,11 +412,13 @@ std::optional<sandbox::BindMount> session_state_bind(const Options& options,
 // The sandbox's view for --diagnostic-logs, one mount decision per line.
 std::string describe_mounts(const sandbox::MountPlan& plan) {
   std::string text = "home " + plan.home.path + " (empty tmpfs with tool directories)\n";
+  for (const std::string& dir : plan.home.persist) text += "persisted home " + dir + "\n";
   for (const std::string& path : plan.writable_paths) text += "writable " + path + "\n";
   for (const sandbox::BindMount& bind : plan.binds) {
     text += "bind " + bind.source + " -> " + bind.target + (bind.read_only ? " ro\n" : " rw\n");
   }
   for (const std::string& path : plan.masked_paths) text += "masked " + path + "\n";
+  for (const std::string& path : plan.git_writable) text += "git writable " + path + "\n";
   for (const sandbox::ProvidedFile& file : plan.provided_files) {
     text += "provided " + file.path + "\n";
   }
