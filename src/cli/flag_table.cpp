@@ -179,6 +179,14 @@ void container_flags(CLI::App& app, RawValues& raw) {
   repeatable(app, "-v,--mount", raw.mounts,
              "Bind HOST_PATH at CONTAINER_PATH (absolute; $VAR expanded; default rw)",
              kContainerGroup, "HOST:CONTAINER[:ro|rw]");
+  repeatable(app, "--allow-git-write", raw.allow_git_write,
+             "Leave this directory's repository writable with its real .git/config (default: "
+             "config and hooks read-only, credentials removed)",
+             kContainerGroup, "PATH");
+  repeatable(app, "--persist-home-dir", raw.persist_home_dirs,
+             "Keep writes to this HOME tool directory (e.g. .npm, .cache/pip; default: they "
+             "vanish with the run)",
+             kContainerGroup, "DIR");
   single(app, "--container-workdir", raw.container_workdir,
          "Directory the command starts in (default: its HOME; / when missing)", kContainerGroup,
          "DIR");

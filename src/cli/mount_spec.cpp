@@ -1,5 +1,12 @@
 #include "cli/mount_spec.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <deque>
 #include <stdexcept>
 #include <vector>
 
@@ -33,7 +40,83 @@ std::string normalize_absolute(const std::string& path, const char* which) {
   return out.empty() ? "/" : out;
 }
 
+// The caller's id from a sudo variable, when set and numeric.
+std::optional<unsigned long> sudo_id(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text, &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return value;
+}
+
+// Whether someone other than root and the caller can create or replace entries in `dir`.
+bool writable_by_others(const struct stat& dir) {
+  const auto caller = [](unsigned long id, unsigned long own, const char* sudo) {
+    return id == own || (sudo_id(sudo) && *sudo_id(sudo) == id);
+  };
+  if (dir.st_mode & S_IWOTH) return true;
+  if ((dir.st_mode & S_IWGRP) && dir.st_gid != 0 && !caller(dir.st_gid, getgid(), "SUDO_GID")) {
+    return true;
+  }
+  return dir.st_uid != 0 && !caller(dir.st_uid, getuid(), "SUDO_UID");
+}
+
+std::deque<std::string> components(const std::string& path) {
+  std::deque<std::string> parts;
+  std::size_t at = 0;
+  while (at <= path.size()) {
+    const auto slash = path.find('/', at);
+    const std::string part = path.substr(at, slash == std::string::npos ? slash : slash - at);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  return parts;
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
 }  // namespace
+
+std::optional<std::string> unsafe_symlink_in(const std::string& path) {
+  std::deque<std::string> rest = components(path);
+  std::string resolved = "/";
+  int links = 0;
+  while (!rest.empty()) {
+    const std::string part = rest.front();
+    rest.pop_front();
+    if (part == "..") {
+      resolved = parent_of(resolved);
+      continue;
+    }
+    const std::string next = resolved == "/" ? "/" + part : resolved + "/" + part;
+    struct stat st {};
+    if (lstat(next.c_str(), &st) < 0) return std::nullopt;  // missing: reported elsewhere
+    if (!S_ISLNK(st.st_mode)) {
+      resolved = next;
+      continue;
+    }
+    struct stat dir {};
+    if (stat(resolved.c_str(), &dir) < 0 || writable_by_others(dir)) {
+      return "it passes through the symbolic link " + next + " in " + resolved +
+             ", a directory other users can write (whoever planted the link chooses what the "
+             "mount shows)";
+    }
+    if (++links > 40) return "too many levels of symbolic links at " + next;
+    char target[PATH_MAX];
+    const ssize_t n = readlink(next.c_str(), target, sizeof target - 1);
+    if (n < 0) return "cannot read the symbolic link " + next;
+    target[n] = '\0';
+    std::deque<std::string> more = components(target);
+    rest.insert(rest.begin(), more.begin(), more.end());
+    if (target[0] == '/') resolved = "/";
+  }
+  return std::nullopt;
+}
 
 std::string expand_variables(std::string_view text, const EnvLookup& lookup) {
   std::string out;

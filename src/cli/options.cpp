@@ -19,6 +19,7 @@
 #include "cli/suggest.h"
 #include "policy/domain_list.h"
 #include "policy/policy.h"
+#include "sandbox/shown_path.h"
 
 namespace awf::cli {
 namespace {
@@ -202,7 +203,31 @@ void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& opti
     if (stat(mount.host.c_str(), &st) < 0) {
       throw UsageError("-v/--mount '" + text + "': host path " + mount.host + " does not exist");
     }
+    if (const std::optional<std::string> why = unsafe_symlink_in(mount.host)) {
+      throw UsageError("-v/--mount '" + text + "': " + *why +
+                       "; mount the link's target by a path without it, or move the link to "
+                       "a directory only you can write");
+    }
     options.mounts.push_back(std::move(mount));
+  }
+  for (const std::string& path : raw.allow_git_write) {
+    char resolved[PATH_MAX];
+    struct stat st {};
+    if (realpath(path.c_str(), resolved) == nullptr || stat(resolved, &st) < 0 ||
+        !S_ISDIR(st.st_mode)) {
+      throw UsageError("--allow-git-write '" + path +
+                       "': not an existing directory (name the workspace or a -v host path)");
+    }
+    options.allow_git_write.emplace_back(resolved);
+  }
+  for (const std::string& dir : raw.persist_home_dirs) {
+    if (!sandbox::is_persistable_home_dir(dir)) {
+      throw UsageError("--persist-home-dir '" + dir +
+                       "': name a HOME tool directory relative to HOME, like .npm or .cache/pip "
+                       "(under .cache .config .local .cargo .rustup .npm .nvm .azure .anthropic "
+                       ".claude .copilot .gemini)");
+    }
+    options.persist_home_dirs.push_back(dir);
   }
   if (app.count("--container-workdir") > 0 && !raw.container_workdir.starts_with('/')) {
     throw UsageError("--container-workdir '" + raw.container_workdir + "': must be absolute");

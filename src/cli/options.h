@@ -66,6 +66,8 @@ struct Options {
   bool tty = false;
   // Filesystem and process
   std::vector<MountSpec> mounts;
+  std::vector<std::string> allow_git_write;  // --allow-git-write: resolved host directories
+  std::vector<std::string> persist_home_dirs;  // --persist-home-dir: HOME-relative, validated
   std::string container_workdir;  // "" -> the command's HOME
   std::string work_dir;           // "" -> a fresh /tmp/awf-* directory
   bool keep_work_dir = false;     // -k/--keep-containers

@@ -421,11 +421,13 @@ std::optional<sandbox::BindMount> session_state_bind(const Options& options,
 // The sandbox's view for --diagnostic-logs, one mount decision per line.
 std::string describe_mounts(const sandbox::MountPlan& plan) {
   std::string text = "home " + plan.home.path + " (empty tmpfs with tool directories)\n";
+  for (const std::string& dir : plan.home.persist) text += "persisted home " + dir + "\n";
   for (const std::string& path : plan.writable_paths) text += "writable " + path + "\n";
   for (const sandbox::BindMount& bind : plan.binds) {
     text += "bind " + bind.source + " -> " + bind.target + (bind.read_only ? " ro\n" : " rw\n");
   }
   for (const std::string& path : plan.masked_paths) text += "masked " + path + "\n";
+  for (const std::string& path : plan.git_writable) text += "git writable " + path + "\n";
   for (const sandbox::ProvidedFile& file : plan.provided_files) {
     text += "provided " + file.path + "\n";
   }
@@ -549,6 +551,7 @@ std::optional<sandbox::Cgroup> create_limits_cgroup(const Options& options) {
 // stays the user's own HOME ("/" when that is missing).
 sandbox::HomeSpec command_home(sandbox::Identity& identity, const Options& options) {
   sandbox::HomeSpec home = sandbox::plan_home(identity.home, identity.uid, identity.gid);
+  home.persist = options.persist_home_dirs;
   if (home.fresh) {
     if (options.log_level == LogLevel::Debug) {
       std::fprintf(stderr, "awf: HOME %s does not exist: the command gets an empty %s\n",
@@ -717,6 +720,7 @@ int run(const Options& options) {
   if (auto bind = session_state_bind(options, identity)) {
     spec.mounts.binds.push_back(std::move(*bind));
   }
+  spec.mounts.git_writable = options.allow_git_write;
   spec.mounts.provided_files = std::move(ssl_bump.files);
   spec.mounts.masked_paths =
       masked_paths(work_dir ? std::vector<std::string>{canonical_path(log.directory()),

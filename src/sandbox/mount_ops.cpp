@@ -1,6 +1,7 @@
 #include "sandbox/mount_ops.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -111,6 +112,41 @@ bool is_directory(const std::string& path) {
 bool is_real_directory(const std::string& path) {
   struct stat st {};
   return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+namespace {
+
+// Kernels before 5.6 have no openat2: walk the path without following any symlink. A path
+// reached through one cannot be resolved safely there, so setup fails (closed).
+UniqueFd open_without_links(const std::string& new_root, const std::string& path) {
+  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/') continue;
+    struct stat st {};
+    if (lstat((new_root + path.substr(0, pos)).c_str(), &st) < 0) return UniqueFd();
+    if (S_ISLNK(st.st_mode)) {
+      throw SetupError("cannot resolve " + path +
+                       ": it is reached through a symbolic link and this kernel has no openat2 "
+                       "(Linux 5.6)");
+    }
+  }
+  return UniqueFd(open((new_root + path).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+}
+
+}  // namespace
+
+UniqueFd open_in_view(int root, const std::string& new_root, const std::string& path) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const long fd = syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
+  if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+  if (errno == ENOSYS) return open_without_links(new_root, path);
+  if (errno == ENOENT || errno == ENOTDIR || errno == EACCES) return UniqueFd();
+  throw errno_error("resolve " + path + " in the sandbox view");
+}
+
+std::string fd_path(const std::string& new_root, const UniqueFd& fd) {
+  return new_root + "/proc/self/fd/" + std::to_string(fd.get());
 }
 
 bool copy_symlink(const std::string& source, const std::string& target) {

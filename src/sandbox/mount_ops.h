@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "common/unique_fd.h"
+
 namespace awf::sandbox {
 
 void do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
@@ -30,6 +32,15 @@ void cover_file(const std::string& target);
 // Recreates the symlink `source` at `target` (same link text, not followed). Returns false
 // when `source` cannot be read as a link.
 bool copy_symlink(const std::string& source, const std::string& target);
+
+// The file the command would reach at `path` (absolute, in the sandbox) as an O_PATH
+// descriptor, resolved inside `root` (the new root's descriptor; symlinks stay inside it), or
+// an invalid descriptor when there is none.
+UniqueFd open_in_view(int root, const std::string& new_root, const std::string& path);
+
+// The descriptor's magic link under new_root/proc (needs a proc mounted there): mounting on it
+// covers exactly the file resolved, where a path would be resolved again, symlinks and all.
+std::string fd_path(const std::string& new_root, const UniqueFd& fd);
 
 void make_dir(const std::string& path, mode_t mode = 0755);
 void make_dirs(const std::string& path);

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "sandbox/git_view.h"
 #include "sandbox/kernel_view.h"
 #include "sandbox/mount_ops.h"
 
@@ -356,6 +357,14 @@ std::vector<std::string> bind_user_mounts(const std::vector<BindMount>& binds) {
   return shadows;
 }
 
+// Every place the view shows a host directory of the caller's choosing.
+std::vector<ShownPath> shown_paths(const MountPlan& plan) {
+  std::vector<ShownPath> shown;
+  for (const std::string& path : plan.writable_paths) shown.push_back({path, path});
+  for (const BindMount& bind : plan.binds) shown.push_back({bind.source, bind.target});
+  return shown;
+}
+
 }  // namespace
 
 void build_root(const MountPlan& plan) {
@@ -406,8 +415,9 @@ void build_root(const MountPlan& plan) {
   restrict_proc(in_new_root("/proc"));
 
   // Last, so that they cover credentials however they became visible (a tool directory, a
-  // workspace inside HOME).
-  mask_credentials(kNewRoot, plan.home);
+  // workspace inside HOME, a bind of HOME), and .git/config's too (git_view.h).
+  protect_repositories(kNewRoot, shown_paths(plan), plan.git_writable);
+  mask_credentials(kNewRoot, plan.home, shown_paths(plan));
 
   write_file("/resolv.conf", plan.resolv_conf, 0644);
   install_etc_file(kNewRoot, "/etc/resolv.conf", "/resolv.conf");

@@ -45,6 +45,9 @@ struct MountPlan {
   // Host directories hidden behind an empty read-only tmpfs (awf's own log directory: the
   // command must not read or rewrite the record of what it did).
   std::vector<std::string> masked_paths;
+  // Host directories (resolved) whose repository keeps a writable .git with its real config
+  // (--allow-git-write); every other shown repository is protected (git_view.h).
+  std::vector<std::string> git_writable;
   std::vector<ProvidedFile> provided_files;
   // The host path of the terminal the command inherits as stdin, stdout or stderr ("" when
   // none is a terminal): bound at /dev/console (kernel_view.h).

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <map>
 
 namespace awf::cli {
@@ -60,6 +64,57 @@ TEST(MountSpec, Rejects) {
   EXPECT_THAT(error_of("/a:/"), HasSubstr("cannot be '/'"));
   EXPECT_THAT(error_of("/a:/b/../../etc"), HasSubstr(".."));
   EXPECT_THAT(error_of("/a:/b"), HasSubstr("<no error>"));
+}
+
+}  // namespace
+}  // namespace awf::cli
+
+// unsafe_symlink_in reads the filesystem: a private directory (0700, the caller's) and a
+// world-writable sticky one stand for ~ and /tmp.
+namespace awf::cli {
+namespace {
+
+class UnsafeSymlink : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/awf-mount-spec-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    base_ = templ;
+    ASSERT_EQ(mkdir((base_ + "/private").c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((base_ + "/private/data").c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((base_ + "/shared").c_str(), 01777), 0);
+    ASSERT_EQ(chmod((base_ + "/shared").c_str(), 01777), 0);
+    chmod(base_.c_str(), 0755);
+  }
+  void TearDown() override {
+    for (const char* link : {"/private/link", "/private/rel", "/shared/link"}) {
+      unlink((base_ + link).c_str());
+    }
+    rmdir((base_ + "/private/data").c_str());
+    rmdir((base_ + "/private").c_str());
+    rmdir((base_ + "/shared").c_str());
+    rmdir(base_.c_str());
+  }
+  std::string base_;
+};
+
+TEST_F(UnsafeSymlink, PlainPathsAndLinksInPrivateDirectoriesAreSafe) {
+  EXPECT_EQ(unsafe_symlink_in(base_ + "/private/data"), std::nullopt);
+  ASSERT_EQ(symlink((base_ + "/private/data").c_str(), (base_ + "/private/link").c_str()), 0);
+  ASSERT_EQ(symlink("data", (base_ + "/private/rel").c_str()), 0);
+  EXPECT_EQ(unsafe_symlink_in(base_ + "/private/link"), std::nullopt);
+  EXPECT_EQ(unsafe_symlink_in(base_ + "/private/rel/"), std::nullopt);
+}
+
+TEST_F(UnsafeSymlink, LinkInAWorldWritableDirectoryIsRefused) {
+  ASSERT_EQ(symlink((base_ + "/private/data").c_str(), (base_ + "/shared/link").c_str()), 0);
+  const auto why = unsafe_symlink_in(base_ + "/shared/link");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, ::testing::HasSubstr(base_ + "/shared/link"));
+  // Also when the link is reached through another one, or is not the last component.
+  ASSERT_EQ(symlink((base_ + "/shared/link").c_str(), (base_ + "/private/link").c_str()), 0);
+  EXPECT_TRUE(unsafe_symlink_in(base_ + "/private/link").has_value());
+  EXPECT_TRUE(unsafe_symlink_in(base_ + "/shared/link/.").has_value());
 }
 
 }  // namespace

@@ -218,6 +218,19 @@ TEST(Options, ContainerRuntimes) {
               HasSubstr("expected docker, gvisor, sbx, cloud-hypervisor or nvx"));
 }
 
+TEST(Options, HomeAndRepositoryFlags) {
+  const Options o = parse({"--persist-home-dir", ".npm", "--persist-home-dir", ".cache/pip",
+                           "--allow-git-write", "/", "--", "true"});
+  EXPECT_THAT(o.persist_home_dirs, ElementsAre(".npm", ".cache/pip"));
+  EXPECT_THAT(o.allow_git_write, ElementsAre("/"));
+  EXPECT_THAT(usage_error({"--persist-home-dir", ".ssh", "--", "true"}),
+              HasSubstr("--persist-home-dir '.ssh': name a HOME tool directory"));
+  EXPECT_THAT(usage_error({"--persist-home-dir", ".cache/../.ssh", "--", "true"}),
+              HasSubstr("--persist-home-dir '.cache/../.ssh'"));
+  EXPECT_THAT(usage_error({"--allow-git-write", "/nonexistent-awf-repo", "--", "true"}),
+              HasSubstr("--allow-git-write '/nonexistent-awf-repo': not an existing directory"));
+}
+
 TEST(Options, LastValueWins) {
   const Options o = parse({"--log-level", "debug", "--log-level", "warn", "--work-dir", "/a",
                            "--work-dir", "/b", "--tty", "--tty", "--", "true"});
