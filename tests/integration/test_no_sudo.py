@@ -261,20 +261,6 @@ def test_explicit_limit_refused_without_a_cgroup(awf, vnet, nonce):
     assert_refused_cleanly(r, logs, marker)
 
 
-def test_explicit_limit_refused_as_root_without_cgroupfs(awf, vnet, nonce):
-    """`ip netns exec` shows awf a /sys without cgroups: root cannot enforce either."""
-    logs = os.path.join(vnet.scratch_dir, f"limit-root-{nonce}")
-    marker = os.path.join(vnet.scratch_dir, f"limit-root-ran-{nonce}")
-    r = awf(["-d", "allowed.test", "--pids-limit", "100"], ["touch", marker], logs_dir=logs)
-    assert re.search(r": --pids-limit 100 cannot be enforced: .+ \(awf needs cgroup "
-                     r"v2 .+; or leave the limit out\)$", r.stderr, re.M), r.describe()
-    assert_refused_cleanly(r, logs, marker)
-    # The defaults alone still run, with today's warning.
-    r = awf(["-d", "allowed.test"], ["true"], logs_dir=logs)
-    assert r.rc == 0, r.describe()
-    assert "awf: warning: --memory-limit and --pids-limit are not enforced: " in r.stderr
-
-
 class DelegatedCgroup:
     """A cgroup the test (as root) hands to uid 65534, as a systemd delegation would, and a
     prefix that moves awf's shell into it before it becomes 65534."""
