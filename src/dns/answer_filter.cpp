@@ -7,6 +7,7 @@
 
 #include "dns/wire.h"
 #include "policy/address_class.h"
+#include "policy/host_addresses.h"
 
 namespace awf::dns {
 namespace {
@@ -29,20 +30,25 @@ struct Record {
   std::optional<std::string> internal;  // address text when the record is an internal A/AAAA
 };
 
-std::optional<std::string> internal_address(std::span<const std::uint8_t> m, const Record& r) {
+std::optional<std::string> internal_address(std::span<const std::uint8_t> m, const Record& r,
+                                            const policy::HostAddresses* host) {
   char text[INET6_ADDRSTRLEN] = {};
   if (r.klass != kClassIn) return std::nullopt;
   if (r.type == kTypeA && r.rdlength == 4) {
     in_addr address{};
     std::memcpy(&address, &m[r.rdata_at], 4);
-    if (!policy::internal_address_reason(address)) return std::nullopt;
+    if (!policy::internal_address_reason(address) && !(host && host->contains(address))) {
+      return std::nullopt;
+    }
     inet_ntop(AF_INET, &address, text, sizeof text);
     return std::string(text);
   }
   if (r.type == kTypeAaaa && r.rdlength == 16) {
     in6_addr address{};
     std::memcpy(&address, &m[r.rdata_at], 16);
-    if (!policy::internal_address_reason(address)) return std::nullopt;
+    if (!policy::internal_address_reason(address) && !(host && host->contains(address))) {
+      return std::nullopt;
+    }
     inet_ntop(AF_INET6, &address, text, sizeof text);
     return std::string(text);
   }
@@ -51,7 +57,8 @@ std::optional<std::string> internal_address(std::span<const std::uint8_t> m, con
 
 }  // namespace
 
-FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m) {
+FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m,
+                                       const policy::HostAddresses* host) {
   FilteredAnswer out;
   if (m.size() < kHeaderBytes) {
     out.result = FilteredAnswer::Result::Malformed;
@@ -97,7 +104,7 @@ FilteredAnswer filter_internal_answers(std::span<const std::uint8_t> m) {
         return out;
       }
       pos = record.rdata_at + record.rdlength;
-      record.internal = internal_address(m, record);
+      record.internal = internal_address(m, record, host);
       if (record.internal) {
         any_internal = true;
         out.removed.push_back(*record.internal);

@@ -1,6 +1,5 @@
 #include "dns/denial.h"
 
-
 #include "dns/message.h"
 #include "dns/upstream_query.h"
 
@@ -27,7 +26,7 @@ std::vector<std::uint8_t> make_denied_response(std::span<const std::uint8_t> que
   const auto edns = find_edns(query);
   if (!edns) return out;
   const std::string text = why.substr(0, kMaxWhyBytes);
-  out[11] = 1;  // ARCOUNT
+  out[11] = 1;       // ARCOUNT
   out.push_back(0);  // the root
   put16(out, kTypeOpt);
   put16(out, kMaxUpstreamUdpSize);

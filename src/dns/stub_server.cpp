@@ -374,7 +374,10 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
         if (forwarded.error.empty()) {
           restore_question_case(forwarded.response, message);
           // DNS rebinding: an allowed name must not lead the command to internal addresses.
-          FilteredAnswer filtered = filter_internal_answers(forwarded.response);
+          const auto host = options.host_addresses && !options.host_access
+                                ? options.host_addresses()
+                                : nullptr;
+          FilteredAnswer filtered = filter_internal_answers(forwarded.response, host.get());
           switch (filtered.result) {
             case FilteredAnswer::Result::Unchanged:
               response = std::move(forwarded.response);

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "audit/log_writer.h"
 #include "common/unique_fd.h"
 #include "dns/resolver.h"
+#include "policy/host_addresses.h"
 #include "policy/policy.h"
 #include "sandbox/peer_process.h"
 
@@ -30,6 +32,9 @@ struct StubOptions {
     std::uint8_t ipv4[4] = {};
   };
   std::vector<PeerName> peers;
+  // The host's own addresses (kept current by awf), removed from answers like internal ones
+  // unless host access is on (then the gateway decides per port). Null: not checked.
+  std::function<std::shared_ptr<const policy::HostAddresses>()> host_addresses;
 };
 
 class StubServer {

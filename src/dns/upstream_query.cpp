@@ -71,10 +71,10 @@ std::vector<std::uint8_t> make_upstream_query(std::span<const std::uint8_t> quer
   out.reserve(kHeaderBytes + parsed->question.name.size() + 2 + 4 + 11);
   put16(out, parsed->id);
   put16(out, parsed->flags & kPassedFlags);
-  put16(out, 1);               // QDCOUNT
-  put16(out, 0);               // ANCOUNT
-  put16(out, 0);               // NSCOUNT
-  put16(out, edns ? 1 : 0);    // ARCOUNT
+  put16(out, 1);             // QDCOUNT
+  put16(out, 0);             // ANCOUNT
+  put16(out, 0);             // NSCOUNT
+  put16(out, edns ? 1 : 0);  // ARCOUNT
   put_name(out, parsed->question.name);
   put16(out, parsed->question.qtype);
   put16(out, parsed->question.qclass);

@@ -908,6 +908,7 @@ _EXPLICIT = {
     "private.test": {"A": [PRIVATE4]},
     "metadata.test": {"A": [METADATA4]},
     "second.test": {"A": [SECOND4]},
+    "self.test": {"A": [HOST4], "AAAA": [HOST6]},  # the host namespace's own address
     "v6only.test": {"AAAA": [ALLOWED6]},
     "cname.test": {"CNAME": ["allowed.test"]},
     "bigtxt.allowed.test": {"A": [ALLOWED4], "AAAA": [ALLOWED6], "TXT": [BIGTXT]},

@@ -1,5 +1,9 @@
 #include "dns/answer_filter.h"
 
+#include <arpa/inet.h>
+
+#include "policy/host_addresses.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -110,6 +114,19 @@ TEST(AnswerFilter, InternalGlueInAdditionalIsDropped) {
   ASSERT_EQ(f.result, FilteredAnswer::Result::Filtered);
   EXPECT_EQ(f.message[7], 1);
   EXPECT_EQ(f.message[11], 0);  // ARCOUNT
+}
+
+TEST(AnswerFilter, HostsOwnAddressesGoWhenGiven) {
+  policy::HostAddresses host;
+  in_addr own{};
+  inet_pton(AF_INET, "203.0.113.1", &own);
+  host.add_v4(own, 32);
+  const auto m = response({a(203, 0, 113, 1), a(203, 0, 113, 10)});
+  EXPECT_EQ(filter_internal_answers(m).result, FilteredAnswer::Result::Unchanged);
+  const FilteredAnswer f = filter_internal_answers(m, &host);
+  ASSERT_EQ(f.result, FilteredAnswer::Result::Filtered);
+  EXPECT_EQ(f.removed, std::vector<std::string>{"203.0.113.1"});
+  EXPECT_EQ(f.message[7], 1);  // one answer left
 }
 
 TEST(AnswerFilter, UncompressedOwnerNamesWork) {
