@@ -1,8 +1,14 @@
 // Writes access.log and audit.jsonl. Records are buffered in memory and written by flush()
 // (awf calls it on a short timer and before it exits), so a request costs one append to a
 // buffer, not a system call.
+//
+// No traffic without a record: when a write fails (a full disk, an I/O error) the unwritten
+// records are kept and tried again at every flush, and recording() is false until all of them
+// are written; the gateway and the DNS server refuse new connections and queries meanwhile.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <set>
 #include <string>
@@ -25,7 +31,21 @@ class LogWriter {
   // Remembers a denied name for the exit summary ("Firewall blocked domains:").
   void note_denied(const std::string& name);
 
+  // Writes what is buffered, and what an earlier flush could not. Says once on stderr when the
+  // logs stop being writable, and once when they are again.
   void flush();
+
+  bool recording() const { return recording_.load(std::memory_order_relaxed); }
+  // A connection or query refused because !recording().
+  void note_refused_unrecorded() { refused_unrecorded_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t refused_unrecorded() const { return refused_unrecorded_.load(); }
+  // Records (audit.jsonl lines, which cover every decision) that could not be written as of the
+  // last flush (kept for the next one), and those given up on when more than
+  // kMaxUnwrittenBytes waited.
+  std::uint64_t unwritten_records() const;
+  std::uint64_t dropped_records() const;
+  // What is kept for a later write before new records are dropped (counted).
+  static constexpr std::size_t kMaxUnwrittenBytes = 16 << 20;
   std::set<std::string> denied_names() const;
   const std::string& directory() const { return directory_; }
 
@@ -39,9 +59,13 @@ class LogWriter {
   std::set<std::string> denied_;
   // flush() trades the buffers for these (empty, their capacity kept) and writes them out
   // holding only this lock: the gateway's workers keep appending while the disk is busy.
-  std::mutex flush_mutex_;
+  mutable std::mutex flush_mutex_;
   std::string access_writing_;
   std::string audit_writing_;
+  std::atomic<bool> recording_{true};
+  std::atomic<std::uint64_t> refused_unrecorded_{0};
+  std::uint64_t dropped_ = 0;  // under flush_mutex_
+  std::string write_error_;    // the last failed write's errno text; under flush_mutex_
 };
 
 // Milliseconds since the Unix epoch, for record timestamps.

@@ -304,6 +304,12 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
     record.pid = process.pid;
     record.command = process.command;
     std::vector<std::uint8_t> response;
+    // No traffic without a record (log_writer.h): while the logs cannot be written, nothing is
+    // answered but a temporary failure, and nothing goes upstream.
+    if (!log.recording()) {
+      log.note_refused_unrecorded();
+      co_return make_local_response(message, kRcodeServFail);
+    }
     const std::optional<Query> query = parse_query(message);
     if (!query) {
       if (message.size() < 12 || (message[2] & 0x80) != 0) co_return response;  // not a query

@@ -1,7 +1,9 @@
 #include "audit/log_writer.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -66,6 +68,61 @@ TEST(LogWriter, RecordsWrittenDuringFlushesAreAllKept) {
   EXPECT_EQ(names.size(), static_cast<std::size_t>(kThreads * kPerThread));
   for (const std::string& line : access_lines) {
     EXPECT_NE(line.find(".example "), std::string::npos) << line;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace awf::audit
+
+namespace awf::audit {
+namespace {
+
+// A full disk, simulated with the file size limit (writes past it fail with EFBIG): recording()
+// turns false, the records wait and are written, whole and once, when writing works again.
+TEST(LogWriter, UnwritableLogsStopRecordingUntilEverythingIsWritten) {
+  char dir_template[] = "/tmp/awf-log-writer-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  {
+    LogWriter log(dir + "/logs");
+    constexpr int kRecords = 40;
+    const auto write_records = [&log](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        AuditRecord audit;
+        audit.kind = "dns";
+        audit.name = "n" + std::to_string(i) + ".test";
+        audit.decision = "allow";
+        log.write_audit(audit);
+      }
+    };
+    write_records(0, kRecords / 2);
+    rlimit small = saved;
+    small.rlim_cur = 1000;  // about four records
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    log.flush();
+    EXPECT_FALSE(log.recording());
+    EXPECT_GT(log.unwritten_records(), 0u);
+    write_records(kRecords / 2, kRecords);
+    log.flush();
+    EXPECT_FALSE(log.recording());
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    log.flush();
+    EXPECT_TRUE(log.recording());
+    EXPECT_EQ(log.unwritten_records(), 0u);
+    EXPECT_EQ(log.dropped_records(), 0u);
+    const auto lines = lines_of(dir + "/logs/audit.jsonl");
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(kRecords));
+    for (int i = 0; i < kRecords; ++i) {
+      const auto record = parse_json_line(lines[i]);
+      ASSERT_TRUE(record) << lines[i];
+      EXPECT_EQ(record->name, "n" + std::to_string(i) + ".test");
+    }
+    log.note_refused_unrecorded();
+    EXPECT_EQ(log.refused_unrecorded(), 1u);
   }
   std::filesystem::remove_all(dir);
 }
