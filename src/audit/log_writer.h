@@ -3,6 +3,8 @@
 // buffer, not a system call.
 #pragma once
 
+#include <sys/types.h>
+
 #include <mutex>
 #include <set>
 #include <string>
@@ -15,10 +17,10 @@ namespace awf::audit {
 
 class LogWriter {
  public:
-  // Creates `directory` (mode 0755, parents included) and opens both files for appending;
-  // what it creates belongs to the invoking user (common/owner.h).
-  // Throws SetupError.
-  explicit LogWriter(const std::string& directory);
+  // Creates `directory` (mode 0755, parents included) and opens both files for appending,
+  // creating them with `file_mode`; what it creates belongs to the invoking user
+  // (common/owner.h). Throws SetupError.
+  explicit LogWriter(const std::string& directory, mode_t file_mode = 0644);
 
   void write_access(const AccessRecord& record);
   void write_audit(const AuditRecord& record);

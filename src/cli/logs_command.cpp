@@ -1,6 +1,5 @@
 #include "cli/logs_command.h"
 
-#include <glob.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +13,7 @@
 
 #include "cli/log_files.h"
 #include "cli/log_follow.h"
+#include "cli/log_store.h"
 #include "cli/policy_command.h"
 #include "logs/entry.h"
 #include "logs/entry_format.h"
@@ -27,40 +27,31 @@ namespace {
 
 using logs::LogEntry;
 
-constexpr const char* kRunPattern = "/tmp/awf-logs-*";
 constexpr int kExplainError = 2;
 
 // ---------------------------------------------------------------------------- the runs
-
-std::vector<std::string> run_dirs() {
-  std::vector<std::string> dirs;
-  glob_t found{};
-  if (glob(kRunPattern, GLOB_ONLYDIR, nullptr, &found) == 0) {
-    for (std::size_t i = 0; i < found.gl_pathc; ++i) {
-      if (is_directory(found.gl_pathv[i])) dirs.emplace_back(found.gl_pathv[i]);
-    }
-  }
-  globfree(&found);
-  return dirs;
-}
 
 const char* logs_dir_from_environment() {
   const char* dir = std::getenv("AWF_LOGS_DIR");
   return dir != nullptr && *dir != '\0' ? dir : nullptr;
 }
 
-// --source, else $AWF_LOGS_DIR, else the /tmp/awf-logs-* directory written last.
+std::string store_description() {
+  const std::optional<std::string> root = log_store_root();
+  return root ? *root + "/logs" : "the log store (no HOME)";
+}
+
+// --source, else $AWF_LOGS_DIR, else the invoking user's latest run in the private log store
+// (log_store.h): never a directory someone else could have put in the way.
 std::string choose_source(const std::string& source) {
   if (!source.empty()) return logs_in(source);
   if (const char* dir = logs_dir_from_environment()) return logs_in(dir);
-  const std::vector<std::string> dirs = run_dirs();
-  if (dirs.empty()) {
-    throw LogsError(std::string("no awf run found (no ") + kRunPattern +
-                    " directory); name one with --source DIR or AWF_LOGS_DIR");
+  const std::vector<std::string> runs = stored_runs();
+  if (runs.empty()) {
+    throw LogsError("no awf run found in " + store_description() +
+                    "; name one with --source DIR or AWF_LOGS_DIR");
   }
-  return *std::max_element(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
-    return last_write_ms(a) < last_write_ms(b);
-  });
+  return runs.back();
 }
 
 // ------------------------------------------------------------------------------- output
@@ -148,7 +139,7 @@ std::size_t record_count(const std::string& dir) {
 }
 
 int list_runs() {
-  std::vector<std::string> dirs = run_dirs();
+  std::vector<std::string> dirs = stored_runs();
   if (const char* dir = logs_dir_from_environment()) dirs.emplace_back(logs_in(dir));
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
@@ -156,7 +147,7 @@ int list_runs() {
     return last_write_ms(a) > last_write_ms(b);
   });
   if (dirs.empty()) {
-    std::fprintf(stderr, "awf: no awf run found (no %s directory)\n", kRunPattern);
+    std::fprintf(stderr, "awf: no awf run found in %s\n", store_description().c_str());
     return 0;
   }
   std::printf("%-48s %-25s %s\n", "DIRECTORY", "LAST WRITE (UTC)", "RECORDS");
@@ -215,8 +206,8 @@ std::string report_format(const std::string& outer, bool outer_given, const std:
 
 int run_logs(int argc, char** argv) {
   CLI::App app{
-      "Reads the logs of an awf run: the newest /tmp/awf-logs-* directory, $AWF_LOGS_DIR, or "
-      "--source DIR (the --proxy-logs-dir of the run).",
+      "Reads the logs of an awf run: --source DIR (the --proxy-logs-dir of the run), "
+      "$AWF_LOGS_DIR, else your latest run in ~/.awf/logs.",
       "awf logs"};
   app.fallthrough();
   app.require_subcommand(0, 1);

@@ -1,15 +1,18 @@
 #include "cli/run_outputs.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
 #include "cli/audit_files.h"
+#include "cli/log_store.h"
 #include "common/error.h"
 #include "common/owner.h"
 #include "common/unique_fd.h"
@@ -26,8 +29,8 @@ std::string fresh_tmp_dir(const char* prefix) {
 }
 
 // Never through a symlink; a file created here belongs to the invoking user.
-void write_text_file(const std::string& file, const std::string& contents) {
-  const UniqueFd fd = open_output_file(file, O_WRONLY | O_TRUNC);
+void write_text_file(const std::string& file, const std::string& contents, mode_t mode = 0644) {
+  const UniqueFd fd = open_output_file(file, O_WRONLY | O_TRUNC, mode);
   std::size_t done = 0;
   while (done < contents.size()) {
     const ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
@@ -50,6 +53,32 @@ std::optional<std::string> work_dir_path(const Options& options) {
   if (!options.work_dir.empty()) return options.work_dir;
   if (options.keep_work_dir) return fresh_tmp_dir("awf-");
   return std::nullopt;
+}
+
+// The directories the command can write on the host (sandbox/mounts.h): a log store below one
+// would be within its reach, however hidden (it could move a parent directory away and put
+// its own in place).
+void check_store_out_of_reach(const std::string& root) {
+  char resolved[PATH_MAX];
+  const std::string home = root.substr(0, root.rfind('/'));
+  const std::string where = realpath(home.empty() ? "/" : home.c_str(), resolved) ? resolved : home;
+  for (const char* writable : {"/tmp", "/dev"}) {
+    const std::string dir = writable;
+    if (where == dir || where.starts_with(dir + "/")) {
+      throw SetupError("the log store " + root + " lies in " + dir +
+                       ", which the command can write (HOME is in it): name a log directory "
+                       "with --proxy-logs-dir DIR, or run awf with a HOME outside " +
+                       dir);
+    }
+  }
+}
+
+// --proxy-logs-dir as given (gh-aw's layout: created if missing, files 0644), else a new
+// directory in the private store (log_store.h).
+std::string logs_directory(const Options& options) {
+  if (!options.proxy_logs_dir.empty()) return options.proxy_logs_dir;
+  if (const std::optional<std::string> root = log_store_root()) check_store_out_of_reach(*root);
+  return create_run_dir();
 }
 
 }  // namespace
@@ -84,14 +113,15 @@ void WorkDir::write(const std::string& name, const std::string& contents) {
 RunOutputs::RunOutputs(const Options& options, const std::string& manifest)
     : options_(options),
       explicit_logs_dir_(!options.proxy_logs_dir.empty()),
-      log_(explicit_logs_dir_ ? options.proxy_logs_dir : fresh_tmp_dir("awf-logs-")) {
+      log_(logs_directory(options), explicit_logs_dir_ ? 0644 : 0600) {
   if (const std::optional<std::string> path = work_dir_path(options)) {
     work_dir_.emplace(*path, options.keep_work_dir);
     work_dir_->write("policy-manifest.json", manifest);
     work_dir_->write("awf-config.json", resolved_config_json(options));
   }
   // `awf logs audit` names the rule behind each record from the copy next to the logs.
-  write_text_file(log_.directory() + "/policy-manifest.json", manifest);
+  write_text_file(log_.directory() + "/policy-manifest.json", manifest,
+                  explicit_logs_dir_ ? 0644 : 0600);
   if (!options.audit_dir.empty()) {
     write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
   }
@@ -100,6 +130,8 @@ RunOutputs::RunOutputs(const Options& options, const std::string& manifest)
 std::vector<std::string> RunOutputs::own_dirs() const {
   std::vector<std::string> dirs{log_.directory()};
   if (work_dir_) dirs.push_back(work_dir_->path());
+  // Every run's logs, not only this one's, wherever the view would show the store.
+  if (const std::optional<std::string> root = log_store_root()) dirs.push_back(*root);
   return dirs;
 }
 

@@ -37,14 +37,15 @@ class WorkDir {
 
 class RunOutputs {
  public:
-  // Creates the log directory (--proxy-logs-dir, else a fresh one), the work directory when
+  // Creates the log directory (--proxy-logs-dir, else a new one in the private log store,
+  // log_store.h, 0700 with files 0600), the work directory when
   // --work-dir or --keep-work-dir asks for one, and --audit-dir, and writes `manifest` (and the
   // resolved configuration) where each belongs. Throws UsageError or SetupError.
   RunOutputs(const Options& options, const std::string& manifest);
 
   audit::LogWriter& log() { return log_; }
   const audit::LogWriter& log() const { return log_; }
-  // awf's directories of this run, which the command must not see.
+  // awf's directories of this run and the log store, which the command must not see.
   std::vector<std::string> own_dirs() const;
   // Where --diagnostic-logs writes, as AWF: the audit directory, else the work directory.
   std::string diagnostics_home() const;
