@@ -40,15 +40,20 @@ std::optional<std::string> passwd_home(uid_t uid) {
   return std::string(entry.pw_dir);
 }
 
-// The invoking user's HOME. $HOME only when awf acts for itself: under sudo it may be root's
-// (or, with -E, whatever the caller set), so the caller's passwd entry decides.
+// The invoking user's HOME (no trailing slash). $HOME only when awf acts for itself: under
+// sudo it may be root's (or, with -E, whatever the caller set), so the caller's passwd entry
+// decides.
 std::optional<std::string> invoking_home() {
   const FileOwner user = invoking_user();
-  if (user.uid == geteuid()) {
-    const char* home = std::getenv("HOME");
-    if (home != nullptr && home[0] == '/') return std::string(home);
+  std::optional<std::string> home;
+  const char* variable = std::getenv("HOME");
+  if (user.uid == geteuid() && variable != nullptr && variable[0] == '/') {
+    home = variable;
+  } else {
+    home = passwd_home(user.uid);
   }
-  return passwd_home(user.uid);
+  while (home && home->size() > 1 && home->back() == '/') home->pop_back();
+  return home;
 }
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -98,22 +103,21 @@ struct Runs {
 };
 
 Runs open_runs(bool create) {
-  const std::optional<std::string> root = log_store_root();
-  if (!root) {
+  const std::optional<std::string> home = invoking_home();
+  if (!home) {
     if (!create) return {};
     throw SetupError("no home directory for uid " + std::to_string(invoking_user().uid) +
                      " to keep the logs in" + kWayOut);
   }
-  const std::string home = root->substr(0, root->rfind('/'));
-  const UniqueFd home_fd(
-      open(home.empty() ? "/" : home.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd home_fd(open(home->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!home_fd.valid()) {
     if (!create) return {};
-    throw SetupError("cannot open the home directory " + home + ": " + std::strerror(errno) +
+    throw SetupError("cannot open the home directory " + *home + ": " + std::strerror(errno) +
                      kWayOut);
   }
-  const UniqueFd store = open_store_dir(home_fd.get(), kStoreName, *root, create);
-  Runs runs{join(*root, kRunsName), UniqueFd()};
+  const std::string root = join(*home, kStoreName);
+  const UniqueFd store = open_store_dir(home_fd.get(), kStoreName, root, create);
+  Runs runs{join(root, kRunsName), UniqueFd()};
   if (store.valid()) runs.fd = open_store_dir(store.get(), kRunsName, runs.path, create);
   return runs;
 }
@@ -129,8 +133,7 @@ std::uint32_t random_bits() {
 std::optional<std::string> log_store_root() {
   const std::optional<std::string> home = invoking_home();
   if (!home) return std::nullopt;
-  return join(home->size() > 1 && home->back() == '/' ? home->substr(0, home->size() - 1) : *home,
-              kStoreName);
+  return join(*home, kStoreName);
 }
 
 std::string create_run_dir() {

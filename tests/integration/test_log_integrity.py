@@ -261,3 +261,42 @@ def test_home_in_tmp_is_refused(vnet, nonce):
         assert r.returncode == 0 and r.stdout == "ran\n", r
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_rootless_run_keeps_its_logs_private(vnet, nonce):
+    """awf started by an unprivileged user (65534; $HOME outside /tmp, which the host's read-only
+    view shows): the same store, hidden from the command although the command is that user;
+    `awf logs` by the user reads it."""
+    if shutil.which("setpriv", path=V.SAFE_PATH) is None:
+        pytest.skip("setpriv missing")
+    nobody = 65534
+    setpriv = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
+    home = f"/var/tmp/awf-it-home-{nonce}"
+    controls = {"visible": f"{home}/visible", "old": f"/tmp/awf-logs-control-{nonce}"}
+    for d in (home, *controls.values()):
+        os.makedirs(d)
+        os.chown(d, nobody, nobody)
+    for d in controls.values():
+        open(os.path.join(d, "access.log"), "w").close()
+    try:
+        store = f"{home}/.awf/logs"
+        script = "; ".join([shlex.join(vnet.curl_args("-o", "/dev/null", "https://blocked.test/")),
+                            probe({"store": store, **controls}, f"{store}/x"), "true"])
+        argv = vnet.host_cmd([*setpriv, AWF_BIN, "--dns-servers", V.DNS4, "-d", "allowed.test",
+                              "--", "bash", "-c", script])
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.scratch_dir,
+                           env=V.clean_env({"HOME": home, "SUDO_UID": "", "SUDO_GID": ""}))
+        assert r.returncode == 0, r.stderr
+        logs = logs_dir_of(r)
+        assert os.path.dirname(logs) == store and mode(logs) == 0o700, logs
+        assert os.lstat(logs).st_uid == nobody and mode(f"{logs}/audit.jsonl") == 0o600
+        assert "list:store=0" in r.stdout and "plant:store" not in r.stdout, r.stdout
+        # Controls: the HOME is in the command's (read-only) view, and /tmp is writable.
+        assert "list:visible=1" in r.stdout, r.stdout
+        assert "list:old=1" in r.stdout and "plant:old" in r.stdout, r.stdout
+        p = subprocess.run([*setpriv, AWF_BIN, "logs", "--format", "json"], capture_output=True,
+                           text=True, timeout=20, env={"PATH": V.SAFE_PATH, "HOME": home})
+        assert ("blocked.test", "deny") in json_hosts(p)
+    finally:
+        for d in (home, *controls.values()):
+            shutil.rmtree(d, ignore_errors=True)
