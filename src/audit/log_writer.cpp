@@ -17,8 +17,8 @@ namespace awf::audit {
 namespace {
 
 // Created ones belong to the invoking user (common/owner.h).
-UniqueFd open_log(const std::string& path) {
-  return open_output_file(path, O_WRONLY | O_APPEND);
+UniqueFd open_log(const std::string& path, mode_t mode) {
+  return open_output_file(path, O_WRONLY | O_APPEND, mode);
 }
 
 // Writes as much of `buffer` as the file takes and removes that from it; 0, or the errno of
@@ -65,10 +65,10 @@ std::int64_t now_ms() {
       .count();
 }
 
-LogWriter::LogWriter(const std::string& directory) : directory_(directory) {
+LogWriter::LogWriter(const std::string& directory, mode_t file_mode) : directory_(directory) {
   make_output_dirs(directory_);
-  access_fd_ = open_log(directory_ + "/access.log");
-  audit_fd_ = open_log(directory_ + "/audit.jsonl");
+  access_fd_ = open_log(directory_ + "/access.log", file_mode);
+  audit_fd_ = open_log(directory_ + "/audit.jsonl", file_mode);
 }
 
 void LogWriter::write_access(const AccessRecord& record) {

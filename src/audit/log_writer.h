@@ -7,6 +7,8 @@
 // are written; the gateway and the DNS server refuse new connections and queries meanwhile.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -21,10 +23,10 @@ namespace awf::audit {
 
 class LogWriter {
  public:
-  // Creates `directory` (mode 0755, parents included) and opens both files for appending;
-  // what it creates belongs to the invoking user (common/owner.h).
-  // Throws SetupError.
-  explicit LogWriter(const std::string& directory);
+  // Creates `directory` (mode 0755, parents included) and opens both files for appending,
+  // creating them with `file_mode`; what it creates belongs to the invoking user
+  // (common/owner.h). Throws SetupError.
+  explicit LogWriter(const std::string& directory, mode_t file_mode = 0644);
 
   void write_access(const AccessRecord& record);
   void write_audit(const AuditRecord& record);

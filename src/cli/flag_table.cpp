@@ -330,8 +330,8 @@ void logging_flags(CLI::App& app, RawValues& raw) {
          "(created on demand; with -k it defaults to a fresh /tmp/awf-* directory)",
          kLogGroup, "DIR");
   single(app, "--proxy-logs-dir", raw.proxy_logs_dir,
-         "Directory for access.log and audit.jsonl (default: a fresh /tmp/awf-logs-* "
-         "directory, printed at exit)",
+         "Directory for access.log and audit.jsonl (default: a new private directory in "
+         "~/.awf/logs, which the command cannot see, printed at exit)",
          kLogGroup, "DIR");
   single(app, "--audit-dir", raw.audit_dir,
          "Write policy-manifest.json and the resolved configuration (secrets redacted) here",

@@ -64,6 +64,95 @@ LookupAnswer failure(std::string error) {
   return answer;
 }
 
+// The records of the answer section, past the questions; nullopt when `m` does not parse.
+std::optional<std::vector<Record>> read_answer_records(std::span<const std::uint8_t> m) {
+  const std::uint16_t questions = read16(m, 4);
+  const std::uint16_t answers = read16(m, 6);
+  std::size_t pos = kHeaderBytes;
+  for (std::uint16_t i = 0; i < questions; ++i) {
+    std::size_t next = 0;
+    if (!read_name(m, pos, next) || next + 4 > m.size()) return std::nullopt;
+    pos = next + 4;
+  }
+  std::vector<Record> records;
+  for (std::uint16_t i = 0; i < answers; ++i) {
+    std::size_t next = 0;
+    auto owner = read_name(m, pos, next);
+    if (!owner || next + 10 > m.size()) return std::nullopt;
+    Record record;
+    record.owner = std::move(*owner);
+    lowercase(record.owner);
+    record.type = read16(m, next);
+    record.klass = read16(m, next + 2);
+    record.ttl = (static_cast<std::uint32_t>(read16(m, next + 4)) << 16) | read16(m, next + 6);
+    record.rdlength = read16(m, next + 8);
+    record.rdata_at = next + 10;
+    if (record.rdata_at + record.rdlength > m.size()) return std::nullopt;
+    pos = record.rdata_at + record.rdlength;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+// The smallest TTL of the records used.
+struct TtlFloor {
+  std::uint32_t& ttl;
+  bool set = false;
+  void take(std::uint32_t value) {
+    ttl = set ? std::min(ttl, value) : value;
+    set = true;
+  }
+};
+
+// The names the CNAME chain from `owners[0]` reaches, appended to `owners`. Follows one hop
+// per pass: each pass adds the target of a CNAME owned by the name the chain has reached so
+// far. False for a malformed CNAME record.
+bool follow_cnames(std::span<const std::uint8_t> m, const std::vector<Record>& records,
+                   std::vector<std::vector<std::uint8_t>>& owners, TtlFloor& ttl) {
+  for (int hop = 0; hop < kMaxChain; ++hop) {
+    bool extended = false;
+    for (const Record& record : records) {
+      if (record.type != kTypeCname || record.klass != kClassIn || record.owner != owners.back()) {
+        continue;
+      }
+      std::size_t next = 0;
+      auto target = read_name(m, record.rdata_at, next);
+      if (!target || next != record.rdata_at + record.rdlength) return false;
+      lowercase(*target);
+      if (std::find(owners.begin(), owners.end(), *target) != owners.end()) break;  // a loop
+      owners.push_back(std::move(*target));
+      ttl.take(record.ttl);
+      extended = true;
+      break;
+    }
+    if (!extended) break;
+  }
+  return true;
+}
+
+// The `qtype` addresses owned by one of `owners`.
+void collect_addresses(std::span<const std::uint8_t> m, const std::vector<Record>& records,
+                       const std::vector<std::vector<std::uint8_t>>& owners, std::uint16_t qtype,
+                       LookupAnswer& answer, TtlFloor& ttl) {
+  for (const Record& record : records) {
+    if (record.type != qtype || record.klass != kClassIn ||
+        std::find(owners.begin(), owners.end(), record.owner) == owners.end()) {
+      continue;
+    }
+    if (qtype == kTypeA && record.rdlength == 4) {
+      std::array<std::uint8_t, 4> address{};
+      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), 4, address.begin());
+      answer.v4.push_back(address);
+      ttl.take(record.ttl);
+    } else if (qtype == kTypeAaaa && record.rdlength == 16) {
+      std::array<std::uint8_t, 16> address{};
+      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), 16, address.begin());
+      answer.v6.push_back(address);
+      ttl.take(record.ttl);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> make_lookup_query(std::string_view name, std::uint16_t qtype,
@@ -91,80 +180,16 @@ LookupAnswer read_lookup_answer(std::span<const std::uint8_t> m, std::string_vie
   lowercase(*asked);
   if (m.size() < kHeaderBytes) return failure("answer shorter than a DNS header");
   if ((read16(m, 2) & kFlagQr) == 0) return failure("not an answer");
-  const std::uint16_t questions = read16(m, 4);
-  const std::uint16_t answers = read16(m, 6);
-  std::size_t pos = kHeaderBytes;
-  for (std::uint16_t i = 0; i < questions; ++i) {
-    std::size_t next = 0;
-    if (!read_name(m, pos, next) || next + 4 > m.size()) return failure("malformed answer");
-    pos = next + 4;
-  }
-  std::vector<Record> records;
-  for (std::uint16_t i = 0; i < answers; ++i) {
-    std::size_t next = 0;
-    auto owner = read_name(m, pos, next);
-    if (!owner || next + 10 > m.size()) return failure("malformed answer");
-    Record record;
-    record.owner = std::move(*owner);
-    lowercase(record.owner);
-    record.type = read16(m, next);
-    record.klass = read16(m, next + 2);
-    record.ttl = (static_cast<std::uint32_t>(read16(m, next + 4)) << 16) | read16(m, next + 6);
-    record.rdlength = read16(m, next + 8);
-    record.rdata_at = next + 10;
-    if (record.rdata_at + record.rdlength > m.size()) return failure("malformed answer");
-    pos = record.rdata_at + record.rdlength;
-    records.push_back(std::move(record));
-  }
+  const std::optional<std::vector<Record>> records = read_answer_records(m);
+  if (!records) return failure("malformed answer");
 
   LookupAnswer answer;
   answer.parsed = true;
   answer.rcode = static_cast<std::uint8_t>(m[3] & 0x0f);
   std::vector<std::vector<std::uint8_t>> owners{*asked};
-  bool ttl_set = false;
-  auto take_ttl = [&](std::uint32_t ttl) {
-    answer.ttl = ttl_set ? std::min(answer.ttl, ttl) : ttl;
-    ttl_set = true;
-  };
-  // Follow the chain one hop per pass: each pass adds the target of a CNAME owned by the
-  // name the chain has reached so far.
-  for (int hop = 0; hop < kMaxChain; ++hop) {
-    bool extended = false;
-    for (const Record& record : records) {
-      if (record.type != kTypeCname || record.klass != kClassIn || record.owner != owners.back()) {
-        continue;
-      }
-      std::size_t next = 0;
-      auto target = read_name(m, record.rdata_at, next);
-      if (!target || next != record.rdata_at + record.rdlength) {
-        return failure("malformed CNAME record");
-      }
-      lowercase(*target);
-      if (std::find(owners.begin(), owners.end(), *target) != owners.end()) break;  // a loop
-      owners.push_back(std::move(*target));
-      take_ttl(record.ttl);
-      extended = true;
-      break;
-    }
-    if (!extended) break;
-  }
-  for (const Record& record : records) {
-    if (record.type != qtype || record.klass != kClassIn ||
-        std::find(owners.begin(), owners.end(), record.owner) == owners.end()) {
-      continue;
-    }
-    if (qtype == kTypeA && record.rdlength == 4) {
-      std::array<std::uint8_t, 4> address{};
-      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), 4, address.begin());
-      answer.v4.push_back(address);
-      take_ttl(record.ttl);
-    } else if (qtype == kTypeAaaa && record.rdlength == 16) {
-      std::array<std::uint8_t, 16> address{};
-      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), 16, address.begin());
-      answer.v6.push_back(address);
-      take_ttl(record.ttl);
-    }
-  }
+  TtlFloor ttl{answer.ttl};
+  if (!follow_cnames(m, *records, owners, ttl)) return failure("malformed CNAME record");
+  collect_addresses(m, *records, owners, qtype, answer, ttl);
   return answer;
 }
 

@@ -265,6 +265,119 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
                          : "no " + record.qtype + " record");
   }
 
+  // The host (--enable-host-access): answered here, never asked upstream. IPv4 only (the
+  // transparent host-port listeners are IPv4); other types get "no data".
+  std::vector<std::uint8_t> answer_host(const std::vector<std::uint8_t>& message,
+                                        const Query& query, audit::AuditRecord& record) {
+    record.name = query.question.name;
+    record.decision = "allow";
+    const bool address = query.question.qtype == kTypeA || query.question.qtype == kTypeAny;
+    record.reason = std::string(address ? "host access (--enable-host-access): answered " +
+                                              std::string(policy::kHostGatewayAddress)
+                                        : "host access (--enable-host-access): no " +
+                                              record.qtype + " record") +
+                    " locally";
+    return make_address_response(message, policy::kHostGatewayBytes, kHostAnswerTtl);
+  }
+
+  // An upstream answer for the command, unless it is malformed or failed.
+  std::vector<std::uint8_t> upstream_answer(const std::vector<std::uint8_t>& message,
+                                            ForwardResult forwarded,
+                                            audit::AuditRecord& record) const {
+    if (!forwarded.error.empty()) {
+      record.reason += "; upstream failed: " + forwarded.error;
+      return make_local_response(message, kRcodeServFail);
+    }
+    restore_question_case(forwarded.response, message);
+    // DNS rebinding: an allowed name must not lead the command to internal addresses, nor to
+    // the host's own (unless host access is on: then the gateway decides per port).
+    const auto host = options.host_addresses && !options.host_access ? options.host_addresses()
+                                                                      : nullptr;
+    FilteredAnswer filtered = filter_internal_answers(forwarded.response, host.get());
+    switch (filtered.result) {
+      case FilteredAnswer::Result::Unchanged:
+        break;
+      case FilteredAnswer::Result::Filtered:
+        record.reason += "; removed internal addresses:";
+        for (const std::string& address : filtered.removed) record.reason += " " + address;
+        return std::move(filtered.message);
+      case FilteredAnswer::Result::Malformed:
+        record.reason += "; malformed upstream answer";
+        return make_local_response(message, kRcodeServFail);
+    }
+    return std::move(forwarded.response);
+  }
+
+  // A name the policy decides: refused, or asked upstream.
+  asio::awaitable<std::vector<std::uint8_t>> answer_by_policy(std::vector<std::uint8_t> message,
+                                                              const Query& query,
+                                                              audit::AuditRecord& record) {
+    record.name = query.question.name;
+    const policy::Decision decision = policy.decide(record.name, policy::Protocol::Dns);
+    record.rule = decision.rule_id;
+    const bool transfer = query.question.qtype == kTypeAxfr || query.question.qtype == kTypeIxfr;
+    if (!decision.allowed || transfer) {
+      record.decision = "deny";
+      record.reason = transfer ? "zone transfers are refused" : decision.reason;
+      log.note_denied(record.name);
+      if (transfer) co_return make_local_response(message, kRcodeRefused);
+      co_return make_denied_response(
+          message, "awf: " + record.name + " is not allowed (" + record.reason + ")");
+    }
+    if (pending_forwards >= kMaxPendingForwards) {
+      record.decision = "deny";
+      record.reason = "too many pending upstream queries";
+      co_return make_local_response(message, kRcodeServFail);
+    }
+    record.decision = "allow";
+    record.reason = decision.reason;
+    ++pending_forwards;
+    // Rebuilt from the question: nothing else the client put in its message leaves.
+    ForwardResult forwarded = co_await resolver.forward(make_upstream_query(message));
+    --pending_forwards;
+    co_return upstream_answer(message, std::move(forwarded), record);
+  }
+
+  // Decides the query and returns its answer; fills the record. nullopt when the message is
+  // not a query: nothing is sent or logged.
+  asio::awaitable<std::optional<std::vector<std::uint8_t>>> decide(
+      std::vector<std::uint8_t> message, audit::AuditRecord& record) {
+    const std::optional<Query> query = parse_query(message);
+    if (!query) {
+      if (message.size() < 12 || (message[2] & 0x80) != 0) co_return std::nullopt;
+      record.decision = "deny";
+      record.reason = "malformed query";
+      record.rcode = rcode_name(kRcodeFormErr);
+      co_return make_local_response(message, kRcodeFormErr);
+    }
+    record.qtype = qtype_name(query->question.qtype);
+    if (!query->question.name_ok) {
+      record.name = query->question.name;
+      record.decision = "deny";
+      record.reason = "invalid name";
+      co_return make_local_response(message, kRcodeRefused);
+    }
+    if (const auto credential =
+            options.dlp ? policy::find_credential(query->question.name) : std::nullopt) {
+      // The name itself would carry the credential to a resolver: refused, logged redacted.
+      record.name = policy::redact_credentials(query->question.name);
+      record.decision = "deny";
+      record.reason = "query name carries a credential-shaped string (" +
+                      std::string(*credential) + "); --enable-dlp";
+      log.note_denied(record.name);
+      co_return make_denied_response(
+          message, "awf: the name carries a credential-shaped string (--enable-dlp)");
+    }
+    if (const StubOptions::PeerName* peer = find_peer(query->question.name)) {
+      answer_peer(*peer, query->question.qtype, record);
+      co_return make_address_response(message, peer->ipv4, kHostAnswerTtl);
+    }
+    if (options.host_access && query->question.name == policy::kHostAccessName) {
+      co_return answer_host(message, *query, record);
+    }
+    co_return co_await answer_by_policy(std::move(message), *query, record);
+  }
+
   // A denial repeating one of the same name for the same process within kRepeatWindowMs is
   // the rest of one lookup (its AAAA after its A, a resolver's retry): recorded, but marked so
   // that reports and access.log count the lookup once.
@@ -303,110 +416,18 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
     record.client = client;
     record.pid = process.pid;
     record.command = process.command;
-    std::vector<std::uint8_t> response;
     // No traffic without a record (log_writer.h): while the logs cannot be written, nothing is
     // answered but a temporary failure, and nothing goes upstream.
     if (!log.recording()) {
       log.note_refused_unrecorded();
       co_return make_local_response(message, kRcodeServFail);
     }
-    const std::optional<Query> query = parse_query(message);
-    if (!query) {
-      if (message.size() < 12 || (message[2] & 0x80) != 0) co_return response;  // not a query
-      response = make_local_response(message, kRcodeFormErr);
-      record.decision = "deny";
-      record.reason = "malformed query";
-      record.rcode = rcode_name(kRcodeFormErr);
-      record_decision(record);
-      co_return response;
-    }
-    record.qtype = qtype_name(query->question.qtype);
-    if (!query->question.name_ok) {
-      record.name = query->question.name;
-      record.decision = "deny";
-      record.reason = "invalid name";
-      response = make_local_response(message, kRcodeRefused);
-    } else if (const auto credential =
-                   options.dlp ? policy::find_credential(query->question.name) : std::nullopt) {
-      // The name itself would carry the credential to a resolver: refused, logged redacted.
-      record.name = policy::redact_credentials(query->question.name);
-      record.decision = "deny";
-      record.reason = "query name carries a credential-shaped string (" +
-                      std::string(*credential) + "); --enable-dlp";
-      response = make_denied_response(
-          message, "awf: the name carries a credential-shaped string (--enable-dlp)");
-      log.note_denied(record.name);
-    } else if (const StubOptions::PeerName* peer = find_peer(query->question.name)) {
-      answer_peer(*peer, query->question.qtype, record);
-      response = make_address_response(message, peer->ipv4, kHostAnswerTtl);
-    } else if (options.host_access && query->question.name == policy::kHostAccessName) {
-      // The host: answered here, never asked upstream. IPv4 only (the transparent host-port
-      // listeners are IPv4); other types get "no data".
-      record.name = query->question.name;
-      record.decision = "allow";
-      const bool address =
-          query->question.qtype == kTypeA || query->question.qtype == kTypeAny;
-      record.reason = std::string(address ? "host access (--enable-host-access): answered " +
-                                                std::string(policy::kHostGatewayAddress)
-                                          : "host access (--enable-host-access): no " +
-                                                record.qtype + " record") +
-                      " locally";
-      response = make_address_response(message, policy::kHostGatewayBytes, kHostAnswerTtl);
-    } else {
-      record.name = query->question.name;
-      const policy::Decision decision = policy.decide(record.name, policy::Protocol::Dns);
-      record.rule = decision.rule_id;
-      const bool transfer =
-          query->question.qtype == kTypeAxfr || query->question.qtype == kTypeIxfr;
-      if (!decision.allowed || transfer) {
-        record.decision = "deny";
-        record.reason = transfer ? "zone transfers are refused" : decision.reason;
-        response = transfer ? make_local_response(message, kRcodeRefused)
-                            : make_denied_response(message, "awf: " + record.name +
-                                                                " is not allowed (" +
-                                                                record.reason + ")");
-        log.note_denied(record.name);
-      } else if (pending_forwards >= kMaxPendingForwards) {
-        record.decision = "deny";
-        record.reason = "too many pending upstream queries";
-        response = make_local_response(message, kRcodeServFail);
-      } else {
-        record.decision = "allow";
-        record.reason = decision.reason;
-        ++pending_forwards;
-        // Rebuilt from the question: nothing else the client put in its message leaves.
-        ForwardResult forwarded = co_await resolver.forward(make_upstream_query(message));
-        --pending_forwards;
-        if (forwarded.error.empty()) {
-          restore_question_case(forwarded.response, message);
-          // DNS rebinding: an allowed name must not lead the command to internal addresses.
-          const auto host = options.host_addresses && !options.host_access
-                                ? options.host_addresses()
-                                : nullptr;
-          FilteredAnswer filtered = filter_internal_answers(forwarded.response, host.get());
-          switch (filtered.result) {
-            case FilteredAnswer::Result::Unchanged:
-              response = std::move(forwarded.response);
-              break;
-            case FilteredAnswer::Result::Filtered:
-              response = std::move(filtered.message);
-              record.reason += "; removed internal addresses:";
-              for (const std::string& address : filtered.removed) record.reason += " " + address;
-              break;
-            case FilteredAnswer::Result::Malformed:
-              record.reason += "; malformed upstream answer";
-              response = make_local_response(message, kRcodeServFail);
-              break;
-          }
-        } else {
-          record.reason += "; upstream failed: " + forwarded.error;
-          response = make_local_response(message, kRcodeServFail);
-        }
-      }
-    }
-    if (const auto rcode = response_rcode(response)) record.rcode = rcode_name(*rcode);
+    std::optional<std::vector<std::uint8_t>> response =
+        co_await decide(std::move(message), record);
+    if (!response) co_return std::vector<std::uint8_t>{};
+    if (const auto rcode = response_rcode(*response)) record.rcode = rcode_name(*rcode);
     record_decision(record);
-    co_return response;
+    co_return std::move(*response);
   }
 
   asio::awaitable<void> udp_loop(std::shared_ptr<udp::socket> socket) {

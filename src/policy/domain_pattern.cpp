@@ -322,36 +322,33 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
   return true;
 }
 
-Entry parse_entry(std::string_view raw, ListKind list) {
-  const std::string_view written = trim(raw);
-  std::string_view e = written;
-  Entry out;
+namespace {
 
-  // Protocol prefix.
+// The protocol prefix ("http://", "https://"), removed from `e`.
+void take_protocol(std::string_view written, std::string_view& e, Entry& out) {
   const std::size_t sep = e.find("://");
-  if (sep != std::string_view::npos) {
-    std::string scheme;
-    for (unsigned char c : e.substr(0, sep)) scheme += to_lower(c);
-    if (scheme == "http") {
-      out.protocols = kProtoHttp;
-    } else if (scheme == "https") {
-      out.protocols = kProtoHttps;
-    } else {
-      fail(written, "unsupported protocol " + quote_entry(scheme + "://") +
-                        " (only http:// and https:// are accepted)");
-    }
-    e = e.substr(sep + 3);
+  if (sep == std::string_view::npos) return;
+  std::string scheme;
+  for (unsigned char c : e.substr(0, sep)) scheme += to_lower(c);
+  if (scheme == "http") {
+    out.protocols = kProtoHttp;
+  } else if (scheme == "https") {
+    out.protocols = kProtoHttps;
+  } else {
+    fail(written, "unsupported protocol " + quote_entry(scheme + "://") +
+                      " (only http:// and https:// are accepted)");
   }
-  // One trailing slash is tolerated and is not part of the rule.
-  const bool trailing_slash = !e.empty() && e.back() == '/';
-  if (trailing_slash) e.remove_suffix(1);
-  out.rule = std::string(written.substr(0, written.size() - (trailing_slash ? 1 : 0)));
-  if (e.empty()) fail(written, "empty entry");
-  if (list == ListKind::kBlock) out.protocols = kProtoBoth;
+  e = e.substr(sep + 3);
+}
 
-  // Characters.
+struct EntryShape {
   bool has_colon = false;
   bool has_bracket = false;
+};
+
+// Refuses characters no entry may hold; says whether it looks like an IP literal.
+EntryShape check_characters(std::string_view written, std::string_view e) {
+  EntryShape shape;
   bool only_stars_and_dots = true;
   bool has_star = false;
   for (unsigned char c : e) {
@@ -366,33 +363,36 @@ Entry parse_entry(std::string_view raw, ListKind list) {
     if (c != '*' && c != '.') only_stars_and_dots = false;
     if (c >= 0x80) continue;
     if (c == ':') {
-      has_colon = true;
+      shape.has_colon = true;
     } else if (c == '[' || c == ']') {
-      has_bracket = true;
+      shape.has_bracket = true;
     } else if (!is_ascii_alnum(c) && c != '.' && c != '-' && c != '_' && c != '*') {
       fail(written, std::string("invalid character '") + static_cast<char>(c) + "'");
     }
   }
   if (only_stars_and_dots && has_star) fail(written, "a wildcard alone would match every host");
+  return shape;
+}
 
-  if (has_colon || has_bracket) {
-    if (e.find('*') != std::string_view::npos) {
-      fail(written, "wildcards are not allowed in IP addresses");
-    }
-    if (parse_ip_literal(e, out.ip)) {
-      out.kind = EntryKind::kIp;
-      out.name = ip_to_string(out.ip);
-      return out;
-    }
-    const bool port =
-        has_bracket ? e.find("]:") != std::string_view::npos : e.find(':') == e.rfind(':');
-    fail(written, port ? "ports are not allowed" : "invalid IPv6 address");
+// An entry with ':' or brackets: an IPv6 (or bracketed) literal, never a port.
+Entry ip_literal_entry(std::string_view written, std::string_view e, bool has_bracket, Entry out) {
+  if (e.find('*') != std::string_view::npos) {
+    fail(written, "wildcards are not allowed in IP addresses");
   }
+  if (parse_ip_literal(e, out.ip)) {
+    out.kind = EntryKind::kIp;
+    out.name = ip_to_string(out.ip);
+    return out;
+  }
+  const bool port =
+      has_bracket ? e.find("]:") != std::string_view::npos : e.find(':') == e.rfind(':');
+  fail(written, port ? "ports are not allowed" : "invalid IPv6 address");
+}
 
-  NameBuffer name;
+void normalize_entry_name(std::string_view written, std::string_view e, NameBuffer& name) {
   switch (normalize_name(e, true, name)) {
     case NameStatus::kOk:
-      break;
+      return;
     case NameStatus::kEmpty:
       fail(written, "empty entry");
     case NameStatus::kEmptyLabel:
@@ -408,26 +408,28 @@ Entry parse_entry(std::string_view raw, ListKind list) {
     case NameStatus::kWildcardNonAscii:
       fail(written, "a label with a wildcard must be ASCII");
   }
-  const std::string_view n = name.view();
+}
 
-  if (n.find('*') == std::string_view::npos) {
-    if (has_numeric_last_label(n)) {
-      if (!parse_ip_literal(n, out.ip)) {
-        fail(written, "invalid IPv4 address (only the dotted-quad form a.b.c.d is accepted)");
-      }
-      out.kind = EntryKind::kIp;
-      out.name = ip_to_string(out.ip);
-      return out;
+// A normalized name without a wildcard: a name, or a dotted-quad IPv4 address.
+Entry plain_entry(std::string_view written, std::string_view n, ListKind list, Entry out) {
+  if (has_numeric_last_label(n)) {
+    if (!parse_ip_literal(n, out.ip)) {
+      fail(written, "invalid IPv4 address (only the dotted-quad form a.b.c.d is accepted)");
     }
-    if (list == ListKind::kAllow && psl_is_icann_suffix(n)) {
-      fail(written, "a public suffix; it would allow every domain registered under it");
-    }
-    out.kind = EntryKind::kName;
-    out.name = std::string(n);
+    out.kind = EntryKind::kIp;
+    out.name = ip_to_string(out.ip);
     return out;
   }
+  if (list == ListKind::kAllow && psl_is_icann_suffix(n)) {
+    fail(written, "a public suffix; it would allow every domain registered under it");
+  }
+  out.kind = EntryKind::kName;
+  out.name = std::string(n);
+  return out;
+}
 
-  // Wildcard: the literal suffix is made of the labels after the last label holding a '*'.
+// Wildcard: the literal suffix is made of the labels after the last label holding a '*'.
+Entry wildcard_entry(std::string_view written, std::string_view n, ListKind list, Entry out) {
   if (has_numeric_last_label(n)) fail(written, "numeric top-level label");
   std::size_t wildcard_labels = 0;
   std::size_t literal_after = 0;
@@ -458,6 +460,31 @@ Entry parse_entry(std::string_view raw, ListKind list) {
   out.name = std::string(n);
   out.suffix_start = suffix_start;
   return out;
+}
+
+}  // namespace
+
+Entry parse_entry(std::string_view raw, ListKind list) {
+  const std::string_view written = trim(raw);
+  std::string_view e = written;
+  Entry out;
+  take_protocol(written, e, out);
+  // One trailing slash is tolerated and is not part of the rule.
+  const bool trailing_slash = !e.empty() && e.back() == '/';
+  if (trailing_slash) e.remove_suffix(1);
+  out.rule = std::string(written.substr(0, written.size() - (trailing_slash ? 1 : 0)));
+  if (e.empty()) fail(written, "empty entry");
+  if (list == ListKind::kBlock) out.protocols = kProtoBoth;
+
+  const EntryShape shape = check_characters(written, e);
+  if (shape.has_colon || shape.has_bracket) {
+    return ip_literal_entry(written, e, shape.has_bracket, std::move(out));
+  }
+  NameBuffer name;
+  normalize_entry_name(written, e, name);
+  const std::string_view n = name.view();
+  if (n.find('*') == std::string_view::npos) return plain_entry(written, n, list, std::move(out));
+  return wildcard_entry(written, n, list, std::move(out));
 }
 
 }  // namespace awf::policy::detail

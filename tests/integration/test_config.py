@@ -433,7 +433,7 @@ def test_command_after_double_dash_always_runs(awf):
 
 def test_plain_command_not_near_a_subcommand_runs(vnet):
     r = awf_plain(vnet, "ls", "/")
-    logs = re.search(r"^awf: logs in (/tmp/awf-logs-\S+)$", r.stderr, re.M)
+    logs = re.search(r"^awf: logs in (/\S+/\.awf/logs/\S+)$", r.stderr, re.M)
     if logs:
         shutil.rmtree(logs.group(1), ignore_errors=True)
     assert r.returncode == 0 and "did you mean" not in r.stderr, r

@@ -83,19 +83,19 @@ def test_raw_is_access_log_as_written(run):
 def test_environment_and_newest_run_choose_the_source(run, nonce):
     p = awf_cli("logs", "--format", "json", env={"AWF_LOGS_DIR": run.logs_dir})
     assert p.returncode == 0 and len(p.stdout.splitlines()) == len(run.audit), p.stderr
-    # The newest /tmp/awf-logs-* directory is the default (dated ahead so that it is newest).
-    fake = f"/tmp/awf-logs-29991231T000000-{nonce}"
+    # The newest run in the user's log store (~/.awf/logs) is the default (named ahead so
+    # that it is newest; test_log_integrity.py covers what is never picked).
+    home = f"/root/awf-logs-test-{nonce}"
+    fake = f"{home}/.awf/logs/29991231T000000.000Z-00000000"
+    os.makedirs(f"{home}/.awf/logs", mode=0o700)
     shutil.copytree(run.logs_dir, fake)
     try:
-        future = time.time() + 3600
-        for path in (fake, f"{fake}/audit.jsonl", f"{fake}/access.log"):
-            os.utime(path, (future, future))
-        p = awf_cli("logs", "--format", "json")
+        p = awf_cli("logs", "--format", "json", env={"HOME": home})
         assert p.returncode == 0 and len(p.stdout.splitlines()) == len(run.audit), p.stderr
-        listed = awf_cli("logs", "--list").stdout.splitlines()
+        listed = awf_cli("logs", "--list", env={"HOME": home}).stdout.splitlines()
         assert listed[1].split()[0] == fake and listed[1].split()[-1] == str(len(run.audit)), listed
     finally:
-        shutil.rmtree(fake)
+        shutil.rmtree(home)
 
 
 # ---------------------------------------------------------------------------- reports
