@@ -61,7 +61,7 @@ def awf_run(vnet, user: dict, script: str, *args: str, env: dict | None = None):
     """awf (root, for the sudo user) with no --proxy-logs-dir, running `script` in bash."""
     argv = vnet.host_cmd([AWF_BIN, "--dns-servers", V.DNS4, "-d", "allowed.test", *args,
                           "--", "bash", "-c", script])
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.scratch_dir,
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.run_dir,
                           env=V.clean_env({**(sudo_env(user) if user else {}), **(env or {})}))
 
 
@@ -94,7 +94,7 @@ def planted_logs(vnet, path: str) -> None:
     argv = vnet.host_cmd([AWF_BIN, "--dns-servers", V.DNS4, "-d", "allowed.test",
                           "--proxy-logs-dir", path, "--",
                           *vnet.curl_args("-o", "/dev/null", "https://allowed.test/planted")])
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.scratch_dir,
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.run_dir,
                        env=V.clean_env())
     assert r.returncode == 0, r.stderr
 
@@ -147,7 +147,8 @@ def test_command_cannot_see_or_write_the_store(vnet, store_user, nonce):
     mount of the whole HOME (where it also tries to move the store aside)."""
     real = denied_run(vnet, store_user)
     home, store = store_user["home"], store_user["store"]
-    controls = {"old": f"/tmp/awf-logs-control-{nonce}", "xdg": f"{home}/.local/state/awf"}
+    # (The old default, /tmp/awf-logs-*, is out of reach anyway now: /tmp is private.)
+    controls = {"xdg": f"{home}/.local/state/awf"}
     for d in controls.values():
         os.makedirs(d)
         open(os.path.join(d, "access.log"), "w").close()
@@ -162,8 +163,7 @@ def test_command_cannot_see_or_write_the_store(vnet, store_user, nonce):
         assert "list:store=0" in out and "list:mounted=0" in out, out
         assert "plant:store" not in out and "plant:mounted" not in out, out
         assert "read:store" not in out and "moved" not in out, out
-        # Control: the old location and ~/.local/state (XDG's default) are in the command's reach.
-        assert "list:old=1" in out and "plant:old" in out, out
+        # Control: ~/.local/state (XDG's default) is in the command's reach.
         assert "list:xdg=1" in out and "plant:xdg" in out, out
         assert sorted(os.listdir(store)) == sorted([os.path.basename(real), os.path.basename(logs_dir_of(r))])
         assert not os.path.exists(f"{home}/moved-{nonce}")
@@ -271,8 +271,8 @@ def test_rootless_run_keeps_its_logs_private(vnet, nonce):
         pytest.skip("setpriv missing")
     nobody = 65534
     setpriv = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
-    home = f"/var/tmp/awf-it-home-{nonce}"
-    controls = {"visible": f"{home}/visible", "old": f"/tmp/awf-logs-control-{nonce}"}
+    home = f"/var/lib/awf-it-home-{nonce}"  # outside /tmp, /var/tmp (private) and /home
+    controls = {"visible": f"{home}/visible"}
     for d in (home, *controls.values()):
         os.makedirs(d)
         os.chown(d, nobody, nobody)
@@ -284,16 +284,15 @@ def test_rootless_run_keeps_its_logs_private(vnet, nonce):
                             probe({"store": store, **controls}, f"{store}/x"), "true"])
         argv = vnet.host_cmd([*setpriv, AWF_BIN, "--dns-servers", V.DNS4, "-d", "allowed.test",
                               "--", "bash", "-c", script])
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.scratch_dir,
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=vnet.run_dir,
                            env=V.clean_env({"HOME": home, "SUDO_UID": "", "SUDO_GID": ""}))
         assert r.returncode == 0, r.stderr
         logs = logs_dir_of(r)
         assert os.path.dirname(logs) == store and mode(logs) == 0o700, logs
         assert os.lstat(logs).st_uid == nobody and mode(f"{logs}/audit.jsonl") == 0o600
         assert "list:store=0" in r.stdout and "plant:store" not in r.stdout, r.stdout
-        # Controls: the HOME is in the command's (read-only) view, and /tmp is writable.
+        # Control: the HOME is in the command's (read-only) view.
         assert "list:visible=1" in r.stdout, r.stdout
-        assert "list:old=1" in r.stdout and "plant:old" in r.stdout, r.stdout
         p = subprocess.run([*setpriv, AWF_BIN, "logs", "--format", "json"], capture_output=True,
                            text=True, timeout=20, env={"PATH": V.SAFE_PATH, "HOME": home})
         assert ("blocked.test", "deny") in json_hosts(p)
