@@ -2,14 +2,18 @@
 
 namespace awf::proxy {
 
-Verdict decide(const GatewayContext& context, const VerdictRequest& request) {
+VerdictOptions verdict_options(const GatewayContext& context) {
   const GatewayOptions& options = context.options;
-  VerdictOptions verdict_options;
-  verdict_options.dlp = options.dlp;
-  verdict_options.host_access = options.host_access;
-  verdict_options.host_ports = &options.host_ports;
-  if (options.bump.enabled) verdict_options.url_patterns = &options.bump.url_patterns;
-  return decide_request(context.policy, verdict_options, request);
+  VerdictOptions result;
+  result.dlp = options.dlp;
+  result.host_access = options.host_access;
+  result.host_ports = &options.host_ports;
+  if (options.bump.enabled) result.url_patterns = &options.bump.url_patterns;
+  return result;
+}
+
+Verdict decide(const GatewayContext& context, const VerdictRequest& request) {
+  return decide_request(context.policy, verdict_options(context), request);
 }
 
 }  // namespace awf::proxy

@@ -35,7 +35,8 @@ struct GatewayContext {
   sandbox::PeerFinder* peers = nullptr;  // names the process behind a client (may be null)
 };
 
-// The verdict for `request` under this gateway's options (verdict.h).
+// This gateway's options as the verdict takes them, and the verdict for `request` (verdict.h).
+VerdictOptions verdict_options(const GatewayContext& context);
 Verdict decide(const GatewayContext& context, const VerdictRequest& request);
 
 }  // namespace awf::proxy

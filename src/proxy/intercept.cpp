@@ -12,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <cstdio>
 
-#include "policy/credential_scan.h"
 #include "policy/domain_list.h"
 #include "policy/url_pattern.h"
 #include "proxy/bump_ca.h"
@@ -160,50 +159,31 @@ bool rejected_certificate(const boost::system::error_code& error) {
          reason == SSL_R_TLSV1_ALERT_ACCESS_DENIED;
 }
 
-// The first credential-shaped string in the URL or any header value, as a refusal reason.
-std::string dlp_in_request(const GatewayContext& context, const std::string& url,
-                           const bhttp::fields& fields) {
-  if (!context.options.dlp) return "";
-  if (std::string refusal = credential_refusal(url); !refusal.empty()) return refusal;
-  for (const auto& field : fields) {
-    if (std::string refusal = credential_refusal(field.value()); !refusal.empty()) {
-      return refusal + " (in the " + std::string(field.name_string()) + " header)";
-    }
-  }
-  return "";
-}
-
-// A request inside the session, checked before anything of it reaches the origin (the
-// attempt's url, method and Host are set here). Returns the refusal, if any.
+// A request inside the session, decided before anything of it reaches the origin (the
+// attempt's method, Host and URL are set here, redacted for a --enable-dlp denial).
 std::optional<Refusal> check_request(const GatewayContext& context, const std::string& host,
                                      const bhttp::request<bhttp::buffer_body>& request,
                                      const std::optional<std::string>& path, Attempt& attempt) {
   attempt.method = std::string(request.method_string());
   attempt.user_agent = std::string(request[bhttp::field::user_agent]);
   attempt.host_field = std::string(request[bhttp::field::host]);
-  const auto authority = awf::http::parse_authority(attempt.host_field, 443);
-  // --enable-dlp first: every record below would hold the URL.
-  if (std::string dlp = dlp_in_request(context, attempt.url, request); !dlp.empty()) {
-    attempt.url = policy::redact_credentials(attempt.url);
-    attempt.host_field = policy::redact_credentials(attempt.host_field);
-    return Refusal{403, std::move(dlp)};
+  const std::string target(request.target());
+  InterceptedRequest question;
+  question.session_name = host;
+  question.url = attempt.url;
+  question.host_field = attempt.host_field;
+  question.target = target;
+  question.path = &path;
+  for (const auto& field : request) {
+    question.headers.emplace_back(
+        std::string_view(field.name_string().data(), field.name_string().size()),
+        std::string_view(field.value().data(), field.value().size()));
   }
-  if (!authority || policy::normalize_host(authority->host) != host) {
-    // Domain fronting: a session opened for an allowed name asking for another one.
-    return Refusal{421, "Host '" + attempt.host_field + "' does not match the TLS name '" + host +
-                            "' (--ssl-bump)"};
-  }
-  if (!path) {
-    return Refusal{400, "request target '" + std::string(request.target()) +
-                            "' is not a plain path (encoded '/' or '\\', '#', or not origin-form)"};
-  }
-  const auto& patterns = context.options.bump.url_patterns;
-  if (!std::any_of(patterns.begin(), patterns.end(), [&](const policy::UrlPattern& pattern) {
-        return policy::url_pattern_matches(pattern, host, *path);
-      })) {
-    return Refusal{403, "no --allow-urls pattern matches " + attempt.url};
-  }
-  return std::nullopt;
+  const Verdict verdict = decide_intercepted(verdict_options(context), question);
+  attempt.url = verdict.url;
+  attempt.host_field = verdict.host_field;
+  if (verdict.allowed()) return std::nullopt;
+  return Refusal{verdict.status, verdict.reason};
 }
 
 // Ends the client's TLS handshake with awf's leaf for `host`. Returns "" or why it failed.

@@ -1,8 +1,11 @@
 #include "proxy/verdict.h"
 
+#include <algorithm>
+
 #include "policy/credential_scan.h"
 #include "policy/domain_list.h"
 #include "policy/host_access.h"
+#include "proxy/http_head.h"
 
 namespace awf::proxy {
 namespace {
@@ -97,7 +100,58 @@ Verdict route_allowed(Verdict verdict, const VerdictOptions& options, const Entr
   return verdict;
 }
 
+// --enable-dlp inside a session: the URL, then every header value (named in the reason).
+std::string scan_intercepted(const InterceptedRequest& request) {
+  if (std::string refusal = credential_refusal(request.url); !refusal.empty()) return refusal;
+  for (const auto& [name, value] : request.headers) {
+    if (std::string refusal = credential_refusal(value); !refusal.empty()) {
+      return refusal + " (in the " + std::string(name) + " header)";
+    }
+  }
+  return "";
+}
+
+bool url_allowed(const VerdictOptions& options, std::string_view host, std::string_view path) {
+  if (options.url_patterns == nullptr) return false;
+  const auto& patterns = *options.url_patterns;
+  return std::any_of(patterns.begin(), patterns.end(), [&](const policy::UrlPattern& pattern) {
+    return policy::url_pattern_matches(pattern, host, path);
+  });
+}
+
 }  // namespace
+
+Verdict decide_intercepted(const VerdictOptions& options, const InterceptedRequest& request) {
+  Verdict verdict;
+  verdict.name = std::string(request.session_name);
+  verdict.url = request.url;
+  verdict.host_field = request.host_field;
+  if (options.dlp) {
+    if (std::string refusal = scan_intercepted(request); !refusal.empty()) {
+      verdict.url = policy::redact_credentials(request.url);
+      verdict.host_field = policy::redact_credentials(request.host_field);
+      return deny(std::move(verdict), Denial::Credential, std::move(refusal));
+    }
+  }
+  const auto authority = awf::http::parse_authority(request.host_field, 443);
+  if (!authority || policy::normalize_host(authority->host) != request.session_name) {
+    return deny(std::move(verdict), Denial::OtherHost,
+                "Host '" + request.host_field + "' does not match the TLS name '" +
+                    std::string(request.session_name) + "' (--ssl-bump)");
+  }
+  const std::optional<std::string>* path = request.path;
+  if (path == nullptr || !*path) {
+    return deny(std::move(verdict), Denial::Unreadable,
+                "request target '" + std::string(request.target) +
+                    "' is not a plain path (encoded '/' or '\\', '#', or not origin-form)");
+  }
+  if (!url_allowed(options, request.session_name, **path)) {
+    return deny(std::move(verdict), Denial::UrlNotAllowed,
+                "no --allow-urls pattern matches " + request.url);
+  }
+  verdict.route = Route::Origin;
+  return verdict;
+}
 
 std::string display_name(std::string_view host) {
   std::string normalized = policy::normalize_host(host);
@@ -161,7 +215,10 @@ int denial_status(Denial denial) {
     case Denial::Port:
     case Denial::PlainHttpUrlRules:
     case Denial::InternalAddress:
+    case Denial::UrlNotAllowed:
       return 403;
+    case Denial::OtherHost:
+      return 421;  // Misdirected Request: this session cannot serve that host
   }
   return 403;
 }

@@ -9,13 +9,15 @@
 //      and the port;
 //   4. the route: the origin, the Docker host's loopback, or --ssl-bump interception.
 // A connection that passed can still be refused later for what the name resolves to (an
-// internal address): upstream_connect.h reports that as a Denial too.
+// internal address): upstream_connect.h reports that as a denial too. Inside an --ssl-bump
+// session each request is decided again, by decide_intercepted().
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "policy/policy.h"
@@ -42,6 +44,8 @@ enum class Denial {
   Port,               // an allowed name on a port other than 80 and 443
   PlainHttpUrlRules,  // plain HTTP to a host whose --allow-urls rules need TLS
   InternalAddress,    // the name resolves to internal addresses only (found when connecting)
+  OtherHost,          // --ssl-bump: a request for another host than its session's (421)
+  UrlNotAllowed,      // --ssl-bump: no --allow-urls pattern matches the request
 };
 
 // Where an allowed request goes.
@@ -99,11 +103,28 @@ struct Verdict {
   bool allowed() const { return denial == Denial::None; }
 };
 
+// One request inside an --ssl-bump session opened for `session_name` (allowed already).
+struct InterceptedRequest {
+  std::string_view session_name;  // normalized
+  std::string url;                // https://authority + the canonical path (or the raw target)
+  std::string host_field;         // the request's Host
+  std::string_view target;        // the raw request target
+  const std::optional<std::string>* path = nullptr;  // policy::canonical_request_path(target)
+  // Every header (name, value): --enable-dlp scans the values.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+};
+
 // The name a host is decided and recorded as: normalized, or as sent when it is no valid name.
 std::string display_name(std::string_view host);
 
 Verdict decide_request(const policy::Policy& policy, const VerdictOptions& options,
                        const VerdictRequest& request);
+
+// The checks in order: --enable-dlp over the URL and every header value; the Host must name
+// the session's host (else domain fronting: a session opened for an allowed name carrying
+// requests for another one); the target must be a plain path; an --allow-urls pattern must
+// match it. The route of an allowed request is Route::Origin (the session's origin).
+Verdict decide_intercepted(const VerdictOptions& options, const InterceptedRequest& request);
 
 // The reason recorded for what reaches the Docker host.
 inline constexpr char kHostAccessReason[] = "host access (--enable-host-access)";

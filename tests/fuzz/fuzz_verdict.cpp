@@ -5,8 +5,10 @@
 // no status; a name the policy denies is never allowed (outside --enable-host-access's own
 // name); with --enable-dlp a scanned credential is always the denial, without it never; the
 // Docker host, interception and the port rule only where their option and entry allow them.
+// Inside an --ssl-bump session, an allowed request's path matches an --allow-urls pattern.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +67,31 @@ void check_invariants(const awf::policy::Policy& policy, const awf::proxy::Verdi
   }
 }
 
+// The same bytes as a request inside an --ssl-bump session for bump.test: the url field is
+// the request target, the host field its Host, the name a header value.
+void check_intercepted(const awf::proxy::VerdictOptions& options,
+                       const awf::proxy::VerdictRequest& fields) {
+  using namespace awf::proxy;
+  const std::optional<std::string> path = awf::policy::canonical_request_path(fields.url);
+  InterceptedRequest request;
+  request.session_name = "bump.test";
+  request.url = "https://bump.test" + (path ? *path : fields.url);
+  request.host_field = fields.host_field;
+  request.target = fields.url;
+  request.path = &path;
+  request.headers = {{"X-Name", fields.host}};
+  const Verdict verdict = decide_intercepted(options, request);
+  check(verdict.allowed() == (verdict.route == Route::Origin));
+  check(verdict.allowed() == (verdict.status == 0));
+  const bool credential = awf::policy::find_credential(request.url).has_value() ||
+                          awf::policy::find_credential(fields.host).has_value();
+  check((verdict.denial == Denial::Credential) == (options.dlp && credential));
+  if (verdict.allowed()) {
+    check(path.has_value() && options.url_patterns != nullptr);
+    check(awf::policy::url_pattern_matches(options.url_patterns->front(), "bump.test", *path));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -98,5 +125,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(verdict.denial == Denial::Unreadable);
   }
   refusal_text(verdict);
+  check_intercepted(options, request);
   return 0;
 }

@@ -195,3 +195,72 @@ TEST(Verdict, DisplayName) {
 
 }  // namespace
 }  // namespace awf::proxy
+
+namespace awf::proxy {
+namespace {
+
+struct InterceptCase {
+  const char* label;
+  std::string host_field;
+  std::string target;
+  std::string header_value;
+  Denial denial;
+  int status;
+  const char* reason_part;
+};
+
+std::ostream& operator<<(std::ostream& out, const InterceptCase& c) {
+  return out << c.label;
+}
+
+class InterceptedTable : public ::testing::TestWithParam<InterceptCase> {};
+
+TEST_P(InterceptedTable, Decides) {
+  const InterceptCase& c = GetParam();
+  static const std::vector<policy::UrlPattern> patterns =
+      policy::parse_url_patterns({"https://bump.test/api/*"});
+  VerdictOptions options;
+  options.dlp = true;
+  options.url_patterns = &patterns;
+  const std::optional<std::string> path = policy::canonical_request_path(c.target);
+  InterceptedRequest request;
+  request.session_name = "bump.test";
+  request.url = "https://bump.test" + (path ? *path : c.target);
+  request.host_field = c.host_field;
+  request.target = c.target;
+  request.path = &path;
+  request.headers = {{"Accept", "*/*"}, {"X-Extra", c.header_value}};
+  const Verdict verdict = decide_intercepted(options, request);
+  EXPECT_EQ(verdict.denial, c.denial);
+  EXPECT_EQ(verdict.status, c.status);
+  EXPECT_EQ(verdict.route, c.denial == Denial::None ? Route::Origin : Route::None);
+  EXPECT_NE(verdict.reason.find(c.reason_part), std::string::npos) << verdict.reason;
+  EXPECT_EQ(verdict.url.find(kToken), std::string::npos) << verdict.url;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Requests, InterceptedTable,
+    ::testing::Values(
+        InterceptCase{"allowed", "bump.test", "/api/x", "", Denial::None, 0, ""},
+        InterceptCase{"allowed with port", "BUMP.test:443", "/api/./x", "", Denial::None, 0, ""},
+        InterceptCase{"other path", "bump.test", "/admin", "", Denial::UrlNotAllowed, 403,
+                      "no --allow-urls pattern matches https://bump.test/admin"},
+        InterceptCase{"fronting", "other.test", "/api/x", "", Denial::OtherHost, 421,
+                      "Host 'other.test' does not match the TLS name 'bump.test'"},
+        InterceptCase{"no host", "", "/api/x", "", Denial::OtherHost, 421, "does not match"},
+        InterceptCase{"encoded slash", "bump.test", "/api%2fx", "", Denial::Unreadable, 400,
+                      "is not a plain path"},
+        InterceptCase{"credential in url first", "other.test", std::string("/api/x?k=") + kToken,
+                      "", Denial::Credential, 403, "--enable-dlp"},
+        InterceptCase{"credential in a header", "bump.test", "/api/x", kToken, Denial::Credential,
+                      403, "(in the X-Extra header)"}),
+    [](const ::testing::TestParamInfo<InterceptCase>& info) {
+      std::string name = info.param.label;
+      for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
+
+}  // namespace
+}  // namespace awf::proxy
