@@ -7,7 +7,10 @@
 #include "policy/credential_scan.h"
 #include "proxy/api_provider.h"
 #include "proxy/client_tls.h"
-#include "proxy/http_relay.h"
+#include "proxy/connection_scope.h"
+#include "proxy/handlers.h"
+#include "proxy/http_exchange.h"
+#include "proxy/upstream_connect.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -20,48 +23,36 @@ namespace {
 
 constexpr auto kBodyTimeout = std::chrono::seconds(120);
 
-// After a 101: raw bytes both ways (WebSocket) until either side ends.
+// One direction of an upgraded connection: what `from` already buffered, then raw bytes.
+template <class From, class To>
+asio::awaitable<void> pump(From& from, beast::flat_buffer& buffered, To& to, std::uint64_t& count) {
+  if (buffered.size() > 0) {
+    auto [error, n] =
+        co_await asio::async_write(to, buffered.data(), asio::as_tuple(asio::use_awaitable));
+    if (error) co_return;
+    count += n;
+    buffered.consume(n);
+  }
+  std::vector<char> chunk(kBodyChunk);
+  for (;;) {
+    auto [read_error, n] =
+        co_await from.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+    if (read_error) co_return;
+    auto [write_error, written] = co_await asio::async_write(to, asio::buffer(chunk.data(), n),
+                                                             asio::as_tuple(asio::use_awaitable));
+    if (write_error) co_return;
+    count += written;
+  }
+}
+
+// After a 101: raw bytes both ways (WebSocket) until either side ends. No idle bound, unlike
+// a tunnel: the only peer is the provider awf's configuration names (never a destination the
+// command chose), realtime sessions may sit silent for long, and the provider closes idle
+// ones itself; the connection still counts against the budget and ends at stop().
 asio::awaitable<void> relay_upgraded(tcp::socket& client, beast::flat_buffer& client_buffer,
                                      TlsUpstream& provider, RelayCounts& counts) {
-  auto client_to_provider = [&]() -> asio::awaitable<void> {
-    if (client_buffer.size() > 0) {
-      auto [error, n] = co_await asio::async_write(*provider.stream, client_buffer.data(),
-                                                   asio::as_tuple(asio::use_awaitable));
-      if (error) co_return;
-      counts.up += n;
-      client_buffer.consume(n);
-    }
-    std::vector<char> chunk(kBodyChunk);
-    for (;;) {
-      auto [read_error, n] =
-          co_await client.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
-      if (read_error) co_return;
-      auto [write_error, written] = co_await asio::async_write(
-          *provider.stream, asio::buffer(chunk.data(), n), asio::as_tuple(asio::use_awaitable));
-      if (write_error) co_return;
-      counts.up += written;
-    }
-  };
-  auto provider_to_client = [&]() -> asio::awaitable<void> {
-    if (provider.buffer.size() > 0) {
-      auto [error, n] = co_await asio::async_write(client, provider.buffer.data(),
-                                                   asio::as_tuple(asio::use_awaitable));
-      if (error) co_return;
-      counts.down += n;
-      provider.buffer.consume(n);
-    }
-    std::vector<char> chunk(kBodyChunk);
-    for (;;) {
-      auto [read_error, n] = co_await provider.stream->async_read_some(
-          asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
-      if (read_error) co_return;
-      auto [write_error, written] = co_await asio::async_write(
-          client, asio::buffer(chunk.data(), n), asio::as_tuple(asio::use_awaitable));
-      if (write_error) co_return;
-      counts.down += written;
-    }
-  };
-  co_await (client_to_provider() || provider_to_client());
+  co_await (pump(client, client_buffer, *provider.stream, counts.up) ||
+            pump(*provider.stream, provider.buffer, client, counts.down));
 }
 
 // The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
@@ -88,6 +79,19 @@ void rewrite_request(bhttp::request<bhttp::string_body>& request, const Provider
   request.prepare_payload();
 }
 
+// The verdict's question for a request to the provider: awf's target, the client's path.
+VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt,
+                                   const std::string& upstream_path) {
+  VerdictRequest request;
+  request.entry = Entry::Api;
+  request.host = route.target.host;
+  request.port = route.target.port;
+  request.url = attempt.url;
+  request.host_field = attempt.host_field;
+  request.scan.text = upstream_path;
+  return request;
+}
+
 asio::awaitable<bool> write_health(tcp::socket& client, const ProviderInfo& provider,
                                    bool configured, bool keep_alive) {
   bhttp::response<bhttp::string_body> response{bhttp::status::ok, 11};
@@ -101,257 +105,248 @@ asio::awaitable<bool> write_health(tcp::socket& client, const ProviderInfo& prov
   co_return !error;
 }
 
+// A request awf refuses before it looks at the path: it must name a path (a client cannot
+// choose where its request goes: an absolute URI or CONNECT would pretend it could, so it is
+// refused rather than silently redirected), and its body must fit.
+std::optional<Refusal> check_request(const bhttp::request_parser<bhttp::string_body>& parser,
+                                     const std::string& authority) {
+  const auto& request = parser.get();
+  if (request.method() == bhttp::verb::connect || !std::string(request.target()).starts_with('/')) {
+    return Refusal{
+        400, "the API proxy takes paths only (GET /v1/...); it always forwards to " + authority};
+  }
+  if (parser.content_length() && *parser.content_length() > kApiBodyLimit) {
+    return Refusal{413, "request body larger than " + std::to_string(kApiBodyLimit) + " bytes"};
+  }
+  return std::nullopt;
+}
+
+// The API proxy as an exchange front end (http_exchange.h).
+class ApiFrontEnd : public SocketClientSide {
+ public:
+  using Body = bhttp::string_body;
+  using Parser = bhttp::request_parser<Body>;
+
+  ApiFrontEnd(GatewayContext& context, ConnectionScope& scope, tcp::socket& client,
+              const ProviderInfo& provider, Attempt base)
+      : SocketClientSide(context, scope.tracked(), client, std::move(base)),
+        provider_(provider),
+        route_(context.options.api_proxy.routes[static_cast<std::size_t>(provider.id)]),
+        authority_(route_.target.authority()) {}
+
+  ssl::stream<tcp::socket>& origin() { return *provider_connection_.stream; }
+  beast::flat_buffer& origin_buffer() { return provider_connection_.buffer; }
+  std::string origin_label() const { return authority_; }
+  void drop_origin() { provider_connection_.reset(); }
+
+  asio::awaitable<Sent> send(Parser& parser, std::optional<Refusal> refusal, Attempt& attempt);
+  asio::awaitable<bool> switching(ResponseParser& parser, Attempt& attempt);
+
+ private:
+  asio::awaitable<void> refuse_early(const Parser& parser, const Refusal& refusal,
+                                     Attempt& attempt);
+  asio::awaitable<Sent> answer_locally(const Parser& parser, const Verdict& verdict,
+                                       Attempt& attempt);
+  asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
+  asio::awaitable<bool> send_to_provider(Sent& sent, Attempt& attempt,
+                                         bhttp::request<Body>& request);
+
+  const ProviderInfo& provider_;
+  const ApiRoute& route_;
+  const std::string authority_;
+  TlsUpstream provider_connection_;
+  bool upgrade_requested_ = false;
+};
+
+// A request refused before the provider is contacted: the record shows where it would have
+// gone (--enable-dlp: without the credential it carries).
+asio::awaitable<void> ApiFrontEnd::refuse_early(const Parser& parser, const Refusal& refusal,
+                                                Attempt& attempt) {
+  const std::string target(parser.get().target());
+  attempt.url =
+      target.starts_with('/')
+          ? "https://" + authority_ +
+                std::string(path_for_log(upstream_target(provider_, route_.base_path, target)))
+          : target;
+  if (context_.options.dlp && !credential_refusal(attempt.url).empty()) {
+    attempt.url = policy::redact_credentials(attempt.url);
+  }
+  co_await refuse_head(context_, tracked_, client_, attempt, refusal);
+}
+
+// What awf answers itself, and the verdict's denials. Relay: none of them applies.
+asio::awaitable<Sent> ApiFrontEnd::answer_locally(const Parser& parser, const Verdict& verdict,
+                                                  Attempt& attempt) {
+  const auto& request = parser.get();
+  Sent sent;
+  // --enable-dlp: before any record holds the path (the provider gets it, the log does not).
+  if (verdict.denial == Denial::Credential) {
+    attempt.url = verdict.url;
+    attempt.status = verdict.status;
+    attempt.reason = verdict.reason;
+    co_await refuse_verdict(context_, client_, attempt, verdict);
+    co_return sent;
+  }
+  // The health check answers from awf itself: no provider contact, no key needed.
+  if (request.method() == bhttp::verb::get &&
+      path_for_log(std::string(request.target())) == "/health" && parser.is_done()) {
+    const bool written =
+        co_await write_health(client_, provider_, !route_.key.empty(), request.keep_alive());
+    if (written && request.keep_alive()) sent.step = Sent::Step::Next;
+    co_return sent;
+  }
+  if (route_.key.empty()) {
+    attempt.status = 503;
+    attempt.reason = "no key for the " + std::string(provider_.name) + " API proxy";
+    record(context_, attempt);
+    co_await reply_and_close(context_, client_, 503, missing_key_message(provider_));
+    co_return sent;
+  }
+  attempt.reason = verdict.reason;
+  attempt.rule = verdict.rule;
+  if (!verdict.allowed()) {
+    attempt.status = verdict.status;
+    co_await refuse_verdict(context_, client_, attempt, verdict);
+    co_return sent;
+  }
+  sent.step = Sent::Step::Relay;
+  co_return sent;
+}
+
+// The body is read whole (at most kApiBodyLimit) before the provider is contacted.
+asio::awaitable<bool> ApiFrontEnd::read_body(Parser& parser, Attempt& attempt) {
+  parser.body_limit(kApiBodyLimit);
+  if (parser.is_done()) co_return true;
+  if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    co_await asio::async_write(client_, asio::buffer(kContinue, sizeof kContinue - 1),
+                               asio::as_tuple(asio::use_awaitable));
+  }
+  TrackedSocket& tracked = tracked_;
+  tracked.set_deadline(kBodyTimeout);
+  auto [body_error, n] =
+      co_await bhttp::async_read(client_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+  const bool expired = tracked.expired();
+  tracked.clear_deadline();
+  if (!body_error) co_return true;
+  const bool too_large = body_error == bhttp::error::body_limit;
+  attempt.status = too_large ? 413 : 400;
+  attempt.reason =
+      too_large ? "request body larger than " + std::to_string(kApiBodyLimit) + " bytes"
+      : expired ? "request body not received within " + std::to_string(kBodyTimeout.count()) + " s"
+                : "request body incomplete: " + body_error.message();
+  record(context_, attempt);
+  if (!client_.is_open()) co_return false;
+  tracked.set_deadline(kRefusalTime);
+  co_await reply_and_close(context_, client_, attempt.status, plain_refusal_text(attempt.reason));
+  co_return false;
+}
+
+// A kept-alive provider connection may have been closed by the provider meanwhile: one retry
+// on a fresh connection when nothing came back on the old one.
+asio::awaitable<bool> ApiFrontEnd::send_to_provider(Sent& sent, Attempt& attempt,
+                                                    bhttp::request<Body>& request) {
+  for (int attempt_number = 0; attempt_number < 2; ++attempt_number) {
+    const bool reused = provider_connection_.open();
+    if (!reused) {
+      const Upstream upstream =
+          co_await connect_tls(context_, *context_.options.api_proxy.tls, route_.target.host,
+                               route_.target.port, provider_connection_);
+      if (upstream.failed()) {
+        take_connect_failure(attempt, upstream);
+        co_await refuse_connect_failure(context_, client_, attempt, upstream);
+        co_return false;
+      }
+    }
+    attempt.destination = provider_connection_.endpoint;
+    attempt.via_parent = provider_connection_.via_parent;
+    auto [write_error, written] =
+        co_await bhttp::async_write(origin(), request, asio::as_tuple(asio::use_awaitable));
+    boost::system::error_code read_error;
+    if (!write_error) {
+      read_error =
+          co_await read_response_head(origin(), origin_buffer(), response_, sent.head_request);
+    }
+    if (!write_error && !read_error) {
+      attempt.counts.up = written;
+      co_return true;
+    }
+    provider_connection_.reset();
+    response_.reset();
+    if (reused && attempt_number == 0) continue;
+    attempt.allowed = true;
+    attempt.status = 502;
+    attempt.reason = "no valid response from " + authority_ + ": " +
+                     (write_error ? write_error : read_error).message();
+    co_await refuse(attempt);
+    co_return false;
+  }
+  co_return false;
+}
+
+asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> refusal,
+                                        Attempt& attempt) {
+  auto& request = parser.get();
+  if (!refusal) {
+    attempt.method = std::string(request.method_string());
+    attempt.user_agent = std::string(request[bhttp::field::user_agent]);
+    refusal = check_request(parser, authority_);
+  }
+  if (refusal) {
+    co_await refuse_early(parser, *refusal, attempt);
+    co_return Sent{};
+  }
+  const std::string upstream_path =
+      upstream_target(provider_, route_.base_path, std::string(request.target()));
+  attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
+  const Verdict verdict = decide(context_, api_verdict_request(route_, attempt, upstream_path));
+  Sent sent = co_await answer_locally(parser, verdict, attempt);
+  if (sent.step != Sent::Step::Relay) co_return sent;
+  if (!co_await read_body(parser, attempt)) co_return Sent{};
+  sent.head_request = request.method() == bhttp::verb::head;
+  sent.client_keep_alive = request.keep_alive();
+  upgrade_requested_ = !request[bhttp::field::upgrade].empty();
+  rewrite_request(request, provider_, route_, upstream_path);
+  if (!co_await send_to_provider(sent, attempt, request)) co_return Sent{};
+  attempt.allowed = true;
+  co_return sent;
+}
+
+// A 101 the client asked for: the connection becomes the provider's WebSocket. One it did
+// not ask for is relayed as an interim response.
+asio::awaitable<bool> ApiFrontEnd::switching(ResponseParser& parser, Attempt& attempt) {
+  if (!upgrade_requested_) co_return false;
+  bhttp::serializer<false, bhttp::buffer_body> serializer{parser.get()};
+  auto [error, n] =
+      co_await bhttp::async_write_header(client_, serializer, asio::as_tuple(asio::use_awaitable));
+  attempt.status = 101;
+  if (!error) {
+    attempt.counts.down += n;
+    co_await relay_upgraded(client_, buffer_, provider_connection_, attempt.counts);
+  }
+  record(context_, attempt);
+  co_return true;
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket client) {
-  RegisteredSocket registered(context, &client);
-  const Peer client_peer = remote_peer(client);
-  ClientProcess process(context);
-  co_await process.find(client);
-  const ProviderInfo* provider = provider_by_port(local_peer(client).port);
+  ConnectionScope scope(context, client);
+  const ProviderInfo* provider = provider_by_port(local_endpoint(client).port);
   if (!provider) co_return;  // not one of awf's listeners
   const ApiRoute& route = context.options.api_proxy.routes[static_cast<std::size_t>(provider->id)];
-  const std::string authority = route.target.authority();
-  const auto new_outcome = [&] {
-    Outcome outcome;
-    outcome.kind = "api";
-    outcome.transport = "api-proxy";
-    outcome.provider = std::string(provider->name);
-    outcome.client = client_peer;
-    outcome.process = process.get();
-    outcome.name = route.target.host;
-    outcome.host_field = authority;
-    return outcome;
-  };
-  const ConnectionSlot slot(context.budget);
-  if (!slot.admitted()) {
-    Outcome outcome = new_outcome();
-    outcome.status = 503;
-    outcome.reason =
-        "too many open connections (limit " + std::to_string(context.budget.limit) + ")";
-    record_outcome(context, outcome);
-    co_await reply_and_close(context, client, 503, "awf: " + outcome.reason + "\n");
+  Attempt base;
+  base.kind = "api";
+  base.transport = "api-proxy";
+  base.provider = std::string(provider->name);
+  base.name = route.target.host;
+  base.host_field = route.target.authority();
+  if (!co_await scope.open(base)) {
+    co_await reply_and_close(context, client, 503, plain_refusal_text(base.reason));
     co_return;
   }
-
-  beast::flat_buffer buffer;
-  std::vector<char> chunk;
-  TlsUpstream connection;
-  for (;;) {
-    Outcome outcome = new_outcome();
-    const HeadRead head = co_await read_request_head(registered, client, buffer);
-    if (head.status == HeadRead::Status::Closed) co_return;
-    if (head.status == HeadRead::Status::TimedOut && buffer.size() == 0) co_return;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(kHeaderLimit);
-    // The limit is applied once the head is in: a Content-Length over it is answered 413
-    // (below), not refused as a malformed head.
-    parser.body_limit(boost::none);
-    std::optional<std::string> refusal;
-    int refusal_status = 400;
-    outcome.started = std::chrono::steady_clock::now();
-    if (auto head_refusal = take_request_head(head, buffer, parser)) {
-      refusal = std::move(head_refusal->reason);
-      refusal_status = head_refusal->status;
-    }
-    auto& request = parser.get();
-    const std::string target(request.target());
-    if (!refusal) {
-      outcome.method = std::string(request.method_string());
-      outcome.user_agent = std::string(request[bhttp::field::user_agent]);
-      // A client cannot choose where its request goes: an absolute URI or CONNECT would
-      // pretend it could, so it is refused rather than silently redirected.
-      if (request.method() == bhttp::verb::connect || !target.starts_with('/')) {
-        refusal =
-            "the API proxy takes paths only (GET /v1/...); it always forwards to " + authority;
-      } else if (parser.content_length() && *parser.content_length() > kApiBodyLimit) {
-        refusal = "request body larger than " + std::to_string(kApiBodyLimit) + " bytes";
-        refusal_status = 413;
-      }
-    }
-    if (refusal) {
-      outcome.url =
-          target.starts_with('/')
-              ? "https://" + authority +
-                    std::string(path_for_log(upstream_target(*provider, route.base_path, target)))
-              : target;
-      // --enable-dlp: a refused request's URL is recorded without the credential it carries.
-      if (!dlp_refusal(context, outcome.url).empty()) {
-        outcome.url = policy::redact_credentials(outcome.url);
-      }
-      outcome.status = refusal_status;
-      outcome.reason = *refusal;
-      record_outcome(context, outcome);
-      registered.set_deadline(kRefusalTime);
-      co_await reply_and_close(context, client, refusal_status, "awf: " + *refusal + "\n");
-      co_return;
-    }
-    const std::string upstream_path = upstream_target(*provider, route.base_path, target);
-    outcome.url = "https://" + authority + std::string(path_for_log(upstream_path));
-    // --enable-dlp: before any record holds the path (the provider gets it, the log does not).
-    if (std::string dlp = dlp_refusal(context, upstream_path); !dlp.empty()) {
-      outcome.url = policy::redact_credentials(outcome.url);
-      outcome.status = 403;
-      outcome.reason = std::move(dlp);
-      co_await record_and_refuse(context, client, outcome);
-      co_return;
-    }
-
-    // The health check answers from awf itself: no provider contact, no key needed.
-    if (request.method() == bhttp::verb::get && path_for_log(target) == "/health" &&
-        parser.is_done()) {
-      if (!co_await write_health(client, *provider, !route.key.empty(), request.keep_alive()) ||
-          !request.keep_alive()) {
-        co_return;
-      }
-      continue;
-    }
-    if (route.key.empty()) {
-      outcome.status = 503;
-      outcome.reason = "no key for the " + std::string(provider->name) + " API proxy";
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, 503, missing_key_message(*provider));
-      co_return;
-    }
-    const policy::Decision decision =
-        context.policy.decide(route.target.host, policy::Protocol::Https);
-    outcome.reason = decision.reason;
-    outcome.rule = decision.rule_id;
-    if (!decision.allowed) {
-      outcome.status = 403;
-      co_await record_and_refuse(context, client, outcome, true);
-      co_return;
-    }
-
-    // The body is read whole (at most kApiBodyLimit) before the provider is contacted.
-    parser.body_limit(kApiBodyLimit);
-    if (!parser.is_done()) {
-      if (beast::iequals(request[bhttp::field::expect], "100-continue")) {
-        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await asio::async_write(client, asio::buffer(kContinue, sizeof kContinue - 1),
-                                   asio::as_tuple(asio::use_awaitable));
-      }
-      registered.set_deadline(kBodyTimeout);
-      auto [body_error, n] =
-          co_await bhttp::async_read(client, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      const bool expired = registered.expired();
-      registered.clear_deadline();
-      if (body_error) {
-        const bool too_large = body_error == bhttp::error::body_limit;
-        outcome.status = too_large ? 413 : 400;
-        outcome.reason =
-            too_large ? "request body larger than " + std::to_string(kApiBodyLimit) + " bytes"
-            : expired
-                ? "request body not received within " + std::to_string(kBodyTimeout.count()) + " s"
-                : "request body incomplete: " + body_error.message();
-        record_outcome(context, outcome);
-        if (!client.is_open()) co_return;
-        registered.set_deadline(kRefusalTime);
-        co_await reply_and_close(context, client, outcome.status, "awf: " + outcome.reason + "\n");
-        co_return;
-      }
-    }
-    const bool client_keep_alive = request.keep_alive();
-    const bool head_request = request.method() == bhttp::verb::head;
-    const bool upgrade_requested = !request[bhttp::field::upgrade].empty();
-    rewrite_request(request, *provider, route, upstream_path);
-
-    // A kept-alive provider connection may have been closed by the provider meanwhile: one
-    // retry on a fresh connection when nothing came back on the old one.
-    std::optional<ResponseParser> response_parser;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      const bool reused = connection.open();
-      if (!reused) {
-        const Upstream upstream =
-            co_await connect_tls(context, *context.options.api_proxy.tls, route.target.host,
-                                 route.target.port, connection);
-        if (upstream.status != 0) {
-          outcome.allowed = upstream.status != 403;
-          outcome.status = upstream.status;
-          outcome.reason = upstream.reason;
-          co_await record_and_refuse(context, client, outcome);
-          co_return;
-        }
-      }
-      outcome.destination = connection.endpoint;
-      outcome.via_parent = connection.via_parent;
-      auto [write_error, written] = co_await bhttp::async_write(
-          *connection.stream, request, asio::as_tuple(asio::use_awaitable));
-      boost::system::error_code read_error;
-      if (!write_error) {
-        read_error = co_await read_response_head(*connection.stream, connection.buffer,
-                                                 response_parser, head_request);
-      }
-      if (!write_error && !read_error) {
-        outcome.counts.up = written;
-        break;
-      }
-      connection.reset();
-      response_parser.reset();
-      if (reused && attempt == 0) continue;
-      outcome.allowed = true;
-      outcome.status = 502;
-      outcome.reason = "no valid response from " + authority + ": " +
-                       (write_error ? write_error : read_error).message();
-      co_await record_and_refuse(context, client, outcome);
-      co_return;
-    }
-    outcome.allowed = true;
-
-    // Interim (1xx) responses are relayed until the final one.
-    bool keep_going = false;
-    for (;;) {
-      auto& response = response_parser->get();
-      const int status = response.result_int();
-      if (status == 101 && upgrade_requested) {
-        bhttp::serializer<false, bhttp::buffer_body> serializer{response};
-        auto [error, n] = co_await bhttp::async_write_header(client, serializer,
-                                                             asio::as_tuple(asio::use_awaitable));
-        outcome.status = 101;
-        if (!error) {
-          outcome.counts.down += n;
-          co_await relay_upgraded(client, buffer, connection, outcome.counts);
-        }
-        record_outcome(context, outcome);
-        co_return;
-      }
-      const bool interim = status >= 100 && status < 200;
-      const bool provider_reusable = response.keep_alive() && !response_parser->need_eof();
-      strip_hop_by_hop(response);
-      keep_going = client_keep_alive && !response_parser->need_eof() && status != 101;
-      if (!interim) response.keep_alive(keep_going);
-      if (auto error =
-              co_await forward_message(*connection.stream, connection.buffer, *response_parser,
-                                       client, chunk, outcome.counts.down)) {
-        // A provider that ends a close-delimited body without close_notify is common.
-        if (error != ssl::error::stream_truncated || !response_parser->need_eof()) {
-          outcome.status = status;
-          outcome.reason += "; relay ended early: " + error.message();
-          record_outcome(context, outcome);
-          co_return;
-        }
-      }
-      if (interim) {
-        if (const auto header_error = co_await read_response_head(
-                *connection.stream, connection.buffer, response_parser, head_request)) {
-          outcome.status = 502;
-          outcome.reason = "no valid response from " + authority + ": " + header_error.message();
-          co_await record_and_refuse(context, client, outcome);
-          co_return;
-        }
-        continue;
-      }
-      outcome.status = status;
-      if (!provider_reusable) connection.reset();
-      break;
-    }
-    record_outcome(context, outcome);
-    if (!keep_going) {
-      boost::system::error_code ignored;
-      client.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return;
-    }
-  }
+  ApiFrontEnd front(context, scope, client, *provider, std::move(base));
+  co_await serve_exchanges(front);
 }
 
 }  // namespace awf::proxy

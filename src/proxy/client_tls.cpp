@@ -43,7 +43,7 @@ std::shared_ptr<const ClientTls> make_client_tls(const std::string& ca_file,
 }
 
 void TlsUpstream::reset() {
-  registered.reset();
+  tracked.reset();
   stream.reset();
   buffer.clear();
 }
@@ -55,7 +55,7 @@ asio::awaitable<Upstream> connect_tls(GatewayContext& context, const ClientTls& 
   Upstream upstream = co_await connect_upstream(context, host, port);
   if (!upstream.socket) co_return upstream;
   connection.stream.emplace(std::move(*upstream.socket), tls.context);
-  connection.registered.emplace(context, &connection.stream->next_layer());
+  connection.tracked.emplace(context.connections, &connection.stream->next_layer());
   SSL* native = connection.stream->native_handle();
   if (is_ip_literal(host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), host.c_str());
@@ -63,14 +63,14 @@ asio::awaitable<Upstream> connect_tls(GatewayContext& context, const ClientTls& 
     SSL_set_tlsext_host_name(native, host.c_str());
     SSL_set1_host(native, host.c_str());
   }
-  connection.registered->set_deadline(kHandshakeTimeout);
+  connection.tracked->set_deadline(kHandshakeTimeout);
   auto [error] = co_await connection.stream->async_handshake(ssl::stream_base::client,
                                                              asio::as_tuple(asio::use_awaitable));
-  const bool expired = connection.registered->expired();
-  connection.registered->clear_deadline();
+  const bool expired = connection.tracked->expired();
+  connection.tracked->clear_deadline();
   if (error) {
     const long verify = SSL_get_verify_result(native);
-    upstream.status = 502;
+    upstream.failure = ConnectFailure::Unreachable;
     upstream.reason = "TLS to " + http::format_authority(host, port, 443) + " failed: " +
                       (expired               ? std::string("handshake timed out")
                        : verify != X509_V_OK ? std::string("certificate verification failed (") +

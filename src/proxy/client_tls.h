@@ -10,7 +10,9 @@
 #include <string>
 
 #include "proxy/gateway.h"
-#include "proxy/gateway_internal.h"
+#include "proxy/gateway_context.h"
+#include "proxy/socket_registry.h"
+#include "proxy/upstream_connect.h"
 
 namespace awf::proxy {
 
@@ -22,7 +24,7 @@ class ClientTls {
 // A verified TLS connection to an origin, kept alive across requests.
 struct TlsUpstream {
   std::optional<boost::asio::ssl::stream<tcp::socket>> stream;
-  std::optional<RegisteredSocket> registered;
+  std::optional<TrackedSocket> tracked;
   boost::beast::flat_buffer buffer;
   tcp::endpoint endpoint;
   bool via_parent = false;
@@ -33,9 +35,9 @@ struct TlsUpstream {
 
 // Connects to `host`:`port` through connect_upstream (policy-independent: the caller decided;
 // awf's resolver, the internal-address refusal and any upstream proxy apply) and completes a
-// verified handshake with SNI `host`. On failure the result's status is 502 or 504 (or 403
-// for an internal address) with the reason, e.g. "TLS to x failed: certificate verification
-// failed (unable to get local issuer certificate)".
+// verified handshake with SNI `host`. On failure the result says why (Upstream::failure: an
+// internal address is a denial, the rest answer 502 or 504) with the reason, e.g. "TLS to x
+// failed: certificate verification failed (unable to get local issuer certificate)".
 boost::asio::awaitable<Upstream> connect_tls(GatewayContext& context, const ClientTls& tls,
                                              const std::string& host, std::uint16_t port,
                                              TlsUpstream& connection);

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,13 +16,15 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cctype>
 #include <list>
 #include <thread>
 
 #include "common/error.h"
 #include "dns/stub_server.h"
 #include "policy/host_access.h"
-#include "proxy/gateway_internal.h"
+#include "proxy/gateway_context.h"
+#include "proxy/handlers.h"
 #include "proxy/loopback_watch.h"
 
 namespace asio = boost::asio;
@@ -93,6 +94,30 @@ dns::StubOptions stub_options(const GatewayOptions& options) {
     if (inet_pton(AF_INET, peer.address.c_str(), name.ipv4) == 1) stub.peers.push_back(name);
   }
   return stub;
+}
+
+// The handler of a proxy listener kind; nullptr for the other kinds (the socket finder is
+// taken before, DNS and the trace sockets are served on the main loop) and for a listener
+// whose feature is off.
+Handler handler_for(sandbox::ListenerKind kind, const GatewayOptions& options) {
+  using sandbox::ListenerKind;
+  switch (kind) {
+    case ListenerKind::ExplicitProxy:
+      return &serve_explicit_proxy;
+    case ListenerKind::TransparentHttp:
+      return &serve_transparent_http;
+    case ListenerKind::TransparentTls:
+      return &serve_transparent_tls;
+    case ListenerKind::Peer:
+      return &serve_peer;
+    case ListenerKind::ApiProxy:
+      return options.api_proxy.enabled ? &serve_api_proxy : nullptr;
+    // Created only for --enable-host-access; a block rule on the host closes them.
+    case ListenerKind::HostPort:
+      return options.host_access ? &serve_host_port : nullptr;
+    default:
+      return nullptr;
+  }
 }
 
 // Enforces the deadlines handlers set on their sockets (header, ClientHello, connect).
@@ -221,15 +246,6 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
   }
   for (sandbox::Listener& listener : listeners) {
     switch (listener.kind) {
-      case ListenerKind::ExplicitProxy:
-        impl_->add_listener(std::move(listener.fd), &serve_explicit_proxy);
-        break;
-      case ListenerKind::TransparentHttp:
-        impl_->add_listener(std::move(listener.fd), &serve_transparent_http);
-        break;
-      case ListenerKind::TransparentTls:
-        impl_->add_listener(std::move(listener.fd), &serve_transparent_tls);
-        break;
       case ListenerKind::DnsUdp:
         impl_->dns.serve_udp(std::move(listener.fd));
         break;
@@ -239,20 +255,9 @@ void Gateway::serve(std::vector<sandbox::Listener> listeners) {
       case ListenerKind::LoopbackWatch:
         impl_->loopback_watch.serve(std::move(listener.fd));
         break;
-      case ListenerKind::SocketDiag:
-        break;  // taken above
-      case ListenerKind::ApiProxy:
-        if (impl_->options.api_proxy.enabled) {
-          impl_->add_listener(std::move(listener.fd), &serve_api_proxy);
-        }
-        break;
-      case ListenerKind::Peer:
-        impl_->add_listener(std::move(listener.fd), &serve_peer);
-        break;
-      case ListenerKind::HostPort:
-        // Created only for --enable-host-access; a block rule on the host closes them.
-        if (impl_->options.host_access) {
-          impl_->add_listener(std::move(listener.fd), &serve_host_port);
+      default:
+        if (const Handler handler = handler_for(listener.kind, impl_->options)) {
+          impl_->add_listener(std::move(listener.fd), handler);
         }
         break;
     }

@@ -1,15 +1,11 @@
 // Plain HTTP through the gateway: the explicit proxy (absolute-URI requests and CONNECT) and
 // transparent port 80. Every request on a kept-alive connection is decided on its own.
-// Beast is used here, in http_relay.cpp and in api_proxy.cpp only.
-#include <boost/asio/buffers_iterator.hpp>
-
-#include "policy/credential_scan.h"
-#include "policy/domain_list.h"
-#include "policy/host_access.h"
-#include "proxy/gateway_internal.h"
+#include "proxy/connection_scope.h"
+#include "proxy/explicit_connect.h"
+#include "proxy/handlers.h"
+#include "proxy/http_exchange.h"
 #include "proxy/http_head.h"
-#include "proxy/http_relay.h"
-#include "proxy/request_head.h"
+#include "proxy/upstream_connect.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -20,20 +16,6 @@ namespace {
 
 enum class Mode { Explicit, Transparent };
 
-bool port_allowed(std::uint16_t port) {
-  return port == 80 || port == 443;
-}
-
-// Answers a request whose upstream could not be reached (or resolved only to internal
-// addresses, a 403) and records it.
-asio::awaitable<void> refuse_unreachable(GatewayContext& context, tcp::socket& client,
-                                         Outcome& outcome, const Upstream& upstream) {
-  outcome.allowed = upstream.status != 403;
-  outcome.status = upstream.status;
-  outcome.reason = upstream.reason;
-  co_await record_and_refuse(context, client, outcome);
-}
-
 struct RequestTarget {
   std::string host;  // as the client named it
   std::uint16_t port = 80;
@@ -41,11 +23,10 @@ struct RequestTarget {
   std::string url;
 };
 
-// Where a plain HTTP request goes, or the status and reason for refusing it.
+// Where a plain HTTP request goes, or why it cannot be read.
 struct TargetCheck {
   std::optional<RequestTarget> target;
-  int status = 0;
-  std::string reason;
+  Refusal refusal;
   std::string host;  // the best-known host name when refused, for the record
 };
 
@@ -59,8 +40,8 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
     host_value =
         awf::http::parse_authority(host_header, mode == Mode::Explicit ? 80 : dialled_port);
     if (!host_value) {
-      check.status = 400;
-      check.reason = "invalid Host header";
+      check.refusal.status = 400;
+      check.refusal.reason = "invalid Host header";
       return check;
     }
   }
@@ -68,13 +49,13 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
   RequestTarget target;
   if (raw_target.starts_with('/')) {
     if (mode == Mode::Explicit) {
-      check.status = 400;
-      check.reason = "a proxy request needs an absolute URI (http://host/path)";
+      check.refusal.status = 400;
+      check.refusal.reason = "a proxy request needs an absolute URI (http://host/path)";
       return check;
     }
     if (!host_value) {
-      check.status = 400;
-      check.reason = "request without a Host header";
+      check.refusal.status = 400;
+      check.refusal.reason = "request without a Host header";
       return check;
     }
     target.host = host_value->host;
@@ -84,17 +65,18 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
   } else {
     const auto uri = awf::http::parse_absolute_uri(raw_target);
     if (!uri) {
-      check.status = 400;
-      check.reason = "unsupported request target (only http:// URIs; use CONNECT for https)";
+      check.refusal.status = 400;
+      check.refusal.reason =
+          "unsupported request target (only http:// URIs; use CONNECT for https)";
       return check;
     }
     // Both names must agree, or the origin could be told a different host than the one
     // that was decided on.
     check.host = uri->authority.host;
     if (host_value && !awf::http::same_host(host_value->host, uri->authority.host)) {
-      check.status = 403;
-      check.reason = "Host header '" + host_header + "' does not match the request URI host '" +
-                     uri->authority.host + "'";
+      check.refusal.status = 403;
+      check.refusal.reason = "Host header '" + host_header +
+                             "' does not match the request URI host '" + uri->authority.host + "'";
       return check;
     }
     target.host = uri->authority.host;
@@ -106,367 +88,176 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
   return check;
 }
 
-std::string display_name(const std::string& host) {
-  const std::string normalized = policy::normalize_host(host);
-  return normalized.empty() ? host : normalized;
+// The verdict's question for a plain HTTP request: the target as check_target read it.
+VerdictRequest http_verdict_request(const TargetCheck& check, const std::string& raw_target,
+                                    const std::string& host_header) {
+  VerdictRequest request;
+  request.entry = Entry::Http;
+  request.url = check.target ? check.target->url : raw_target;
+  request.host_field = host_header;
+  request.host = check.target ? check.target->host : check.host;
+  if (check.target) request.port = check.target->port;
+  request.scan.url = request.scan.host_field = true;
+  if (!check.target) {
+    // No host known (no Host header, a target that is no http:// URI): no name. The target
+    // is in `url`; it is never a name.
+    request.unreadable = Unreadable{check.refusal.status, check.refusal.reason,
+                                    check.host.empty() ? std::string() : display_name(check.host)};
+  }
+  return request;
 }
 
-// --ssl-bump: the tunnel's TLS ends at awf; each request in it is decided and recorded on its
-// own, and the CONNECT record sums them up.
-asio::awaitable<void> intercept_connect(GatewayContext& context, RegisteredSocket& registered,
-                                        tcp::socket& client, beast::flat_buffer& buffer,
-                                        Outcome& outcome, std::uint16_t port) {
-  static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-  auto [error, n] =
-      co_await asio::async_write(client, asio::buffer(kEstablished, sizeof kEstablished - 1),
-                                 asio::as_tuple(asio::use_awaitable));
-  outcome.allowed = true;
-  outcome.status = 200;
-  outcome.reason += "; intercepted (--ssl-bump)";
-  if (!error) {
-    const auto pending_bytes = buffer.data();
-    std::vector<std::uint8_t> pending(asio::buffers_begin(pending_bytes),
-                                      asio::buffers_end(pending_bytes));
-    buffer.consume(buffer.size());
-    const std::string refused =
-        co_await serve_intercepted(context, registered, client, std::move(pending), outcome.name,
-                                   port, outcome, outcome.counts);
-    if (!refused.empty()) {
-      outcome.allowed = false;
-      outcome.status = 403;
-      outcome.reason = refused;
-    }
+// The origin connection of a client connection, kept across its requests. Keyed by the
+// decided name and port: a request reuses it only when its own name is the one the
+// connection was opened for, so no request reaches a server awf connected to for another
+// name (a shared server's virtual hosts would answer for a name whose resolution awf never
+// made, and an allowed name's connection would carry another name's requests).
+struct OriginConnection {
+  std::optional<tcp::socket> socket;
+  std::optional<TrackedSocket> tracked;
+  std::string key;  // "name:port"
+  tcp::endpoint endpoint;
+  bool via_parent = false;
+  beast::flat_buffer buffer;
+
+  bool serves(const std::string& wanted) const {
+    return socket && socket->is_open() && key == wanted;
   }
-  record_outcome(context, outcome);
+  void reset() {
+    tracked.reset();
+    socket.reset();
+  }
+  void adopt(GatewayContext& context, Upstream& upstream, std::string new_key) {
+    buffer.clear();
+    socket.emplace(std::move(*upstream.socket));
+    tracked.emplace(context.connections, &*socket);
+    key = std::move(new_key);
+    endpoint = upstream.endpoint;
+    via_parent = upstream.via_parent;
+  }
+};
+
+// The proxy as an exchange front end (http_exchange.h).
+class ProxyFrontEnd : public SocketClientSide {
+ public:
+  using Body = bhttp::buffer_body;
+
+  ProxyFrontEnd(GatewayContext& context, ConnectionScope& scope, tcp::socket& client, Mode mode,
+                Attempt base)
+      : SocketClientSide(context, scope.tracked(), client, std::move(base)),
+        scope_(scope),
+        mode_(mode),
+        dialled_port_(local_endpoint(client).port) {}
+
+  tcp::socket& origin() { return *origin_.socket; }
+  beast::flat_buffer& origin_buffer() { return origin_.buffer; }
+  std::string origin_label() const { return "the origin"; }
+  void drop_origin() { origin_.reset(); }
+
+  asio::awaitable<Sent> send(bhttp::request_parser<Body>& parser, std::optional<Refusal> refusal,
+                             Attempt& attempt);
+
+  asio::awaitable<bool> switching(ResponseParser&, Attempt& attempt) {
+    attempt.status = 502;
+    attempt.reason = "protocol upgrades are not supported";
+    co_await refuse(attempt);
+    co_return true;
+  }
+
+ private:
+  asio::awaitable<bool> take_over_connect(const bhttp::request<Body>& request, Attempt& attempt);
+  asio::awaitable<bool> reach_origin(const Verdict& verdict, std::uint16_t port, Attempt& attempt);
+
+  ConnectionScope& scope_;
+  const Mode mode_;
+  const std::uint16_t dialled_port_;
+  OriginConnection origin_;
+};
+
+// CONNECT (explicit proxy only): the tunnel takes the connection over. True when handled.
+asio::awaitable<bool> ProxyFrontEnd::take_over_connect(const bhttp::request<Body>& request,
+                                                       Attempt& attempt) {
+  if (request.method() != bhttp::verb::connect) co_return false;
+  if (mode_ == Mode::Explicit) {
+    co_await serve_connect(context_, scope_, client_, buffer_, std::string(request.target()),
+                           attempt);
+  } else {
+    attempt.status = 405;
+    attempt.reason = "CONNECT on a transparent port";
+    co_await refuse(attempt);
+  }
+  co_return true;
 }
 
-asio::awaitable<void> handle_connect(GatewayContext& context, RegisteredSocket& registered,
-                                     ClientProcess& process, tcp::socket& client,
-                                     beast::flat_buffer& buffer,
-                                     const bhttp::request<bhttp::buffer_body>& request,
-                                     Outcome& outcome) {
-  outcome.kind = "connect";
-  const std::string target(request.target());
-  outcome.url = target;
-  if (outcome.host_field.empty()) outcome.host_field = target;
-  // --enable-dlp: first, since every record below would hold the target.
-  if (std::string refusal = dlp_refusal(context, target); !refusal.empty()) {
-    outcome.url = policy::redact_credentials(target);
-    outcome.host_field = policy::redact_credentials(outcome.host_field);
-    const auto authority = awf::http::parse_authority(target, 0);
-    outcome.name =
-        authority ? policy::redact_credentials(display_name(authority->host)) : outcome.url;
-    outcome.status = 403;
-    outcome.reason = std::move(refusal);
-    co_await record_and_refuse(context, client, outcome);
-    co_return;
-  }
-  const auto authority = awf::http::parse_authority(target, 0);
-  if (!authority || authority->port == 0) {
-    outcome.name = target;
-    outcome.status = 400;
-    outcome.reason = "CONNECT target must be host:port";
-    record_outcome(context, outcome);
-    co_await reply_and_close(context, client, 400, "awf: " + outcome.reason + "\n");
-    co_return;
-  }
-  outcome.name = display_name(authority->host);
-  const bool to_host = context.options.host_access && policy::is_host_access_name(authority->host);
-  if (to_host) {
-    outcome.reason = kHostAccessReason;
-    if (!policy::host_port_open(context.options.host_ports, authority->port)) {
-      outcome.status = 403;
-      outcome.reason = host_port_refusal(authority->port);
-      co_await record_and_refuse(context, client, outcome);
-      co_return;
+asio::awaitable<bool> ProxyFrontEnd::reach_origin(const Verdict& verdict, std::uint16_t port,
+                                                  Attempt& attempt) {
+  const std::string key = attempt.name + ":" + std::to_string(port);
+  if (!origin_.serves(key)) {
+    origin_.reset();
+    Upstream connected = co_await connect_routed(context_, verdict, port);
+    if (!connected.socket) {
+      take_connect_failure(attempt, connected);
+      co_await refuse_connect_failure(context_, client_, attempt, connected);
+      co_return false;
     }
-  } else {
-    const policy::Decision decision =
-        context.policy.decide(authority->host, policy::Protocol::Https);
-    outcome.reason = decision.reason;
-    outcome.rule = decision.rule_id;
-    if (!decision.allowed || !port_allowed(authority->port)) {
-      const bool policy_denial = !decision.allowed;
-      if (decision.allowed) {
-        outcome.reason = "port " + std::to_string(authority->port) + " is not allowed (80, 443)";
-      }
-      outcome.status = 403;
-      co_await record_and_refuse(context, client, outcome, policy_denial);
-      co_return;
-    }
+    origin_.adopt(context_, connected, key);
   }
-  if (!to_host && intercepts(context, outcome.name, authority->port)) {
-    co_await intercept_connect(context, registered, client, buffer, outcome, authority->port);
-    co_return;
+  attempt.allowed = true;
+  attempt.destination = origin_.endpoint;
+  attempt.via_parent = origin_.via_parent;
+  co_return true;
+}
+
+asio::awaitable<Sent> ProxyFrontEnd::send(bhttp::request_parser<Body>& parser,
+                                          std::optional<Refusal> refusal, Attempt& attempt) {
+  if (refusal) {
+    co_await refuse_head(context_, scope_.tracked(), client_, attempt, *refusal);
+    co_return Sent{};
   }
-  Upstream upstream;
-  if (to_host) {
-    upstream = co_await connect_host(context, authority->port);
-  } else {
-    upstream = co_await connect_upstream(context, outcome.name, authority->port);
+  auto& request = parser.get();
+  attempt.method = std::string(request.method_string());
+  attempt.user_agent = std::string(request[bhttp::field::user_agent]);
+  attempt.host_field = std::string(request[bhttp::field::host]);
+  if (co_await take_over_connect(request, attempt)) co_return Sent{};
+  const TargetCheck check = check_target(request, mode_, dialled_port_);
+  const Verdict verdict = decide(
+      context_, http_verdict_request(check, std::string(request.target()), attempt.host_field));
+  take_verdict(attempt, verdict);
+  if (!verdict.allowed()) {
+    co_await refuse_verdict(context_, client_, attempt, verdict);
+    co_return Sent{};
   }
-  if (!upstream.socket) {
-    co_await refuse_unreachable(context, client, outcome, upstream);
-    co_return;
+  const RequestTarget& target = *check.target;
+  if (attempt.host_field.empty()) attempt.host_field = target.host;
+  if (!co_await reach_origin(verdict, target.port, attempt)) co_return Sent{};
+  Sent sent;
+  sent.step = Sent::Step::Relay;
+  sent.head_request = request.method() == bhttp::verb::head;
+  sent.client_keep_alive = request.keep_alive();
+  request.target(target.origin_form);
+  strip_hop_by_hop(request);
+  if (request[bhttp::field::host].empty()) request.set(bhttp::field::host, target.host);
+  if (auto error =
+          co_await forward_message(client_, buffer_, parser, origin(), chunk_, attempt.counts.up)) {
+    attempt.status = 502;
+    attempt.reason = "sending the request upstream failed: " + error.message();
+    co_await refuse(attempt);
+    co_return Sent{};
   }
-  RegisteredSocket registered_upstream(context, &*upstream.socket);
-  static constexpr char kEstablished[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-  auto [error, n] =
-      co_await asio::async_write(client, asio::buffer(kEstablished, sizeof kEstablished - 1),
-                                 asio::as_tuple(asio::use_awaitable));
-  outcome.destination = upstream.endpoint;
-  outcome.via_parent = upstream.via_parent;
-  outcome.allowed = true;
-  outcome.status = 200;
-  if (!error) {
-    const auto pending_bytes = buffer.data();
-    std::vector<std::uint8_t> pending(asio::buffers_begin(pending_bytes),
-                                      asio::buffers_end(pending_bytes));
-    // A tunnel never parses HTTP again: give the head buffer back (idle tunnels add up).
-    buffer.consume(buffer.size());
-    buffer.shrink_to_fit();
-    const std::string denied =
-        co_await run_connect_tunnel(context, registered, client, *upstream.socket, outcome.name,
-                                    std::move(pending), outcome.counts, &process);
-    if (outcome.counts.idle_timeout) outcome.reason += "; closed after the idle timeout";
-    if (!denied.empty()) {
-      // Nothing the client sent reached the origin: the record shows no destination.
-      outcome.destination.reset();
-      outcome.allowed = false;
-      outcome.status = 403;
-      outcome.reason = denied;
-    }
-  }
-  record_outcome(context, outcome);
+  co_return sent;
 }
 
 asio::awaitable<void> serve_http(GatewayContext& context, tcp::socket client, Mode mode) {
-  RegisteredSocket registered(context, &client);
-  const Peer client_peer = remote_peer(client);
-  // Once per connection, not per request: every request on it comes from the same socket.
-  ClientProcess process(context);
-  co_await process.find(client);
-  const ConnectionSlot slot(context.budget);
-  if (!slot.admitted()) {
-    Outcome outcome;
-    outcome.kind = "http";
-    outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
-    outcome.client = client_peer;
-    outcome.process = process.get();
-    outcome.status = 503;
-    outcome.reason =
-        "too many open connections (limit " + std::to_string(context.budget.limit) + ")";
-    record_outcome(context, outcome);
-    co_await reply_and_close(context, client, 503, "awf: " + outcome.reason + "\n");
+  ConnectionScope scope(context, client);
+  Attempt base;
+  base.kind = "http";
+  base.transport = mode == Mode::Explicit ? "explicit" : "transparent";
+  if (!co_await scope.open(base)) {
+    co_await reply_and_close(context, client, 503, plain_refusal_text(base.reason));
     co_return;
   }
-  const std::uint16_t dialled_port = local_peer(client).port;
-  beast::flat_buffer buffer;
-  beast::flat_buffer upstream_buffer;
-  std::vector<char> chunk;
-  std::optional<tcp::socket> upstream;
-  std::optional<RegisteredSocket> upstream_registered;
-  std::string upstream_key;
-  tcp::endpoint upstream_endpoint;
-  bool upstream_via_parent = false;
-
-  for (;;) {
-    bhttp::request_parser<bhttp::buffer_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(boost::none);
-    Outcome outcome;
-    outcome.kind = "http";
-    outcome.transport = mode == Mode::Explicit ? "explicit" : "transparent";
-    outcome.client = client_peer;
-    outcome.process = process.get();
-    // The whole head is read and checked strictly before Beast parses it.
-    const HeadRead head = co_await read_request_head(registered, client, buffer);
-    if (head.status == HeadRead::Status::Closed) co_return;
-    if (head.status == HeadRead::Status::TimedOut && buffer.size() == 0) {
-      co_return;  // an idle kept-alive connection: close quietly
-    }
-    outcome.started = std::chrono::steady_clock::now();
-    if (const auto refusal = take_request_head(head, buffer, parser)) {
-      outcome.status = refusal->status;
-      outcome.reason = refusal->reason;
-      record_outcome(context, outcome);
-      // The answer and the drain after it are bounded in time as well, even for a client
-      // that reads nothing (a full send buffer would hold the write forever).
-      registered.set_deadline(kRefusalTime);
-      co_await reply_and_close(context, client, refusal->status, "awf: " + refusal->reason + "\n");
-      co_return;
-    }
-    auto& request = parser.get();
-    outcome.method = std::string(request.method_string());
-    outcome.user_agent = std::string(request[bhttp::field::user_agent]);
-    outcome.host_field = std::string(request[bhttp::field::host]);
-    if (request.method() == bhttp::verb::connect) {
-      if (mode == Mode::Explicit) {
-        co_await handle_connect(context, registered, process, client, buffer, request, outcome);
-      } else {
-        outcome.status = 405;
-        outcome.reason = "CONNECT on a transparent port";
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, 405, "awf: " + outcome.reason + "\n");
-      }
-      co_return;
-    }
-
-    const TargetCheck check = check_target(request, mode, dialled_port);
-    // --enable-dlp: before anything is recorded, since every record would hold the URL.
-    {
-      const std::string url = check.target ? check.target->url : std::string(request.target());
-      std::string refusal = dlp_refusal(context, url);
-      if (refusal.empty()) refusal = dlp_refusal(context, outcome.host_field);
-      if (!refusal.empty()) {
-        const std::string host = check.target ? check.target->host : check.host;
-        outcome.url = policy::redact_credentials(url);
-        outcome.host_field = policy::redact_credentials(outcome.host_field);
-        outcome.name = host.empty() ? outcome.url : policy::redact_credentials(display_name(host));
-        outcome.status = 403;
-        outcome.reason = std::move(refusal);
-        co_await record_and_refuse(context, client, outcome);
-        co_return;
-      }
-    }
-    if (!check.target) {
-      // No host known (no Host header, a target that is no http:// URI): no name. The
-      // target is in `url`; it is never a name.
-      outcome.name = check.host.empty() ? std::string() : display_name(check.host);
-      outcome.url = std::string(request.target());
-      outcome.status = check.status;
-      outcome.reason = check.reason;
-      record_outcome(context, outcome);
-      co_await reply_and_close(context, client, check.status, "awf: " + check.reason + "\n");
-      co_return;
-    }
-    const RequestTarget& target = *check.target;
-    outcome.url = target.url;
-    outcome.name = display_name(target.host);
-    if (outcome.host_field.empty()) outcome.host_field = target.host;
-    const bool to_host = context.options.host_access && policy::is_host_access_name(target.host);
-    if (to_host) {
-      outcome.reason = kHostAccessReason;
-      if (!policy::host_port_open(context.options.host_ports, target.port)) {
-        outcome.status = 403;
-        outcome.reason = host_port_refusal(target.port);
-        co_await record_and_refuse(context, client, outcome);
-        co_return;
-      }
-    } else {
-      const policy::Decision decision = context.policy.decide(target.host, policy::Protocol::Http);
-      outcome.reason = decision.reason;
-      outcome.rule = decision.rule_id;
-      if (!decision.allowed || !port_allowed(target.port)) {
-        const bool policy_denial = !decision.allowed;
-        if (decision.allowed) {
-          outcome.reason = "port " + std::to_string(target.port) + " is not allowed (80, 443)";
-        }
-        outcome.status = 403;
-        co_await record_and_refuse(context, client, outcome, policy_denial);
-        co_return;
-      }
-    }
-    // A host with --allow-urls rules is reachable through those rules only, which need TLS.
-    if (!to_host && context.options.bump.enabled &&
-        policy::url_patterns_mention(context.options.bump.url_patterns, outcome.name)) {
-      outcome.status = 403;
-      outcome.reason =
-          "plain HTTP to a host with --allow-urls rules (only https:// URLs can match)";
-      co_await record_and_refuse(context, client, outcome);
-      co_return;
-    }
-    const std::string allowed_reason = outcome.reason;
-
-    const std::string key = outcome.name + ":" + std::to_string(target.port);
-    if (!upstream || !upstream->is_open() || key != upstream_key) {
-      upstream_registered.reset();
-      upstream.reset();
-      upstream_buffer.clear();
-      Upstream connected;
-      if (to_host) {
-        connected = co_await connect_host(context, target.port);
-      } else {
-        connected = co_await connect_upstream(context, outcome.name, target.port);
-      }
-      if (!connected.socket) {
-        co_await refuse_unreachable(context, client, outcome, connected);
-        co_return;
-      }
-      upstream.emplace(std::move(*connected.socket));
-      upstream_registered.emplace(context, &*upstream);
-      upstream_key = key;
-      upstream_endpoint = connected.endpoint;
-      upstream_via_parent = connected.via_parent;
-    }
-    outcome.allowed = true;
-    outcome.destination = upstream_endpoint;
-    outcome.via_parent = upstream_via_parent;
-
-    const bool client_keep_alive = request.keep_alive();
-    const bool head_request = request.method() == bhttp::verb::head;
-    request.target(target.origin_form);
-    strip_hop_by_hop(request);
-    if (request[bhttp::field::host].empty()) request.set(bhttp::field::host, target.host);
-    if (auto error =
-            co_await forward_message(client, buffer, parser, *upstream, chunk, outcome.counts.up)) {
-      outcome.status = 502;
-      outcome.reason = "sending the request upstream failed: " + error.message();
-      co_await record_and_refuse(context, client, outcome);
-      co_return;
-    }
-
-    // Interim (1xx) responses are relayed until the final one.
-    bool keep_going = false;
-    for (;;) {
-      bhttp::response_parser<bhttp::buffer_body> response_parser;
-      response_parser.header_limit(kHeaderLimit);
-      response_parser.body_limit(boost::none);
-      if (head_request) response_parser.skip(true);
-      auto [response_error, n] = co_await bhttp::async_read_header(
-          *upstream, upstream_buffer, response_parser, asio::as_tuple(asio::use_awaitable));
-      if (response_error) {
-        outcome.status = 502;
-        outcome.reason = "no valid response from the origin: " + response_error.message();
-        co_await record_and_refuse(context, client, outcome);
-        co_return;
-      }
-      auto& response = response_parser.get();
-      const int status = response.result_int();
-      const bool interim = status >= 100 && status < 200;
-      if (status == 101) {
-        outcome.status = 502;
-        outcome.reason = "protocol upgrades are not supported";
-        record_outcome(context, outcome);
-        co_await reply_and_close(context, client, 502, "awf: " + outcome.reason + "\n");
-        co_return;
-      }
-      const bool upstream_reusable = response.keep_alive() && !response_parser.need_eof();
-      strip_hop_by_hop(response);
-      keep_going = client_keep_alive && !response_parser.need_eof();
-      if (!interim) response.keep_alive(keep_going);
-      if (auto error = co_await forward_message(*upstream, upstream_buffer, response_parser, client,
-                                                chunk, outcome.counts.down)) {
-        outcome.status = status;
-        outcome.reason = allowed_reason + "; relay ended early: " + error.message();
-        record_outcome(context, outcome);
-        co_return;
-      }
-      if (interim) continue;
-      outcome.status = status;
-      if (!upstream_reusable) {
-        upstream_registered.reset();
-        upstream.reset();
-      }
-      break;
-    }
-    record_outcome(context, outcome);
-    if (!keep_going) {
-      boost::system::error_code ignored;
-      client.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return;
-    }
-  }
+  ProxyFrontEnd front(context, scope, client, mode, std::move(base));
+  co_await serve_exchanges(front);
 }
 
 }  // namespace

@@ -46,11 +46,33 @@ asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& clie
   client.close(ignored);
 }
 
-asio::awaitable<void> record_and_refuse(GatewayContext& context, tcp::socket& client,
-                                        const Outcome& outcome, bool policy_denial) {
-  record_outcome(context, outcome);
-  co_await reply_and_close(context, client, outcome.status,
-                           denial_message(outcome.name, outcome.reason, policy_denial));
+asio::awaitable<void> refuse_head(GatewayContext& context, TrackedSocket& tracked,
+                                  tcp::socket& client, Attempt& attempt, const Refusal& refusal) {
+  attempt.status = refusal.status;
+  attempt.reason = refusal.reason;
+  record(context, attempt);
+  // The answer and the drain after it are bounded in time as well, even for a client that
+  // reads nothing (a full send buffer would hold the write forever).
+  tracked.set_deadline(kRefusalTime);
+  co_await reply_and_close(context, client, refusal.status, plain_refusal_text(refusal.reason));
+}
+
+asio::awaitable<void> refuse_verdict(GatewayContext& context, tcp::socket& client,
+                                     const Attempt& attempt, const Verdict& verdict) {
+  record(context, attempt);
+  const std::string text =
+      verdict.denial == Denial::Unreadable
+          ? plain_refusal_text(attempt.reason)
+          : blocked_text(attempt.name, attempt.reason, verdict.denial == Denial::Policy);
+  co_await reply_and_close(context, client, attempt.status, text);
+}
+
+asio::awaitable<void> refuse_connect_failure(GatewayContext& context, tcp::socket& client,
+                                             const Attempt& attempt, const Upstream& upstream) {
+  record(context, attempt);
+  const std::string text = upstream.denied() ? blocked_text(attempt.name, attempt.reason, false)
+                                             : plain_refusal_text(attempt.reason);
+  co_await reply_and_close(context, client, attempt.status, text);
 }
 
 void strip_hop_by_hop(bhttp::fields& fields) {

@@ -1,6 +1,6 @@
-// HTTP/1 plumbing shared by the gateway's two HTTP front ends, the proxy (http_forward.cpp)
-// and the API proxy (api_proxy.cpp): reading a request head strictly, refusing politely, and
-// streaming one message. Beast-heavy: include it in those translation units only.
+// HTTP/1 plumbing shared by the gateway's HTTP front ends (http_forward.cpp, api_proxy.cpp,
+// intercept.cpp, explicit_connect.cpp): reading a request head strictly, refusing politely,
+// and streaming one message. Beast-heavy: include it in those translation units only.
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,9 +16,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "proxy/gateway_internal.h"
+#include "proxy/access_record.h"
+#include "proxy/gateway_context.h"
 #include "proxy/request_head.h"
+#include "proxy/socket_registry.h"
 #include "proxy/splice.h"
+#include "proxy/upstream_connect.h"
 
 namespace awf::proxy {
 
@@ -37,12 +40,25 @@ boost::asio::awaitable<void> reply_and_close(
     GatewayContext& context, tcp::socket& client, int status, const std::string& body,
     std::string_view content_type = "text/plain; charset=utf-8");
 
-// Records `outcome` (its status and reason set) and answers the client with that status and
-// awf's "blocked" message (naming the flag that would allow the name for a policy denial),
-// then closes as reply_and_close does.
-boost::asio::awaitable<void> record_and_refuse(GatewayContext& context, tcp::socket& client,
-                                               const Outcome& outcome,
-                                               bool policy_denial = false);
+// Why a request is refused, and the status that says so.
+struct Refusal {
+  int status = 400;
+  std::string reason;
+};
+
+// The refusals of a plain-socket front end: each records `attempt` and answers in the wording
+// verdict.h decides, then closes as reply_and_close does.
+// A head that take_request_head refused (the answer is bounded in time, like the drain).
+boost::asio::awaitable<void> refuse_head(GatewayContext& context, TrackedSocket& tracked,
+                                         tcp::socket& client, Attempt& attempt,
+                                         const Refusal& refusal);
+// A denied verdict (`attempt` holds its status and reason).
+boost::asio::awaitable<void> refuse_verdict(GatewayContext& context, tcp::socket& client,
+                                            const Attempt& attempt, const Verdict& verdict);
+// A failed connect (after take_connect_failure): an internal address is a denial.
+boost::asio::awaitable<void> refuse_connect_failure(GatewayContext& context, tcp::socket& client,
+                                                    const Attempt& attempt,
+                                                    const Upstream& upstream);
 
 // Removes the hop-by-hop fields (Connection, Keep-Alive, TE, Upgrade... and the names the
 // Connection field lists).
@@ -59,22 +75,22 @@ struct HeadRead {
 // the socket open, so the client can still be told 408. `Stream`: the client's socket, or a
 // TLS stream over it (interception).
 template <class Stream>
-boost::asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered, Stream& client,
+boost::asio::awaitable<HeadRead> read_request_head(TrackedSocket& tracked, Stream& client,
                                                    boost::beast::flat_buffer& buffer) {
   namespace asio = boost::asio;
-  registered.set_deadline(kHeaderTimeout, RegisteredSocket::Expiry::Cancel);
+  tracked.set_deadline(kHeaderTimeout, TrackedSocket::Expiry::Cancel);
   for (;;) {
     const std::string_view held(static_cast<const char*>(buffer.data().data()), buffer.size());
     if (const std::size_t end = awf::http::find_head_end(held); end != 0) {
-      registered.clear_deadline();
+      tracked.clear_deadline();
       co_return HeadRead{HeadRead::Status::Complete, end};
     }
     if (buffer.size() >= awf::http::kMaxRequestHead) {
-      registered.clear_deadline();
+      tracked.clear_deadline();
       co_return HeadRead{HeadRead::Status::TooLarge};
     }
     // The deadline may have passed between two operations, when there was none to cancel.
-    if (registered.expired()) co_return HeadRead{HeadRead::Status::TimedOut};
+    if (tracked.expired()) co_return HeadRead{HeadRead::Status::TimedOut};
     const std::size_t room =
         std::min<std::size_t>(16 * 1024, awf::http::kMaxRequestHead - buffer.size());
     // No wait before the read: Asio tries a read at once only when the socket became readable
@@ -83,42 +99,35 @@ boost::asio::awaitable<HeadRead> read_request_head(RegisteredSocket& registered,
     const auto [error, n] =
         co_await client.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
     if (error) {
-      co_return HeadRead{registered.expired() ? HeadRead::Status::TimedOut
-                                              : HeadRead::Status::Closed};
+      co_return HeadRead{tracked.expired() ? HeadRead::Status::TimedOut : HeadRead::Status::Closed};
     }
     buffer.commit(n);
   }
 }
 
-// Why a request head is refused, and the status that says so.
-struct HeadRefusal {
-  int status = 400;
-  std::string reason;
-};
-
 // After read_request_head: checks the head strictly (smuggling shapes, limits) and only then
 // lets Beast parse it into `parser` (the head's bytes are consumed from `buffer`). Returns the
 // refusal for a late, oversized, suspicious or malformed head. `head.status` is not Closed.
 template <class Parser>
-std::optional<HeadRefusal> take_request_head(const HeadRead& head,
-                                             boost::beast::flat_buffer& buffer, Parser& parser) {
+std::optional<Refusal> take_request_head(const HeadRead& head, boost::beast::flat_buffer& buffer,
+                                         Parser& parser) {
   if (head.status == HeadRead::Status::TimedOut) {
-    return HeadRefusal{
+    return Refusal{
         408, "request head not received within " + std::to_string(kHeaderTimeout.count()) + " s"};
   }
   if (head.status == HeadRead::Status::TooLarge) {
-    return HeadRefusal{
+    return Refusal{
         431, "request head larger than " + std::to_string(awf::http::kMaxRequestHead) + " bytes"};
   }
   const std::string_view bytes(static_cast<const char*>(buffer.data().data()), head.length);
   if (auto suspicious = awf::http::check_request_head(bytes)) {
-    return HeadRefusal{400, std::move(*suspicious)};
+    return Refusal{400, std::move(*suspicious)};
   }
   boost::system::error_code error;
   const std::size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), error);
   if (error || used != head.length || !parser.is_header_done()) {
-    return HeadRefusal{400,
-                       "malformed HTTP request" + (error ? ": " + error.message() : std::string())};
+    return Refusal{400,
+                   "malformed HTTP request" + (error ? ": " + error.message() : std::string())};
   }
   buffer.consume(head.length);
   return std::nullopt;

@@ -3,6 +3,8 @@
 // its own verified TLS to the origin. In between, every request is decided on its own: the
 // Host must be the name the session is for (domain fronting gets 421), and a URL pattern must
 // match the canonical path (else 403). What the origin gets is exactly what was checked.
+#include "proxy/intercept.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -10,13 +12,13 @@
 #include <boost/asio/post.hpp>
 #include <cstdio>
 
-#include "policy/credential_scan.h"
 #include "policy/domain_list.h"
 #include "policy/url_pattern.h"
 #include "proxy/bump_ca.h"
 #include "proxy/client_tls.h"
+#include "proxy/http_exchange.h"
 #include "proxy/http_head.h"
-#include "proxy/http_relay.h"
+#include "proxy/upstream_connect.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -76,11 +78,6 @@ std::shared_ptr<const ServerTls> make_server_tls(BumpAuthority& authority) {
   SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);
   SSL_CTX_set_tlsext_servername_callback(native, check_server_name);
   return tls;
-}
-
-bool intercepts(const GatewayContext& context, const std::string& name, std::uint16_t port) {
-  const BumpOptions& bump = context.options.bump;
-  return bump.enabled && port == 443 && policy::url_patterns_mention(bump.url_patterns, name);
 }
 
 namespace {
@@ -162,198 +159,198 @@ bool rejected_certificate(const boost::system::error_code& error) {
          reason == SSL_R_TLSV1_ALERT_ACCESS_DENIED;
 }
 
-// The first credential-shaped string in the URL or any header value, as a refusal reason.
-std::string dlp_in_request(const GatewayContext& context, const std::string& url,
-                           const bhttp::fields& fields) {
-  if (std::string refusal = dlp_refusal(context, url); !refusal.empty()) return refusal;
-  for (const auto& field : fields) {
-    if (std::string refusal = dlp_refusal(context, field.value()); !refusal.empty()) {
-      return refusal + " (in the " + std::string(field.name_string()) + " header)";
-    }
+// A request inside the session, decided before anything of it reaches the origin (the
+// attempt's method, Host and URL are set here, redacted for a --enable-dlp denial).
+std::optional<Refusal> check_request(const GatewayContext& context, const std::string& host,
+                                     const bhttp::request<bhttp::buffer_body>& request,
+                                     const std::optional<std::string>& path, Attempt& attempt) {
+  attempt.method = std::string(request.method_string());
+  attempt.user_agent = std::string(request[bhttp::field::user_agent]);
+  attempt.host_field = std::string(request[bhttp::field::host]);
+  const std::string target(request.target());
+  InterceptedRequest question;
+  question.session_name = host;
+  question.url = attempt.url;
+  question.host_field = attempt.host_field;
+  question.target = target;
+  question.path = &path;
+  for (const auto& field : request) {
+    question.headers.emplace_back(
+        std::string_view(field.name_string().data(), field.name_string().size()),
+        std::string_view(field.value().data(), field.value().size()));
   }
-  return "";
+  const Verdict verdict = decide_intercepted(verdict_options(context), question);
+  attempt.url = verdict.url;
+  attempt.host_field = verdict.host_field;
+  if (verdict.allowed()) return std::nullopt;
+  return Refusal{verdict.status, verdict.reason};
 }
 
-}  // namespace
-
-asio::awaitable<std::string> serve_intercepted(GatewayContext& context,
-                                               RegisteredSocket& registered, tcp::socket& client,
-                                               std::vector<std::uint8_t> pending,
-                                               const std::string& host, std::uint16_t port,
-                                               const Outcome& base, RelayCounts& counts) {
-  const BumpOptions& bump = context.options.bump;
-  ClientSession session(ReplayStream(client, std::move(pending)), bump.server->context);
+// Ends the client's TLS handshake with awf's leaf for `host`. Returns "" or why it failed.
+asio::awaitable<std::string> handshake(const BumpOptions& bump, ClientSession& session,
+                                       TrackedSocket& tracked, const std::string& host) {
   SSL* native = session.native_handle();
   X509* leaf = bump.authority->leaf_for(host);
   if (SSL_use_certificate(native, leaf) != 1) co_return "awf could not use its certificate";
   SSL_set_ex_data(native, expected_name_index(), const_cast<std::string*>(&host));
-  registered.set_deadline(kHandshakeTimeout);
-  if (auto [error] = co_await session.async_handshake(ssl::stream_base::server,
-                                                      asio::as_tuple(asio::use_awaitable));
-      error) {
-    registered.clear_deadline();
-    if (const char* sni = SSL_get_servername(native, TLSEXT_NAMETYPE_host_name);
-        sni != nullptr && policy::normalize_host(sni) != host) {
-      co_return "TLS SNI '" + std::string(sni) + "' does not match CONNECT host '" + host + "'";
-    }
-    if (rejected_certificate(error)) {
-      std::fprintf(stderr,
-                   "awf: warning: a client in the sandbox rejected awf's certificate for %s "
-                   "(it pins certificates or does not use the system trust store); "
-                   "--ssl-bump cannot inspect it\n",
-                   host.c_str());
-      co_return "the client rejected the certificate awf presented for " + host +
-          " (certificate pinning, or a trust store without the run's CA)";
-    }
-    co_return "TLS handshake with the client failed: " + error.message();
+  tracked.set_deadline(kHandshakeTimeout);
+  auto [error] = co_await session.async_handshake(ssl::stream_base::server,
+                                                  asio::as_tuple(asio::use_awaitable));
+  tracked.clear_deadline();
+  if (!error) co_return "";
+  if (const char* sni = SSL_get_servername(native, TLSEXT_NAMETYPE_host_name);
+      sni != nullptr && policy::normalize_host(sni) != host) {
+    co_return "TLS SNI '" + std::string(sni) + "' does not match CONNECT host '" + host + "'";
   }
-  registered.clear_deadline();
-  beast::flat_buffer buffer;
-  std::vector<char> chunk;
-  TlsUpstream origin;
-  const std::string origin_authority = awf::http::format_authority(host, port, 443);
-  for (;;) {
-    Outcome outcome = base;
-    outcome.kind = "intercept";
-    outcome.method.clear();
-    outcome.counts = {};
-    outcome.destination.reset();
-    outcome.started.reset();
-    const HeadRead head = co_await read_request_head(registered, session, buffer);
-    if (head.status == HeadRead::Status::Closed ||
-        (head.status == HeadRead::Status::TimedOut && buffer.size() == 0)) {
-      co_return "";
-    }
-    bhttp::request_parser<bhttp::buffer_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(boost::none);
-    std::optional<std::string> refusal;
-    int status = 400;
-    outcome.started = std::chrono::steady_clock::now();
-    if (auto head_refusal = take_request_head(head, buffer, parser)) {
-      refusal = std::move(head_refusal->reason);
-      status = head_refusal->status;
-    }
-    auto& request = parser.get();
-    const std::string target(request.target());
-    const auto path = policy::canonical_request_path(target);
-    outcome.url = "https://" + origin_authority + (path ? *path : target);
-    if (!refusal) {
-      outcome.method = std::string(request.method_string());
-      outcome.user_agent = std::string(request[bhttp::field::user_agent]);
-      outcome.host_field = std::string(request[bhttp::field::host]);
-      const auto authority = awf::http::parse_authority(outcome.host_field, 443);
-      // --enable-dlp first: every record below would hold the URL.
-      if (std::string dlp = dlp_in_request(context, outcome.url, request); !dlp.empty()) {
-        outcome.url = policy::redact_credentials(outcome.url);
-        outcome.host_field = policy::redact_credentials(outcome.host_field);
-        status = 403;
-        refusal = std::move(dlp);
-      } else if (!authority || policy::normalize_host(authority->host) != host) {
-        // Domain fronting: a session opened for an allowed name asking for another one.
-        status = 421;
-        refusal = "Host '" + outcome.host_field + "' does not match the TLS name '" + host +
-                  "' (--ssl-bump)";
-      } else if (!path) {
-        refusal = "request target '" + target +
-                  "' is not a plain path (encoded '/' or '\\', '#', or not origin-form)";
-      } else if (!std::any_of(bump.url_patterns.begin(), bump.url_patterns.end(),
-                              [&](const policy::UrlPattern& pattern) {
-                                return policy::url_pattern_matches(pattern, host, *path);
-                              })) {
-        status = 403;
-        refusal = "no --allow-urls pattern matches " + outcome.url;
-      }
-    }
-    if (refusal) {
-      outcome.allowed = false;
-      outcome.status = status;
-      outcome.reason = *refusal;
-      record_outcome(context, outcome);
-      registered.set_deadline(kRefusalTime);
-      co_await refuse_in_session(session, status,
-                                 "awf: blocked " + outcome.url + ": " + *refusal + "\n");
-      co_return "";
-    }
-    outcome.reason = base.reason + "; URL allowed (--allow-urls)";
+  if (rejected_certificate(error)) {
+    std::fprintf(stderr,
+                 "awf: warning: a client in the sandbox rejected awf's certificate for %s "
+                 "(it pins certificates or does not use the system trust store); "
+                 "--ssl-bump cannot inspect it\n",
+                 host.c_str());
+    co_return "the client rejected the certificate awf presented for " + host +
+        " (certificate pinning, or a trust store without the run's CA)";
+  }
+  co_return "TLS handshake with the client failed: " + error.message();
+}
 
-    if (!origin.open()) {
-      const Upstream connected = co_await connect_tls(context, *bump.client, host, port, origin);
-      if (connected.status != 0) {
-        outcome.allowed = connected.status != 403;
-        outcome.status = connected.status;
-        outcome.reason = connected.reason;
-        record_outcome(context, outcome);
-        registered.set_deadline(kRefusalTime);
-        co_await refuse_in_session(session, connected.status,
-                                   "awf: " + outcome.url + ": " + connected.reason + "\n");
-        co_return "";
-      }
-    }
-    outcome.allowed = true;
-    outcome.destination = origin.endpoint;
-    outcome.via_parent = origin.via_parent;
-    const bool client_keep_alive = request.keep_alive();
-    const bool head_request = request.method() == bhttp::verb::head;
-    request.target(*path);
-    strip_hop_by_hop(request);
-    if (auto error = co_await forward_message(session, buffer, parser, *origin.stream, chunk,
-                                              outcome.counts.up)) {
-      outcome.status = 502;
-      outcome.reason += "; sending the request to the origin failed: " + error.message();
-      record_outcome(context, outcome);
-      co_return "";
-    }
-    bool keep_going = false;
-    for (;;) {
-      std::optional<ResponseParser> response_parser;
-      if (const auto header_error = co_await read_response_head(*origin.stream, origin.buffer,
-                                                                response_parser, head_request)) {
-        outcome.status = 502;
-        outcome.reason = "no valid response from the origin: " + header_error.message();
-        record_outcome(context, outcome);
-        registered.set_deadline(kRefusalTime);
-        co_await refuse_in_session(session, 502, "awf: " + outcome.reason + "\n");
-        co_return "";
-      }
-      auto& response = response_parser->get();
-      const int response_status = response.result_int();
-      if (response_status == 101) {
-        outcome.status = 502;
-        outcome.reason = "protocol upgrades are not supported inside --ssl-bump interception";
-        record_outcome(context, outcome);
-        registered.set_deadline(kRefusalTime);
-        co_await refuse_in_session(session, 502, "awf: " + outcome.reason + "\n");
-        co_return "";
-      }
-      const bool interim = response_status >= 100 && response_status < 200;
-      const bool origin_reusable = response.keep_alive() && !response_parser->need_eof();
-      strip_hop_by_hop(response);
-      keep_going = client_keep_alive && !response_parser->need_eof();
-      if (!interim) response.keep_alive(keep_going);
-      if (auto error = co_await forward_message(*origin.stream, origin.buffer, *response_parser,
-                                                session, chunk, outcome.counts.down)) {
-        if (error != ssl::error::stream_truncated || !response_parser->need_eof()) {
-          outcome.status = response_status;
-          outcome.reason += "; relay ended early: " + error.message();
-          record_outcome(context, outcome);
-          co_return "";
-        }
-      }
-      if (interim) continue;
-      outcome.status = response_status;
-      if (!origin_reusable) origin.reset();
-      break;
-    }
-    counts.up += outcome.counts.up;
-    counts.down += outcome.counts.down;
-    record_outcome(context, outcome);
-    if (!keep_going) {
-      registered.set_deadline(kRefusalTime);
-      co_await session.async_shutdown(asio::as_tuple(asio::use_awaitable));
-      co_return "";
+// An --ssl-bump session as an exchange front end (http_exchange.h).
+class InterceptFrontEnd : public ClientSide<ClientSession> {
+ public:
+  using Body = bhttp::buffer_body;
+  using Parser = bhttp::request_parser<Body>;
+
+  InterceptFrontEnd(GatewayContext& context, TrackedSocket& tracked, ClientSession& session,
+                    const std::string& host, std::uint16_t port, const Attempt& base,
+                    RelayCounts& counts)
+      : ClientSide(context, tracked, session, base),
+        host_(host),
+        port_(port),
+        origin_authority_(awf::http::format_authority(host, port, 443)),
+        counts_(counts) {}
+
+  ssl::stream<tcp::socket>& origin() { return *origin_.stream; }
+  beast::flat_buffer& origin_buffer() { return origin_.buffer; }
+  std::string origin_label() const { return "the origin"; }
+  void drop_origin() { origin_.reset(); }
+
+  // Each request gets its own record (kind "intercept") from the session's.
+  Attempt new_attempt() const {
+    Attempt attempt = base_;
+    attempt.kind = "intercept";
+    attempt.method.clear();
+    attempt.counts = {};
+    attempt.destination.reset();
+    attempt.started.reset();
+    return attempt;
+  }
+
+  // The CONNECT's (or TLS connection's) record sums up the requests of its session.
+  void exchanged(Attempt& attempt) {
+    counts_.up += attempt.counts.up;
+    counts_.down += attempt.counts.down;
+  }
+
+  asio::awaitable<Sent> send(Parser& parser, std::optional<Refusal> refusal, Attempt& attempt);
+
+  asio::awaitable<void> refuse(Attempt& attempt) {
+    co_await refuse_with(attempt, plain_refusal_text(attempt.reason));
+  }
+
+  asio::awaitable<bool> switching(ResponseParser&, Attempt& attempt) {
+    attempt.status = 502;
+    attempt.reason = "protocol upgrades are not supported inside --ssl-bump interception";
+    co_await refuse(attempt);
+    co_return true;
+  }
+
+  asio::awaitable<void> finish() {
+    tracked_.set_deadline(kRefusalTime);
+    co_await client_.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  }
+
+ private:
+  // Records and answers inside the session, after which it ends.
+  asio::awaitable<void> refuse_with(Attempt& attempt, const std::string& body) {
+    record(context_, attempt);
+    tracked_.set_deadline(kRefusalTime);
+    co_await refuse_in_session(client_, attempt.status, body);
+  }
+  asio::awaitable<bool> reach_origin(Attempt& attempt);
+
+  const std::string& host_;
+  const std::uint16_t port_;
+  const std::string origin_authority_;
+  RelayCounts& counts_;
+  TlsUpstream origin_;
+};
+
+asio::awaitable<bool> InterceptFrontEnd::reach_origin(Attempt& attempt) {
+  if (!origin_.open()) {
+    const Upstream connected =
+        co_await connect_tls(context_, *context_.options.bump.client, host_, port_, origin_);
+    if (connected.failed()) {
+      take_connect_failure(attempt, connected);
+      // (Not a conditional expression inside co_await: GCC 12 destroys its temporary twice.)
+      std::string body = plain_refusal_text(attempt.url + ": " + attempt.reason);
+      if (connected.denied()) body = blocked_url_text(attempt.url, attempt.reason);
+      co_await refuse_with(attempt, body);
+      co_return false;
     }
   }
+  attempt.allowed = true;
+  attempt.destination = origin_.endpoint;
+  attempt.via_parent = origin_.via_parent;
+  co_return true;
+}
+
+asio::awaitable<Sent> InterceptFrontEnd::send(Parser& parser, std::optional<Refusal> refusal,
+                                              Attempt& attempt) {
+  auto& request = parser.get();
+  const std::string target(request.target());
+  const auto path = policy::canonical_request_path(target);
+  attempt.url = "https://" + origin_authority_ + (path ? *path : target);
+  if (!refusal) refusal = check_request(context_, host_, request, path, attempt);
+  if (refusal) {
+    attempt.allowed = false;
+    attempt.status = refusal->status;
+    attempt.reason = refusal->reason;
+    co_await refuse_with(attempt, blocked_url_text(attempt.url, refusal->reason));
+    co_return Sent{};
+  }
+  attempt.reason = base_.reason + "; URL allowed (--allow-urls)";
+  if (!co_await reach_origin(attempt)) co_return Sent{};
+  Sent sent;
+  sent.step = Sent::Step::Relay;
+  sent.head_request = request.method() == bhttp::verb::head;
+  sent.client_keep_alive = request.keep_alive();
+  request.target(*path);
+  strip_hop_by_hop(request);
+  if (auto error =
+          co_await forward_message(client_, buffer_, parser, origin(), chunk_, attempt.counts.up)) {
+    attempt.status = 502;
+    attempt.reason += "; sending the request to the origin failed: " + error.message();
+    record(context_, attempt);
+    co_return Sent{};
+  }
+  co_return sent;
+}
+
+}  // namespace
+
+asio::awaitable<std::string> serve_intercepted(GatewayContext& context, TrackedSocket& tracked,
+                                               tcp::socket& client,
+                                               std::vector<std::uint8_t> pending,
+                                               const std::string& host, std::uint16_t port,
+                                               const Attempt& base, RelayCounts& counts) {
+  const BumpOptions& bump = context.options.bump;
+  ClientSession session(ReplayStream(client, std::move(pending)), bump.server->context);
+  if (std::string failed = co_await handshake(bump, session, tracked, host); !failed.empty()) {
+    co_return failed;
+  }
+  InterceptFrontEnd front(context, tracked, session, host, port, base, counts);
+  co_await serve_exchanges(front);
+  co_return "";
 }
 
 }  // namespace awf::proxy

@@ -7,12 +7,9 @@
 namespace awf::proxy {
 namespace {
 
-constexpr std::uint8_t kTcp = 6;
-constexpr std::uint8_t kUdp = 17;
-constexpr std::uint8_t kIcmp = 1;
-constexpr std::uint8_t kIcmpv6 = 58;
-constexpr std::uint8_t kTcpRst = 0x04;
-constexpr std::uint8_t kTcpAck = 0x10;
+// IP protocol numbers, and the TCP flags of a refusal.
+enum : std::uint8_t { kTcp = 6, kUdp = 17, kIcmp = 1, kIcmpv6 = 58 };
+enum : std::uint8_t { kTcpRst = 0x04, kTcpAck = 0x10 };
 
 std::uint16_t read16(std::span<const std::uint8_t> p, std::size_t at) {
   return static_cast<std::uint16_t>(p[at] << 8 | p[at + 1]);
