@@ -29,6 +29,7 @@
 #include "policy/policy.h"
 #include "proxy/gateway.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/host_address_watch.h"
 #include "sandbox/limits.h"
 #include "sandbox/sandbox.h"
 
@@ -144,7 +145,8 @@ sandbox::Sandbox start_sandbox(sandbox::SandboxSpec& spec, std::optional<StderrT
 
 proxy::GatewayOptions gateway_options(const Options& options, ParentProxy parent,
                                       ApiProxySetup& api_proxy, SslBumpSetup& ssl_bump,
-                                      const std::vector<peers::Peer>& peers) {
+                                      const std::vector<peers::Peer>& peers,
+                                      const sandbox::HostAddressWatch& host_addresses) {
   proxy::GatewayOptions gateway;
   gateway.dlp = options.enable_dlp;
   gateway.host_access = options.enable_host_access;
@@ -154,6 +156,7 @@ proxy::GatewayOptions gateway_options(const Options& options, ParentProxy parent
   gateway.api_proxy = std::move(api_proxy.gateway);
   gateway.bump = std::move(ssl_bump.gateway);
   gateway.peers = peers;
+  gateway.host_addresses = [&host_addresses] { return host_addresses.current(); };
   return gateway;
 }
 
@@ -195,8 +198,10 @@ int run(const Options& options) {
   CommandWatch watch(io);
   std::optional<StderrTail> stderr_tail;
   sandbox::Sandbox sandbox = start_sandbox(spec, stderr_tail, options, api_proxy.holds_keys);
+  const sandbox::HostAddressWatch host_addresses;
   proxy::Gateway gateway(io, policy, resolver, outputs.log(), std::thread::hardware_concurrency(),
-                         gateway_options(options, std::move(parent), api_proxy, ssl_bump, *peers));
+                         gateway_options(options, std::move(parent), api_proxy, ssl_bump, *peers,
+                                         host_addresses));
   gateway.serve(sandbox.take_listeners());
   sandbox.release();
 

@@ -86,6 +86,7 @@ dns::StubOptions stub_options(const GatewayOptions& options) {
   dns::StubOptions stub;
   stub.host_access = options.host_access;
   stub.dlp = options.dlp;
+  stub.host_addresses = options.host_addresses;
   for (const peers::Peer& peer : options.peers) {
     dns::StubOptions::PeerName name;
     name.name = peer.name;

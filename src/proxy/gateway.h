@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "common/secret_text.h"
 #include "dns/resolver.h"
 #include "peers/peer.h"
+#include "policy/host_addresses.h"
 #include "policy/policy.h"
 #include "policy/port_spec.h"
 #include "policy/url_pattern.h"
@@ -75,6 +77,10 @@ struct GatewayOptions {
   // --topology-attach: Docker containers the command reaches by name (the DNS listener
   // answers their names); each of their ports is relayed byte for byte to the container.
   std::vector<peers::Peer> peers;
+  // The host's own addresses (sandbox/host_address_watch.h): a name that resolves to one is
+  // refused like an internal address, unless host access opens that port; the DNS listener
+  // removes them from answers. Null: not checked.
+  std::function<std::shared_ptr<const policy::HostAddresses>()> host_addresses;
 };
 
 class Gateway {

@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "policy/address_class.h"
+#include "policy/host_addresses.h"
+#include "proxy/gateway.h"
 #include "proxy/upstream_proxy.h"
 
 namespace asio = boost::asio;
@@ -33,6 +35,30 @@ std::optional<std::string> internal_reason(const asio::ip::address& address) {
   const auto bytes = address.to_v6().to_bytes();
   std::memcpy(&raw, bytes.data(), bytes.size());
   return policy::internal_address_reason(raw);
+}
+
+// A daemon on 0.0.0.0 answers on the host's public addresses too: reaching one is reaching the
+// host, which only --enable-host-access may open, per port.
+bool host_port_open(const GatewayOptions& options, std::uint16_t port) {
+  if (!options.host_access) return false;
+  if (port == 80 || port == 443) return true;
+  for (const policy::PortRange& range : options.host_ports) {
+    if (port >= range.first && port <= range.last) return true;
+  }
+  return false;
+}
+
+bool is_host_address(const policy::HostAddresses& host, const asio::ip::address& address) {
+  if (address.is_v4()) {
+    in_addr raw{};
+    const auto bytes = address.to_v4().to_bytes();
+    std::memcpy(&raw, bytes.data(), bytes.size());
+    return host.contains(raw);
+  }
+  in6_addr raw{};
+  const auto bytes = address.to_v6().to_bytes();
+  std::memcpy(&raw, bytes.data(), bytes.size());
+  return host.contains(raw);
 }
 
 }  // namespace
@@ -187,16 +213,27 @@ asio::awaitable<Upstream> connect_upstream(GatewayContext& context, const std::s
       co_return upstream;
     }
     std::string refused;
+    std::string refused_host;
+    const auto host = context.options.host_addresses && !host_port_open(context.options, port)
+                          ? context.options.host_addresses()
+                          : nullptr;
     for (const asio::ip::address& address : resolved.addresses) {
       if (auto why = internal_reason(address)) {
         if (refused.empty()) refused = address.to_string() + " (" + *why + ")";
+        continue;
+      }
+      if (host && is_host_address(*host, address)) {
+        if (refused_host.empty()) refused_host = address.to_string();
         continue;
       }
       candidates.push_back(address);
     }
     if (candidates.empty()) {
       upstream.failure = ConnectFailure::InternalAddress;
-      upstream.reason = "resolves to internal address " + refused;
+      upstream.reason = refused.empty()
+                            ? "resolves to " + std::string(policy::kHostAddressReason) + " " +
+                                  refused_host
+                            : "resolves to internal address " + refused;
       co_return upstream;
     }
   }
