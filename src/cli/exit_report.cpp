@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include "cli/audit_files.h"
@@ -44,6 +45,23 @@ void write_run_diagnostics(const Options& options, const RunOutputs& outputs,
   if (code != 0) {
     std::fprintf(stderr, "awf: diagnostics in %s\n", write_diagnostics(report).c_str());
   }
+}
+
+int report_unrecorded(const audit::LogWriter& log, int code) {
+  const std::uint64_t refused = log.refused_unrecorded();
+  const std::uint64_t unwritten = log.unwritten_records() + log.dropped_records();
+  if (refused > 0) {
+    std::fprintf(stderr,
+                 "awf: %llu %s refused because the logs could not be written\n",
+                 static_cast<unsigned long long>(refused),
+                 refused == 1 ? "connection and DNS query was" : "connections and DNS queries were");
+  }
+  if (unwritten > 0) {
+    std::fprintf(stderr, "awf: %llu %s could not be written to %s\n",
+                 static_cast<unsigned long long>(unwritten),
+                 unwritten == 1 ? "record" : "records", log.directory().c_str());
+  }
+  return (refused > 0 || unwritten > 0) && code == 0 ? kUnrecordedExitCode : code;
 }
 
 void print_summary(const RunOutputs& outputs, int code) {

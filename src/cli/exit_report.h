@@ -26,6 +26,13 @@ void write_run_diagnostics(const Options& options, const RunOutputs& outputs,
                            const sandbox::MountPlan& mounts, StderrTail& stderr_tail,
                            const CommandEnd& end, int code);
 
+// No traffic without a record (audit/log_writer.h): says how many connections and queries were
+// refused because the logs could not be written, and how many records never were; returns the
+// status awf exits with: kUnrecordedExitCode instead of 0 when either happened (the command
+// succeeded, its record did not), `code` otherwise.
+inline constexpr int kUnrecordedExitCode = 74;  // EX_IOERR
+int report_unrecorded(const audit::LogWriter& log, int code);
+
 // On a failure, the names the firewall denied; then where the run's files are.
 void print_summary(const RunOutputs& outputs, int code);
 

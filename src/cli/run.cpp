@@ -209,7 +209,7 @@ int run(const Options& options) {
   watch.close(gateway);
   outputs.log().flush();
   report_limits(cgroup, options);
-  const int code = exit_status(end);
+  const int code = report_unrecorded(outputs.log(), exit_status(end));
   if (stderr_tail) write_run_diagnostics(options, outputs, spec.mounts, *stderr_tail, end, code);
   print_summary(outputs, code);
   return code;

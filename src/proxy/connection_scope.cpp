@@ -88,6 +88,14 @@ asio::awaitable<bool> ConnectionScope::open(Attempt& attempt) {
     record(context_, attempt);
     co_return false;
   }
+  // No traffic without a record (audit/log_writer.h): while the logs cannot be written, a new
+  // connection is refused and counted for the exit message (its record could not be written).
+  if (!context_.log.recording()) {
+    context_.log.note_refused_unrecorded();
+    attempt.status = 503;
+    attempt.reason = "the logs cannot be written (awf's stderr says why)";
+    co_return false;
+  }
   co_await process_.find(client_);
   attempt.process = process_.get();
   co_return true;

@@ -152,6 +152,12 @@ boost::asio::awaitable<void> serve_exchanges(FrontEnd& front) {
         (head.status == HeadRead::Status::TimedOut && front.buffer().size() == 0)) {
       co_return;
     }
+    // No traffic without a record (audit/log_writer.h), on a kept-alive connection too: the
+    // connection ends, and the refusal is counted for the exit message.
+    if (!front.context().log.recording()) {
+      front.context().log.note_refused_unrecorded();
+      co_return;
+    }
     attempt.started = std::chrono::steady_clock::now();
     bhttp::request_parser<typename FrontEnd::Body> parser;
     parser.header_limit(kHeaderLimit);

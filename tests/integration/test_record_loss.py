@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 
 import pytest
 
-LOOP = r'''
-ok=0; failed=0
-for i in $(seq 1 60); do
-  if curl -sS -o /dev/null --max-time 5 "https://allowed.test/?i=$i" 2>/dev/null; then ok=$((ok+1)); else failed=$((failed+1)); fi
-done
-echo "ok=$ok failed=$failed"
-'''
+def loop(awf) -> list[str]:
+    """60 HTTPS requests one after the other, counting those that succeed."""
+    curl = shlex.join(awf.curl("-o", "/dev/null", "https://allowed.test/"))
+    return ["bash", "-c", "ok=0; failed=0; for i in $(seq 1 60); do "
+            f"if {curl} 2>/dev/null; then ok=$((ok+1)); else failed=$((failed+1)); fi; done; "
+            'echo "ok=$ok failed=$failed"']
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def tiny_disk(vnet, nonce):
 def test_full_disk_refuses_traffic_and_says_so(awf, vnet, tiny_disk):
     logs = os.path.join(tiny_disk, "logs")
     m = vnet.mark()
-    r = awf(["-d", "allowed.test"], ["bash", "-c", LOOP], logs_dir=logs, timeout=240)
+    r = awf(["-d", "allowed.test"], loop(awf), logs_dir=logs, timeout=240)
     out = re.search(r"ok=(\d+) failed=(\d+)", r.stdout)
     assert out, r.describe()
     ok, failed = int(out.group(1)), int(out.group(2))
@@ -53,6 +53,6 @@ def test_full_disk_refuses_traffic_and_says_so(awf, vnet, tiny_disk):
 
 
 def test_control_the_same_run_on_a_roomy_disk_records_everything(awf, vnet):
-    r = awf(["-d", "allowed.test"], ["bash", "-c", LOOP], timeout=240)
+    r = awf(["-d", "allowed.test"], loop(awf), timeout=240)
     assert "ok=60 failed=0" in r.stdout, r.describe()
     assert r.rc == 0 and "cannot write the logs" not in r.stderr, r.describe()
