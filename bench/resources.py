@@ -45,7 +45,8 @@ def hold(b: Bench, t: str, n: int) -> tuple[int, int]:
     logs = net.new_logs_dir(t) if S.is_awf(t) else None
     p = subprocess.Popen(S.argv(net, t, cmd, logs), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=V.clean_env(), start_new_session=True, preexec_fn=V._set_pdeathsig)
+                         env=V.clean_env(), start_new_session=True, preexec_fn=V._set_pdeathsig,
+                         cwd=net.dir)  # the workspace: see runner.py
     try:
         r = read_holder(p)
         time.sleep(0.5)  # let the proxy settle (buffers released, timers run)

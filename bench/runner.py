@@ -54,7 +54,11 @@ class Measurement:
         self.p = subprocess.Popen(S.argv(net, target, self.cmd, self.logs, awf_args),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=self.errf, env=V.clean_env(), start_new_session=True,
-                                  preexec_fn=V._set_pdeathsig)
+                                  preexec_fn=V._set_pdeathsig,
+                                  # awf binds its working directory as the workspace: wrap.sh
+                                  # and the release files there are in the sandbox's view
+                                  # (its /tmp is private).
+                                  cwd=net.dir)
         self.deadline = time.monotonic() + timeout
         self.out_lines: list[str] = []
         self.cpu0 = self.cpu_s = self.cmd_rc = None

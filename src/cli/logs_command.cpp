@@ -1,3 +1,4 @@
+#include "cli/options.h"
 #include "cli/logs_command.h"
 
 #include <unistd.h>
@@ -240,7 +241,7 @@ int run_logs(int argc, char** argv) {
     std::cout << app.help();
     return 0;
   } catch (const CLI::ParseError& error) {
-    throw LogsError(error.what());
+    throw LogsError(explain_subcommand_error(error));
   }
   const bool subcommand = !app.get_subcommands().empty();
   if ((args.follow || args.list) && subcommand) {

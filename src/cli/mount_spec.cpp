@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <stdexcept>
 #include <vector>
@@ -181,6 +182,16 @@ MountSpec parse_mount_spec(std::string_view text, const EnvLookup& lookup) {
     throw fail(error.what());
   }
   if (spec.container == "/") throw fail("the container path cannot be '/'");
+  // awf builds these itself after the binds (the sandbox's own /proc, a minimal /dev, a
+  // read-only /sys): a mount there would be covered, silently.
+  for (const char* managed : {"/proc", "/dev", "/sys"}) {
+    const std::string_view target = spec.container;
+    if (target == managed || (target.starts_with(managed) && target[std::strlen(managed)] == '/')) {
+      throw fail("the container path " + spec.container +
+                 (target == managed ? " is " : " is under ") + managed +
+                 ", which awf builds for the sandbox itself; mount it elsewhere");
+    }
+  }
   return spec;
 }
 

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -316,6 +318,10 @@ void convert_api_proxy(const CLI::App& app, const RawValues& raw, Options& optio
   if (app.count("--api-proxy-ca-file") > 0) {
     if (raw.api_ca_file.empty()) throw UsageError("--api-proxy-ca-file: empty path");
     options.api_proxy_ca_file = absolute_path(raw.api_ca_file);
+    if (access(options.api_proxy_ca_file.c_str(), R_OK) != 0) {
+      throw UsageError("--api-proxy-ca-file '" + raw.api_ca_file + "': cannot read the file (" +
+                       std::strerror(errno) + ")");
+    }
   }
 }
 
@@ -456,26 +462,6 @@ std::string unknown_option_message(const CLI::App& app, const std::string& word)
 
 // CLI11's own words ("1 required LEVEL missing", "The following argument was not expected")
 // say little to an awf user: name the flag and the fix instead.
-std::string explain(const CLI::ParseError& error) {
-  const std::string what = error.what();
-  // CLI11 names the option in its message ("--log-level: 1 required LEVEL missing",
-  // "Could not convert: --tty = maybe").
-  std::string flag = "an option";
-  if (const std::size_t at = what.find("--"); at != std::string::npos) {
-    flag = what.substr(at, what.find_first_of(" :,=", at) - at);
-  }
-  if (error.get_name() == "ArgumentMismatch" && what.find("missing") != std::string::npos) {
-    return flag + " needs a value (" + flag + " VALUE, or " + flag + "=VALUE)";
-  }
-  if (error.get_name() == "ArgumentMismatch" || error.get_name() == "ConversionError") {
-    return flag + " takes no value (write " + flag + " alone; leave it out for false)";
-  }
-  if (error.get_name() == "ExtrasError") {
-    return "unexpected arguments (" + what.substr(what.find(':') + 1) +
-           " ); put the command after --";
-  }
-  return "the command line could not be read (" + what + ")";
-}
 
 // The command: everything from `--` or the first word that is not a flag.
 std::vector<std::string> command_of(const CLI::App& app, const RawValues& raw) {
@@ -530,6 +516,43 @@ void parse_words(CLI::App& app, std::vector<std::string> words) {
 
 }  // namespace
 
+std::string explain_subcommand_error(const CLI::ParseError& error) {
+  const std::string what = error.what();
+  // A subcommand's ExtrasError carries the subcommand's name, not "ExtrasError".
+  if (what.starts_with("The following argument")) {
+    return "unexpected argument" + what.substr(what.find(':')) + " (see --help)";
+  }
+  if (error.get_name() == "RequiredError") {
+    // CLI11: "target is required", "A subcommand is required".
+    const std::string missing = what.substr(0, what.find(" is required"));
+    return missing == "A subcommand" ? "a subcommand is missing (see --help)"
+                                     : missing + " is missing (see --help)";
+  }
+  return explain_parse_error(error);
+}
+
+std::string explain_parse_error(const CLI::ParseError& error) {
+  const std::string what = error.what();
+  // CLI11 names the option in its message ("--log-level: 1 required LEVEL missing",
+  // "Could not convert: --tty = maybe").
+  std::string flag = "an option";
+  if (const std::size_t at = what.find("--"); at != std::string::npos) {
+    flag = what.substr(at, what.find_first_of(" :,=", at) - at);
+  }
+  if (error.get_name() == "ArgumentMismatch" && what.find("missing") != std::string::npos) {
+    return flag + " needs a value (" + flag + " VALUE, or " + flag + "=VALUE)";
+  }
+  if (error.get_name() == "ArgumentMismatch" || error.get_name() == "ConversionError") {
+    return flag + " takes no value (write " + flag + " alone; leave it out for false)";
+  }
+  if (error.get_name() == "ExtrasError") {
+    return "unexpected arguments (" + what.substr(what.find(':') + 1) +
+           " ); put the command after --";
+  }
+
+  return "the command line could not be read (" + what + ")";
+}
+
 ParseResult parse_options(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   RawValues raw;
@@ -554,7 +577,7 @@ ParseResult parse_options(int argc, char** argv) {
     std::cout << "awf " << AWF_VERSION << " (AWF v0.28 interface)\n";
     return {std::nullopt, 0};
   } catch (const CLI::ParseError& error) {
-    throw UsageError(explain(error));
+    throw UsageError(explain_parse_error(error));
   }
   options = convert(*app, raw, std::move(options), origins);
   options.argv = args;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/log_files.h"
+#include "cli/options.h"
 #include "logs/explain.h"
 #include "policy/domain_list.h"
 #include "policy/policy.h"
@@ -53,10 +54,12 @@ int run_policy(int argc, char** argv) {
     std::cout << app.help();
     return 0;
   } catch (const CLI::ParseError& error) {
-    throw LogsError(error.what());
+    throw LogsError(explain_subcommand_error(error));
   }
   const std::optional<logs::Target> target = logs::parse_target(target_text);
-  if (!target) throw LogsError("'" + target_text + "' is not HOST[:PORT]");
+  if (!target) {
+    throw LogsError("'" + target_text + "' is not HOST, HOST:PORT, [IPv6]:PORT or a URL");
+  }
   try {
     const policy::Policy policy = policy::Policy::build(domain_entries(allow, allow_files),
                                                         domain_entries(block, block_files));

@@ -168,6 +168,7 @@ int run(const Options& options) {
   ApiProxySetup api_proxy = setup_api_proxy(options);
   const policy::Policy policy = build_policy(options, api_proxy.allow);
   warn_if_nothing_allowed(policy);
+  warn_about_policy(options, policy);
   const DnsSettings dns = dns_settings(options);
   const CommandUser user = command_user(options);
 

@@ -114,17 +114,35 @@ RunOutputs::RunOutputs(const Options& options, const std::string& manifest)
     : options_(options),
       explicit_logs_dir_(!options.proxy_logs_dir.empty()),
       log_(logs_directory(options), explicit_logs_dir_ ? 0644 : 0600) {
-  if (const std::optional<std::string> path = work_dir_path(options)) {
-    work_dir_.emplace(*path, options.keep_work_dir);
-    work_dir_->write("policy-manifest.json", manifest);
-    work_dir_->write("awf-config.json", resolved_config_json(options));
+  try {
+    if (const std::optional<std::string> path = work_dir_path(options)) {
+      work_dir_.emplace(*path, options.keep_work_dir);
+      work_dir_->write("policy-manifest.json", manifest);
+      work_dir_->write("awf-config.json", resolved_config_json(options));
+    }
+    // `awf logs audit` names the rule behind each record from the copy next to the logs.
+    write_text_file(log_.directory() + "/policy-manifest.json", manifest,
+                    explicit_logs_dir_ ? 0644 : 0600);
+    if (!options.audit_dir.empty()) {
+      write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
+    }
+  } catch (...) {
+    remove_unused_logs();
+    throw;
   }
-  // `awf logs audit` names the rule behind each record from the copy next to the logs.
-  write_text_file(log_.directory() + "/policy-manifest.json", manifest,
-                  explicit_logs_dir_ ? 0644 : 0600);
-  if (!options.audit_dir.empty()) {
-    write_audit_dir(options.audit_dir, manifest, resolved_config_json(options));
+}
+
+// A run refused while its outputs are set up leaves nothing behind: the log files it opened
+// (still empty) and the manifest go, and the directory when nothing else is in it.
+void RunOutputs::remove_unused_logs() {
+  const std::string dir = log_.directory();
+  for (const char* name : {"access.log", "audit.jsonl"}) {
+    struct stat info {};
+    const std::string path = dir + "/" + name;
+    if (stat(path.c_str(), &info) == 0 && info.st_size == 0) unlink(path.c_str());
   }
+  unlink((dir + "/policy-manifest.json").c_str());
+  rmdir(dir.c_str());
 }
 
 std::vector<std::string> RunOutputs::own_dirs() const {

@@ -54,6 +54,8 @@ class RunOutputs {
   void print_locations() const;
 
  private:
+  void remove_unused_logs();
+
   const Options& options_;
   bool explicit_logs_dir_;
   audit::LogWriter log_;

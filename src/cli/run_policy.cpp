@@ -1,5 +1,11 @@
 #include "cli/run_policy.h"
 
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -9,16 +15,26 @@
 #include "cli/audit_files.h"
 #include "cli/config_file.h"
 #include "common/error.h"
+#include "policy/address_class.h"
 #include "policy/domain_list.h"
+#include "policy/host_access.h"
 #include "proxy/client_tls.h"
 
 namespace awf::cli {
 
 std::string read_input_file(const std::string& path, const char* flag) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    throw UsageError(std::string(flag) + " '" + path + "': is a directory; name a file");
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(std::string(flag) + " '" + path + "': cannot read the file");
+  if (!in) {
+    throw UsageError(std::string(flag) + " '" + path + "': cannot read the file (" +
+                     std::strerror(errno) + ")");
+  }
   std::ostringstream contents;
   contents << in.rdbuf();
+  if (in.bad()) throw UsageError(std::string(flag) + " '" + path + "': cannot read the file");
   return contents.str();
 }
 
@@ -63,6 +79,55 @@ policy::Policy build_policy(const Options& options, const std::vector<std::strin
     return policy::Policy::build(allow, block, exact);
   } catch (const policy::PolicyError& error) {
     throw UsageError(error.what());
+  }
+}
+
+namespace {
+
+// "https://127.0.0.1:443/" -> "127.0.0.1"; "[::1]" -> "::1"; "" when not an address.
+std::string address_of_entry(std::string_view entry) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (entry.starts_with(scheme)) entry.remove_prefix(scheme.size());
+  }
+  if (const std::size_t slash = entry.find('/'); slash != std::string_view::npos) {
+    entry = entry.substr(0, slash);
+  }
+  if (std::string literal = policy::canonical_ip_literal(entry); !literal.empty()) return literal;
+  const std::size_t colon = entry.rfind(':');
+  if (colon == std::string_view::npos) return "";
+  return policy::canonical_ip_literal(entry.substr(0, colon));
+}
+
+std::optional<std::string> internal_reason_of(const std::string& literal) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, literal.c_str(), &v4) == 1) return policy::internal_address_reason(v4);
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, literal.c_str(), &v6) == 1) return policy::internal_address_reason(v6);
+  return std::nullopt;
+}
+
+}  // namespace
+
+void warn_about_policy(const Options& options, const policy::Policy& policy) {
+  if (options.log_level > LogLevel::Warn) return;
+  for (const std::string& entry : options.allow_domains) {
+    const std::string literal = address_of_entry(entry);
+    const auto reason = literal.empty() ? std::nullopt : internal_reason_of(literal);
+    if (!reason) continue;
+    std::fprintf(stderr,
+                 "awf: warning: --allow-domains %s is an internal address (%s): the command "
+                 "reaches what listens there on ports 80 and 443, from the host's network\n",
+                 entry.c_str(), reason->c_str());
+  }
+  if (!options.enable_host_access) return;
+  const policy::Decision decision = policy.decide(policy::kHostAccessName, policy::Protocol::Https);
+  if (decision.allowed || decision.rule_id == 0) return;
+  for (const policy::RuleInfo& rule : policy.rules()) {
+    if (rule.id != decision.rule_id || !rule.block) continue;
+    std::fprintf(stderr,
+                 "awf: warning: a --block-domains entry covers %s: --enable-host-access is off "
+                 "for this run (block beats allow)\n",
+                 std::string(policy::kHostAccessName).c_str());
   }
 }
 

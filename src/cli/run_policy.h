@@ -20,6 +20,12 @@ std::string read_input_file(const std::string& path, const char* flag);
 // awf allows on the user's behalf (the API proxy's chosen targets). Throws UsageError.
 policy::Policy build_policy(const Options& options, const std::vector<std::string>& extra_allow);
 
+// Warnings about what a policy opens that the user may not have meant (stderr, unless
+// --log-level error): an allow entry that is an internal address (loopback reaches the host's
+// own services, 169.254.169.254 the cloud metadata service), and --enable-host-access turned
+// off by a block rule that covers host.docker.internal.
+void warn_about_policy(const Options& options, const policy::Policy& policy);
+
 struct DnsSettings {
   std::vector<std::string> servers;  // --dns-servers, as the resolver takes them
   std::optional<dns::DohUrl> doh;    // --dns-over-https

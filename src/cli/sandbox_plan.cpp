@@ -168,6 +168,7 @@ sandbox::SandboxSpec command_spec(const Options& options, const CommandUser& use
   spec.env = std::move(env);
   spec.identity = user.identity;
   spec.workdir = options.container_workdir.empty() ? user.own_home : options.container_workdir;
+  spec.workdir_required = !options.container_workdir.empty();
   return spec;
 }
 

@@ -97,6 +97,11 @@ std::optional<Target> parse_target(std::string_view text) {
     if (!target.port) return std::nullopt;
   }
   if (text.empty()) return std::nullopt;
+  // A name has no space, control byte or URL delimiter: such a target is a typing mistake,
+  // not a name the policy could decide.
+  for (const unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '@') return std::nullopt;
+  }
   target.host = std::string(text);
   return target;
 }

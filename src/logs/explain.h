@@ -17,7 +17,8 @@ struct Target {
 };
 
 // "host", "host:443", "[2001:db8::1]:443", "2001:db8::1", "https://host/path" (port from the
-// scheme unless given). nullopt for an empty host or a bad port.
+// scheme unless given). nullopt for an empty host, a host with a space, a control byte or a URL
+// delimiter, or a bad port.
 std::optional<Target> parse_target(std::string_view text);
 
 struct Explanation {

@@ -4,6 +4,7 @@
 #include <idn2.h>
 #include <libpsl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -410,6 +411,26 @@ void normalize_entry_name(std::string_view written, std::string_view e, NameBuff
   }
 }
 
+// An "xn--" label is punycode: one that does not decode names nothing a resolver will ever
+// answer for, so the rule would be a mistake (or a lookalike typed by hand).
+void check_a_labels(std::string_view written, std::string_view name) {
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    const std::string label(name.substr(start, dot - start));
+    if (label.starts_with("xn--")) {
+      char* decoded = nullptr;
+      const int rc = idn2_to_unicode_8z8z(label.c_str(), &decoded, 0);
+      idn2_free(decoded);
+      if (rc != IDN2_OK) {
+        fail(written,
+             "'" + label + "' is not valid punycode (an xn-- label must decode to a name)");
+      }
+    }
+    start = dot + 1;
+  }
+}
+
 // A normalized name without a wildcard: a name, or a dotted-quad IPv4 address.
 Entry plain_entry(std::string_view written, std::string_view n, ListKind list, Entry out) {
   if (has_numeric_last_label(n)) {
@@ -483,6 +504,7 @@ Entry parse_entry(std::string_view raw, ListKind list) {
   NameBuffer name;
   normalize_entry_name(written, e, name);
   const std::string_view n = name.view();
+  check_a_labels(written, n);
   if (n.find('*') == std::string_view::npos) return plain_entry(written, n, list, std::move(out));
   return wildcard_entry(written, n, list, std::move(out));
 }

@@ -223,9 +223,26 @@ int denial_status(Denial denial) {
   return 403;
 }
 
+namespace {
+
+// localhost is the sandbox's own loopback wherever it is asked for: allowing it as a domain
+// would open the host's loopback instead (awf connects from the host), never what was meant.
+bool names_loopback(std::string_view name) {
+  return name == "localhost" || name.ends_with(".localhost") || name.starts_with("127.") ||
+         name == "::1" || name == "[::1]";
+}
+
+}  // namespace
+
 std::string blocked_text(std::string_view name, std::string_view reason, bool suggest_allow) {
   std::string text = "awf: blocked '" + std::string(name) + "': " + std::string(reason) + ".";
-  if (suggest_allow) text += " To allow it: --allow-domains " + std::string(name);
+  if (suggest_allow && names_loopback(name)) {
+    text += " '" + std::string(name) +
+            "' is the sandbox itself; to reach a service on the host, use "
+            "--enable-host-access and host.docker.internal";
+  } else if (suggest_allow) {
+    text += " To allow it: --allow-domains " + std::string(name);
+  }
   return text + "\n";
 }
 

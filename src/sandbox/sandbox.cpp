@@ -162,7 +162,8 @@ void wipe_inherited_arguments() {
   unsigned long values[2] = {0, 0};
   for (int field = 3; field <= 49 && cursor != nullptr; ++field) {
     cursor = std::strchr(cursor + 1, ' ');
-    if (cursor != nullptr && field >= 48) values[field - 48] = std::strtoul(cursor + 1, nullptr, 10);
+    if (cursor != nullptr && field >= 48)
+      values[field - 48] = std::strtoul(cursor + 1, nullptr, 10);
   }
   if (values[0] == 0 || values[1] <= values[0] || values[1] - values[0] > (1u << 22)) return;
   std::memset(reinterpret_cast<void*>(values[0]), 0, values[1] - values[0]);
@@ -178,8 +179,8 @@ int status_to_code(int status) {
 bool is_plain_word(const std::string& word) {
   if (word.empty() || word.size() > 255) return false;
   // Reserved words mean something else to bash even when a program has the same name.
-  for (const char* reserved : {"time", "coproc", "function", "select", "if", "case", "for",
-                               "while", "until", "exec", "command", "builtin"}) {
+  for (const char* reserved : {"time", "coproc", "function", "select", "if", "case", "for", "while",
+                               "until", "exec", "command", "builtin"}) {
     if (word == reserved) return false;
   }
   return std::all_of(word.begin(), word.end(), [](char c) {
@@ -196,7 +197,17 @@ bool is_plain_word(const std::string& word) {
   for (int signal : kForwardedSignals) std::signal(signal, SIG_DFL);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-  if (chdir(spec.workdir.c_str()) < 0 && chdir("/") < 0) _exit(1);
+  if (chdir(spec.workdir.c_str()) < 0) {
+    // A directory the caller named is not silently replaced by another one.
+    if (spec.workdir_required) {
+      std::fprintf(stderr,
+                   "awf: --container-workdir %s: %s in the sandbox (bind it with -v, or name a "
+                   "directory the sandbox shows)\n",
+                   spec.workdir.c_str(), std::strerror(errno));
+      _exit(126);
+    }
+    if (chdir("/") < 0) _exit(1);
+  }
   set_oom_score_adj("0");
   if (const std::string error = drop_privileges(spec.identity, !rootless); !error.empty()) {
     std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());

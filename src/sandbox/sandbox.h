@@ -24,7 +24,8 @@ struct SandboxSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in the command's PATH
   std::vector<std::string> env;   // KEY=VALUE, the command's whole environment
   Identity identity;
-  std::string workdir;  // falls back to "/" when it is missing in the sandbox
+  std::string workdir;  // falls back to "/" when it is missing in the sandbox...
+  bool workdir_required = false;  // ...unless the caller named it (--container-workdir)
   MountPlan mounts;
   std::string hostname = "awf";
   CgroupJoin cgroup;  // the run's cgroup (resource limits); empty when there is none

@@ -64,6 +64,12 @@ TEST(MountSpec, Rejects) {
   EXPECT_THAT(error_of("/a:/"), HasSubstr("cannot be '/'"));
   EXPECT_THAT(error_of("/a:/b/../../etc"), HasSubstr(".."));
   EXPECT_THAT(error_of("/a:/b"), HasSubstr("<no error>"));
+  // awf builds /proc, /dev and /sys itself: a mount there would be covered, silently.
+  EXPECT_THAT(error_of("/a:/proc"), HasSubstr("/proc is /proc, which awf builds"));
+  EXPECT_THAT(error_of("/a:/dev/kvm"), HasSubstr("/dev/kvm is under /dev"));
+  EXPECT_THAT(error_of("/a:/sys/fs"), HasSubstr("under /sys"));
+  EXPECT_THAT(error_of("/a:/procfs"), HasSubstr("<no error>"));
+  EXPECT_THAT(error_of("/a:/device"), HasSubstr("<no error>"));
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ TEST(Options, ApiProxyFlags) {
   const Options o =
       parse({"--enable-api-proxy", "--openai-api-target", "llm.corp.test:8443",
              "--anthropic-api-target", "https://Claude.Test/", "--openai-api-base-path",
-             "serving-endpoints/", "--api-proxy-ca-file", "/etc/ca.pem", "--", "true"});
+             "serving-endpoints/", "--api-proxy-ca-file", "/etc/passwd", "--", "true"});
   EXPECT_TRUE(o.enable_api_proxy);
   ASSERT_TRUE(o.api_targets[0]);
   EXPECT_EQ(o.api_targets[0]->host, "llm.corp.test");
@@ -100,7 +100,7 @@ TEST(Options, ApiProxyFlags) {
   EXPECT_EQ(o.api_targets[1]->authority(), "claude.test");
   EXPECT_FALSE(o.api_targets[2]);
   EXPECT_EQ(o.api_base_paths[0], "/serving-endpoints");
-  EXPECT_EQ(o.api_proxy_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(o.api_proxy_ca_file, "/etc/passwd");
   EXPECT_FALSE(parse({"--", "true"}).enable_api_proxy);
 }
 
@@ -131,6 +131,9 @@ TEST(Options, ApiProxyBadValuesAreRefused) {
               HasSubstr("without a path"));
   EXPECT_THAT(usage_error({"--gemini-api-base-path", "/a/../b", "--", "true"}), HasSubstr("'..'"));
   EXPECT_THAT(usage_error({"--api-proxy-ca-file", "", "--", "true"}), HasSubstr("empty path"));
+  // Checked even with the API proxy off: a typo would otherwise surface only when it is on.
+  EXPECT_THAT(usage_error({"--api-proxy-ca-file", "/nonexistent/ca.pem", "--", "true"}),
+              HasSubstr("--api-proxy-ca-file '/nonexistent/ca.pem': cannot read the file"));
   // Copilot has no base path flag (AWF has none either).
   EXPECT_THAT(usage_error({"--copilot-api-base-path", "/x", "--", "true"}),
               HasSubstr("copilot-api-base-path"));
@@ -250,9 +253,9 @@ TEST(Options, ClearMessagesInsteadOfCli11s) {
 }
 
 TEST(Options, AwfAndAwfV028Spellings) {
-  const Options o = parse({"--api-proxy-ca-cert", "/tmp/x.pem", "--network-isolation",
+  const Options o = parse({"--api-proxy-ca-cert", "/etc/passwd", "--network-isolation",
                            "--enable-api-proxy", "--", "true"});
-  EXPECT_EQ(o.api_proxy_ca_file, "/tmp/x.pem");
+  EXPECT_EQ(o.api_proxy_ca_file, "/etc/passwd");
   EXPECT_TRUE(o.notices.empty());
 }
 

@@ -37,6 +37,10 @@ TEST(Target, Forms) {
   EXPECT_FALSE(parse_target(":443"));
   EXPECT_FALSE(parse_target("[::1"));
   EXPECT_FALSE(parse_target("[::1]x"));
+  // A space, a control byte or a URL delimiter in the host is a mistake, not a name.
+  EXPECT_FALSE(parse_target("a b"));
+  EXPECT_FALSE(parse_target("a\tb"));
+  EXPECT_FALSE(parse_target("user@x.test"));
 }
 
 TEST(Explain, AllowedByARuleOnBothProtocols) {

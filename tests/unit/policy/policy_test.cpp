@@ -643,3 +643,17 @@ TEST(PolicyRejectsMore, AcceptedBorderlineEntries) {
 
 }  // namespace
 }  // namespace awf::policy
+
+namespace awf::policy {
+namespace {
+
+// An xn-- label that does not decode names nothing: the entry is a mistake, said at once.
+TEST(PolicyPlain, InvalidPunycodeIsRefused) {
+  EXPECT_NE(build_error({"xn--zz.com"}).find("'xn--zz' is not valid punycode"), std::string::npos);
+  EXPECT_NE(build_error({"*.xn--zz.example"}).find("not valid punycode"), std::string::npos);
+  EXPECT_NE(build_error({}, {"xn--zz.example"}).find("not valid punycode"), std::string::npos);
+  EXPECT_EQ(build_error({"xn--bcher-kva.example", "bücher.example"}), "<no error>");
+}
+
+}  // namespace
+}  // namespace awf::policy

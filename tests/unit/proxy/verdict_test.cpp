@@ -186,6 +186,15 @@ TEST(Verdict, RefusalWording) {
             "awf: blocked https://a.test/x: no --allow-urls pattern matches\n");
   EXPECT_EQ(plain_refusal_text("request head larger than 1 bytes"),
             "awf: request head larger than 1 bytes\n");
+  // localhost is the sandbox itself: allowing it would open the host's loopback instead.
+  verdict.denial = Denial::Policy;
+  verdict.reason = "not in allowlist";
+  for (const char* name : {"localhost", "app.localhost", "127.0.0.1"}) {
+    verdict.name = name;
+    const std::string text = refusal_text(verdict);
+    EXPECT_EQ(text.find("--allow-domains"), std::string::npos) << text;
+    EXPECT_NE(text.find("use --enable-host-access and host.docker.internal"), std::string::npos);
+  }
 }
 
 TEST(Verdict, DisplayName) {
