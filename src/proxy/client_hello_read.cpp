@@ -61,7 +61,7 @@ std::string hello_failure(HelloRead read) {
 
 asio::awaitable<std::string> inspect_tunnel_start(TrackedSocket& tracked_client,
                                                   tcp::socket& client, const std::string& host,
-                                                  std::vector<std::uint8_t>& pending,
+                                                  bool tls_only, std::vector<std::uint8_t>& pending,
                                                   bool& closed) {
   if (pending.empty()) {
     std::vector<std::uint8_t> chunk(16 * 1024);
@@ -74,12 +74,16 @@ asio::awaitable<std::string> inspect_tunnel_start(TrackedSocket& tracked_client,
     chunk.resize(n);
     pending = std::move(chunk);
   }
-  // Not TLS: nothing more to check. The CONNECT named the host, the policy allowed it, and
-  // awf connected to its own resolution of that name: whatever protocol runs in the tunnel
-  // reaches that host and no other. The SNI check below exists for TLS alone, where the
-  // name inside could make a shared front end (a CDN) route to another site (domain
+  // Not TLS: nothing more to check, unless the name's rules allow https:// only (then plain
+  // HTTP would ride an https-only rule). The CONNECT named the host, the policy allowed it,
+  // and awf connected to its own resolution of that name: whatever protocol runs in the
+  // tunnel reaches that host and no other. The SNI check below exists for TLS alone, where
+  // the name inside could make a shared front end (a CDN) route to another site (domain
   // fronting).
-  if (pending[0] != 0x16) co_return "";
+  if (pending[0] != 0x16) {
+    if (!tls_only) co_return "";
+    co_return "the tunnel does not begin with TLS, and '" + host + "' is allowed for https:// only";
+  }
   // A TLS handshake record: the SNI must name the CONNECT host. A ClientHello without SNI is
   // let through: the tunnel's destination was decided by the CONNECT's name already, and a
   // TLS client without SNI cannot ask a shared front end for another site by name. (A

@@ -24,10 +24,11 @@ boost::asio::awaitable<HelloRead> read_client_hello(TrackedSocket& tracked, tcp:
 std::string hello_failure(HelloRead read);
 
 // The first bytes a CONNECT client sends (in `pending`, read here when empty): returns "" to
-// go on, or the reason to close the tunnel. `closed`: the client closed before sending any.
+// go on, or the reason to close the tunnel (a TLS SNI other than `host`; anything but TLS when
+// `tls_only`). `closed`: the client closed before sending any.
 boost::asio::awaitable<std::string> inspect_tunnel_start(TrackedSocket& tracked,
                                                          tcp::socket& client,
-                                                         const std::string& host,
+                                                         const std::string& host, bool tls_only,
                                                          std::vector<std::uint8_t>& pending,
                                                          bool& closed);
 

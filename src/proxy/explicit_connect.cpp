@@ -74,7 +74,8 @@ asio::awaitable<void> intercept_connect(GatewayContext& context, ConnectionScope
 
 // A spliced tunnel to the connected `upstream`, its first TLS bytes checked.
 asio::awaitable<void> tunnel(GatewayContext& context, ConnectionScope& scope, tcp::socket& client,
-                             beast::flat_buffer& buffer, Upstream& upstream, Attempt& attempt) {
+                             beast::flat_buffer& buffer, Upstream& upstream, bool tls_only,
+                             Attempt& attempt) {
   TrackedSocket tracked_upstream(context.connections, &*upstream.socket);
   std::vector<std::uint8_t> pending;
   const bool established = co_await establish(client, buffer, pending);
@@ -84,8 +85,8 @@ asio::awaitable<void> tunnel(GatewayContext& context, ConnectionScope& scope, tc
   attempt.status = 200;
   if (established) {
     const std::string denied = co_await run_connect_tunnel(
-        context, scope.tracked(), client, *upstream.socket, attempt.name, std::move(pending),
-        attempt.counts, &scope.process());
+        context, scope.tracked(), client, *upstream.socket, attempt.name, tls_only,
+        std::move(pending), attempt.counts, &scope.process());
     if (attempt.counts.idle_timeout) attempt.reason += "; closed after the idle timeout";
     if (!denied.empty()) {
       // Nothing the client sent reached the origin: the record shows no destination.
@@ -121,7 +122,7 @@ asio::awaitable<void> serve_connect(GatewayContext& context, ConnectionScope& sc
     co_await refuse_connect_failure(context, client, attempt, upstream);
     co_return;
   }
-  co_await tunnel(context, scope, client, buffer, upstream, attempt);
+  co_await tunnel(context, scope, client, buffer, upstream, verdict.tls_only, attempt);
 }
 
 }  // namespace awf::proxy

@@ -121,7 +121,7 @@ asio::awaitable<void> relay_and_record(GatewayContext& context, ConnectionScope&
 asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
                                                 TrackedSocket& tracked_client, tcp::socket& client,
                                                 tcp::socket& upstream, const std::string& host,
-                                                std::vector<std::uint8_t> pending,
+                                                bool tls_only, std::vector<std::uint8_t> pending,
                                                 RelayCounts& counts, ClientProcess* process) {
   std::string denied;
   auto activity = std::chrono::steady_clock::now();
@@ -129,7 +129,7 @@ asio::awaitable<std::string> run_connect_tunnel(GatewayContext& context,
   // upstream's bytes flow back meanwhile, since some protocols let the server speak first.
   auto inspect_then_copy = [&]() -> asio::awaitable<std::uint64_t> {
     bool closed = false;
-    denied = co_await inspect_tunnel_start(tracked_client, client, host, pending, closed);
+    denied = co_await inspect_tunnel_start(tracked_client, client, host, tls_only, pending, closed);
     boost::system::error_code ignored;
     if (closed) {
       upstream.shutdown(tcp::socket::shutdown_send, ignored);

@@ -30,11 +30,12 @@ boost::asio::awaitable<void> relay_and_record(GatewayContext& context, Connectio
                                               std::span<const std::uint8_t> client_first,
                                               Attempt& attempt);
 
-// CONNECT: after the 200, inspects the first client bytes (TLS SNI must equal `host`) while
-// the upstream's bytes already flow back. Returns "" or the reason the tunnel was closed.
+// CONNECT: after the 200, inspects the first client bytes (TLS SNI must equal `host`; TLS at
+// all when `tls_only`) while the upstream's bytes already flow back. Returns "" or the reason
+// the tunnel was closed.
 boost::asio::awaitable<std::string> run_connect_tunnel(
     GatewayContext& context, TrackedSocket& tracked_client, tcp::socket& client,
-    tcp::socket& upstream, const std::string& host, std::vector<std::uint8_t> pending,
-    RelayCounts& counts, ClientProcess* process = nullptr);
+    tcp::socket& upstream, const std::string& host, bool tls_only,
+    std::vector<std::uint8_t> pending, RelayCounts& counts, ClientProcess* process = nullptr);
 
 }  // namespace awf::proxy

@@ -93,6 +93,13 @@ Verdict route_allowed(Verdict verdict, const VerdictOptions& options, const Entr
     return deny(std::move(verdict), Denial::PlainHttpUrlRules,
                 "plain HTTP to a host with --allow-urls rules (only https:// URLs can match)");
   }
+  // Only port 443 is intercepted, where the rules are applied to each request: a tunnel to
+  // another port would carry requests no rule ever saw (cleartext HTTP on port 80 among them).
+  if (rules.intercept && port != 443) {
+    return deny(std::move(verdict), Denial::PlainHttpUrlRules,
+                "CONNECT to port " + std::to_string(port) +
+                    " of a host with --allow-urls rules (they apply on port 443 only)");
+  }
   if (rules.intercept && port == 443) {
     verdict.route = Route::Intercept;
     verdict.reason += "; intercepted (--ssl-bump)";
@@ -188,7 +195,10 @@ Verdict decide_request(const policy::Policy& policy, const VerdictOptions& optio
     return deny(std::move(verdict), Denial::Port,
                 "port " + std::to_string(request.port) + " is not allowed (80, 443)");
   }
-  return route_allowed(std::move(verdict), options, rules, request.port);
+  verdict = route_allowed(std::move(verdict), options, rules, request.port);
+  verdict.tls_only = request.entry == Entry::Connect && verdict.route == Route::Origin &&
+                     !policy.decide(request.host, policy::Protocol::Http).allowed;
+  return verdict;
 }
 
 std::string host_port_refusal(std::uint16_t port) {

@@ -94,6 +94,9 @@ struct Verdict {
   std::string reason;
   std::uint32_t rule = 0;  // policy::Decision::rule_id of the deciding rule
   Route route = Route::None;
+  // A CONNECT to a name its rules allow for https:// only: the tunnel must begin with a TLS
+  // ClientHello, or plain HTTP would ride an https-only rule (checked on the first bytes).
+  bool tls_only = false;
   // For the record: the decided name (normalized), the URL and the Host field, with the
   // credential redacted for a Credential denial.
   std::string name;

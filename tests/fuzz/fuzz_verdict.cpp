@@ -65,6 +65,15 @@ void check_invariants(const awf::policy::Policy& policy, const awf::proxy::Verdi
     check(options.url_patterns != nullptr && request.port == 443);
     check(request.entry == Entry::Connect || request.entry == Entry::Tls);
   }
+  // A host --allow-urls rules mention is reached through an interception on 443 or not at all.
+  if (options.url_patterns != nullptr && !docker_host && request.entry != Entry::Api &&
+      awf::policy::url_patterns_mention(*options.url_patterns, verdict.name)) {
+    check(verdict.route == Route::Intercept);
+  }
+  // Plain bytes may ride a CONNECT only where the name is allowed for plain HTTP.
+  if (request.entry == Entry::Connect && verdict.route == Route::Origin) {
+    check(verdict.tls_only == !policy.decide(request.host, awf::policy::Protocol::Http).allowed);
+  }
 }
 
 // The same bytes as a request inside an --ssl-bump session for bump.test: the url field is

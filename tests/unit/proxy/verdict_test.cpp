@@ -81,8 +81,9 @@ INSTANTIATE_TEST_SUITE_P(
              Route::Intercept, 0, "; intercepted (--ssl-bump)"},
         Case{"tls intercepted", Entry::Tls, "BUMP.test.", 443, false, Denial::None,
              Route::Intercept, 0, "intercepted"},
-        Case{"connect to bump name on 80 is spliced", Entry::Connect, "bump.test", 80, false,
-             Denial::None, Route::Origin, 0, "allowed"},
+        // A tunnel to another port would carry requests no --allow-urls rule ever saw.
+        Case{"connect to a url-rule host on 80", Entry::Connect, "bump.test", 80, false,
+             Denial::PlainHttpUrlRules, Route::None, 403, "they apply on port 443 only"},
         Case{"plain http to a url-rule host", Entry::Http, "bump.test", 80, false,
              Denial::PlainHttpUrlRules, Route::None, 403, "only https:// URLs can match"},
         Case{"api never intercepted", Entry::Api, "bump.test", 443, false, Denial::None,
@@ -106,6 +107,24 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return name;
     });
+
+// A CONNECT under an https:// rule must carry TLS (checked on the tunnel's first bytes); one
+// under a rule for both, or to the Docker host, may carry anything.
+TEST(Verdict, TlsOnlyForHttpsOnlyRules) {
+  VerdictOptions options;
+  VerdictRequest request;
+  request.entry = Entry::Connect;
+  request.port = 80;
+  request.host = "secure.test";
+  EXPECT_TRUE(decide_request(test_policy(), options, request).tls_only);
+  request.port = 443;
+  EXPECT_TRUE(decide_request(test_policy(), options, request).tls_only);
+  request.host = "allowed.test";
+  EXPECT_FALSE(decide_request(test_policy(), options, request).tls_only);
+  request.entry = Entry::Tls;
+  request.host = "secure.test";
+  EXPECT_FALSE(decide_request(test_policy(), options, request).tls_only);  // TLS by listener
+}
 
 constexpr char kToken[] = "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
