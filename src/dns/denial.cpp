@@ -2,20 +2,18 @@
 
 #include "dns/message.h"
 #include "dns/upstream_query.h"
+#include "dns/wire.h"
 
 namespace awf::dns {
 namespace {
+
+using wire::put16;
 
 constexpr std::uint16_t kTypeOpt = 41;
 constexpr std::uint16_t kOptionEde = 15;
 constexpr std::uint16_t kEdeBlocked = 15;
 // Keeps the answer far below 512 bytes, the smallest size any client accepts.
 constexpr std::size_t kMaxWhyBytes = 200;
-
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v & 0xff));
-}
 
 }  // namespace
 

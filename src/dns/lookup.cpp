@@ -9,6 +9,7 @@ namespace awf::dns {
 namespace {
 
 using wire::kHeaderBytes;
+using wire::put16;
 using wire::kMaxNameWireBytes;
 using wire::read16;
 using wire::read_name;
@@ -19,11 +20,6 @@ constexpr std::uint16_t kFlagQr = 0x8000;
 constexpr std::uint16_t kFlagRd = 0x0100;
 // CNAME hops followed from the name asked (resolvers stop well before this).
 constexpr int kMaxChain = 16;
-
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v & 0xff));
-}
 
 std::optional<std::vector<std::uint8_t>> name_wire(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);

@@ -8,6 +8,7 @@ namespace awf::dns {
 namespace {
 
 using wire::kHeaderBytes;
+using wire::put16;
 using wire::kMaxNameWireBytes;
 using wire::kMaxPointerHops;
 using wire::read16;
@@ -16,11 +17,6 @@ constexpr std::uint16_t kFlagQr = 0x8000;
 constexpr std::uint16_t kFlagRd = 0x0100;
 constexpr std::uint16_t kFlagRa = 0x0080;
 constexpr std::uint16_t kOpcodeMask = 0x7800;
-
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v & 0xff));
-}
 
 bool plain_label_char(std::uint8_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||

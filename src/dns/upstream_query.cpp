@@ -9,16 +9,12 @@ namespace awf::dns {
 namespace {
 
 using wire::kHeaderBytes;
+using wire::put16;
 using wire::read16;
 
 constexpr std::uint16_t kTypeOpt = 41;
 constexpr std::uint16_t kPassedFlags = 0x0100 | 0x0020 | 0x0010;  // RD, AD, CD
 constexpr std::uint16_t kDnssecOk = 0x8000;                       // in the OPT TTL's low half
-
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v & 0xff));
-}
 
 std::uint8_t lower(std::uint8_t c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c - 'A' + 'a') : c;

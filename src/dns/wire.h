@@ -20,6 +20,12 @@ inline std::uint16_t read16(std::span<const std::uint8_t> message, std::size_t a
   return static_cast<std::uint16_t>((message[at] << 8) | message[at + 1]);
 }
 
+// Appends a big-endian 16-bit value.
+inline void put16(std::vector<std::uint8_t>& out, std::uint16_t value) {
+  out.push_back(static_cast<std::uint8_t>(value >> 8));
+  out.push_back(static_cast<std::uint8_t>(value & 0xff));
+}
+
 // Reads the (possibly compressed) name at `pos`; returns it uncompressed in wire form and sets
 // `next` to the first byte after the name's bytes at `pos`. nullopt when malformed.
 std::optional<std::vector<std::uint8_t>> read_name(std::span<const std::uint8_t> message,
