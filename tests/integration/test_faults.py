@@ -111,6 +111,7 @@ def churn(n):
         s.close()
     return codes
 
+print("ready", flush=True)
 for rnd in sys.argv[3].split(","):
     wait_for(rnd)
     print(rnd, sorted(churn(int(sys.argv[2])).items()), flush=True)
@@ -165,7 +166,10 @@ def test_connection_churn_leaves_no_descriptors_or_memory(awf, vnet, nonce):
     pid = p.pid  # `ip netns exec` execs awf
     results = {}
     try:
-        time.sleep(0.5)
+        # The baseline once the command runs: awf's setup is over (a fixed pause was too short
+        # under ASan on a loaded machine and caught awf half started).
+        assert p.stdout.readline().decode().strip() == "ready"
+        time.sleep(0.3)
         fds0, rss0 = proc_usage(pid)
         targets0 = fd_targets(pid)
 
