@@ -270,6 +270,19 @@ void join_cgroup(const std::vector<std::string>& task_files) {
   for (const std::string& file : task_files) write_cgroup_file(file, "0");
 }
 
+// The signals the init waits for: its children's ends and the ones it forwards to the command.
+sigset_t block_init_signals() {
+  sigset_t waited;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGCHLD);
+  for (int signal : kForwardedSignals) {
+    std::signal(signal, no_op_handler);
+    sigaddset(&waited, signal);
+  }
+  sigprocmask(SIG_BLOCK, &waited, nullptr);
+  return waited;
+}
+
 // The init: PID 1 of the sandbox. Returns only through _exit.
 [[noreturn]] void run_init(const SandboxSpec& spec, int channel, bool rootless) {
   // Fail closed: awf's death kills the init, and the init's death kills the namespace.
@@ -304,14 +317,7 @@ void join_cgroup(const std::vector<std::string>& task_files) {
     }
     _exit(1);
   }
-  sigset_t waited;
-  sigemptyset(&waited);
-  sigaddset(&waited, SIGCHLD);
-  for (int signal : kForwardedSignals) {
-    std::signal(signal, no_op_handler);
-    sigaddset(&waited, signal);
-  }
-  sigprocmask(SIG_BLOCK, &waited, nullptr);
+  const sigset_t waited = block_init_signals();
 
   // Compiled while awf starts its gateway, which it does before sending kGo.
   SyscallFilter filter;
