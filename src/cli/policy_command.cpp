@@ -58,7 +58,7 @@ int run_policy(int argc, char** argv) {
   }
   const std::optional<logs::Target> target = logs::parse_target(target_text);
   if (!target) {
-    throw LogsError("'" + target_text + "' is not HOST, HOST:PORT, [IPv6]:PORT or a URL");
+    throw LogsError("'" + target_text + "' is not HOST[:PORT], [IPv6]:PORT or a URL");
   }
   try {
     const policy::Policy policy = policy::Policy::build(domain_entries(allow, allow_files),

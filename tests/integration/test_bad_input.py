@@ -48,7 +48,7 @@ def test_invalid_punycode_entry():
 
 def test_policy_explain_of_a_non_name_is_an_error():
     r = awf_cli("policy", "explain", "a b")
-    assert r.returncode == 2 and "'a b' is not HOST" in r.stderr, (r.returncode, r.stderr)
+    assert r.returncode == 2 and "'a b' is not HOST[:PORT]" in r.stderr, (r.returncode, r.stderr)
 
 
 def test_subcommand_errors_are_awfs_own_words():

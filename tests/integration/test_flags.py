@@ -435,10 +435,12 @@ def test_workdir_default_home_missing_falls_back_to_root(awf):
     assert pwd == "/", r.describe()
 
 
-def test_container_workdir_missing_falls_back_to_root(awf, nonce):
+def test_container_workdir_missing_is_not_replaced(awf, nonce):
+    """A directory the caller named is not silently swapped for `/` (issue 15): the command
+    does not start, and awf says why."""
     r = awf([*ALLOW, "--container-workdir", f"/no/such/dir-{nonce}"], ["pwd"])
-    assert r.rc == 0, r.describe()
-    assert r.stdout.strip() == "/"
+    assert r.rc == 126 and r.stdout.strip() == "", r.describe()
+    assert f"--container-workdir /no/such/dir-{nonce}: No such file or directory" in r.stderr
 
 
 def test_container_workdir_relative(awf, vnet, nonce):

@@ -242,7 +242,10 @@ def test_cli_up_env_exec_down(tmp_path):
 
 
 _OWNER = f"""
-import sys, time
+import signal, sys, time
+# A shell that starts the suite in the background leaves SIGINT ignored, and Python keeps an
+# inherited SIG_IGN: the owner would sleep through the SIGINT this test sends.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {os.path.dirname(V.THIS_FILE)!r})
 import vnet
 v = vnet.VNet().up()
