@@ -119,11 +119,7 @@ void warn_about_policy(const Options& options, const policy::Policy& policy) {
                  "reaches what listens there on ports 80 and 443, from the host's network\n",
                  entry.c_str(), reason->c_str());
   }
-  if (!options.enable_host_access) return;
-  const policy::Decision decision = policy.decide(policy::kHostAccessName, policy::Protocol::Https);
-  if (decision.allowed || decision.rule_id == 0) return;
-  for (const policy::RuleInfo& rule : policy.rules()) {
-    if (rule.id != decision.rule_id || !rule.block) continue;
+  if (options.enable_host_access && policy::blocks_host_access(policy)) {
     std::fprintf(stderr,
                  "awf: warning: a --block-domains entry covers %s: --enable-host-access is off "
                  "for this run (block beats allow)\n",

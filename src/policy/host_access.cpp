@@ -4,6 +4,7 @@
 #include <string>
 
 #include "policy/domain_list.h"
+#include "policy/policy.h"
 
 namespace awf::policy {
 
@@ -37,6 +38,15 @@ std::optional<std::vector<std::uint16_t>> host_listener_ports(
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
   if (ports.size() > kMaxHostListenerPorts) return std::nullopt;
   return ports;
+}
+
+bool blocks_host_access(const Policy& policy) {
+  const Decision decision = policy.decide(kHostAccessName, Protocol::Https);
+  if (decision.allowed || decision.rule_id == 0) return false;
+  const auto& rules = policy.rules();
+  return std::any_of(rules.begin(), rules.end(), [&](const RuleInfo& rule) {
+    return rule.id == decision.rule_id && rule.block;
+  });
 }
 
 }  // namespace awf::policy

@@ -24,6 +24,12 @@ inline constexpr std::size_t kMaxHostListenerPorts = 64;
 // Whether `host` names the host (any case, optional trailing dot).
 bool is_host_access_name(std::string_view host);
 
+class Policy;
+
+// Whether a block rule of `policy` covers kHostAccessName: block beats allow, so host access is
+// then off.
+bool blocks_host_access(const Policy& policy);
+
 // Ports of the host the command may use: 80, 443 and those of --allow-host-ports.
 bool host_port_open(const std::vector<PortRange>& ranges, std::uint16_t port);
 

@@ -73,12 +73,7 @@ constexpr auto kStopGrace = std::chrono::milliseconds(50);
 
 // Block beats allow: a block rule that covers host.docker.internal leaves it to the policy.
 GatewayOptions effective_options(GatewayOptions options, const policy::Policy& policy) {
-  if (!options.host_access) return options;
-  const policy::Decision decision = policy.decide(policy::kHostAccessName, policy::Protocol::Https);
-  if (decision.allowed || decision.rule_id == 0) return options;
-  for (const policy::RuleInfo& rule : policy.rules()) {
-    if (rule.id == decision.rule_id && rule.block) options.host_access = false;
-  }
+  if (options.host_access && policy::blocks_host_access(policy)) options.host_access = false;
   return options;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "policy/address_class.h"
+#include "policy/host_access.h"
 #include "policy/host_addresses.h"
 #include "proxy/gateway.h"
 #include "proxy/upstream_proxy.h"
@@ -40,12 +41,7 @@ std::optional<std::string> internal_reason(const asio::ip::address& address) {
 // A daemon on 0.0.0.0 answers on the host's public addresses too: reaching one is reaching the
 // host, which only --enable-host-access may open, per port.
 bool host_port_open(const GatewayOptions& options, std::uint16_t port) {
-  if (!options.host_access) return false;
-  if (port == 80 || port == 443) return true;
-  for (const policy::PortRange& range : options.host_ports) {
-    if (port >= range.first && port <= range.last) return true;
-  }
-  return false;
+  return options.host_access && policy::host_port_open(options.host_ports, port);
 }
 
 bool is_host_address(const policy::HostAddresses& host, const asio::ip::address& address) {
