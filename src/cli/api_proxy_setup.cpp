@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace awf::cli {
@@ -26,6 +27,25 @@ SecretText take_key(const proxy::ProviderInfo& provider) {
     }
   }
   return key;
+}
+
+// --rate-limit-*: opt-in as in AWF (off unless one is given; --no-rate-limit wins); a limit
+// left out takes AWF's default. Null: no limits.
+std::shared_ptr<proxy::RateLimiter> make_rate_limiter(const Options& options) {
+  if (options.pending.no_rate_limit) return nullptr;
+  if (!options.pending.rate_limit_rpm && !options.pending.rate_limit_rph && !options.pending.rate_limit_bytes_pm) {
+    return nullptr;
+  }
+  proxy::RateLimits limits;
+  limits.per_minute = options.pending.rate_limit_rpm.value_or(limits.per_minute);
+  limits.per_hour = options.pending.rate_limit_rph.value_or(limits.per_hour);
+  limits.bytes_per_minute = options.pending.rate_limit_bytes_pm.value_or(limits.bytes_per_minute);
+  return std::make_shared<proxy::RateLimiter>(limits);
+}
+
+bool rate_flags_given(const Options& options) {
+  return options.pending.no_rate_limit || options.pending.rate_limit_rpm || options.pending.rate_limit_rph ||
+         options.pending.rate_limit_bytes_pm;
 }
 
 }  // namespace
@@ -52,7 +72,15 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     route.base_path = options.api_base_paths[index];
   }
   setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
-  if (!setup.gateway.enabled) return setup;
+  if (!setup.gateway.enabled) {
+    if (rate_flags_given(options)) {
+      throw UsageError(
+          "--rate-limit-* and --no-rate-limit limit the API proxy, which is off: add "
+          "--enable-api-proxy (or set a provider key)");
+    }
+    return setup;
+  }
+  setup.gateway.rate_limiter = make_rate_limiter(options);
   try {
     setup.gateway.tls = proxy::make_client_tls(options.api_proxy_ca_file, "--api-proxy-ca-file");
   } catch (const std::runtime_error& error) {

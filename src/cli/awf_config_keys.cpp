@@ -15,7 +15,7 @@ constexpr std::string_view kDind =
     "it stages files for a Docker-in-Docker daemon; awf uses no Docker";
 constexpr std::string_view kBudget = kWhyBudget;
 constexpr std::string_view kProvider = kWhyProvider;
-constexpr std::string_view kRateLimit = kWhyRateLimit;
+constexpr std::string_view kGithubPoints = kWhyGithubPoints;
 
 using U = KeyUse::Kind;
 
@@ -128,8 +128,8 @@ constexpr std::array kKeyUses{
     KeyUse{"rateLimiting.requestsPerMinute", U::Flag, "rate-limit-rpm"},
     KeyUse{"rateLimiting.requestsPerHour", U::Flag, "rate-limit-rph"},
     KeyUse{"rateLimiting.bytesPerMinute", U::Flag, "rate-limit-bytes-pm"},
-    KeyUse{"rateLimiting.maxGithubApiPointsRest", U::NotYet, kRateLimit},
-    KeyUse{"rateLimiting.maxGithubApiPointsGraphql", U::NotYet, kRateLimit},
+    KeyUse{"rateLimiting.maxGithubApiPointsRest", U::NotYet, kGithubPoints},
+    KeyUse{"rateLimiting.maxGithubApiPointsGraphql", U::NotYet, kGithubPoints},
     KeyUse{"platform.type", U::NoEffect,
            "awf sets GH_HOST from the host's GITHUB_SERVER_URL, whatever the deployment type"},
     KeyUse{"runner", U::NoEffect,

@@ -14,8 +14,8 @@ inline constexpr std::string_view kWhyBudget =
     "the API proxy does not enforce budgets or model policy yet; the value is ignored";
 inline constexpr std::string_view kWhyProvider =
     "the API proxy does not support this provider setting yet; the value is ignored";
-inline constexpr std::string_view kWhyRateLimit =
-    "the API proxy does not rate-limit yet; the value is ignored";
+inline constexpr std::string_view kWhyGithubPoints =
+    "awf does not count GitHub API points yet; the value is ignored";
 inline constexpr std::string_view kWhyCliProxy =
     "awf has no GitHub CLI proxy yet; the value is ignored";
 inline constexpr std::string_view kWhyOneMode =

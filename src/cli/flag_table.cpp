@@ -50,10 +50,6 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
       t.emplace(flag, FlagNote{Note::NotYet, kWhyCliProxy});
     }
     for (const char* flag :
-         {"--rate-limit-rpm", "--rate-limit-rph", "--rate-limit-bytes-pm", "--no-rate-limit"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyRateLimit});
-    }
-    for (const char* flag :
          {"--max-model-multiplier", "--max-model-multiplier-cap", "--max-permission-denied",
           "--max-cache-misses", "--enable-token-steering", "--anthropic-auto-cache",
           "--anthropic-cache-tail-ttl"}) {
@@ -287,11 +283,15 @@ void budget_flags(CLI::App& app, RawValues& raw) {
   flag(app, "--anthropic-auto-cache", raw.auto_cache, "Anthropic prompt-cache optimizations",
        kApiGroup);
   single(app, "--anthropic-cache-tail-ttl", raw.cache_tail_ttl, "5m or 1h", kApiGroup, "TTL");
-  single(app, "--rate-limit-rpm", raw.rate_rpm, "Requests per minute per provider", kApiGroup, "N");
-  single(app, "--rate-limit-rph", raw.rate_rph, "Requests per hour per provider", kApiGroup, "N");
-  single(app, "--rate-limit-bytes-pm", raw.rate_bytes_pm, "Request bytes per minute per provider",
+  single(app, "--rate-limit-rpm", raw.rate_rpm,
+         "Requests per minute per provider (any --rate-limit-* turns limits on; default 600)",
          kApiGroup, "N");
-  flag(app, "--no-rate-limit", raw.no_rate_limit, "No rate limits", kApiGroup);
+  single(app, "--rate-limit-rph", raw.rate_rph, "Requests per hour per provider (default 10000)",
+         kApiGroup, "N");
+  single(app, "--rate-limit-bytes-pm", raw.rate_bytes_pm,
+         "Request bytes per minute per provider (default 52428800)", kApiGroup, "N");
+  flag(app, "--no-rate-limit", raw.no_rate_limit, "No rate limits, whatever else is given",
+       kApiGroup);
   single(app, "--max-model-multiplier", raw.model_multipliers,
          "Per-model cost multipliers, MODEL:X,...", kApiGroup, "LIST");
   single(app, "--max-model-multiplier-cap", raw.multiplier_cap, "Largest model multiplier allowed",

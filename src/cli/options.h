@@ -31,8 +31,9 @@ class UsageError : public std::runtime_error {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
-// The LLM API proxy's budgets and model policy and the GitHub CLI proxy (AWF v0.28 flags and
-// config keys): parsed and validated now, not acted on yet (each gives a notice).
+// AWF v0.28's flags and config keys for the LLM API proxy's limits, budgets and model policy
+// and for the GitHub CLI proxy, parsed and validated in pending_options.cpp. The rate limits
+// are acted on (api_proxy_setup.cpp); the others give a notice until they are built.
 struct PendingApiOptions {
   std::string difc_proxy_host;     // --difc-proxy-host HOST:PORT
   std::string difc_proxy_ca_cert;  // absolute

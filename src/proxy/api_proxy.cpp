@@ -148,6 +148,7 @@ class ApiFrontEnd : public SocketClientSide {
   asio::awaitable<Sent> answer_locally(const Parser& parser, const Verdict& verdict,
                                        Attempt& attempt);
   asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
+  asio::awaitable<bool> within_rate_limits(const Parser& parser, Attempt& attempt);
   asio::awaitable<bool> send_to_provider(Sent& sent, Attempt& attempt,
                                          bhttp::request<Body>& request);
 
@@ -242,6 +243,31 @@ asio::awaitable<bool> ApiFrontEnd::read_body(Parser& parser, Attempt& attempt) {
   co_return false;
 }
 
+// --rate-limit-*: a request over a limit gets AWF's 429 (JSON body, Retry-After and
+// X-RateLimit-* headers, which the SDKs' retry logic reads); it is not sent and not counted.
+asio::awaitable<bool> ApiFrontEnd::within_rate_limits(const Parser& parser, Attempt& attempt) {
+  RateLimiter* limiter = context_.options.api_proxy.rate_limiter.get();
+  if (limiter == nullptr) co_return true;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const std::optional<RateRefusal> refusal =
+      limiter->admit(provider_.name, parser.get().body().size(), now.count());
+  if (!refusal) co_return true;
+  attempt.status = 429;
+  attempt.reason = "rate limit of " + std::to_string(refusal->limit) + " " +
+                   std::string(rate_limit_name(refusal->kind)) + " for " +
+                   std::string(provider_.name) + " reached (--rate-limit-*); retry after " +
+                   std::to_string(refusal->retry_after) + " s";
+  record(context_, attempt);
+  const ExtraHeaders headers = {{"Retry-After", std::to_string(refusal->retry_after)},
+                                {"X-RateLimit-Limit", std::to_string(refusal->limit)},
+                                {"X-RateLimit-Remaining", std::to_string(refusal->remaining)},
+                                {"X-RateLimit-Reset", std::to_string(refusal->reset_at)}};
+  co_await reply_and_close(context_, client_, 429, rate_limit_body(provider_.name, *refusal),
+                           "application/json", headers);
+  co_return false;
+}
+
 // A kept-alive provider connection may have been closed by the provider meanwhile: one retry
 // on a fresh connection when nothing came back on the old one.
 asio::awaitable<bool> ApiFrontEnd::send_to_provider(Sent& sent, Attempt& attempt,
@@ -303,6 +329,7 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
   Sent sent = co_await answer_locally(parser, verdict, attempt);
   if (sent.step != Sent::Step::Relay) co_return sent;
   if (!co_await read_body(parser, attempt)) co_return Sent{};
+  if (!co_await within_rate_limits(parser, attempt)) co_return Sent{};
   sent.head_request = request.method() == bhttp::verb::head;
   sent.client_keep_alive = request.keep_alive();
   upgrade_requested_ = !request[bhttp::field::upgrade].empty();

@@ -19,6 +19,7 @@
 #include "policy/port_spec.h"
 #include "policy/url_pattern.h"
 #include "proxy/api_provider.h"
+#include "proxy/rate_limit.h"
 #include "proxy/upstream_proxy.h"
 #include "sandbox/listeners.h"
 
@@ -44,6 +45,8 @@ struct ApiProxyOptions {
   bool enabled = false;
   std::array<ApiRoute, 4> routes;  // indexed like providers()
   std::shared_ptr<const ClientTls> tls;  // system trust store plus --api-proxy-ca-file
+  // --rate-limit-*: shared by every worker; null without a limit (AWF's are opt-in).
+  std::shared_ptr<RateLimiter> rate_limiter;
 };
 
 // --ssl-bump: the run's CA and the TLS settings of both sides of an intercepted session.

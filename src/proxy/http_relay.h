@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "proxy/access_record.h"
@@ -36,9 +37,10 @@ inline constexpr auto kHeaderTimeout = std::chrono::seconds(60);
 // response is followed by FIN, then what the client still sends (the rest of a refused
 // request, a slowloris client's next bytes) is read and discarded until it closes too, for at
 // most a short time and a few bytes: a hostile client cannot hold the connection.
+using ExtraHeaders = std::vector<std::pair<std::string_view, std::string>>;
 boost::asio::awaitable<void> reply_and_close(
     GatewayContext& context, tcp::socket& client, int status, const std::string& body,
-    std::string_view content_type = "text/plain; charset=utf-8");
+    std::string_view content_type = "text/plain; charset=utf-8", const ExtraHeaders& headers = {});
 
 // Why a request is refused, and the status that says so.
 struct Refusal {
