@@ -339,6 +339,10 @@ void UsageObserver::take_line(std::string_view line) {
   if (!line.starts_with(kData)) return;
   line.remove_prefix(kData.size());
   if (line.starts_with(' ')) line.remove_prefix(1);
+  // Once the model is known, only an event that names usage ("usage", "usageMetadata",
+  // "copilot_usage") can add to the record: the others (nearly all of a long stream) are not
+  // parsed at all.
+  if (!model_.empty() && line.find("usage") == std::string_view::npos) return;
   take(usage_from_event(line));
 }
 
