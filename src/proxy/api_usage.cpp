@@ -74,8 +74,7 @@ std::optional<std::uint64_t> count(const Json& object, const char* key) {
   return std::nullopt;
 }
 
-std::optional<std::uint64_t> nested_count(const Json& object, const char* outer,
-                                          const char* key) {
+std::optional<std::uint64_t> nested_count(const Json& object, const char* outer, const char* key) {
   const Json* inner = object_member(object, outer);
   return inner ? count(*inner, key) : std::nullopt;
 }
@@ -121,8 +120,8 @@ std::optional<std::uint64_t> cache_read_tokens(const Json& usage) {
   if (auto n = count(usage, "cache_read_input_tokens")) return n;
   if (auto n = nested_count(usage, "prompt_tokens_details", "cached_tokens")) return n;
   if (auto n = nested_count(usage, "input_tokens_details", "cached_tokens")) return n;
-  for (const char* key : {"prompt_tokens_details", "input_tokens_details", "token_details",
-                          "usage_details"}) {
+  for (const char* key :
+       {"prompt_tokens_details", "input_tokens_details", "token_details", "usage_details"}) {
     const Json* container = member(usage, key);
     if (!container) continue;
     const Json* entries = container->is_array() ? container : member(*container, "details");
@@ -288,9 +287,8 @@ bool RawUsage::any() const {
 }
 
 void RawUsage::merge(const RawUsage& later) {
-  for (auto field : {&RawUsage::input, &RawUsage::output, &RawUsage::prompt,
-                     &RawUsage::completion, &RawUsage::cache_read, &RawUsage::cache_write,
-                     &RawUsage::reasoning}) {
+  for (auto field : {&RawUsage::input, &RawUsage::output, &RawUsage::prompt, &RawUsage::completion,
+                     &RawUsage::cache_read, &RawUsage::cache_write, &RawUsage::reasoning}) {
     if (later.*field) this->*field = later.*field;
   }
   if (later.input_includes_cache) input_includes_cache = true;

@@ -124,9 +124,9 @@ boost::asio::awaitable<ResponseEnd> relay_response(FrontEnd& front, Sent& sent, 
     strip_hop_by_hop(response);
     const bool keep_going = sent.client_keep_alive && !parser.need_eof();
     if (!interim) response.keep_alive(keep_going);
-    if (auto error = co_await forward_message(front.origin(), front.origin_buffer(), parser,
-                                              front.client(), front.chunk(), attempt.counts.down,
-                                              front.body_observer())) {
+    if (auto error =
+            co_await forward_message(front.origin(), front.origin_buffer(), parser, front.client(),
+                                     front.chunk(), attempt.counts.down, front.body_observer())) {
       // A TLS origin that ends a close-delimited body without close_notify is common.
       if (error != boost::asio::ssl::error::stream_truncated || !parser.need_eof()) {
         attempt.status = status;

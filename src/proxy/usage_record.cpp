@@ -108,8 +108,7 @@ std::string overlay_name(std::string_view model) {
 // The configured price of the first alias (in AWF's order) that lists models.
 const AiPrice* configured_price(const PricingConfig& config, std::string_view provider,
                                 std::string_view model) {
-  static constexpr std::array<std::string_view, 3> kCopilot{"copilot", "github-copilot",
-                                                            "github"};
+  static constexpr std::array<std::string_view, 3> kCopilot{"copilot", "github-copilot", "github"};
   static constexpr std::array<std::string_view, 2> kGemini{"gemini", "google"};
   std::vector<std::string_view> aliases{provider};
   if (provider == "copilot") aliases.assign(kCopilot.begin(), kCopilot.end());
@@ -159,7 +158,8 @@ AiPrice selector_ceiling() {
   for (const TablePrice& entry : kTable) {
     out.input = std::max(out.input, entry.price.input);
     out.cached_input = std::max(out.cached_input, entry.price.cached_input);
-    if (entry.price.cache_write) out.cache_write = std::max(*out.cache_write, *entry.price.cache_write);
+    if (entry.price.cache_write)
+      out.cache_write = std::max(*out.cache_write, *entry.price.cache_write);
     out.output = std::max(out.output, entry.price.output);
   }
   return out;
@@ -194,8 +194,8 @@ std::optional<double> number_value(const Json& value) {
 double cost_field(const Json& cost, const char* field, const std::string& key) {
   const std::optional<double> value = number_value(cost[field]);
   if (!value || !std::isfinite(*value) || *value < 0) {
-    refuse(key + "." + field, "must be a price in dollars per token, a number >= 0 (got " +
-                                  cost[field].dump() + ")");
+    refuse(key + "." + field,
+           "must be a price in dollars per token, a number >= 0 (got " + cost[field].dump() + ")");
   }
   return *value * 1'000'000;
 }
@@ -204,8 +204,9 @@ double cost_field(const Json& cost, const char* field, const std::string& key) {
 // dollars per token.
 AiPrice model_cost(const Json& cost, const std::string& key) {
   if (!cost.is_object() || !cost.contains("input") || !cost.contains("output")) {
-    refuse(key, "must be an object with input and output prices in dollars per token, e.g. "
-                "{\"input\": 0.000003, \"output\": 0.000015}");
+    refuse(key,
+           "must be an object with input and output prices in dollars per token, e.g. "
+           "{\"input\": 0.000003, \"output\": 0.000015}");
   }
   AiPrice price;
   price.input = cost_field(cost, "input", key);
@@ -219,9 +220,8 @@ AiPrice model_cost(const Json& cost, const std::string& key) {
 void read_provider_prices(const Json& providers, PricingConfig& out) {
   if (!providers.is_object()) refuse("providers", "must be an object of providers");
   for (const auto& [name, provider] : providers.items()) {
-    const Json* models = provider.is_object() && provider.contains("models")
-                             ? &provider["models"]
-                             : nullptr;
+    const Json* models =
+        provider.is_object() && provider.contains("models") ? &provider["models"] : nullptr;
     if (!models) continue;
     const std::string key = "providers." + name + ".models";
     if (!models->is_object()) refuse(key, "must be an object of model names");
@@ -287,8 +287,8 @@ std::optional<PriceChoice> choose_price(const PricingConfig& config, std::string
     return PriceChoice{*price, "curated", "concrete_model", false, ""};
   }
   if (provider == "copilot" && lower_equals(model, "auto")) {
-    return PriceChoice{selector_ceiling(), "dynamic_selector_fallback",
-                       "dynamic_selector_fallback", true, "copilot:auto"};
+    return PriceChoice{selector_ceiling(), "dynamic_selector_fallback", "dynamic_selector_fallback",
+                       true, "copilot:auto"};
   }
   const std::string_view policy = model == "unknown" ? "unknown_model_fallback" : "concrete_model";
   if (config.default_price) {
@@ -321,8 +321,8 @@ double round_credits(double credits) {
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 

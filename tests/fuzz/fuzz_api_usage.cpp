@@ -32,10 +32,9 @@ Outcome observe(std::string_view body, bool streaming, std::size_t piece) {
 }
 
 bool same(const Outcome& a, const Outcome& b) {
-  return a.found == b.found && a.usage.input == b.usage.input &&
-         a.usage.output == b.usage.output && a.usage.cache_read == b.usage.cache_read &&
-         a.usage.cache_write == b.usage.cache_write && a.usage.reasoning == b.usage.reasoning &&
-         a.model == b.model;
+  return a.found == b.found && a.usage.input == b.usage.input && a.usage.output == b.usage.output &&
+         a.usage.cache_read == b.usage.cache_read && a.usage.cache_write == b.usage.cache_write &&
+         a.usage.reasoning == b.usage.reasoning && a.model == b.model;
 }
 
 }  // namespace
@@ -55,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     record.model = whole.model;
     record.usage = whole.usage;
     record.price = choose_price({}, record.provider, record.model);
-    if (record.price) record.credits = round_credits(ai_credits(whole.usage, "copilot", record.price->price));
+    if (record.price)
+      record.credits = round_credits(ai_credits(whole.usage, "copilot", record.price->price));
     const std::string line = format_usage_record(record);
     check(line.find('\n') == line.size() - 1);
     check(!nlohmann::json::parse(line, nullptr, false).is_discarded());

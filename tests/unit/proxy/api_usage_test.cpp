@@ -59,7 +59,9 @@ TEST(ApiUsage, OpenAiChatCompletionJson) {
 
 TEST(ApiUsage, OpenAiChatCompletionStream) {
   const std::string body =
-      "data: {\"id\":\"c1\",\"model\":\"gpt-5.4-mini\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+      "data: "
+      "{\"id\":\"c1\",\"model\":\"gpt-5.4-mini\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}"
+      "\n\n"
       "data: {\"id\":\"c1\",\"model\":\"gpt-5.4-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
       "11,\"completion_tokens\":4,\"prompt_tokens_details\":{\"cached_tokens\":2}}}\n\n"
       "data: [DONE]\n\n";
@@ -158,9 +160,9 @@ TEST(ApiUsage, DataWithoutSpaceAndLastLineWithoutNewline) {
 }
 
 TEST(ApiUsage, NoUsageIsNotFound) {
-  for (const char* body : {R"({"error":{"message":"bad"}})", "not json", "", "[1,2,3]",
-                           R"({"usage":"none"})", R"({"usage":{"prompt_tokens":-4}})",
-                           R"({"usage":{"prompt_tokens":1.5}})", "null"}) {
+  for (const char* body :
+       {R"({"error":{"message":"bad"}})", "not json", "", "[1,2,3]", R"({"usage":"none"})",
+        R"({"usage":{"prompt_tokens":-4}})", R"({"usage":{"prompt_tokens":1.5}})", "null"}) {
     UsageObserver observer(false);
     observer.feed(body);
     observer.finish();
@@ -174,7 +176,8 @@ TEST(ApiUsage, NoUsageIsNotFound) {
 
 TEST(ApiUsage, MalformedEventsDoNotStopLaterOnes) {
   UsageObserver observer(true);
-  observer.feed("data: {\"usage\":{\"prompt_tokens\":\n\ndata: {\"usage\":{\"prompt_tokens\":5}}\n");
+  observer.feed(
+      "data: {\"usage\":{\"prompt_tokens\":\n\ndata: {\"usage\":{\"prompt_tokens\":5}}\n");
   observer.finish();
   EXPECT_EQ(observer.usage().input, 5u);
 }
@@ -207,8 +210,8 @@ TEST(ApiUsage, JsonPastTheLimitIsNotAccounted) {
 TEST(ApiUsage, DeepNestingIsRefusedWithoutRecursion) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_FALSE(usage_from_json(deep).usage.any());
-  const std::string details = R"({"usage":{"prompt_tokens":1,"token_details":[)" +
-                              std::string(30, '{') + "}]}}";
+  const std::string details =
+      R"({"usage":{"prompt_tokens":1,"token_details":[)" + std::string(30, '{') + "}]}}";
   EXPECT_FALSE(usage_from_json(details).usage.any());  // malformed, and deep
 }
 
@@ -221,7 +224,8 @@ TEST(ApiUsage, CacheReadFromTokenEntries) {
 
 TEST(ApiUsage, FirstStreamedModelWins) {
   UsageObserver observer(true);
-  observer.feed("data: {\"model\":\"a\"}\ndata: {\"model\":\"b\",\"usage\":{\"prompt_tokens\":1}}\n");
+  observer.feed(
+      "data: {\"model\":\"a\"}\ndata: {\"model\":\"b\",\"usage\":{\"prompt_tokens\":1}}\n");
   observer.finish();
   EXPECT_EQ(observer.model(), "a");
 }

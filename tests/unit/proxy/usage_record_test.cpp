@@ -38,7 +38,11 @@ TEST(UsageRecord, FormatHasAwfsRequiredFieldsInOrder) {
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   EXPECT_TRUE(line.starts_with(
-      R"({"_schema":"token-usage/v0.28.0","timestamp":"2025-11-24T16:00:00.123Z","event":"token_usage","request_id":"req-1","provider":"anthropic","model":"claude-sonnet-4-5","path":"/v1/messages","status":200,"streaming":true,"input_tokens":10,"output_tokens":20,"cache_read_tokens":30,"cache_write_tokens":40,"duration_ms":812,)"))
+      R"({"_schema":"token-usage/v0.28.0","timestamp":"2025-11-24T16:00:00.123Z",)"
+      R"("event":"token_usage","request_id":"req-1","provider":"anthropic",)"
+      R"("model":"claude-sonnet-4-5","path":"/v1/messages","status":200,"streaming":true,)"
+      R"("input_tokens":10,"output_tokens":20,"cache_read_tokens":30,"cache_write_tokens":40,)"
+      R"("duration_ms":812,)"))
       << line;
   const Json json = Json::parse(line);
   EXPECT_EQ(json["response_bytes"], 4096);
@@ -138,9 +142,10 @@ TEST(UsageRecord, RefusesBadPricingNamingTheKey) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(message(R"({"providers":{"openai":{"models":{"m":{"cost":{"input":-1,"output":1}}}}}})"),
-            "config.apiProxy.providers.openai.models.m.cost.input must be a price in dollars per "
-            "token, a number >= 0 (got -1)");
+  EXPECT_EQ(
+      message(R"({"providers":{"openai":{"models":{"m":{"cost":{"input":-1,"output":1}}}}}})"),
+      "config.apiProxy.providers.openai.models.m.cost.input must be a price in dollars per "
+      "token, a number >= 0 (got -1)");
   EXPECT_NE(message(R"({"providers":{"openai":{"models":{"m":{"cost":{"input":1}}}}}})")
                 .find("config.apiProxy.providers.openai.models.m.cost must be an object"),
             std::string::npos);
