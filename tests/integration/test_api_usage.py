@@ -55,13 +55,16 @@ REQUIRED = ["_schema", "timestamp", "event", "request_id", "provider", "model", 
             "streaming", "input_tokens", "output_tokens", "cache_read_tokens",
             "cache_write_tokens", "duration_ms"]
 
-# Sends each request (one connection each) and reads the answer as it comes: for SSE, the wall
-# time of the first "data:" line. Prints one JSON line per request.
+# Sends each request (a new connection each, unless "keep": the previous one) and reads the
+# answer as it comes: for SSE, the wall time of the first "data:" line. Prints one JSON line per
+# request.
 CLIENT = r'''
 import http.client, json, sys, time
 
+c = None
 for rq in json.loads(sys.argv[1]):
-    c = http.client.HTTPConnection("127.0.0.1", rq["port"], timeout=30)
+    if c is None or not rq.get("keep"):
+        c = http.client.HTTPConnection("127.0.0.1", rq["port"], timeout=30)
     c.request("POST", rq["path"], body=json.dumps({"model": "from-request", "stream": True}),
               headers={"Content-Type": "application/json", "Accept-Encoding": "gzip",
                        **rq.get("headers", {})})
@@ -75,10 +78,10 @@ for rq in json.loads(sys.argv[1]):
         if first is None and line.startswith(b"data:"):
             first = time.time()
         body += line
+    body += r.read()  # marks the answer done, so the connection can take the next request
     print("RESULT=" + json.dumps({"path": rq["path"], "status": r.status,
                                   "encoding": r.getheader("Content-Encoding"),
                                   "first_event": first, "body": body.decode("latin-1")[:4000]}))
-    c.close()
 '''
 
 
@@ -235,3 +238,20 @@ def test_bad_price_is_refused_naming_the_key(awf, provider, client, secret, tmp_
     assert res.rc != 0, res
     assert "config.apiProxy.providers.openai.models.gpt-x.cost.input" in res.stderr, res
     assert results == [], res
+
+
+def test_kept_alive_connection_accounts_each_response(awf, provider, client, secret):
+    vnet = provider
+    requests = [{"port": 10001, "path": "/v1/messages/usage/anthropic?stream=1&gap=0"},
+                {"port": 10001, "path": "/v1/messages", "keep": True},   # no usage
+                {"port": 10001, "path": "/v1/messages/usage/anthropic", "keep": True}]
+    mark = vnet.fake_provider_mark(FP_PORT)
+    res, results, text = run(awf, vnet, client, secret, requests)
+    assert res.rc == 0, res.stderr[-3000:]
+    assert [r["status"] for r in results] == [200, 200, 200], results
+    conns = {r["conn"] for r in vnet.fake_provider_requests(FP_PORT, mark)
+             if r.get("kind") == "request"}
+    assert len(conns) == 1, conns  # one provider connection, kept alive
+    records = records_of(text)
+    assert [(r["streaming"], r["output_tokens"]) for r in records] == [(True, 15), (False, 15)]
+    assert len({r["request_id"] for r in records}) == 2, records
