@@ -27,7 +27,8 @@ Routes (matched on the END of the path, so a base-path prefix does not change th
     .../usage/FORMAT      a model response that reports token usage (USAGE below) in FORMAT:
                           openai, responses, anthropic, copilot, gemini, gemini-array; with
                           stream=1: SSE, `n` content events `gap` s apart (default 3, 0.3),
-                          chunked, usage where the format puts it. Gzipped when the request
+                          chunked, usage where the format puts it, then `tail` SSE comments
+                          (default 0) `gap` s apart. Gzipped when the request
                           accepts gzip (so a proxy that does not ask for identity cannot read it)
     anything else         200 application/json echo: {"path", "method", "headers", "body_len",
                           "local", "sni", plus OpenAI/Anthropic-shaped "choices"/"content"}
@@ -241,7 +242,8 @@ class ProviderHandler(BaseHTTPRequestHandler):
             if (query.get("stream") or ["0"])[0] == "1":
                 n = max(1, min(int((query.get("n") or ["3"])[0]), 100))
                 gap = max(0.0, min(float((query.get("gap") or ["0.3"])[0]), 5.0))
-                return self._usage_stream(m.group(1), n, gap, gzipped)
+                tail = max(0, min(int((query.get("tail") or ["0"])[0]), 100))
+                return self._usage_stream(m.group(1), n, gap, gzipped, tail)
             return self._usage_json(m.group(1), gzipped)
         m = re.search(r"/bytes/(\d+)$", path)
         if m:
@@ -306,9 +308,9 @@ class ProviderHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _usage_stream(self, fmt: str, n: int, gap: float, gzipped: bool):
+    def _usage_stream(self, fmt: str, n: int, gap: float, gzipped: bool, tail: int):
         """Each event in its own chunk `gap` s apart; with gzip, one compressed body."""
-        events = usage_events(fmt, n)
+        events = usage_events(fmt, n) + [": keep-alive\n\n"] * tail
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -319,8 +321,12 @@ class ProviderHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         for i, text in enumerate(events):
             data = text.encode("latin-1" if gzipped else "utf-8")
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
+            try:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+                return
             self.server.reqlog.write({"kind": "usage-event", "fmt": fmt, "i": i,  # type: ignore
                                       "last": i == len(events) - 1})
             if i < len(events) - 1:

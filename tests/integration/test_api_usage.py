@@ -56,8 +56,8 @@ REQUIRED = ["_schema", "timestamp", "event", "request_id", "provider", "model", 
             "cache_write_tokens", "duration_ms"]
 
 # Sends each request (a new connection each, unless "keep": the previous one) and reads the
-# answer as it comes: for SSE, the wall time of the first "data:" line. Prints one JSON line per
-# request.
+# answer as it comes: for SSE, the wall time of the first "data:" line; with "close_on", it
+# hangs up after the first "data:" line holding that text. Prints one JSON line per request.
 CLIENT = r'''
 import http.client, json, sys, time
 
@@ -71,14 +71,18 @@ for rq in json.loads(sys.argv[1]):
     r = c.getresponse()
     first = None
     body = b""
-    while True:
+    hung_up = False
+    while not hung_up:
         line = r.readline()
         if not line:
+            body += r.read()  # marks the answer done, so the connection can take the next one
             break
         if first is None and line.startswith(b"data:"):
             first = time.time()
         body += line
-    body += r.read()  # marks the answer done, so the connection can take the next request
+        if rq.get("close_on") and line.startswith(b"data:") and rq["close_on"].encode() in line:
+            c.close()
+            hung_up = True
     print("RESULT=" + json.dumps({"path": rq["path"], "status": r.status,
                                   "encoding": r.getheader("Content-Encoding"),
                                   "first_event": first, "body": body.decode("latin-1")[:4000]}))
@@ -255,3 +259,21 @@ def test_kept_alive_connection_accounts_each_response(awf, provider, client, sec
     records = records_of(text)
     assert [(r["streaming"], r["output_tokens"]) for r in records] == [(True, 15), (False, 15)]
     assert len({r["request_id"] for r in records}) == 2, records
+
+
+def test_usage_is_kept_when_the_client_hangs_up_after_the_last_event(awf, provider, client,
+                                                                     secret):
+    """Codex reads until response.completed and closes at once, while the provider's stream
+    goes on (AWF keeps a streamed answer's usage when the connection ends early)."""
+    vnet = provider
+    requests = [{"port": 10000, "close_on": "response.completed",
+                 "path": "/v1/responses/usage/responses?stream=1&gap=0.2&tail=10"}]
+    res, results, text = run(awf, vnet, client, secret, requests)
+    assert res.rc == 0, res.stderr[-3000:]
+    assert results and results[0]["status"] == 200, results
+    records = records_of(text)
+    assert len(records) == 1 and records[0]["streaming"] is True, text
+    assert (records[0]["input_tokens"], records[0]["output_tokens"]) == (300, 30), records
+    # The relay did end early (the record is not the one of a whole answer).
+    api = [r for r in res.audit if r.get("kind") == "api" and "/usage/responses" in r.get("url", "")]
+    assert len(api) == 1 and "relay ended early" in api[0].get("reason", ""), api
