@@ -146,7 +146,10 @@ def usage_document(fmt: str) -> object:
 def usage_events(fmt: str, n: int) -> list[str]:
     """The SSE events of FORMAT: `n` content events, usage where the format sends it."""
     u = USAGE[fmt]
-    ev = lambda obj, name=None: (f"event: {name}\n" if name else "") + f"data: {json.dumps(obj)}\n\n"
+
+    def ev(obj, name=None):
+        return (f"event: {name}\n" if name else "") + f"data: {json.dumps(obj)}\n\n"
+
     if fmt in ("openai", "copilot"):
         out = [ev({"id": "c", "object": "chat.completion.chunk", "model": u["model"],
                    "choices": [{"index": 0, "delta": {"content": f"tok{i} "}}]})

@@ -275,5 +275,6 @@ def test_usage_is_kept_when_the_client_hangs_up_after_the_last_event(awf, provid
     assert len(records) == 1 and records[0]["streaming"] is True, text
     assert (records[0]["input_tokens"], records[0]["output_tokens"]) == (300, 30), records
     # The relay did end early (the record is not the one of a whole answer).
-    api = [r for r in res.audit if r.get("kind") == "api" and "/usage/responses" in r.get("url", "")]
+    api = [r for r in res.audit
+           if r.get("kind") == "api" and "/usage/responses" in r.get("url", "")]
     assert len(api) == 1 and "relay ended early" in api[0].get("reason", ""), api
