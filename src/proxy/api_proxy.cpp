@@ -2,9 +2,7 @@
 // forwarded to the provider's configured target over verified TLS with the real key injected.
 // The command holds only a placeholder, so a compromised agent cannot take the key elsewhere,
 // and it cannot steer the key either: the destination is fixed by awf, never by the request.
-#include <algorithm>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <cctype>
 
 #include "policy/credential_scan.h"
 #include "proxy/api_provider.h"
@@ -201,13 +199,9 @@ UsageFeed ApiFrontEnd::body_observer() {
   usage_.reset();
   if (context_.options.api_proxy.usage && response_) {
     const auto& head = response_->get();
-    const std::string_view encoding = head[bhttp::field::content_encoding];
-    // A compressed body (a provider that ignored "identity") is relayed, not read.
-    if (encoding.empty() || beast::iequals(encoding, "identity")) {
-      std::string type(head[bhttp::field::content_type]);
-      std::transform(type.begin(), type.end(), type.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      usage_.emplace(type.find("text/event-stream") != std::string::npos);
+    if (const std::optional<bool> streaming = usage_streaming(
+            head[bhttp::field::content_type], head[bhttp::field::content_encoding])) {
+      usage_.emplace(*streaming);
     }
   }
   return UsageFeed{&usage_};

@@ -317,6 +317,21 @@ UsageFound usage_from_event(std::string_view data) {
   return event_usage(parse(data));
 }
 
+std::optional<bool> usage_streaming(std::string_view content_type,
+                                    std::string_view content_encoding) {
+  std::string encoding(content_encoding);
+  std::string type(content_type);
+  for (std::string* text : {&encoding, &type}) {
+    for (char& c : *text) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  if (!encoding.empty() && encoding != "identity") return std::nullopt;
+  if (type.find("text/event-stream") != std::string::npos) return true;
+  if (type.empty() || type.find("json") != std::string::npos) return false;
+  return std::nullopt;
+}
+
 std::string model_of_request(std::string_view body) {
   return model_of(parse(body));
 }

@@ -64,6 +64,12 @@ UsageFound usage_from_event(std::string_view data);
 // response names none (AWF's requestModel).
 std::string model_of_request(std::string_view body);
 
+// How a response with these headers is read: SSE (true), one JSON document (false), or not at
+// all (a compressed body, which awf asks the provider not to send, or another type: audio,
+// images... carry no usage and are not kept).
+std::optional<bool> usage_streaming(std::string_view content_type,
+                                    std::string_view content_encoding);
+
 // Kept of a non-streamed body before accounting gives up on it (AWF: 5 MB).
 inline constexpr std::size_t kMaxJsonBody = 4 * 1024 * 1024;
 // Longest SSE line read; a longer one (and the event it is in) is skipped.

@@ -230,6 +230,16 @@ TEST(ApiUsage, FirstStreamedModelWins) {
   EXPECT_EQ(observer.model(), "a");
 }
 
+TEST(ApiUsage, WhichBodiesAreRead) {
+  EXPECT_EQ(usage_streaming("text/event-stream; charset=utf-8", ""), true);
+  EXPECT_EQ(usage_streaming("Text/Event-Stream", "Identity"), true);
+  EXPECT_EQ(usage_streaming("application/json", ""), false);
+  EXPECT_EQ(usage_streaming("application/problem+json", ""), false);
+  EXPECT_EQ(usage_streaming("", ""), false);
+  EXPECT_EQ(usage_streaming("application/json", "gzip"), std::nullopt);
+  EXPECT_EQ(usage_streaming("audio/mpeg", ""), std::nullopt);
+}
+
 TEST(ApiUsage, ModelOfRequest) {
   EXPECT_EQ(model_of_request(R"({"model":"gpt-5.4","messages":[]})"), "gpt-5.4");
   EXPECT_EQ(model_of_request(R"({"messages":[]})"), "");
