@@ -86,6 +86,11 @@ ApiProxySetup setup_api_proxy(const Options& options) {
   } catch (const std::runtime_error& error) {
     throw UsageError(error.what());
   }
+  try {
+    setup.pricing = proxy::parse_pricing_config(options.pending.api_proxy_config);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(error.what());
+  }
   for (const proxy::ProviderInfo& provider : proxy::providers()) {
     const std::size_t index = static_cast<std::size_t>(provider.id);
     const proxy::ApiRoute& route = setup.gateway.routes[index];

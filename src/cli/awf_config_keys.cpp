@@ -42,8 +42,9 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.hostedWeb", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxEffectiveTokens", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxAiCredits", U::NotYet, kBudget},
-    KeyUse{"apiProxy.defaultAiCreditsPricing", U::NotYet, kBudget},
-    KeyUse{"apiProxy.providers", U::NotYet, kBudget},
+    // Read from the apiProxy section by the usage accounting (cli/api_proxy_setup.cpp).
+    KeyUse{"apiProxy.defaultAiCreditsPricing", U::Accept, ""},
+    KeyUse{"apiProxy.providers", U::Accept, ""},
     KeyUse{"apiProxy.modelMultipliers", U::NotYet, kBudget},
     KeyUse{"apiProxy.defaultModelMultiplier", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxModelMultiplierCap", U::Flag, "max-model-multiplier-cap"},

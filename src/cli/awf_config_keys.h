@@ -27,7 +27,7 @@ struct KeyUse {
     JoinedFlag,  // likewise, a list joined with ',' into one value
     NoEffect,    // accepted; one notice "has no effect in awf: <why>"
     NotYet,      // accepted; one notice "is not yet built in awf: <why>"
-    Accept,      // accepted silently ($schema)
+    Accept,      // accepted silently ($schema), or read from the section's JSON by its user
   };
   std::string_view path;  // "container.mounts"; a section's name covers the whole section
   Kind kind;

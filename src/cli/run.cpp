@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "policy/host_access.h"
 #include "policy/policy.h"
 #include "proxy/gateway.h"
+#include "proxy/usage_log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/host_address_watch.h"
 #include "sandbox/limits.h"
@@ -143,6 +145,14 @@ sandbox::Sandbox start_sandbox(sandbox::SandboxSpec& spec, std::optional<StderrT
   return sandbox;
 }
 
+// Usage accounting (token-usage.jsonl) is on with the API proxy, its file there from the start.
+void open_usage_log(ApiProxySetup& api_proxy, const RunOutputs& outputs) {
+  if (!api_proxy.gateway.enabled) return;
+  api_proxy.gateway.usage = std::make_shared<proxy::UsageLog>(
+      outputs.log().directory() + "/api-proxy-logs", outputs.log_file_mode(),
+      std::move(api_proxy.pricing));
+}
+
 proxy::GatewayOptions gateway_options(const Options& options, ParentProxy parent,
                                       ApiProxySetup& api_proxy, SslBumpSetup& ssl_bump,
                                       const std::vector<peers::Peer>& peers,
@@ -190,6 +200,7 @@ int run(const Options& options) {
   // init has been reaped.
   const std::optional<sandbox::Cgroup> cgroup = create_limits_cgroup(options);
   RunOutputs outputs(options, manifest);
+  open_usage_log(api_proxy, outputs);
   print_run_plan(options, policy, resolver, outputs);
 
   sandbox::SandboxSpec spec = command_spec(options, user, std::move(command_env));

@@ -6,11 +6,13 @@
 
 #include "policy/credential_scan.h"
 #include "proxy/api_provider.h"
+#include "proxy/api_usage.h"
 #include "proxy/client_tls.h"
 #include "proxy/connection_scope.h"
 #include "proxy/handlers.h"
 #include "proxy/http_exchange.h"
 #include "proxy/upstream_connect.h"
+#include "proxy/usage_log.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -121,6 +123,15 @@ std::optional<Refusal> check_request(const bhttp::request_parser<bhttp::string_b
   return std::nullopt;
 }
 
+// The relay's body observer for the API proxy: the response body, piece by piece, to the
+// usage parser of the response being relayed (if it is accounted).
+struct UsageFeed {
+  std::optional<UsageObserver>* observer;
+  void operator()(std::string_view bytes) const {
+    if (*observer) (*observer)->feed(bytes);
+  }
+};
+
 // The API proxy as an exchange front end (http_exchange.h).
 class ApiFrontEnd : public SocketClientSide {
  public:
@@ -141,6 +152,13 @@ class ApiFrontEnd : public SocketClientSide {
 
   asio::awaitable<Sent> send(Parser& parser, std::optional<Refusal> refusal, Attempt& attempt);
   asio::awaitable<bool> switching(ResponseParser& parser, Attempt& attempt);
+  UsageFeed body_observer();
+  void exchanged(Attempt& attempt) { account(attempt); }
+  // AWF keeps a streamed response's usage when the connection ends early (an agent that
+  // hangs up after the last event it needs).
+  void relay_ended(Attempt& attempt) {
+    if (usage_ && usage_->streaming()) account(attempt);
+  }
 
  private:
   asio::awaitable<void> refuse_early(const Parser& parser, const Refusal& refusal,
@@ -151,13 +169,72 @@ class ApiFrontEnd : public SocketClientSide {
   asio::awaitable<bool> within_rate_limits(const Parser& parser, Attempt& attempt);
   asio::awaitable<bool> send_to_provider(Sent& sent, Attempt& attempt,
                                          bhttp::request<Body>& request);
+  void prepare_usage(bhttp::request<Body>& request);
+  void account(const Attempt& attempt);
 
   const ProviderInfo& provider_;
   const ApiRoute& route_;
   const std::string authority_;
   TlsUpstream provider_connection_;
   bool upgrade_requested_ = false;
+  // Usage accounting of the request being relayed (when context.options.api_proxy.usage).
+  std::optional<UsageObserver> usage_;
+  std::string request_id_;
+  std::string usage_path_;
+  const std::string* request_body_ = nullptr;  // in the exchange loop's parser meanwhile
 };
+
+// What the record needs from the request, taken before it is rewritten. The provider is
+// asked for an uncompressed answer: awf reads usage from the body it relays.
+void ApiFrontEnd::prepare_usage(bhttp::request<Body>& request) {
+  usage_.reset();
+  if (!context_.options.api_proxy.usage) return;
+  const std::string_view id = request["X-Request-Id"];
+  request_id_ = valid_request_id(id) ? std::string(id) : random_request_id();
+  usage_path_ = std::string(path_for_log(std::string(request.target())));
+  request_body_ = &request.body();
+}
+
+// Called for each response head relayed (interim ones too): the final one's body is read.
+UsageFeed ApiFrontEnd::body_observer() {
+  usage_.reset();
+  if (context_.options.api_proxy.usage && response_) {
+    const auto& head = response_->get();
+    if (const std::optional<bool> streaming = usage_streaming(
+            head[bhttp::field::content_type], head[bhttp::field::content_encoding])) {
+      usage_.emplace(*streaming);
+    }
+  }
+  return UsageFeed{&usage_};
+}
+
+// AWF's rule: a record for each 2xx response that reported usage.
+void ApiFrontEnd::account(const Attempt& attempt) {
+  if (!usage_) return;
+  UsageObserver& observed = *usage_;
+  observed.finish();
+  if (attempt.status >= 200 && attempt.status < 300 && observed.found()) {
+    UsageRecord record;
+    record.timestamp_ms = audit::now_ms();
+    record.request_id = request_id_;
+    record.provider = std::string(provider_.name);
+    record.model = observed.model();
+    if (record.model.empty() && request_body_) record.model = model_of_request(*request_body_);
+    if (record.model.empty()) record.model = record.provider;
+    record.path = usage_path_;
+    record.status = attempt.status;
+    record.streaming = observed.streaming();
+    record.usage = observed.usage();
+    if (attempt.started) {
+      record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - *attempt.started)
+                               .count();
+    }
+    record.response_bytes = observed.bytes();
+    context_.options.api_proxy.usage->write(std::move(record));
+  }
+  usage_.reset();
+}
 
 // A request refused before the provider is contacted: the record shows where it would have
 // gone (--enable-dlp: without the credential it carries).
@@ -333,7 +410,9 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
   sent.head_request = request.method() == bhttp::verb::head;
   sent.client_keep_alive = request.keep_alive();
   upgrade_requested_ = !request[bhttp::field::upgrade].empty();
+  prepare_usage(request);
   rewrite_request(request, provider_, route_, upstream_path);
+  if (context_.options.api_proxy.usage) request.set(bhttp::field::accept_encoding, "identity");
   if (!co_await send_to_provider(sent, attempt, request)) co_return Sent{};
   attempt.allowed = true;
   co_return sent;

@@ -39,12 +39,15 @@ class ClientTls;
 std::shared_ptr<const ClientTls> make_client_tls(const std::string& ca_file,
                                                  const std::string& flag);
 
+class UsageLog;  // usage_log.h
+
 // --enable-api-proxy: a listener per provider (127.0.0.1:10000.. in the sandbox) forwards to
 // the provider's target over verified TLS with the key injected; the command never holds it.
 struct ApiProxyOptions {
   bool enabled = false;
   std::array<ApiRoute, 4> routes;  // indexed like providers()
   std::shared_ptr<const ClientTls> tls;  // system trust store plus --api-proxy-ca-file
+  std::shared_ptr<UsageLog> usage;       // token-usage.jsonl (null: no accounting)
   // --rate-limit-*: shared by every worker; null without a limit (AWF's are opt-in).
   std::shared_ptr<RateLimiter> rate_limiter;
 };

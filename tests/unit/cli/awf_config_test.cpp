@@ -99,7 +99,8 @@ TEST(AwfConfig, OpenMapsTakeAnyKey) {
           "models": {"any-name": ["a", "b"]}, "modelMultipliers": {"m": 2.5},
           "targets": {"copilot": {"extraHeaders": {"X-A": "1"}}}}})",
       ConfigSyntax::Json);
-  EXPECT_EQ(config.notices.size(), 4u);
+  // models, modelMultipliers, extraHeaders; providers is the usage accounting's (no notice).
+  EXPECT_EQ(config.notices.size(), 3u);
   EXPECT_THAT(error_of(R"({"apiProxy": {"modelMultipliers": {"m": 0}}})"),
               HasSubstr("config.apiProxy.modelMultipliers.m must be greater than 0"));
   EXPECT_THAT(error_of(R"({"apiProxy": {"models": {"m": "a"}}})"),
