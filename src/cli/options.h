@@ -31,8 +31,9 @@ class UsageError : public std::runtime_error {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
-// The LLM API proxy's budgets and model policy and the GitHub CLI proxy (AWF v0.28 flags and
-// config keys): parsed and validated now, not acted on yet (each gives a notice).
+// The LLM API proxy's budgets and model policy (AWF v0.28 flags and config keys): parsed and
+// validated now, not acted on yet (each gives a notice); and the GitHub CLI proxy
+// (cli/cli_proxy_setup.h).
 struct PendingApiOptions {
   std::string difc_proxy_host;     // --difc-proxy-host HOST:PORT
   std::string difc_proxy_ca_cert;  // absolute
