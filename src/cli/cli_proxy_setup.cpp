@@ -26,19 +26,20 @@ namespace {
 
 // AWF's list: with the DIFC proxy set, none of these enter the sandbox.
 constexpr std::array<std::string_view, 7> kGithubTokenVariables = {
-    "GITHUB_TOKEN", "GH_TOKEN",   "GITHUB_PERSONAL_ACCESS_TOKEN", "COPILOT_GITHUB_TOKEN",
-    "GITHUB_API_TOKEN", "GITHUB_PAT", "GH_ACCESS_TOKEN"};
+    "GITHUB_TOKEN",         "GH_TOKEN",         "GITHUB_PERSONAL_ACCESS_TOKEN",
+    "COPILOT_GITHUB_TOKEN", "GITHUB_API_TOKEN", "GITHUB_PAT",
+    "GH_ACCESS_TOKEN"};
 
 // The system roots the bundle starts from (Debian's first).
 constexpr std::array<const char*, 3> kSystemBundles = {
-    "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem"};
+    "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
 
 // Copies GH_TOKEN (else GITHUB_TOKEN) out, then zeroes every GitHub token variable's value in
 // place: /proc/<awf>/environ and the sandbox's init (a copy of awf) no longer hold any.
 SecretText take_token() {
   SecretText token;
-  for (const std::string_view wanted : {std::string_view("GH_TOKEN"), std::string_view("GITHUB_TOKEN")}) {
+  for (const std::string_view wanted :
+       {std::string_view("GH_TOKEN"), std::string_view("GITHUB_TOKEN")}) {
     if (!token.empty()) break;
     const char* value = std::getenv(std::string(wanted).c_str());
     if (value != nullptr && *value != '\0') token = SecretText(value);
@@ -164,20 +165,23 @@ void probe(const Options& options, const cli_proxy::Executor& executor) {
   for (unsigned attempt = 1; attempt <= attempts; ++attempt) {
     result = executor.run({"api", "rate_limit"}, {}, "", std::chrono::seconds(5));
     if (result.exit_code == 0) return;
-    if (attempt < attempts) std::this_thread::sleep_for(std::chrono::seconds(std::min(1u << (attempt - 1), 8u)));
+    if (attempt < attempts)
+      std::this_thread::sleep_for(std::chrono::seconds(std::min(1u << (attempt - 1), 8u)));
   }
   const std::string& target = options.pending.difc_proxy_host;
   const std::string host = host_of(target);
   const bool local = host == "localhost" || host == "host.docker.internal" ||
                      host.rfind("127.", 0) == 0 || host == "::1";
-  std::string message = "--difc-proxy-host " + target + ": the DIFC proxy did not answer `gh api "
-                        "rate_limit` at localhost:" + port_of(target) + " (" +
-                        std::to_string(attempts) + " attempts, exit " +
+  std::string message = "--difc-proxy-host " + target +
+                        ": the DIFC proxy did not answer `gh api "
+                        "rate_limit` at localhost:" +
+                        port_of(target) + " (" + std::to_string(attempts) + " attempts, exit " +
                         std::to_string(result.exit_code) + "): " + first_line(result.stderr_data);
   if (!local) {
     message += "; awf's gh reaches the proxy on the host's localhost:" + port_of(target) +
                " (its certificate names localhost): publish it there, as gh-aw does with "
-               "-p 127.0.0.1:" + port_of(target) + ":" + port_of(target);
+               "-p 127.0.0.1:" +
+               port_of(target) + ":" + port_of(target);
   }
   throw SetupError(message);
 }
@@ -210,8 +214,9 @@ CliProxySetup setup_cli_proxy(const Options& options) {
   cli_proxy::ExecutorConfig config;
   config.token = take_token();
   if (config.token.empty()) {
-    throw UsageError("--difc-proxy-host needs the GitHub token in awf's environment (GH_TOKEN "
-                     "or GITHUB_TOKEN): awf's gh passes it to the DIFC proxy");
+    throw UsageError(
+        "--difc-proxy-host needs the GitHub token in awf's environment (GH_TOKEN "
+        "or GITHUB_TOKEN): awf's gh passes it to the DIFC proxy");
   }
   config.gh_path = find_gh();
   setup.home = std::make_unique<GhHome>();

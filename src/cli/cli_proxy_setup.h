@@ -35,10 +35,10 @@ class GhHome {
 };
 
 struct CliProxySetup {
-  std::unique_ptr<GhHome> home;                 // null when the proxy is off
+  std::unique_ptr<GhHome> home;  // null when the proxy is off
   std::unique_ptr<cli_proxy::Executor> executor;
-  std::vector<EnvEntry> env;                    // AWF_CLI_PROXY_URL for the command
-  std::vector<sandbox::BindMount> binds;        // the client, as gh
+  std::vector<EnvEntry> env;              // AWF_CLI_PROXY_URL for the command
+  std::vector<sandbox::BindMount> binds;  // the client, as gh
   bool enabled() const { return executor != nullptr; }
 };
 

@@ -110,8 +110,8 @@ int run_client(int argc, char** argv) {
   try {
     endpoint = parse_url(proxy);
   } catch (const std::invalid_argument& error) {
-    std::fprintf(stderr, "gh: AWF_CLI_PROXY_URL '%s' is not http://HOST:PORT (%s)\n",
-                 proxy.c_str(), error.what());
+    std::fprintf(stderr, "gh: AWF_CLI_PROXY_URL '%s' is not http://HOST:PORT (%s)\n", proxy.c_str(),
+                 error.what());
     return 1;
   }
   http::response<http::string_body> response;

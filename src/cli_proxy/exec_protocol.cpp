@@ -54,8 +54,7 @@ std::vector<std::pair<std::string, std::string>> parse_env(const json& body) {
   if (it == body.end() || it->is_null()) return env;
   if (!it->is_object()) throw std::invalid_argument("env must be an object");
   if (it->size() > kMaxEnvEntries) {
-    throw std::invalid_argument("env has more than " + std::to_string(kMaxEnvEntries) +
-                                " entries");
+    throw std::invalid_argument("env has more than " + std::to_string(kMaxEnvEntries) + " entries");
   }
   for (const auto& [name, value] : it->items()) {
     if (!value.is_string()) throw std::invalid_argument("env." + name + " must be a string");
@@ -77,7 +76,9 @@ ordered_json record(std::string_view timestamp, std::string_view event) {
   return line;
 }
 
-std::string line_of(const ordered_json& value) { return dump(value) + "\n"; }
+std::string line_of(const ordered_json& value) {
+  return dump(value) + "\n";
+}
 
 }  // namespace
 
@@ -157,18 +158,25 @@ std::optional<std::string> refusal(const std::vector<std::string>& args) {
   static constexpr std::array<std::string_view, 6> kRefused = {"alias",     "auth",       "config",
                                                                "extension", "extensions", "ext"};
   const std::optional<std::string> subcommand = find_subcommand(args);
-  if (!subcommand ||
-      std::find(kRefused.begin(), kRefused.end(), *subcommand) == kRefused.end()) {
+  if (!subcommand || std::find(kRefused.begin(), kRefused.end(), *subcommand) == kRefused.end()) {
     return std::nullopt;
   }
   return "Subcommand '" + *subcommand + "' is not permitted";
 }
 
 bool is_allowed_variable(std::string_view name) {
-  static constexpr std::array<std::string_view, 12> kAllowed = {
-      "GH_REPO",        "GH_PROMPT_DISABLED", "GH_NO_UPDATE_NOTIFIER", "GH_SPINNER_DISABLED",
-      "GH_FORCE_TTY",   "NO_COLOR",           "CLICOLOR",              "CLICOLOR_FORCE",
-      "GLAMOUR_STYLE",  "TZ",                 "LANG",                  "LC_ALL"};
+  static constexpr std::array<std::string_view, 12> kAllowed = {"GH_REPO",
+                                                                "GH_PROMPT_DISABLED",
+                                                                "GH_NO_UPDATE_NOTIFIER",
+                                                                "GH_SPINNER_DISABLED",
+                                                                "GH_FORCE_TTY",
+                                                                "NO_COLOR",
+                                                                "CLICOLOR",
+                                                                "CLICOLOR_FORCE",
+                                                                "GLAMOUR_STYLE",
+                                                                "TZ",
+                                                                "LANG",
+                                                                "LC_ALL"};
   return std::find(kAllowed.begin(), kAllowed.end(), name) != kAllowed.end();
 }
 
@@ -197,10 +205,9 @@ std::optional<std::string> decode_base64(std::string_view text) {
       values[k] = sextet(text[i + static_cast<std::size_t>(k)]);
       if (values[k] < 0) return std::nullopt;
     }
-    const unsigned triple = (static_cast<unsigned>(values[0]) << 18) |
-                            (static_cast<unsigned>(values[1]) << 12) |
-                            (static_cast<unsigned>(values[2]) << 6) |
-                            static_cast<unsigned>(values[3]);
+    const unsigned triple =
+        (static_cast<unsigned>(values[0]) << 18) | (static_cast<unsigned>(values[1]) << 12) |
+        (static_cast<unsigned>(values[2]) << 6) | static_cast<unsigned>(values[3]);
     out.push_back(static_cast<char>((triple >> 16) & 0xff));
     if (pad < 2) out.push_back(static_cast<char>((triple >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<char>(triple & 0xff));

@@ -83,7 +83,8 @@ std::string exchange(UniqueFd& in, UniqueFd& out, UniqueFd& err, std::string_vie
   }
   char buffer[65536];
   while (out.get() >= 0 || err.get() >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return "timed out";
     pollfd fds[3] = {{in.get(), POLLOUT, 0}, {out.get(), POLLIN, 0}, {err.get(), POLLIN, 0}};
     if (poll(fds, 3, static_cast<int>(left.count())) < 0 && errno != EINTR) return "poll failed";
@@ -140,22 +141,22 @@ ExecResult Executor::run(const std::vector<std::string>& args,
   pid_t pid = -1;
   if (in.read.get() >= 0 && out.read.get() >= 0 && err.read.get() >= 0) pid = fork();
   if (pid == 0) {
-    exec_child(config_, argv.data(), envp.data(), in.read.get(), out.write.get(),
-               err.write.get());
+    exec_child(config_, argv.data(), envp.data(), in.read.get(), out.write.get(), err.write.get());
   }
   // The token's copies in the environment array go at once.
   for (std::size_t i = token_entries; i < env_text.size(); ++i) {
     explicit_bzero(env_text[i].data(), env_text[i].size());
   }
   if (pid < 0) {
-    result.stderr_data = std::string("gh: the CLI proxy could not start gh: ") + std::strerror(errno);
+    result.stderr_data =
+        std::string("gh: the CLI proxy could not start gh: ") + std::strerror(errno);
     return result;
   }
   in.read.reset();
   out.write.reset();
   err.write.reset();
-  const std::string problem =
-      exchange(in.write, out.read, err.read, stdin_data, result, Clock::now() + timeout.value_or(config_.timeout));
+  const std::string problem = exchange(in.write, out.read, err.read, stdin_data, result,
+                                       Clock::now() + timeout.value_or(config_.timeout));
   if (!problem.empty()) kill(-pid, SIGKILL);
   result.exit_code = wait_for(pid);
   if (result.exit_code == 127 && result.stdout_data.empty() && result.stderr_data.empty()) {

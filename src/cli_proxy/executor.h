@@ -17,11 +17,11 @@
 namespace awf::cli_proxy {
 
 struct ExecutorConfig {
-  std::string gh_path;               // absolute: found on awf's PATH before the run
-  std::vector<std::string> env;      // KEY=VALUE, everything but the token
-  SecretText token;                  // GH_TOKEN for gh
-  std::string workdir;               // gh's cwd (a private directory of awf's)
-  uid_t uid = 0;                     // who gh runs as when awf is root
+  std::string gh_path;           // absolute: found on awf's PATH before the run
+  std::vector<std::string> env;  // KEY=VALUE, everything but the token
+  SecretText token;              // GH_TOKEN for gh
+  std::string workdir;           // gh's cwd (a private directory of awf's)
+  uid_t uid = 0;                 // who gh runs as when awf is root
   gid_t gid = 0;
   std::chrono::milliseconds timeout{30000};  // AWF's default
 };

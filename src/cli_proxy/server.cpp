@@ -12,7 +12,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -33,7 +35,8 @@ constexpr std::chrono::seconds kRequestTimeout{30};
 
 std::string now_text() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return audit::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  return audit::format_timestamp(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
 }
 
 http::response<http::string_body> reply(http::status status, std::string body) {
@@ -60,10 +63,12 @@ struct Server::Impl {
     acceptor.assign(tcp::v4(), listener.release());
   }
 
-  // Best effort, as AWF's access log: a failed write does not fail the call.
-  void write_log(const std::string& line) {
+  // Returns "" or why the line could not be written (whole: a short write is a failure).
+  std::string write_log(const std::string& line) {
     const std::lock_guard lock(log_mutex);
-    if (log.get() >= 0 && write(log.get(), line.data(), line.size()) < 0) return;
+    const ssize_t written = write(log.get(), line.data(), line.size());
+    if (written == static_cast<ssize_t>(line.size())) return "";
+    return written < 0 ? std::strerror(errno) : "short write";
   }
 
   http::response<http::string_body> exec(const std::string& body) {
@@ -79,9 +84,15 @@ struct Server::Impl {
       write_log(denied_line(now_text(), request.args, *refused));
       return reply(http::status::forbidden, format_error(*refused));
     }
-    write_log(start_line(now_text(), request.args, request.cwd));
-    const ExecResult result =
-        executor.run(request.args, allowed_env(request), request.stdin_data);
+    // No call without a record (unlike AWF, whose log is best effort): gh runs only once its
+    // exec_start line is written.
+    if (const std::string problem = write_log(start_line(now_text(), request.args, request.cwd));
+        !problem.empty()) {
+      return reply(http::status::service_unavailable,
+                   format_error("the CLI proxy cannot write its access log (" + problem +
+                                "); the call is refused"));
+    }
+    const ExecResult result = executor.run(request.args, allowed_env(request), request.stdin_data);
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     write_log(done_line(now_text(), request.args, result, elapsed.count()));
@@ -139,7 +150,9 @@ struct Server::Impl {
 Server::Server(UniqueFd listener, const Executor& executor, UniqueFd log)
     : impl_(std::make_unique<Impl>(std::move(listener), executor, std::move(log))) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::start() {
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);

@@ -267,3 +267,30 @@ def test_without_the_proxy_gh_is_the_hosts_and_no_url_is_set(awf):
     res = awf([], "command -v gh; echo URL=${AWF_CLI_PROXY_URL:-unset}")
     assert res.rc == 0, res.describe()
     assert res.stdout.split() == [GH, "URL=unset"]
+
+
+@pytest.fixture
+def tiny_disk(vnet):
+    path = os.path.join(vnet.run_dir, f"tiny-{uuid.uuid4().hex[:8]}")
+    os.makedirs(path)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", path], check=True)
+    yield path
+    subprocess.run(["umount", "-l", path], check=False)
+
+
+def test_no_gh_call_without_its_record(awf, difc, token, tiny_disk):
+    """The logs on a 16 KiB tmpfs, gh calls with 3 KB arguments: once access.jsonl cannot take
+    a call's exec_start line, the call is refused (503, the client says why) and never reaches
+    the DIFC proxy. Every call the proxy saw has its record."""
+    pad = "X-Pad:" + "a" * 3000
+    script = ("for i in $(seq 1 8); do gh api repos/o/r -H " + pad + " >/dev/null; "
+              "echo RC=$?; done")
+    mark = mark_of(difc)
+    res = awf(difc_args(difc), script, env={"GH_TOKEN": token}, logs_dir=tiny_disk, timeout=120)
+    codes = res.stdout.split()
+    assert "RC=0" in codes and "RC=1" in codes, res.describe()
+    assert "the CLI proxy cannot write its access log (No space left on device)" in res.stderr
+    calls = [r for r in requests_since(difc, mark) if r["path"] == "/api/v3/repos/o/r"]
+    with open(os.path.join(tiny_disk, "cli-proxy-logs", "access.jsonl"), "rb") as f:
+        starts = [l for l in f.read().splitlines() if b'"event":"exec_start"' in l]
+    assert len(calls) == codes.count("RC=0") == len(starts), (len(calls), codes, len(starts))

@@ -77,11 +77,21 @@ TEST(Subcommand, RefusesTheMetaCommands) {
 
 TEST(Environment, TakesOnlyHarmlessVariables) {
   ExecRequest request;
-  request.env = {{"GH_HOST", "evil:1"},      {"GH_TOKEN", "x"},        {"GITHUB_TOKEN", "x"},
-                 {"SSL_CERT_FILE", "/w/ca"}, {"NODE_EXTRA_CA_CERTS", "a"}, {"GIT_SSL_CAINFO", "a"},
-                 {"GH_CONFIG_DIR", "/w"},    {"HOME", "/w"},           {"PATH", "/w"},
-                 {"GH_PAGER", "sh"},         {"LD_PRELOAD", "/w/x.so"}, {"HTTPS_PROXY", "h:1"},
-                 {"GIT_SSH_COMMAND", "sh"},  {"GH_REPO", "o/r"},       {"NO_COLOR", "1"}};
+  request.env = {{"GH_HOST", "evil:1"},
+                 {"GH_TOKEN", "x"},
+                 {"GITHUB_TOKEN", "x"},
+                 {"SSL_CERT_FILE", "/w/ca"},
+                 {"NODE_EXTRA_CA_CERTS", "a"},
+                 {"GIT_SSL_CAINFO", "a"},
+                 {"GH_CONFIG_DIR", "/w"},
+                 {"HOME", "/w"},
+                 {"PATH", "/w"},
+                 {"GH_PAGER", "sh"},
+                 {"LD_PRELOAD", "/w/x.so"},
+                 {"HTTPS_PROXY", "h:1"},
+                 {"GIT_SSH_COMMAND", "sh"},
+                 {"GH_REPO", "o/r"},
+                 {"NO_COLOR", "1"}};
   const auto env = allowed_env(request);
   ASSERT_EQ(env.size(), 2u);
   EXPECT_EQ(env[0].first, "GH_REPO");
@@ -92,8 +102,8 @@ TEST(Environment, TakesOnlyHarmlessVariables) {
 }
 
 TEST(Base64, RoundTripsAndIsStrict) {
-  for (const std::string& text : std::vector<std::string>{"", "a", "ab", "abc", "abcd",
-                                                          std::string("\0\xff\x10", 3)}) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(decode_base64(encode_base64(text)), text);
   }
   EXPECT_EQ(encode_base64("hi"), "aGk=");
@@ -147,8 +157,7 @@ TEST(AccessLog, LinesAsAwfWritesThem) {
                       R"("stderrPreview":"boom")"),
             std::string::npos);
   EXPECT_EQ(done_line(ts, {"api"}, {"o", "warn", 0}, 1).find("stderrPreview"), std::string::npos);
-  EXPECT_NE(error_line(ts, "Invalid JSON body").find(R"("event":"exec_error")"),
-            std::string::npos);
+  EXPECT_NE(error_line(ts, "Invalid JSON body").find(R"("event":"exec_error")"), std::string::npos);
 }
 
 }  // namespace
