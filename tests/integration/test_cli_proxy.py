@@ -294,3 +294,35 @@ def test_no_gh_call_without_its_record(awf, difc, token, tiny_disk):
     with open(os.path.join(tiny_disk, "cli-proxy-logs", "access.jsonl"), "rb") as f:
         starts = [l for l in f.read().splitlines() if b'"event":"exec_start"' in l]
     assert len(calls) == codes.count("RC=0") == len(starts), (len(calls), codes, len(starts))
+
+
+def test_executor_runs_gh_as_the_sudo_user_with_its_own_environment(awf, vnet, difc, token):
+    """Under sudo (SUDO_UID/SUDO_GID), gh runs as that user, in awf's private directory, with an
+    environment built from nothing: a stub gh first on awf's PATH prints what it got (the real
+    gh cannot show it). awf's other variables (AWF_TEST_MARK) do not reach it."""
+    stub_dir = os.path.join(vnet.run_dir, f"stub-gh-{uuid.uuid4().hex[:8]}")
+    os.makedirs(stub_dir)
+    os.chmod(stub_dir, 0o755)
+    stub = os.path.join(stub_dir, "gh")
+    with open(stub, "w") as f:
+        f.write("#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) cwd=$(pwd) "
+                "token=${GH_TOKEN:+set}${GH_ENTERPRISE_TOKEN:+,enterprise}\"\n"
+                "env | grep -v -e '^GH_TOKEN=' -e '^GH_ENTERPRISE_TOKEN=' | sort\n")
+    os.chmod(stub, 0o755)
+    res = awf(difc_args(difc), "gh api repos/o/r",
+              env={"GH_TOKEN": token, "SUDO_UID": "4242", "SUDO_GID": "4343",
+                   "AWF_TEST_MARK": "1", "GITHUB_REPOSITORY": "o/r",
+                   "PATH": stub_dir + ":" + V.SAFE_PATH})
+    assert res.rc == 0, res.describe()
+    first, *env_lines = res.stdout.splitlines()
+    assert first.startswith("uid=4242 gid=4343 cwd=/tmp/awf-gh-"), first
+    assert first.endswith("token=set,enterprise"), first
+    env = dict(line.split("=", 1) for line in env_lines if "=" in line)
+    home = first.split("cwd=")[1].split()[0]
+    assert env["GH_HOST"] == f"localhost:{PORT}"
+    assert env["GH_REPO"] == "o/r"
+    assert env["HOME"] == home and env["GH_CONFIG_DIR"] == home + "/config"
+    assert env["SSL_CERT_FILE"] == env["GIT_SSL_CAINFO"] == home + "/ca-bundle.pem"
+    assert "AWF_TEST_MARK" not in env and "SUDO_UID" not in env, env
+    assert token not in res.stdout
+    assert not os.path.exists(home), "gh's directory outlives the run"
