@@ -1,11 +1,13 @@
 #include "cli/cli_proxy_setup.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -186,6 +188,31 @@ void probe(const Options& options, const cli_proxy::Executor& executor) {
   throw SetupError(message);
 }
 
+constexpr std::string_view kHomePrefix = "/tmp/awf-gh-";
+
+// A SIGKILLed awf cannot remove its gh directory (the CA bundle, gh's state; never the
+// token): the next run does, for runs whose awf is gone, when it or its caller owns them.
+void remove_orphaned_homes() {
+  std::error_code error;
+  const FileOwner user = invoking_user();
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", error)) {
+    const std::string path = entry.path().string();
+    if (path.compare(0, kHomePrefix.size(), kHomePrefix) != 0) continue;
+    const std::string rest = path.substr(kHomePrefix.size());
+    long pid = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+    struct stat info {};
+    if (ec != std::errc() || end == rest.data() || *end != '-' || pid <= 0 ||
+        lstat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+        (info.st_uid != geteuid() && info.st_uid != user.uid)) {
+      continue;
+    }
+    if (kill(static_cast<pid_t>(pid), 0) < 0 && errno == ESRCH) {
+      std::filesystem::remove_all(path, error);
+    }
+  }
+}
+
 std::string own_binary() {
   char self[PATH_MAX];
   if (!realpath("/proc/self/exe", self)) throw errno_error("resolve awf's own binary");
@@ -195,8 +222,9 @@ std::string own_binary() {
 }  // namespace
 
 GhHome::GhHome() {
-  char pattern[] = "/tmp/awf-gh-XXXXXX";
-  if (!mkdtemp(pattern)) throw errno_error("create gh's directory in /tmp");
+  remove_orphaned_homes();
+  std::string pattern = std::string(kHomePrefix) + std::to_string(getpid()) + "-XXXXXX";
+  if (!mkdtemp(pattern.data())) throw errno_error("create gh's directory in /tmp");
   path_ = pattern;
   const UniqueFd dir(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir.valid()) throw errno_error("open " + path_);

@@ -21,7 +21,8 @@ namespace awf::cli {
 // Where the client is shown in the sandbox (awf's binary, read-only); first on PATH.
 inline constexpr std::string_view kCliProxyBinDir = "/run/awf/cli-proxy";
 
-// A directory of awf's for gh (HOME, GH_CONFIG_DIR, cwd, the CA bundle), removed at exit.
+// A directory of awf's for gh (HOME, GH_CONFIG_DIR, cwd, the CA bundle), removed at exit:
+// /tmp/awf-gh-<awf's pid>-XXXXXX, so that the next run removes one a SIGKILLed awf left.
 class GhHome {
  public:
   GhHome();

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -326,3 +327,32 @@ def test_executor_runs_gh_as_the_sudo_user_with_its_own_environment(awf, vnet, d
     assert "AWF_TEST_MARK" not in env and "SUDO_UID" not in env, env
     assert token not in res.stdout
     assert not os.path.exists(home), "gh's directory outlives the run"
+
+
+def test_sigkilled_awf_leaves_gh_directory_to_the_next_run(awf, difc, token):
+    """awf's gh directory (/tmp/awf-gh-<pid>-*) cannot be removed by a SIGKILLed awf; the next
+    run with the CLI proxy removes it. A directory of a live awf stays."""
+    def homes():
+        return {n for n in os.listdir("/tmp") if n.startswith("awf-gh-")}
+
+    before = homes()
+    p = awf.popen(difc_args(difc), "sleep 30", env={"GH_TOKEN": token})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (homes() - before):
+        time.sleep(0.1)
+    left = homes() - before
+    assert len(left) == 1 and next(iter(left)).startswith(f"awf-gh-{p.pid}-"), left
+    live = awf.popen(difc_args(difc), "sleep 30", env={"GH_TOKEN": token})
+    while time.monotonic() < deadline and len(homes() - before) < 2:
+        time.sleep(0.1)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
+    assert left <= homes(), "the SIGKILLed run's directory is already gone (control)"
+    res = awf(difc_args(difc), "true", env={"GH_TOKEN": token})
+    assert res.rc == 0, res.describe()
+    now = homes()
+    assert not (left & now), now
+    assert any(n.startswith(f"awf-gh-{live.pid}-") for n in now), now
+    os.killpg(live.pid, signal.SIGTERM)
+    live.communicate(timeout=30)
+    assert homes() <= before
