@@ -16,7 +16,7 @@ constexpr const char* kVmGroup = "Cloud Hypervisor Preview (no effect in awf: no
 constexpr const char* kContainerGroup = "Container Configuration";
 constexpr const char* kNetworkGroup = "Network & Security";
 constexpr const char* kApiGroup = "API Proxy";
-constexpr const char* kCliProxyGroup = "GitHub CLI Proxy";
+constexpr const char* kCliProxyGroup = "CLI Proxy";
 constexpr const char* kLogGroup = "Logging & Debug";
 constexpr const char* kHidden = "";  // deprecated AWF spellings: accepted, not listed
 
