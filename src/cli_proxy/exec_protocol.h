@@ -25,7 +25,7 @@ inline constexpr std::size_t kMaxOutputBytes = 10 * 1024 * 1024;
 
 struct ExecRequest {
   std::vector<std::string> args;  // gh's arguments, without "gh"
-  std::string cwd;                // "" when absent or null (recorded, not used: see executor.h)
+  std::string cwd;                // "" when absent or null (logged only: see ExecutorConfig)
   std::string stdin_data;         // decoded from base64 ("" when absent, null or "")
   std::vector<std::pair<std::string, std::string>> env;  // in request order
 };

@@ -19,9 +19,12 @@ namespace awf::cli_proxy {
 struct ExecutorConfig {
   std::string gh_path;           // absolute: found on awf's PATH before the run
   std::vector<std::string> env;  // KEY=VALUE, everything but the token
-  SecretText token;              // GH_TOKEN for gh
-  std::string workdir;           // gh's cwd (a private directory of awf's)
-  uid_t uid = 0;                 // who gh runs as when awf is root
+  SecretText token;              // GH_TOKEN and GH_ENTERPRISE_TOKEN for gh
+  // gh's cwd: a private directory of awf's, never the request's cwd. A directory the agent can
+  // write may hold a .git/config whose settings (core.fsmonitor, core.sshCommand) the git
+  // that gh runs would execute outside the sandbox. AWF's executor ignores the cwd as well.
+  std::string workdir;
+  uid_t uid = 0;  // who gh runs as when awf is root
   gid_t gid = 0;
   std::chrono::milliseconds timeout{30000};  // AWF's default
 };
