@@ -16,8 +16,6 @@ inline constexpr std::string_view kWhyProvider =
     "the API proxy does not support this provider setting yet; the value is ignored";
 inline constexpr std::string_view kWhyGithubPoints =
     "awf does not count GitHub API points yet; the value is ignored";
-inline constexpr std::string_view kWhyCliProxy =
-    "awf has no GitHub CLI proxy yet; the value is ignored";
 inline constexpr std::string_view kWhyOneMode =
     "awf's sandbox is the same in every mode (namespaces and seccomp, no iptables or sudo)";
 

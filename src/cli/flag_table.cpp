@@ -16,7 +16,7 @@ constexpr const char* kVmGroup = "Cloud Hypervisor Preview (no effect in awf: no
 constexpr const char* kContainerGroup = "Container Configuration";
 constexpr const char* kNetworkGroup = "Network & Security";
 constexpr const char* kApiGroup = "API Proxy";
-constexpr const char* kCliProxyGroup = "CLI Proxy (not yet built in awf)";
+constexpr const char* kCliProxyGroup = "CLI Proxy";
 constexpr const char* kLogGroup = "Logging & Debug";
 constexpr const char* kHidden = "";  // deprecated AWF spellings: accepted, not listed
 
@@ -45,9 +45,6 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
           "--cloud-hypervisor-kernel-sha256", "--cloud-hypervisor-rootfs-sha256",
           "--cloud-hypervisor-supervisor-sha256"}) {
       t.emplace(flag, FlagNote{Note::NoEffect, kWhyMicroVm});
-    }
-    for (const char* flag : {"--difc-proxy-host", "--difc-proxy-ca-cert"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyCliProxy});
     }
     for (const char* flag :
          {"--max-model-multiplier", "--max-model-multiplier-cap", "--max-permission-denied",
@@ -302,9 +299,12 @@ void budget_flags(CLI::App& app, RawValues& raw) {
          kApiGroup, "N");
   flag(app, "--enable-token-steering", raw.token_steering, "Budget warnings injected at 80-99% use",
        kApiGroup);
-  single(app, "--difc-proxy-host", raw.difc_host, "External DIFC proxy for gh, HOST:PORT",
+  single(app, "--difc-proxy-host", raw.difc_host,
+         "External DIFC proxy for gh, HOST:PORT: the command's gh asks awf, which runs the real "
+         "gh outside the sandbox against localhost:PORT with the token (GH_TOKEN/GITHUB_TOKEN)",
          kCliProxyGroup, "HOST:PORT");
-  single(app, "--difc-proxy-ca-cert", raw.difc_ca_cert, "The DIFC proxy's CA certificate",
+  single(app, "--difc-proxy-ca-cert", raw.difc_ca_cert,
+         "The DIFC proxy's CA certificate (PEM), trusted by awf's gh with the system roots",
          kCliProxyGroup, "PATH");
 }
 

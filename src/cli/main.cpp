@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cli/logs_command.h"
+#include "cli_proxy/client.h"
 #include "cli/options.h"
 #include "cli/run.h"
 #include "cli/suggest.h"
@@ -47,6 +48,10 @@ int fail(const char* what, bool usage) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // In the sandbox with --difc-proxy-host, awf's binary is also the command's gh.
+  if (argc > 0 && awf::cli_proxy::is_client_name(argv[0])) {
+    return awf::cli_proxy::run_client(argc, argv);
+  }
   if (const auto status = run_printing_subcommand(argc, argv)) return *status;
   // `awf log` or `awf polcy` is a typo, not a program to sandbox (`awf -- log` runs it).
   if (const auto typo = awf::cli::mistyped_subcommand({argv + 1, argv + argc})) {

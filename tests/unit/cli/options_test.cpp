@@ -185,7 +185,7 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_EQ(o.pending.max_cache_misses, 5u);
   EXPECT_EQ(o.pending.anthropic_cache_tail_ttl, "1h");
   EXPECT_EQ(o.pending.vertex_api_target->host, "vertex.test");
-  EXPECT_EQ(o.notices.size(), 9u);
+  EXPECT_EQ(o.notices.size(), 7u);
   EXPECT_THAT(o.notices,
               Contains(HasSubstr("--anthropic-cache-tail-ttl is not yet built in awf: ")));
   EXPECT_THAT(usage_error({"--difc-proxy-host", "nohost", "--", "true"}), HasSubstr("HOST:PORT"));
