@@ -281,7 +281,7 @@ void budget_flags(CLI::App& app, RawValues& raw) {
        kApiGroup);
   single(app, "--anthropic-cache-tail-ttl", raw.cache_tail_ttl, "5m or 1h", kApiGroup, "TTL");
   single(app, "--rate-limit-rpm", raw.rate_rpm,
-         "Requests per minute per provider (any --rate-limit-* turns limits on; default 600)",
+         "Requests per minute per provider (any rate limit flag turns limits on; default 600)",
          kApiGroup, "N");
   single(app, "--rate-limit-rph", raw.rate_rph, "Requests per hour per provider (default 10000)",
          kApiGroup, "N");
