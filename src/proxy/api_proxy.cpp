@@ -56,6 +56,18 @@ asio::awaitable<void> relay_upgraded(tcp::socket& client, beast::flat_buffer& cl
             pump(*provider.stream, provider.buffer, client, counts.down));
 }
 
+// awf's key, in the provider's header (or the one --*-api-auth-header names).
+void inject_key(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
+                const ApiRoute& route) {
+  const std::string_view key = route.key.view();
+  if (!route.auth_header.empty()) {
+    request.set(route.auth_header, key);
+  } else {
+    request.set(provider.key_header,
+                provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  }
+}
+
 // The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
 // chose to authenticate with.
 void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
@@ -73,13 +85,7 @@ void rewrite_request(bhttp::request<bhttp::string_body>& request, const Provider
   request.erase(bhttp::field::expect);  // answered by awf already
   request.target(upstream_path);
   request.set(bhttp::field::host, route.target.authority());
-  const std::string_view key = route.key.view();
-  if (!route.auth_header.empty()) {
-    request.set(route.auth_header, key);
-  } else {
-    request.set(provider.key_header,
-                provider.bearer ? "Bearer " + std::string(key) : std::string(key));
-  }
+  inject_key(request, provider, route);
   if (!upgrade.empty()) {
     request.set(bhttp::field::connection, "Upgrade");
     request.set(bhttp::field::upgrade, upgrade);
@@ -158,6 +164,9 @@ class ApiFrontEnd : public SocketClientSide {
   asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
   asio::awaitable<bool> apply_model_policy(bhttp::request<Body>& request, Attempt& attempt,
                                            std::string& upstream_path);
+  asio::awaitable<std::vector<std::string>> fetch_model_list(const Attempt& request_attempt);
+  asio::awaitable<std::optional<std::vector<std::string>>> model_list(std::string_view model,
+                                                                      const Attempt& attempt);
   asio::awaitable<bool> send_to_provider(Sent& sent, Attempt& attempt,
                                          bhttp::request<Body>& request);
 
@@ -267,7 +276,9 @@ asio::awaitable<bool> ApiFrontEnd::apply_model_policy(bhttp::request<Body>& requ
       request_model(request.method_string(), target, request.body());
   if (!where) co_return true;
   std::string model = where->model;
-  if (const auto resolved = resolve_model_alias(policy, provider_.name, model);
+  const std::optional<std::vector<std::string>> catalog = co_await model_list(model, attempt);
+  if (const auto resolved =
+          resolve_model_alias(policy, provider_.name, model, catalog ? &*catalog : nullptr);
       resolved && *resolved != model) {
     replace_request_model(*where, *resolved, target, request.body());
     request.target(target);
@@ -285,6 +296,78 @@ asio::awaitable<bool> ApiFrontEnd::apply_model_policy(bhttp::request<Body>& requ
   co_await reply_and_close(context_, client_, 403, model_refusal_json(*refusal),
                            "application/json");
   co_return false;
+}
+
+// The provider's model list for resolving `model`'s alias: fetched once per run when an alias
+// has glob patterns (AWF fetches it at start), then kept. nullopt: none to use (an empty or
+// failed list leaves the aliases' literal names).
+asio::awaitable<std::optional<std::vector<std::string>>> ApiFrontEnd::model_list(
+    std::string_view model, const Attempt& attempt) {
+  const std::size_t index = static_cast<std::size_t>(provider_.id);
+  ModelCatalogs& catalogs = *context_.options.api_proxy.catalogs;
+  std::optional<std::vector<std::string>> catalog = catalogs.get(index);
+  if (!catalog && !provider_.models_path.empty() &&
+      alias_needs_catalog(context_.options.api_proxy.models, provider_.name, model)) {
+    catalog = co_await fetch_model_list(attempt);
+    catalogs.put(index, *catalog);
+  }
+  if (catalog && catalog->empty()) catalog.reset();
+  co_return catalog;
+}
+
+// One GET of the provider's model list with awf's key, on the connection the request goes
+// on next; recorded like a request of the command's (it is made for one). Empty on failure.
+asio::awaitable<std::vector<std::string>> ApiFrontEnd::fetch_model_list(
+    const Attempt& request_attempt) {
+  static constexpr std::uint64_t kModelListLimit = 8 * 1024 * 1024;
+  Attempt fetch = request_attempt;
+  const std::string path =
+      upstream_target(provider_, route_.base_path, std::string(provider_.models_path));
+  fetch.method = "GET";
+  fetch.url = "https://" + authority_ + path;
+  fetch.reason = "model list for apiProxy.models";
+  fetch.counts = {};
+  std::vector<std::string> models;
+  if (!provider_connection_.open()) {
+    const Upstream upstream =
+        co_await connect_tls(context_, *context_.options.api_proxy.tls, route_.target.host,
+                             route_.target.port, provider_connection_);
+    if (upstream.failed()) {
+      take_connect_failure(fetch, upstream);
+      record(context_, fetch);
+      co_return models;
+    }
+  }
+  bhttp::request<Body> request{bhttp::verb::get, path, 11};
+  request.set(bhttp::field::host, route_.target.authority());
+  if (provider_.id == Provider::Anthropic) request.set("anthropic-version", "2023-06-01");
+  inject_key(request, provider_, route_);
+  request.prepare_payload();
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kModelListLimit);
+  auto [write_error, written] =
+      co_await bhttp::async_write(origin(), request, asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code read_error = write_error;
+  if (!write_error) {
+    auto [error, n] = co_await bhttp::async_read(origin(), origin_buffer(), parser,
+                                                 asio::as_tuple(asio::use_awaitable));
+    read_error = error;
+    fetch.counts.down = n;
+  }
+  fetch.counts.up = written;
+  fetch.destination = provider_connection_.endpoint;
+  if (read_error) {
+    provider_connection_.reset();
+    fetch.status = 502;
+    fetch.reason += ": " + read_error.message();
+  } else {
+    fetch.allowed = true;
+    fetch.status = parser.get().result_int();
+    if (!parser.get().keep_alive()) provider_connection_.reset();
+    if (fetch.status == 200) models = parse_model_list(parser.get().body());
+  }
+  record(context_, fetch);
+  co_return models;
 }
 
 // A kept-alive provider connection may have been closed by the provider meanwhile: one retry

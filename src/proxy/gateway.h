@@ -51,6 +51,8 @@ struct ApiProxyOptions {
   std::shared_ptr<const ClientTls> tls;         // system trust store plus --api-proxy-ca-file
   ModelPolicy models;                           // apiProxy.models, allowedModels, disallowedModels
   std::string reflect;                          // the answer to GET /reflect (api_reflect.h)
+  // The providers' model lists, fetched when an alias needs one (shared, internally locked).
+  std::shared_ptr<ModelCatalogs> catalogs = std::make_shared<ModelCatalogs>();
 };
 
 // --ssl-bump: the run's CA and the TLS settings of both sides of an intercepted session.

@@ -68,11 +68,18 @@ const ModelAlias* find_alias(const ModelPolicy& policy, std::string_view name) {
   return nullptr;
 }
 
+bool contains_ignoring_case(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& entry) { return equals_ignoring_case(entry, name); });
+}
+
 // The concrete names an alias offers on `provider`, nested aliases followed (a loop or an
-// over-deep chain offers nothing more).
+// over-deep chain offers nothing more): with a catalog, its names that a pattern matches (AWF);
+// without one, the patterns without '*'. `globbed` is set when a pattern for `provider` has one.
 void collect_candidates(const ModelPolicy& policy, const ModelAlias& alias,
-                        std::string_view provider, std::vector<const ModelAlias*>& chain,
-                        std::vector<std::string>& out) {
+                        std::string_view provider, const std::vector<std::string>* catalog,
+                        std::vector<const ModelAlias*>& chain, std::vector<std::string>& out,
+                        bool& globbed) {
   if (chain.size() >= kMaxAliasDepth ||
       std::find(chain.begin(), chain.end(), &alias) != chain.end()) {
     return;
@@ -85,12 +92,19 @@ void collect_candidates(const ModelPolicy& policy, const ModelAlias& alias,
       if (!equals_ignoring_case(std::string_view(pattern).substr(0, slash), provider)) continue;
       name.remove_prefix(slash + 1);
     } else if (const ModelAlias* nested = find_alias(policy, pattern)) {
-      collect_candidates(policy, *nested, provider, chain, out);
+      collect_candidates(policy, *nested, provider, catalog, chain, out, globbed);
       continue;
     }
-    // A glob needs the provider's model list to pick from; awf does not fetch one.
-    if (name.empty() || name.find('*') != std::string_view::npos) continue;
-    out.emplace_back(name);
+    const bool glob = name.find('*') != std::string_view::npos;
+    globbed = globbed || glob;
+    if (name.empty()) continue;
+    if (catalog != nullptr) {
+      for (const std::string& entry : *catalog) {
+        if (model_glob_match(name, entry)) out.push_back(entry);
+      }
+    } else if (!glob) {
+      out.emplace_back(name);
+    }
   }
   chain.pop_back();
 }
@@ -197,15 +211,62 @@ bool model_glob_match(std::string_view pattern, std::string_view name) {
 }
 
 std::optional<std::string> resolve_model_alias(const ModelPolicy& policy, std::string_view provider,
-                                               std::string_view model) {
+                                               std::string_view model,
+                                               const std::vector<std::string>* catalog) {
   const ModelAlias* alias = find_alias(policy, model);
   if (alias == nullptr) return std::nullopt;
+  // AWF: a name the provider lists is used as it is, even when an alias has that name too.
+  if (catalog != nullptr && contains_ignoring_case(*catalog, model)) return std::nullopt;
   std::vector<const ModelAlias*> chain;
   std::vector<std::string> candidates;
-  collect_candidates(policy, *alias, provider, chain, candidates);
+  bool globbed = false;
+  collect_candidates(policy, *alias, provider, catalog, chain, candidates, globbed);
   std::erase_if(candidates, [&](const std::string& name) { return check_model(policy, name); });
   if (candidates.empty()) return std::nullopt;
   return *std::min_element(candidates.begin(), candidates.end(), higher_version_first);
+}
+
+bool alias_needs_catalog(const ModelPolicy& policy, std::string_view provider,
+                         std::string_view model) {
+  const ModelAlias* alias = find_alias(policy, model);
+  if (alias == nullptr) return false;
+  std::vector<const ModelAlias*> chain;
+  std::vector<std::string> candidates;
+  bool globbed = false;
+  collect_candidates(policy, *alias, provider, nullptr, chain, candidates, globbed);
+  return globbed;
+}
+
+std::vector<std::string> parse_model_list(std::string_view json) {
+  std::vector<std::string> names;
+  const std::optional<Json> parsed = json_object(json);
+  if (!parsed) return names;
+  for (const auto& [list, field] : {std::pair{"data", "id"}, std::pair{"models", "name"}}) {
+    const auto entries = parsed->find(list);
+    if (entries == parsed->end() || !entries->is_array()) continue;
+    for (const Json& entry : *entries) {
+      const auto value = entry.is_object() ? entry.find(field) : entry.end();
+      if (!entry.is_object() || value == entry.end() || !value->is_string()) continue;
+      std::string name = value->get<std::string>();
+      if (name.starts_with("models/")) name.erase(0, 7);  // Gemini's resource names
+      // A chosen name goes into the request's body or path: plain model names only.
+      if (!name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR"
+                                                  "STUVWXYZ0123456789._@+-") == std::string::npos) {
+        names.push_back(std::move(name));
+      }
+    }
+  }
+  return names;
+}
+
+std::optional<std::vector<std::string>> ModelCatalogs::get(std::size_t provider) const {
+  const std::lock_guard lock(mutex_);
+  return provider < lists_.size() ? lists_[provider] : std::nullopt;
+}
+
+void ModelCatalogs::put(std::size_t provider, std::vector<std::string> models) {
+  const std::lock_guard lock(mutex_);
+  if (provider < lists_.size()) lists_[provider] = std::move(models);
 }
 
 std::optional<ModelRefusal> check_model(const ModelPolicy& policy, std::string_view model) {

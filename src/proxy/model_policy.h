@@ -3,6 +3,8 @@
 // model may be used. Pure: the request's bytes in, a decision out. No I/O.
 #pragma once
 
+#include <array>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,10 +37,35 @@ ModelPolicy parse_model_policy(std::string_view api_proxy_json);
 bool model_glob_match(std::string_view pattern, std::string_view name);
 
 // The model an alias stands for on `provider`, or nullopt when `model` is no alias or none of
-// its patterns gives a permitted model name. awf has no provider model catalog, so only
-// patterns without '*' can be chosen; among those, AWF's order: highest version first.
+// its patterns gives a permitted model name; among the candidates, AWF's order: highest version
+// first. With the provider's model list (`catalog`), patterns match its names ('*' globs
+// included) as in AWF; without one, only the names of patterns without '*' are candidates.
 std::optional<std::string> resolve_model_alias(const ModelPolicy& policy, std::string_view provider,
-                                               std::string_view model);
+                                               std::string_view model,
+                                               const std::vector<std::string>* catalog = nullptr);
+
+// `model` is an alias whose patterns for `provider` include a '*' glob: only the provider's
+// model list can say what it stands for.
+bool alias_needs_catalog(const ModelPolicy& policy, std::string_view provider,
+                         std::string_view model);
+
+// The model names of a provider's model list (untrusted JSON): OpenAI's, Anthropic's and
+// Copilot's {"data":[{"id"}]}, Gemini's {"models":[{"name":"models/ID"}]}. Only plain names
+// (letters, digits, '.', '_', '@', '+', '-'): one goes into a request. Empty when none.
+std::vector<std::string> parse_model_list(std::string_view json);
+
+// The providers' model lists, fetched once per run when an alias needs one (shared by the
+// gateway's threads), indexed like providers().
+class ModelCatalogs {
+ public:
+  // nullopt: not fetched yet. A failed fetch is stored as an empty list (not tried again).
+  std::optional<std::vector<std::string>> get(std::size_t provider) const;
+  void put(std::size_t provider, std::vector<std::string> models);
+
+ private:
+  mutable std::mutex mutex_;
+  std::array<std::optional<std::vector<std::string>>, 8> lists_;
+};
 
 struct ModelRefusal {
   std::string model;

@@ -222,6 +222,31 @@ def test_alias_rewrites_the_model_the_provider_gets(awf, provider, secret, nonce
     no_secret_anywhere(res, secret)
 
 
+def test_glob_aliases_resolve_with_the_providers_model_list(awf, provider, secret, nonce,
+                                                            tmp_path):
+    """An alias of globs needs the provider's list (fake_provider.py's MODEL_LIST): awf fetches
+    it once, with the key, records it, and picks AWF's highest version the policy allows."""
+    s = seen(provider)
+    config = write_config(tmp_path, {"models": {"agent": ["openai/gpt-5*", "copilot/claude-*"]},
+                                     "disallowedModels": ["*4.6*"]})
+    body = '{"model":"agent","n":1}'
+    one = curl("-o", "/dev/null", "-X", "POST", "-d", body,
+               f"http://api-proxy:10000/v1/glob-{nonce}")
+    res = awf(target_args(provider, "openai") + ["--config", config],
+              ["bash", "-c", f"{one}; {one}"], env=key_env(secret, "openai"))
+    assert res.rc == 0, res
+    lists = [r for r in s.requests() if r["path"] == "/v1/models"]
+    assert len(lists) == 1, s.requests()  # once per run
+    assert header_values(lists[0], "authorization") == [f"Bearer real-{secret}-openai"], lists
+    got = s.requests(f"glob-{nonce}")
+    expected = body.replace('"agent"', '"gpt-5.2"')
+    assert len(got) == 2 and all(
+        r["body_sha256"] == hashlib.sha256(expected.encode()).hexdigest() for r in got), got
+    recs = [r for r in res.audit if r.get("kind") == "api" and "/v1/models" in r.get("url", "")]
+    assert len(recs) == 1 and recs[0].get("status") == 200, res.audit
+    no_secret_anywhere(res, secret)
+
+
 def test_refused_model_gets_awf_body_and_is_logged(awf, provider, secret, nonce, tmp_path):
     s = seen(provider)
     config = write_config(tmp_path, {"disallowedModels": ["*opus*"]})

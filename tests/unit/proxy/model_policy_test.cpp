@@ -102,6 +102,40 @@ TEST(ModelPolicy, AliasesResolvePerProvider) {
   EXPECT_EQ(resolve_model_alias(policy, "openai", "loop"), "o3");           // the cycle ends
 }
 
+TEST(ModelPolicy, AliasesWithTheProvidersModelList) {
+  const ModelPolicy policy = parse_model_policy(R"({"models": {
+      "agent": ["sonnet", "openai/gpt-5*"], "sonnet": ["copilot/claude-sonnet-*"],
+      "fixed": ["copilot/claude-opus-9"]}, "disallowedModels": ["*4.6*"]})");
+  const std::vector<std::string> copilot = {"claude-sonnet-4.5", "claude-sonnet-4.6", "gpt-5",
+                                            "agent"};
+  EXPECT_TRUE(alias_needs_catalog(policy, "copilot", "agent"));
+  EXPECT_FALSE(alias_needs_catalog(policy, "copilot", "fixed"));
+  EXPECT_FALSE(alias_needs_catalog(policy, "copilot", "gpt-5"));
+  EXPECT_EQ(resolve_model_alias(policy, "copilot", "sonnet"), std::nullopt);  // globs only
+  EXPECT_EQ(resolve_model_alias(policy, "copilot", "sonnet", &copilot), "claude-sonnet-4.5");
+  const std::vector<std::string> openai = {"gpt-5", "gpt-5.2", "gpt-4o"};
+  EXPECT_EQ(resolve_model_alias(policy, "openai", "agent", &openai), "gpt-5.2");
+  // A literal the list lacks is no candidate; a listed name is used as it is.
+  EXPECT_EQ(resolve_model_alias(policy, "copilot", "fixed", &copilot), std::nullopt);
+  EXPECT_EQ(resolve_model_alias(policy, "copilot", "agent", &copilot), std::nullopt);
+}
+
+TEST(ModelPolicy, ModelListsOfEachWireFormat) {
+  EXPECT_THAT(parse_model_list(R"({"object":"list","data":[{"id":"gpt-5"},{"id":"o3"},{"x":1}]})"),
+              ElementsAre("gpt-5", "o3"));
+  EXPECT_THAT(parse_model_list(R"({"models":[{"name":"models/gemini-2.5-pro"},{"name":5}]})"),
+              ElementsAre("gemini-2.5-pro"));
+  EXPECT_THAT(parse_model_list(R"({"data":[{"id":"a/b"},{"id":"x?y"},{"id":"ok-1.5"}]})"),
+              ElementsAre("ok-1.5"));
+  EXPECT_TRUE(parse_model_list("[]").empty());
+  EXPECT_TRUE(parse_model_list(R"({"data":{"id":"x"}})").empty());
+  EXPECT_TRUE(parse_model_list("not json").empty());
+  ModelCatalogs catalogs;
+  EXPECT_FALSE(catalogs.get(1));
+  catalogs.put(1, {"a"});
+  EXPECT_THAT(*catalogs.get(1), ElementsAre("a"));
+}
+
 TEST(ModelPolicy, RequestModelFromBodyOrPath) {
   auto model = request_model("POST", "/v1/chat/completions", R"({"model":"gpt-5","n":1})");
   ASSERT_TRUE(model);
