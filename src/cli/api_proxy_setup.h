@@ -26,7 +26,8 @@ struct ApiProxySetup {
 // On with --enable-api-proxy or when a provider key is set in awf's environment. Each key is
 // copied into a SecretText and its value is zeroed in awf's environment block (what
 // /proc/<awf>/environ shows and what the sandbox's init would inherit). Prints the notices for
-// non-default targets. Throws UsageError for an unusable --api-proxy-ca-file or pricing key.
+// non-default targets. Throws UsageError for an unusable --api-proxy-ca-file, pricing key or
+// --openai-base-url-env variable. Makes the /reflect answer even when the proxy is off.
 ApiProxySetup setup_api_proxy(const Options& options);
 
 }  // namespace awf::cli

@@ -52,7 +52,7 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.maxRuns", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxPermissionDenied", U::Flag, "max-permission-denied"},
     KeyUse{"apiProxy.maxCacheMisses", U::Flag, "max-cache-misses"},
-    KeyUse{"apiProxy.requestedModel", U::NotYet, kBudget},
+    KeyUse{"apiProxy.requestedModel", U::Accept, ""},  // model_policy.h
     KeyUse{"apiProxy.modelFallback", U::NotYet, kBudget},
     KeyUse{"apiProxy.modelRouter", U::NotYet, kProvider},
     KeyUse{"apiProxy.routing", U::NotYet, kBudget},
@@ -77,9 +77,9 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.targets.antigravity.host", U::Flag, "gemini-api-target"},
     KeyUse{"apiProxy.targets.antigravity.basePath", U::Flag, "gemini-api-base-path"},
     KeyUse{"apiProxy.targets.antigravity.authHeader", U::NotYet, kProvider},
-    KeyUse{"apiProxy.models", U::NotYet, kBudget},
-    KeyUse{"apiProxy.allowedModels", U::NotYet, kBudget},
-    KeyUse{"apiProxy.disallowedModels", U::NotYet, kBudget},
+    KeyUse{"apiProxy.models", U::Accept, ""},  // model_policy.h
+    KeyUse{"apiProxy.allowedModels", U::Accept, ""},  // model_policy.h
+    KeyUse{"apiProxy.disallowedModels", U::Accept, ""},  // model_policy.h
     KeyUse{"apiProxy.auth", U::NotYet,
            "the API proxy has no OIDC credential exchange yet; the value is ignored"},
     KeyUse{"apiProxy.logging", U::NotYet, kBudget},

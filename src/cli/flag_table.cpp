@@ -52,11 +52,6 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
           "--anthropic-cache-tail-ttl"}) {
       t.emplace(flag, FlagNote{Note::NotYet, kWhyBudget});
     }
-    for (const char* flag :
-         {"--openai-api-auth-header", "--anthropic-api-auth-header", "--openai-base-url-env",
-          "--vertex-api-target", "--vertex-api-base-path"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyProvider});
-    }
     return t;
   }();
   return table;
@@ -252,26 +247,27 @@ void network_flags(CLI::App& app, RawValues& raw) {
 }
 
 void provider_flags(CLI::App& app, RawValues& raw) {
-  const char* names[] = {"openai", "anthropic", "copilot", "gemini"};
-  for (std::size_t i = 0; i < 4; ++i) {
-    const std::string name = names[i];
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::size_t i = static_cast<std::size_t>(provider.id);
+    const std::string name(provider.name);
     single(app, "--" + name + "-api-target", raw.api_targets[i],
-           "Send " + name + " requests to HOST[:PORT] (https) instead of the default", kApiGroup,
-           "HOST");
-    if (name != "copilot") {
+           "Send " + name + " requests to HOST[:PORT] (https) instead of " +
+               std::string(provider.default_target),
+           kApiGroup, "HOST");
+    if (provider.has_base_path_flag) {
       single(app, "--" + name + "-api-base-path", raw.api_base_paths[i],
              "Path prefix for " + name + " requests upstream", kApiGroup, "PATH");
     }
   }
-  single(app, "--vertex-api-target", raw.vertex_target, "Vertex AI API host", kApiGroup, "HOST");
-  single(app, "--vertex-api-base-path", raw.vertex_base_path, "Vertex AI base path", kApiGroup,
-         "PATH");
   single(app, "--openai-base-url-env", raw.openai_base_url_env,
-         "Runner variable holding a secret OpenAI-compatible base URL", kApiGroup, "NAME");
+         "Variable of awf's environment holding a secret OpenAI-compatible base URL (https; "
+         "sets the OpenAI target and base path)",
+         kApiGroup, "NAME");
   single(app, "--openai-api-auth-header", raw.openai_auth_header,
-         "Header that carries the OpenAI key", kApiGroup, "NAME");
+         "Header that carries the OpenAI key, bare (default: Authorization: Bearer)", kApiGroup,
+         "NAME");
   single(app, "--anthropic-api-auth-header", raw.anthropic_auth_header,
-         "Header that carries the Anthropic key", kApiGroup, "NAME");
+         "Header that carries the Anthropic key (default: x-api-key)", kApiGroup, "NAME");
   single(app, "--api-proxy-ca-file,--api-proxy-ca-cert", raw.api_ca_file,
          "Extra CA certificate (PEM) trusted for the providers' TLS", kApiGroup, "PATH");
 }
@@ -310,8 +306,8 @@ void budget_flags(CLI::App& app, RawValues& raw) {
 
 void api_flags(CLI::App& app, RawValues& raw) {
   flag(app, "--enable-api-proxy", raw.api_proxy,
-       "Serve the LLM providers on 127.0.0.1:10000-10003 in the sandbox; awf injects the keys "
-       "(also on when a provider key is in awf's environment)",
+       "Serve the LLM providers on api-proxy (127.0.0.1) ports 10000-10004 in the sandbox; awf "
+       "injects the keys (also on when a provider key is in awf's environment)",
        kApiGroup);
   flag(app, "--no-enable-api-proxy", raw.no_api_proxy, "Refused, as in AWF", kHidden);
   provider_flags(app, raw);
@@ -342,7 +338,8 @@ void logging_flags(CLI::App& app, RawValues& raw) {
   flag(app, "--diagnostic-logs", raw.diagnostic_logs,
        "On a non-zero exit, write awf's diagnostics to <audit-dir or work-dir>/diagnostics/",
        kLogGroup);
-  flag(app, "--reflect", raw.reflect, "[not yet built in awf] Print the API proxy's /reflect",
+  flag(app, "--reflect", raw.reflect,
+       "Print the API proxy's /reflect answer (providers, ports, model aliases) and exit",
        kLogGroup);
 }
 

@@ -15,6 +15,7 @@
 #include "policy/port_spec.h"
 #include "policy/url_pattern.h"
 #include "proxy/api_provider.h"
+#include "proxy/model_policy.h"
 #include "sandbox/limits.h"
 
 namespace CLI {
@@ -46,10 +47,6 @@ struct PendingApiOptions {
   bool enable_token_steering = false;
   bool anthropic_auto_cache = false;
   std::string anthropic_cache_tail_ttl;  // "", "5m" or "1h"
-  std::string openai_api_auth_header, anthropic_api_auth_header;
-  std::string openai_base_url_env;  // a variable name
-  std::optional<proxy::ApiTarget> vertex_api_target;
-  std::string vertex_api_base_path;
   std::string api_proxy_config;  // the config file's apiProxy section as JSON, or ""
 };
 
@@ -100,9 +97,17 @@ struct Options {
   bool enable_api_proxy = false;
   // Per provider, indexed like proxy::providers(): the target (empty: the default one, which
   // is not added to the allowlist) and the base path ("" or "/a/b").
-  std::array<std::optional<proxy::ApiTarget>, 4> api_targets;
-  std::array<std::string, 4> api_base_paths;
+  std::array<std::optional<proxy::ApiTarget>, proxy::kProviderCount> api_targets;
+  std::array<std::string, proxy::kProviderCount> api_base_paths;
+  // --openai-api-auth-header, --anthropic-api-auth-header ("": the provider's own header).
+  std::array<std::string, proxy::kProviderCount> api_auth_headers;
+  // --openai-base-url-env NAME: awf's variable NAME holds the OpenAI target as an https URL
+  // (a secret: never printed, never in the sandbox).
+  std::string openai_base_url_env;
   std::string api_proxy_ca_file;
+  bool reflect = false;  // --reflect: print the API proxy's /reflect answer and exit
+  // The config file's apiProxy.models, allowedModels, disallowedModels, requestedModel.
+  proxy::ModelPolicy model_policy;
   // TLS interception
   bool ssl_bump = false;
   std::vector<policy::UrlPattern> allow_urls;  // --allow-urls, validated

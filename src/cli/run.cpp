@@ -180,6 +180,11 @@ int run(const Options& options) {
   prepare_process();
   // First: the keys leave awf's environment before anything copies it.
   ApiProxySetup api_proxy = setup_api_proxy(options);
+  // --reflect: what GET /reflect would answer in the sandbox, without starting one.
+  if (options.reflect) {
+    std::printf("%s\n", api_proxy.gateway.reflect.c_str());
+    return 0;
+  }
   CliProxySetup cli_proxy = setup_cli_proxy(options);
   const policy::Policy policy = build_policy(options, api_proxy.allow);
   warn_if_nothing_allowed(policy);

@@ -1,4 +1,4 @@
-// The API proxy (--enable-api-proxy): plain HTTP from the command on 127.0.0.1:10000..10003,
+// The API proxy (--enable-api-proxy): plain HTTP from the command on 127.0.0.1:10000..10004,
 // forwarded to the provider's configured target over verified TLS with the real key injected.
 // The command holds only a placeholder, so a compromised agent cannot take the key elsewhere,
 // and it cannot steer the key either: the destination is fixed by awf, never by the request.
@@ -11,6 +11,7 @@
 #include "proxy/connection_scope.h"
 #include "proxy/handlers.h"
 #include "proxy/http_exchange.h"
+#include "proxy/model_policy.h"
 #include "proxy/upstream_connect.h"
 #include "proxy/usage_log.h"
 
@@ -57,6 +58,18 @@ asio::awaitable<void> relay_upgraded(tcp::socket& client, beast::flat_buffer& cl
             pump(*provider.stream, provider.buffer, client, counts.down));
 }
 
+// awf's key, in the provider's header (or the one --*-api-auth-header names).
+void inject_key(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
+                const ApiRoute& route) {
+  const std::string_view key = route.key.view();
+  if (!route.auth_header.empty()) {
+    request.set(route.auth_header, key);
+  } else {
+    request.set(provider.key_header,
+                provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  }
+}
+
 // The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
 // chose to authenticate with.
 void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
@@ -65,15 +78,16 @@ void rewrite_request(bhttp::request<bhttp::string_body>& request, const Provider
   strip_hop_by_hop(request);
   std::vector<std::string> credentials;
   for (const auto& field : request) {
-    if (is_credential_header(field.name_string())) credentials.emplace_back(field.name_string());
+    if (is_credential_header(field.name_string()) ||
+        (!route.auth_header.empty() && beast::iequals(field.name_string(), route.auth_header))) {
+      credentials.emplace_back(field.name_string());
+    }
   }
   for (const std::string& name : credentials) request.erase(name);
   request.erase(bhttp::field::expect);  // answered by awf already
   request.target(upstream_path);
   request.set(bhttp::field::host, route.target.authority());
-  const std::string_view key = route.key.view();
-  request.set(provider.key_header,
-              provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  inject_key(request, provider, route);
   if (!upgrade.empty()) {
     request.set(bhttp::field::connection, "Upgrade");
     request.set(bhttp::field::upgrade, upgrade);
@@ -94,12 +108,12 @@ VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt
   return request;
 }
 
-asio::awaitable<bool> write_health(tcp::socket& client, const ProviderInfo& provider,
-                                   bool configured, bool keep_alive) {
+// /health and /reflect: answered by awf itself (no provider contact, no key needed).
+asio::awaitable<bool> write_json(tcp::socket& client, std::string body, bool keep_alive) {
   bhttp::response<bhttp::string_body> response{bhttp::status::ok, 11};
   response.set(bhttp::field::content_type, "application/json");
   response.set(bhttp::field::cache_control, "no-store");
-  response.body() = health_json(provider, configured) + "\n";
+  response.body() = std::move(body) + "\n";
   response.keep_alive(keep_alive);
   response.prepare_payload();
   auto [error, n] =
@@ -167,6 +181,11 @@ class ApiFrontEnd : public SocketClientSide {
                                        Attempt& attempt);
   asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
   asio::awaitable<bool> within_rate_limits(const Parser& parser, Attempt& attempt);
+  asio::awaitable<bool> apply_model_policy(bhttp::request<Body>& request, Attempt& attempt,
+                                           std::string& upstream_path);
+  asio::awaitable<std::vector<std::string>> fetch_model_list(const Attempt& request_attempt);
+  asio::awaitable<std::optional<std::vector<std::string>>> model_list(std::string_view model,
+                                                                      const Attempt& attempt);
   asio::awaitable<bool> send_to_provider(Sent& sent, Attempt& attempt,
                                          bhttp::request<Body>& request);
   void prepare_usage(bhttp::request<Body>& request);
@@ -265,11 +284,13 @@ asio::awaitable<Sent> ApiFrontEnd::answer_locally(const Parser& parser, const Ve
     co_await refuse_verdict(context_, client_, attempt, verdict);
     co_return sent;
   }
-  // The health check answers from awf itself: no provider contact, no key needed.
-  if (request.method() == bhttp::verb::get &&
-      path_for_log(std::string(request.target())) == "/health" && parser.is_done()) {
-    const bool written =
-        co_await write_health(client_, provider_, !route_.key.empty(), request.keep_alive());
+  // The health check and AWF's /reflect (on every port) answer from awf itself.
+  const std::string_view path = path_for_log(request.target());
+  if (request.method() == bhttp::verb::get && (path == "/health" || path == "/reflect") &&
+      parser.is_done()) {
+    std::string body = path == "/health" ? health_json(provider_, !route_.key.empty())
+                                         : context_.options.api_proxy.reflect;
+    const bool written = co_await write_json(client_, std::move(body), request.keep_alive());
     if (written && request.keep_alive()) sent.step = Sent::Step::Next;
     co_return sent;
   }
@@ -318,6 +339,113 @@ asio::awaitable<bool> ApiFrontEnd::read_body(Parser& parser, Attempt& attempt) {
   tracked.set_deadline(kRefusalTime);
   co_await reply_and_close(context_, client_, attempt.status, plain_refusal_text(attempt.reason));
   co_return false;
+}
+
+// apiProxy.models/allowedModels/disallowedModels on the request awf has read whole: an alias
+// becomes the model it stands for (in the body or the Gemini/Vertex path), then a model the
+// policy refuses is answered with AWF's 403 body, before the provider is contacted.
+asio::awaitable<bool> ApiFrontEnd::apply_model_policy(bhttp::request<Body>& request,
+                                                      Attempt& attempt,
+                                                      std::string& upstream_path) {
+  const ModelPolicy& policy = context_.options.api_proxy.models;
+  if (policy.inactive()) co_return true;
+  std::string target(request.target());
+  const std::optional<RequestModel> where =
+      request_model(request.method_string(), target, request.body());
+  if (!where) co_return true;
+  std::string model = where->model;
+  const std::optional<std::vector<std::string>> catalog = co_await model_list(model, attempt);
+  if (const auto resolved =
+          resolve_model_alias(policy, provider_.name, model, catalog ? &*catalog : nullptr);
+      resolved && *resolved != model) {
+    replace_request_model(*where, *resolved, target, request.body());
+    request.target(target);
+    upstream_path = upstream_target(provider_, route_.base_path, target);
+    attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
+    attempt.reason += (attempt.reason.empty() ? "" : "; ") + std::string("model alias '") + model +
+                      "' -> '" + *resolved + "'";
+    model = *resolved;
+  }
+  const std::optional<ModelRefusal> refusal = check_model(policy, model);
+  if (!refusal) co_return true;
+  attempt.status = 403;
+  attempt.reason = "model policy: '" + refusal->model + "' refused (" + refusal->reason + ")";
+  record(context_, attempt);
+  co_await reply_and_close(context_, client_, 403, model_refusal_json(*refusal),
+                           "application/json");
+  co_return false;
+}
+
+// The provider's model list for resolving `model`'s alias: fetched once per run when an alias
+// has glob patterns (AWF fetches it at start), then kept. nullopt: none to use (an empty or
+// failed list leaves the aliases' literal names).
+asio::awaitable<std::optional<std::vector<std::string>>> ApiFrontEnd::model_list(
+    std::string_view model, const Attempt& attempt) {
+  const std::size_t index = static_cast<std::size_t>(provider_.id);
+  ModelCatalogs& catalogs = *context_.options.api_proxy.catalogs;
+  std::optional<std::vector<std::string>> catalog = catalogs.get(index);
+  if (!catalog && !provider_.models_path.empty() &&
+      alias_needs_catalog(context_.options.api_proxy.models, provider_.name, model)) {
+    catalog = co_await fetch_model_list(attempt);
+    catalogs.put(index, *catalog);
+  }
+  if (catalog && catalog->empty()) catalog.reset();
+  co_return catalog;
+}
+
+// One GET of the provider's model list with awf's key, on the connection the request goes
+// on next; recorded like a request of the command's (it is made for one). Empty on failure.
+asio::awaitable<std::vector<std::string>> ApiFrontEnd::fetch_model_list(
+    const Attempt& request_attempt) {
+  static constexpr std::uint64_t kModelListLimit = 8 * 1024 * 1024;
+  Attempt fetch = request_attempt;
+  const std::string path =
+      upstream_target(provider_, route_.base_path, std::string(provider_.models_path));
+  fetch.method = "GET";
+  fetch.url = "https://" + authority_ + path;
+  fetch.reason = "model list for apiProxy.models";
+  fetch.counts = {};
+  std::vector<std::string> models;
+  if (!provider_connection_.open()) {
+    const Upstream upstream =
+        co_await connect_tls(context_, *context_.options.api_proxy.tls, route_.target.host,
+                             route_.target.port, provider_connection_);
+    if (upstream.failed()) {
+      take_connect_failure(fetch, upstream);
+      record(context_, fetch);
+      co_return models;
+    }
+  }
+  bhttp::request<Body> request{bhttp::verb::get, path, 11};
+  request.set(bhttp::field::host, route_.target.authority());
+  if (provider_.id == Provider::Anthropic) request.set("anthropic-version", "2023-06-01");
+  inject_key(request, provider_, route_);
+  request.prepare_payload();
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kModelListLimit);
+  auto [write_error, written] =
+      co_await bhttp::async_write(origin(), request, asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code read_error = write_error;
+  if (!write_error) {
+    auto [error, n] = co_await bhttp::async_read(origin(), origin_buffer(), parser,
+                                                 asio::as_tuple(asio::use_awaitable));
+    read_error = error;
+    fetch.counts.down = n;
+  }
+  fetch.counts.up = written;
+  fetch.destination = provider_connection_.endpoint;
+  if (read_error) {
+    provider_connection_.reset();
+    fetch.status = 502;
+    fetch.reason += ": " + read_error.message();
+  } else {
+    fetch.allowed = true;
+    fetch.status = parser.get().result_int();
+    if (!parser.get().keep_alive()) provider_connection_.reset();
+    if (fetch.status == 200) models = parse_model_list(parser.get().body());
+  }
+  record(context_, fetch);
+  co_return models;
 }
 
 // --rate-limit-*: a request over a limit gets AWF's 429 (JSON body, Retry-After and
@@ -399,13 +527,14 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
     co_await refuse_early(parser, *refusal, attempt);
     co_return Sent{};
   }
-  const std::string upstream_path =
+  std::string upstream_path =
       upstream_target(provider_, route_.base_path, std::string(request.target()));
   attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
   const Verdict verdict = decide(context_, api_verdict_request(route_, attempt, upstream_path));
   Sent sent = co_await answer_locally(parser, verdict, attempt);
   if (sent.step != Sent::Step::Relay) co_return sent;
   if (!co_await read_body(parser, attempt)) co_return Sent{};
+  if (!co_await apply_model_policy(request, attempt, upstream_path)) co_return Sent{};
   if (!co_await within_rate_limits(parser, attempt)) co_return Sent{};
   sent.head_request = request.method() == bhttp::verb::head;
   sent.client_keep_alive = request.keep_alive();

@@ -454,5 +454,31 @@ def main(argv=None) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# test_api_surface.py (issue 17, model aliases): GET .../models answers a fixed model list in
+# OpenAI's shape ({"data": [{"id"}]}), recorded like any request; every other request is
+# handled as above.
+MODEL_LIST = ["gpt-5", "gpt-5.2", "gpt-4o", "claude-sonnet-4.5", "claude-sonnet-4.6"]
+_handle_without_models = ProviderHandler._handle
+
+
+def _handle_with_models(self):
+    if self.command != "GET" or not urllib.parse.urlsplit(self.path).path.endswith("/models"):
+        return _handle_without_models(self)
+    self.seq += 1
+    local = self.connection.getsockname()
+    header_list = [[k, v] for k, v in self.headers.items()]
+    self.server.reqlog.write({  # type: ignore[attr-defined]
+        "kind": "request", "local": local[0], "port": local[1],
+        "sni": getattr(self.connection, "awf_sni", None), "client": self.client_address[0],
+        "conn": self.conn_id, "seq": self.seq, "method": self.command, "path": self.path,
+        "headers": {k.lower(): v for k, v in header_list}, "header_list": header_list,
+        "body_len": 0, "body_sha256": hashlib.sha256(b"").hexdigest()})
+    self._send_json(200, {"object": "list", "data": [{"id": m} for m in MODEL_LIST]})
+
+
+ProviderHandler.do_GET = _handle_with_models
+
+
 if __name__ == "__main__":
     sys.exit(main())
