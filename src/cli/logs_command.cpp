@@ -1,4 +1,5 @@
 #include "cli/options.h"
+#include "cli/parse_errors.h"
 #include "cli/logs_command.h"
 
 #include <unistd.h>

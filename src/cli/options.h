@@ -20,7 +20,6 @@
 
 namespace CLI {
 class App;
-class ParseError;
 }
 
 namespace awf::cli {
@@ -137,11 +136,6 @@ struct ParseResult {
 // Parses argv (after any --config settings, which the command line overrides). Prints
 // --help/--version itself. Throws UsageError for bad flags or values.
 ParseResult parse_options(int argc, char** argv);
-
-// awf's wording for CLI11's parse errors (CLI11's own messages never reach the user): of the
-// main command line, and of a subcommand's (`awf logs`, `awf policy`).
-std::string explain_parse_error(const CLI::ParseError& error);
-std::string explain_subcommand_error(const CLI::ParseError& error);
 
 // The flag table itself, for generated help, completion and manual (same source as the parser).
 std::unique_ptr<CLI::App> describe_options();

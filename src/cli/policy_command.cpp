@@ -9,6 +9,7 @@
 
 #include "cli/log_files.h"
 #include "cli/options.h"
+#include "cli/parse_errors.h"
 #include "logs/explain.h"
 #include "policy/domain_list.h"
 #include "policy/policy.h"
