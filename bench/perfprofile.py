@@ -1,6 +1,6 @@
 """The `profile` workload: where awf's time goes. cpu-clock samples of awf (perf record, call
 chains bucketed by system call), and exact system-call counts per unit of work for awf and Squid
-(perf trace -s), in three scenarios. Writes bench/results/profile*.txt."""
+(perf trace -s) for awf, awf-before and Squid, in three scenarios. Writes bench/results/profile*.txt."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def w_profile(b: Bench):
         if not lines:
             continue
         report += lines
-        for t in [x for x in ("awf", "squid") if x in b.available]:
+        for t in [x for x in (*K.AWF_TARGETS, "squid") if x in b.available]:
             report += count_syscalls(b, name, t, secs)
         if name != "connect_plain" and malloc_probe():
             for t in [x for x in K.AWF_TARGETS if x in b.available]:
