@@ -1,6 +1,6 @@
 """The `profile` workload: where awf's time goes. cpu-clock samples of awf (perf record, call
-chains bucketed by system call), and exact system-call counts per unit of work for awf and Squid
-(perf trace -s) for awf, awf-before and Squid, in three scenarios. Writes bench/results/profile*.txt."""
+chains bucketed by system call), and exact system-call counts per unit of work (perf trace -s)
+for awf, awf-before and Squid, in three scenarios. Writes bench/results/profile*.txt."""
 
 from __future__ import annotations
 
