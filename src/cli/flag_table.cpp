@@ -47,9 +47,7 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
       t.emplace(flag, FlagNote{Note::NoEffect, kWhyMicroVm});
     }
     for (const char* flag :
-         {"--max-model-multiplier", "--max-model-multiplier-cap", "--max-permission-denied",
-          "--max-cache-misses", "--enable-token-steering", "--anthropic-auto-cache",
-          "--anthropic-cache-tail-ttl"}) {
+         {"--enable-token-steering", "--anthropic-auto-cache", "--anthropic-cache-tail-ttl"}) {
       t.emplace(flag, FlagNote{Note::NotYet, kWhyBudget});
     }
     return t;

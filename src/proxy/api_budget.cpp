@@ -111,13 +111,13 @@ BudgetConfig parse_budget_config(std::string_view api_proxy_json) {
   if (given("modelMultipliers")) {
     const nlohmann::json& multipliers = section["modelMultipliers"];
     if (!multipliers.is_object()) {
-      refuse("modelMultipliers", "must be an object of model names and multipliers, e.g. "
-                                 "{\"claude-opus-4.5\": 3}");
+      refuse("modelMultipliers",
+             "must be an object of model names and multipliers, e.g. "
+             "{\"claude-opus-4.5\": 3}");
     }
     for (const auto& [model, value] : multipliers.items()) {
       if (model.empty()) refuse("modelMultipliers", "has an empty model name");
-      out.multipliers.emplace_back(model,
-                                   positive_number(value, "modelMultipliers." + model));
+      out.multipliers.emplace_back(model, positive_number(value, "modelMultipliers." + model));
     }
   }
   return out;
@@ -140,9 +140,9 @@ bool is_inference_request(std::string_view method, std::string_view target) {
   if (method != "POST") return false;
   std::string_view path = target.substr(0, target.find_first_of("?#"));
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  static constexpr std::array<std::string_view, 5> kTails = {
-      "/chat/completions", "/responses", "/v1/messages", ":generateContent",
-      ":streamGenerateContent"};
+  static constexpr std::array<std::string_view, 5> kTails = {"/chat/completions", "/responses",
+                                                             "/v1/messages", ":generateContent",
+                                                             ":streamGenerateContent"};
   return std::any_of(kTails.begin(), kTails.end(),
                      [&](std::string_view tail) { return ends_with(path, tail); });
 }
@@ -162,10 +162,9 @@ double model_multiplier(const BudgetConfig& config, std::string_view model) {
 }
 
 double effective_tokens(const TokenUsage& usage, double multiplier) {
-  const double weighted = 1.0 * static_cast<double>(usage.input) +
-                          0.1 * static_cast<double>(usage.cache_read) +
-                          4.0 * static_cast<double>(usage.output) +
-                          4.0 * static_cast<double>(usage.reasoning);
+  const double weighted =
+      1.0 * static_cast<double>(usage.input) + 0.1 * static_cast<double>(usage.cache_read) +
+      4.0 * static_cast<double>(usage.output) + 4.0 * static_cast<double>(usage.reasoning);
   return multiplier * weighted;
 }
 
@@ -192,27 +191,25 @@ std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
         "Maximum effective tokens exceeded (" + fixed(now.effective_tokens, 2) + " / " + max + ").",
         {{"total_effective_tokens", number(now.effective_tokens)},
          {"max_effective_tokens", *c.max_effective_tokens}},
-        "budget apiProxy.maxEffectiveTokens of " + max + " reached: " +
-            fixed(now.effective_tokens, 2) + " effective tokens");
+        "budget apiProxy.maxEffectiveTokens of " + max +
+            " reached: " + fixed(now.effective_tokens, 2) + " effective tokens");
   }
   if (c.max_runs && now.runs >= *c.max_runs) {
     const std::string count = std::to_string(now.runs);
     const std::string max = std::to_string(*c.max_runs);
-    return refusal(429, "max_runs_exceeded",
-                   "Maximum LLM invocations exceeded (" + count + " / " + max + ").",
-                   {{"invocation_count", now.runs}, {"max_runs", *c.max_runs}},
-                   "budget apiProxy.maxTurns/maxRuns of " + max + " reached: " + count +
-                       " model calls");
+    return refusal(
+        429, "max_runs_exceeded", "Maximum LLM invocations exceeded (" + count + " / " + max + ").",
+        {{"invocation_count", now.runs}, {"max_runs", *c.max_runs}},
+        "budget apiProxy.maxTurns/maxRuns of " + max + " reached: " + count + " model calls");
   }
   if (c.max_cache_misses && now.cache_misses >= *c.max_cache_misses) {
     const std::string count = std::to_string(now.cache_misses);
     const std::string max = std::to_string(*c.max_cache_misses);
-    return refusal(403, "max_cache_misses_exceeded",
-                   "Maximum consecutive cache misses exceeded (" + count + " / " + max + ").",
-                   {{"consecutive_cache_misses", now.cache_misses},
-                    {"max_cache_misses", *c.max_cache_misses}},
-                   "budget --max-cache-misses of " + max + " reached: " + count +
-                       " consecutive cache misses");
+    return refusal(
+        403, "max_cache_misses_exceeded",
+        "Maximum consecutive cache misses exceeded (" + count + " / " + max + ").",
+        {{"consecutive_cache_misses", now.cache_misses}, {"max_cache_misses", *c.max_cache_misses}},
+        "budget --max-cache-misses of " + max + " reached: " + count + " consecutive cache misses");
   }
   if (c.max_permission_denied && now.permission_denied >= *c.max_permission_denied) {
     const std::string count = std::to_string(now.permission_denied);
@@ -249,9 +246,8 @@ std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
   const std::string name(*model);
   if (c.max_multiplier_cap) {
     const std::string cap = shown(*c.max_multiplier_cap);
-    const bool explicit_auto =
-        std::any_of(c.multipliers.begin(), c.multipliers.end(),
-                    [&](const auto& entry) { return entry.first == name; });
+    const bool explicit_auto = std::any_of(c.multipliers.begin(), c.multipliers.end(),
+                                           [&](const auto& entry) { return entry.first == name; });
     std::string lower(name);
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });

@@ -31,10 +31,10 @@ namespace awf::proxy {
 inline constexpr double kAiCreditsHardCap = 10'000;
 
 struct BudgetConfig {
-  std::optional<std::uint64_t> max_runs;              // apiProxy.maxTurns (or maxRuns)
-  std::optional<double> max_ai_credits;               // apiProxy.maxAiCredits
-  std::optional<std::uint64_t> max_effective_tokens;  // apiProxy.maxEffectiveTokens
-  std::optional<std::uint64_t> max_cache_misses;      // --max-cache-misses
+  std::optional<std::uint64_t> max_runs;               // apiProxy.maxTurns (or maxRuns)
+  std::optional<double> max_ai_credits;                // apiProxy.maxAiCredits
+  std::optional<std::uint64_t> max_effective_tokens;   // apiProxy.maxEffectiveTokens
+  std::optional<std::uint64_t> max_cache_misses;       // --max-cache-misses
   std::optional<std::uint64_t> max_permission_denied;  // --max-permission-denied
   // apiProxy.modelMultipliers with --max-model-multiplier's pairs over them.
   std::vector<std::pair<std::string, double>> multipliers;

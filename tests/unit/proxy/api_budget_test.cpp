@@ -147,8 +147,7 @@ TEST(ApiBudget, CacheMissesCountInARowAndACacheReadEndsTheStreak) {
   const auto refused = budget.check("openai", std::nullopt);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 403);
-  EXPECT_EQ(error_of(*refused),
-            nlohmann::json::parse(R"({"type":"max_cache_misses_exceeded",
+  EXPECT_EQ(error_of(*refused), nlohmann::json::parse(R"({"type":"max_cache_misses_exceeded",
               "message":"Maximum consecutive cache misses exceeded (2 / 2).",
               "consecutive_cache_misses":2,"max_cache_misses":2})"));
 }
@@ -260,8 +259,7 @@ TEST(ApiBudget, EffectiveTokensWeighAndMultiplyAndGoIntoTheRecord) {
   const auto refused = budget.check("gemini", std::nullopt);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 403);
-  EXPECT_EQ(error_of(*refused),
-            nlohmann::json::parse(R"({"type":"effective_tokens_limit_exceeded",
+  EXPECT_EQ(error_of(*refused), nlohmann::json::parse(R"({"type":"effective_tokens_limit_exceeded",
               "message":"Maximum effective tokens exceeded (5080.00 / 5000).",
               "total_effective_tokens":5080,"max_effective_tokens":5000})"));
   // The record carries AWF's fields.
