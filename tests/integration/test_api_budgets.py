@@ -3,7 +3,8 @@ request gets AWF's status and JSON error (with X-Request-ID), never reaches the 
 recorded with a reason naming the budget; the same traffic without the budget passes.
 
   apiProxy.maxTurns / maxRuns      429 max_runs_exceeded (2xx answers to model calls)
-  apiProxy.maxAiCredits            403 ai_credits_limit_exceeded (the usage records' credits)
+  apiProxy.maxAiCredits            403 ai_credits_limit_exceeded (the usage records' credits;
+                                   AWF's hard cap of 10000 credits applies without it too)
   apiProxy.maxEffectiveTokens      403 effective_tokens_limit_exceeded (+ the records' fields)
   --max-cache-misses               403 max_cache_misses_exceeded (a streak; a cache read ends it)
   --max-permission-denied          403 permission_denied_limit_exceeded (the provider's 401/403)
@@ -142,6 +143,23 @@ def test_max_ai_credits_refuses_once_the_records_reach_it(awf, provider, keys):
     assert error["hard_cap"] is False, error
     assert [r["ai_credits_total"] for r in records] == pytest.approx([0.46, 0.92, 1.38])
     assert len(s.requests()) == 3, s.all()
+
+
+def test_the_ai_credits_hard_cap_applies_without_a_maximum(awf, provider, keys):
+    """AWF's hard cap of 10000 credits ($100) cannot be configured away: at an operator price
+    of $1 per token, one gpt-5.4 answer costs 84000 credits."""
+    vnet = provider
+    s = seen(vnet)
+    price = {"openai": {"models": {"gpt-5.4": {"cost": {"input": 1, "output": 1}}}}}
+    res, out, records = run(awf, vnet, keys, [usage_call()] * 2, config={"providers": price})
+    assert res.rc == 0, res.describe()
+    assert [o["status"] for o in out] == [200, 403], out
+    error = assert_refused(res, out[1], 403, "ai_credits_limit_exceeded",
+                           "AI credits hard cap of 10000 reached")
+    assert error["hard_cap"] is True and error["max_ai_credits"] == 10000, error
+    assert error["total_ai_credits"] == 84000 == records[0]["ai_credits_total"], (error, records)
+    assert error["message"].startswith("Hard cap on AI credits reached (84000.000000 / 10000)")
+    assert len(s.requests()) == 1, s.all()
 
 
 def test_max_effective_tokens_refuses_and_the_records_carry_the_fields(awf, provider, keys):
