@@ -68,6 +68,7 @@ proxy::BudgetConfig budget_config(const Options& options) {
   config.max_cache_misses = pending.max_cache_misses;
   config.max_permission_denied = pending.max_permission_denied;
   config.max_multiplier_cap = pending.max_model_multiplier_cap;
+  config.token_steering = pending.enable_token_steering;
   return config;
 }
 
@@ -85,6 +86,7 @@ std::string budget_given(const proxy::BudgetConfig& config) {
   }
   if (!config.multipliers.empty()) return "--max-model-multiplier (apiProxy.modelMultipliers)";
   if (config.default_multiplier) return "apiProxy.defaultModelMultiplier";
+  if (config.token_steering) return "--enable-token-steering (apiProxy.enableTokenSteering)";
   return "";
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -80,6 +81,24 @@ BudgetRefusal refusal(int status, const char* type, std::string message, const F
   return BudgetRefusal{status, type, error_body(std::move(error)),
                        std::move(reason) + " (" + type + ")"};
 }
+
+// AWF's token-steering thresholds (percent of maxEffectiveTokens) and their warnings.
+struct SteeringThreshold {
+  double percent;
+  std::string_view text;
+};
+constexpr std::array<SteeringThreshold, 4> kSteeringThresholds = {{
+    {80,
+     "You have used 80% of your effective token budget. Begin planning to wrap up your current "
+     "work."},
+    {90,
+     "You have used 90% of your effective token budget. Complete your current task and prepare "
+     "final output."},
+    {95, "You have used 95% of your effective token budget. Finalize and submit your work now."},
+    {99,
+     "You have used 99% of your effective token budget. You are about to be cut off. Submit "
+     "immediately."},
+}};
 
 bool ends_with(std::string_view text, std::string_view tail) {
   return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
@@ -166,6 +185,45 @@ double effective_tokens(const TokenUsage& usage, double multiplier) {
       1.0 * static_cast<double>(usage.input) + 0.1 * static_cast<double>(usage.cache_read) +
       4.0 * static_cast<double>(usage.output) + 4.0 * static_cast<double>(usage.reasoning);
   return multiplier * weighted;
+}
+
+std::optional<std::string> inject_steering_message(std::string_view body, std::string_view provider,
+                                                   std::string_view message) {
+  Json parsed = Json::parse(body, nullptr, false);
+  if (!parsed.is_object()) return std::nullopt;
+  const std::string text(message);
+  if (provider == "anthropic") {
+    Json& system = parsed["system"];
+    if (system.is_string()) {
+      system = system.get<std::string>() + "\n\n" + text;
+    } else if (system.is_array()) {
+      system.push_back(Json{{"type", "text"}, {"text", text}});
+    } else {
+      system = text;
+    }
+  } else if (provider == "gemini") {
+    Json& instruction = parsed["systemInstruction"];
+    if (instruction.is_object()) {
+      Json& parts = instruction["parts"];
+      if (!parts.is_array()) parts = Json::array();
+      parts.push_back(Json{{"text", text}});
+    } else {
+      instruction = Json{{"parts", Json::array({Json{{"text", text}}})}};
+    }
+  } else {
+    if (!parsed.contains("messages") || !parsed["messages"].is_array()) return std::nullopt;
+    Json& messages = parsed["messages"];
+    std::size_t insert_at = 0;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const Json& entry = messages[i];
+      if (entry.is_object() && entry.contains("role") && entry["role"] == "system") {
+        insert_at = i + 1;
+      }
+    }
+    messages.insert(messages.begin() + static_cast<std::ptrdiff_t>(insert_at),
+                    Json{{"role", "system"}, {"content", text}});
+  }
+  return parsed.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 ApiBudget::ApiBudget(BudgetConfig config, PricingConfig pricing)
@@ -307,11 +365,34 @@ void ApiBudget::account(UsageRecord& record) {
     const double tokens = effective_tokens(record.usage, multiplier);
     counts_.effective_tokens += tokens;
     record.effective = UsageRecord::EffectiveTokens{tokens, counts_.effective_tokens, multiplier};
+    const double percent =
+        counts_.effective_tokens / static_cast<double>(*config_.max_effective_tokens) * 100;
+    for (std::size_t i = 0; i < kSteeringThresholds.size(); ++i) {
+      const unsigned bit = 1u << i;
+      if (percent >= kSteeringThresholds[i].percent && !(thresholds_crossed_ & bit)) {
+        thresholds_crossed_ |= bit;
+        thresholds_pending_ |= bit;
+      }
+    }
   }
   // AWF: only a response with input counts; one with cache reads ends the streak.
   if (record.usage.input > 0) {
     counts_.cache_misses = record.usage.cache_read > 0 ? 0 : counts_.cache_misses + 1;
   }
+}
+
+std::optional<std::string> ApiBudget::take_steering_message() {
+  if (!config_.token_steering) return std::nullopt;
+  const std::lock_guard lock(mutex_);
+  for (std::size_t i = kSteeringThresholds.size(); i-- > 0;) {
+    const unsigned bit = 1u << i;
+    if (thresholds_pending_ & bit) {
+      // AWF gives the highest one; lower ones still pending follow on later requests.
+      thresholds_pending_ &= ~bit;
+      return "[AWF TOKEN WARNING] " + std::string(kSteeringThresholds[i].text);
+    }
+  }
+  return std::nullopt;
 }
 
 BudgetCounts ApiBudget::counts() const {

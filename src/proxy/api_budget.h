@@ -40,6 +40,7 @@ struct BudgetConfig {
   std::vector<std::pair<std::string, double>> multipliers;
   std::optional<double> default_multiplier;  // apiProxy.defaultModelMultiplier (AWF: 1)
   std::optional<double> max_multiplier_cap;  // --max-model-multiplier-cap
+  bool token_steering = false;               // --enable-token-steering
 };
 
 // The config file's budget keys without a flag (apiProxy.maxTurns/maxRuns, maxAiCredits,
@@ -63,6 +64,14 @@ double model_multiplier(const BudgetConfig& config, std::string_view model);
 
 // Effective tokens of one response at `multiplier` (AWF's weights).
 double effective_tokens(const TokenUsage& usage, double multiplier);
+
+// --enable-token-steering: the request body with AWF's budget warning added as a system
+// instruction: Anthropic's `system` (a string gets "\n\n" + message, a list a text block),
+// Gemini's `systemInstruction.parts`, else (OpenAI, Copilot) a system message after the last
+// one in `messages`. nullopt when the body is no JSON object (or, OpenAI-style, has no
+// `messages` list). Other keys keep their order.
+std::optional<std::string> inject_steering_message(std::string_view body, std::string_view provider,
+                                                   std::string_view message);
 
 // A request a budget refuses: AWF's status and JSON body, and the record's reason.
 struct BudgetRefusal {
@@ -106,13 +115,20 @@ class ApiBudget {
   // counts a cache miss or ends the streak.
   void account(UsageRecord& record);
 
+  // --enable-token-steering with maxEffectiveTokens: AWF's warning for the highest threshold
+  // (80, 90, 95, 99 % of the budget) crossed and not yet given, which is then given; nullopt
+  // when none is due.
+  std::optional<std::string> take_steering_message();
+
   BudgetCounts counts() const;
 
  private:
   const BudgetConfig config_;
   const PricingConfig pricing_;
   mutable std::mutex mutex_;
-  BudgetCounts counts_;  // under mutex_
+  BudgetCounts counts_;              // under mutex_
+  unsigned thresholds_crossed_ = 0;  // under mutex_: bits of kSteeringThresholds
+  unsigned thresholds_pending_ = 0;  // under mutex_: crossed, warning not given yet
 };
 
 }  // namespace awf::proxy

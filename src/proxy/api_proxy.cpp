@@ -187,6 +187,7 @@ class ApiFrontEnd : public SocketClientSide {
   asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
   asio::awaitable<bool> within_rate_limits(const Parser& parser, Attempt& attempt);
   asio::awaitable<bool> within_budgets(const bhttp::request<Body>& request, Attempt& attempt);
+  void steer(bhttp::request<Body>& request, Attempt& attempt);
   asio::awaitable<bool> apply_model_policy(bhttp::request<Body>& request, Attempt& attempt,
                                            std::string& upstream_path);
   asio::awaitable<std::vector<std::string>> fetch_model_list(const Attempt& request_attempt);
@@ -517,6 +518,26 @@ asio::awaitable<bool> ApiFrontEnd::within_budgets(const bhttp::request<Body>& re
   co_return false;
 }
 
+// --enable-token-steering: AWF's warning, once a threshold of maxEffectiveTokens is crossed,
+// goes into the next POST or PUT as a system instruction (noted in the record's reason).
+void ApiFrontEnd::steer(bhttp::request<Body>& request, Attempt& attempt) {
+  ApiBudget* budget = context_.options.api_proxy.budget.get();
+  if (budget == nullptr || !budget->config().token_steering) return;
+  if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::put) return;
+  const std::optional<std::string> message = budget->take_steering_message();
+  if (!message) return;
+  // As in AWF, a warning that does not fit the body's shape is not given again.
+  std::optional<std::string> body =
+      inject_steering_message(request.body(), provider_.name, *message);
+  if (!body) return;
+  request.body() = std::move(*body);
+  const std::size_t used = message->find("used ") + 5;
+  attempt.reason += (attempt.reason.empty() ? "" : "; ") +
+                    std::string("token steering: warning at ") +
+                    message->substr(used, message->find('%') - used + 1) +
+                    " of apiProxy.maxEffectiveTokens injected";
+}
+
 // A kept-alive provider connection may have been closed by the provider meanwhile: one retry
 // on a fresh connection when nothing came back on the old one.
 asio::awaitable<bool> ApiFrontEnd::send_to_provider(Sent& sent, Attempt& attempt,
@@ -581,6 +602,7 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
   if (!co_await apply_model_policy(request, attempt, upstream_path)) co_return Sent{};
   if (!co_await within_rate_limits(parser, attempt)) co_return Sent{};
   if (!co_await within_budgets(request, attempt)) co_return Sent{};
+  steer(request, attempt);
   sent.head_request = request.method() == bhttp::verb::head;
   sent.client_keep_alive = request.keep_alive();
   upgrade_requested_ = !request[bhttp::field::upgrade].empty();

@@ -5,7 +5,8 @@ recorded with a reason naming the budget; the same traffic without the budget pa
   apiProxy.maxTurns / maxRuns      429 max_runs_exceeded (2xx answers to model calls)
   apiProxy.maxAiCredits            403 ai_credits_limit_exceeded (the usage records' credits;
                                    AWF's hard cap of 10000 credits applies without it too)
-  apiProxy.maxEffectiveTokens      403 effective_tokens_limit_exceeded (+ the records' fields)
+  apiProxy.maxEffectiveTokens      403 effective_tokens_limit_exceeded (+ the records' fields;
+                                   --enable-token-steering: AWF's warnings at 80-99 %)
   --max-cache-misses               403 max_cache_misses_exceeded (a streak; a cache read ends it)
   --max-permission-denied          403 permission_denied_limit_exceeded (the provider's 401/403)
   --max-model-multiplier[-cap]     400 model_multiplier_cap_exceeded (the request's model)
@@ -20,6 +21,7 @@ Traffic rule: every target is <provider>.allowed.test:8443 in the vnet."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -178,6 +180,30 @@ def test_max_effective_tokens_refuses_and_the_records_carry_the_fields(awf, prov
     assert [(r["effective_tokens_this_response"], r["effective_tokens_total"],
              r["model_multiplier"]) for r in records] == [(4080, 4080, 2), (4080, 8160, 2)]
     assert len(s.requests()) == 2, s.all()
+
+
+def test_token_steering_adds_awfs_warning_to_the_next_request(awf, provider, keys):
+    """--enable-token-steering (apiProxy.enableTokenSteering): once 80 % of maxEffectiveTokens
+    is used (2 x 2040 of 5000), the next request carries AWF's warning as a system message."""
+    vnet = provider
+    sent = json.dumps({"model": "gpt-5.4", "messages": []}).encode()  # what the client sends
+    warning = ("[AWF TOKEN WARNING] You have used 80% of your effective token budget. Begin "
+               "planning to wrap up your current work.")
+    steered = json.dumps({"model": "gpt-5.4", "messages": [
+        {"role": "system", "content": warning}]}, separators=(",", ":")).encode()
+    for steering in (True, False):
+        s = seen(vnet)
+        config = {"maxEffectiveTokens": 5000, "enableTokenSteering": steering}
+        res, out, _ = run(awf, vnet, keys, [usage_call()] * 4, config=config)
+        assert [o["status"] for o in out] == [200, 200, 200, 403], (out, res.describe())
+        bodies = [r["body_sha256"] for r in s.requests()]
+        want = [sent, sent, steered if steering else sent]
+        assert bodies == [hashlib.sha256(b).hexdigest() for b in want], (steering, s.all())
+        noted = [r for r in api_records(res, status=200) if "token steering" in r["reason"]]
+        assert len(noted) == (1 if steering else 0), res.describe()
+        if steering:
+            assert "warning at 80% of apiProxy.maxEffectiveTokens" in noted[0]["reason"], noted
+        assert "enableTokenSteering is not yet built" not in res.stderr, res.stderr
 
 
 @pytest.mark.parametrize("how", ["flag", "config"])

@@ -100,10 +100,10 @@ def test_default_profile_from_a_file(awf, vnet, nonce):
     # One notice per key awf does not act on, naming the key (apiProxy.models and the budgets
     # are honoured).
     lines = notices(r)
-    for key in ["apiProxy.enableTokenSteering", "container.imageTag"]:
+    for key in ["container.imageTag"]:
         assert sum(1 for line in lines if f"config.{key} " in line) == 1, key + r.describe()
     for key in ["apiProxy.models", "apiProxy.maxRuns", "apiProxy.maxAiCredits",
-                "apiProxy.maxCacheMisses"]:
+                "apiProxy.maxCacheMisses", "apiProxy.enableTokenSteering"]:
         assert not any(f"config.{key} " in line for line in lines), key + r.describe()
     assert sum(1 for line in r.stderr_lines
                if "config.container.containerRuntime gvisor: awf provides Linux namespaces"

@@ -186,8 +186,8 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_EQ(o.pending.anthropic_cache_tail_ttl, "1h");
   EXPECT_EQ(o.api_targets[static_cast<std::size_t>(proxy::Provider::Vertex)]->host, "vertex.test");
   EXPECT_EQ(o.openai_base_url_env, "MY_URL");
-  // --enable-token-steering and --anthropic-cache-tail-ttl (the budgets are built).
-  EXPECT_EQ(o.notices.size(), 2u);
+  // --anthropic-cache-tail-ttl (the budgets and token steering are built).
+  EXPECT_EQ(o.notices.size(), 1u);
   EXPECT_THAT(o.notices,
               Contains(HasSubstr("--anthropic-cache-tail-ttl is not yet built in awf: ")));
   EXPECT_THAT(usage_error({"--difc-proxy-host", "nohost", "--", "true"}), HasSubstr("HOST:PORT"));

@@ -311,3 +311,65 @@ TEST(ApiBudget, OrderIsAwfsAndNoBudgetRefusesNothing) {
 
 }  // namespace
 }  // namespace awf::proxy
+
+namespace awf::proxy {
+namespace {
+
+TEST(TokenSteering, WarningsForTheHighestThresholdCrossedFirstThenTheOthers) {
+  BudgetConfig config;
+  config.max_effective_tokens = 10'000;
+  config.token_steering = true;
+  ApiBudget budget(config, {});
+  EXPECT_FALSE(budget.take_steering_message());
+  UsageRecord record = record_of("openai", "m", usage(7'900, 0));
+  budget.account(record);
+  EXPECT_FALSE(budget.take_steering_message());  // 79 %
+  UsageRecord more = record_of("openai", "m", usage(200, 0));
+  budget.account(more);  // 81 %
+  EXPECT_EQ(budget.take_steering_message(),
+            "[AWF TOKEN WARNING] You have used 80% of your effective token budget. Begin "
+            "planning to wrap up your current work.");
+  EXPECT_FALSE(budget.take_steering_message());  // given once
+  UsageRecord jump = record_of("openai", "m", usage(1'850, 0));
+  budget.account(jump);  // 99.5 %: 90, 95 and 99 at once
+  EXPECT_THAT(*budget.take_steering_message(), HasSubstr("used 99%"));
+  EXPECT_THAT(*budget.take_steering_message(), HasSubstr("used 95%"));
+  EXPECT_THAT(*budget.take_steering_message(), HasSubstr("used 90%"));
+  EXPECT_FALSE(budget.take_steering_message());
+  // Off without the flag.
+  config.token_steering = false;
+  ApiBudget quiet(config, {});
+  UsageRecord all = record_of("openai", "m", usage(10'000, 0));
+  quiet.account(all);
+  EXPECT_FALSE(quiet.take_steering_message());
+}
+
+TEST(TokenSteering, TheWarningGoesWhereEachProviderReadsInstructions) {
+  EXPECT_EQ(
+      inject_steering_message(
+          R"({"model":"gpt","messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],"stream":true})",
+          "openai", "W"),
+      R"({"model":"gpt","messages":[{"role":"system","content":"s"},{"role":"system","content":"W"},{"role":"user","content":"u"}],"stream":true})");
+  EXPECT_EQ(
+      inject_steering_message(R"({"messages":[{"role":"user","content":"u"}]})", "copilot", "W"),
+      R"({"messages":[{"role":"system","content":"W"},{"role":"user","content":"u"}]})");
+  EXPECT_FALSE(inject_steering_message(R"({"input":"x"})", "openai", "W"));
+  EXPECT_FALSE(inject_steering_message("not json", "openai", "W"));
+  EXPECT_FALSE(inject_steering_message("[1]", "anthropic", "W"));
+  EXPECT_EQ(inject_steering_message(R"({"system":"be brief","model":"c"})", "anthropic", "W"),
+            R"({"system":"be brief\n\nW","model":"c"})");
+  EXPECT_EQ(inject_steering_message(R"({"system":[{"type":"text","text":"a"}]})", "anthropic", "W"),
+            R"({"system":[{"type":"text","text":"a"},{"type":"text","text":"W"}]})");
+  EXPECT_EQ(inject_steering_message(R"({"model":"c"})", "anthropic", "W"),
+            R"({"model":"c","system":"W"})");
+  EXPECT_EQ(inject_steering_message(R"({"contents":[]})", "gemini", "W"),
+            R"({"contents":[],"systemInstruction":{"parts":[{"text":"W"}]}})");
+  EXPECT_EQ(
+      inject_steering_message(
+          R"({"systemInstruction":{"role":"x","parts":[{"text":"a"}]},"contents":[]})", "gemini",
+          "W"),
+      R"({"systemInstruction":{"role":"x","parts":[{"text":"a"},{"text":"W"}]},"contents":[]})");
+}
+
+}  // namespace
+}  // namespace awf::proxy
