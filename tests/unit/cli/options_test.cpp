@@ -194,6 +194,15 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_THAT(usage_error({"--rate-limit-rph", "0", "--", "true"}), HasSubstr("positive whole"));
   EXPECT_THAT(usage_error({"--max-model-multiplier", "opus", "--", "true"}),
               HasSubstr("MODEL:MULTIPLIER"));
+  EXPECT_THAT(usage_error({"--max-model-multiplier", ":2", "--", "true"}),
+              HasSubstr("MODEL:MULTIPLIER"));
+  EXPECT_THAT(usage_error({"--max-model-multiplier", "opus:0", "--", "true"}),
+              HasSubstr("positive number"));
+  // As AWF: trimmed, empty entries skipped, the last one for a model wins.
+  EXPECT_THAT(parse({"--max-model-multiplier", " opus : 3 ,, haiku:1,opus:4,", "--", "true"})
+                  .pending.model_multipliers,
+              ElementsAre(std::pair<std::string, double>{"opus", 4},
+                          std::pair<std::string, double>{"haiku", 1}));
   EXPECT_THAT(usage_error({"--anthropic-cache-tail-ttl", "2h", "--", "true"}),
               HasSubstr("5m or 1h"));
   EXPECT_THAT(usage_error({"--openai-api-auth-header", "a b", "--", "true"}), HasSubstr("header"));
