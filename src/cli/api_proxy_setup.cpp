@@ -1,6 +1,7 @@
 #include "cli/api_proxy_setup.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -69,6 +70,10 @@ proxy::BudgetConfig budget_config(const Options& options) {
   config.max_permission_denied = pending.max_permission_denied;
   config.max_multiplier_cap = pending.max_model_multiplier_cap;
   config.token_steering = pending.enable_token_steering;
+  config.agent_timeout_minutes = options.agent_timeout_minutes;
+  config.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   return config;
 }
 

@@ -100,6 +100,39 @@ constexpr std::array<SteeringThreshold, 4> kSteeringThresholds = {{
      "immediately."},
 }};
 
+// AWF's run-time warnings (timeout-steering.js), at the same thresholds.
+constexpr std::array<std::string_view, 4> kTimeWarnings = {
+    "You have used 80% of your allotted run time. Begin planning to wrap up your current work.",
+    "You have used 90% of your allotted run time. Complete your current task and prepare final "
+    "output.",
+    "You have used 95% of your allotted run time. Finalize and submit your work now.",
+    "You have used 99% of your allotted run time. You are about to time out. Submit "
+    "immediately.",
+};
+
+// The highest pending bit of `pending` (cleared), as an index; nullopt when none.
+std::optional<std::size_t> take_highest(unsigned& pending) {
+  for (std::size_t i = kSteeringThresholds.size(); i-- > 0;) {
+    const unsigned bit = 1u << i;
+    if (pending & bit) {
+      pending &= ~bit;
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+// Marks the thresholds `percent` has reached for the first time as crossed and pending.
+void cross(double percent, unsigned& crossed, unsigned& pending) {
+  for (std::size_t i = 0; i < kSteeringThresholds.size(); ++i) {
+    const unsigned bit = 1u << i;
+    if (percent >= kSteeringThresholds[i].percent && !(crossed & bit)) {
+      crossed |= bit;
+      pending |= bit;
+    }
+  }
+}
+
 bool ends_with(std::string_view text, std::string_view tail) {
   return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
 }
@@ -367,13 +400,7 @@ void ApiBudget::account(UsageRecord& record) {
     record.effective = UsageRecord::EffectiveTokens{tokens, counts_.effective_tokens, multiplier};
     const double percent =
         counts_.effective_tokens / static_cast<double>(*config_.max_effective_tokens) * 100;
-    for (std::size_t i = 0; i < kSteeringThresholds.size(); ++i) {
-      const unsigned bit = 1u << i;
-      if (percent >= kSteeringThresholds[i].percent && !(thresholds_crossed_ & bit)) {
-        thresholds_crossed_ |= bit;
-        thresholds_pending_ |= bit;
-      }
-    }
+    cross(percent, thresholds_crossed_, thresholds_pending_);
   }
   // AWF: only a response with input counts; one with cache reads ends the streak.
   if (record.usage.input > 0) {
@@ -384,15 +411,22 @@ void ApiBudget::account(UsageRecord& record) {
 std::optional<std::string> ApiBudget::take_steering_message() {
   if (!config_.token_steering) return std::nullopt;
   const std::lock_guard lock(mutex_);
-  for (std::size_t i = kSteeringThresholds.size(); i-- > 0;) {
-    const unsigned bit = 1u << i;
-    if (thresholds_pending_ & bit) {
-      // AWF gives the highest one; lower ones still pending follow on later requests.
-      thresholds_pending_ &= ~bit;
-      return "[AWF TOKEN WARNING] " + std::string(kSteeringThresholds[i].text);
-    }
-  }
-  return std::nullopt;
+  // AWF gives the highest one; lower ones still pending follow on later requests.
+  const std::optional<std::size_t> index = take_highest(thresholds_pending_);
+  if (!index) return std::nullopt;
+  return "[AWF TOKEN WARNING] " + std::string(kSteeringThresholds[*index].text);
+}
+
+std::optional<std::string> ApiBudget::take_time_warning(std::int64_t now_ms) {
+  if (!config_.token_steering || config_.agent_timeout_minutes == 0) return std::nullopt;
+  const double elapsed =
+      static_cast<double>(std::max<std::int64_t>(0, now_ms - config_.started_ms));
+  const double timeout = static_cast<double>(config_.agent_timeout_minutes) * 60'000;
+  const std::lock_guard lock(mutex_);
+  cross(elapsed / timeout * 100, time_crossed_, time_pending_);
+  const std::optional<std::size_t> index = take_highest(time_pending_);
+  if (!index) return std::nullopt;
+  return "[AWF TIME WARNING] " + std::string(kTimeWarnings[*index]);
 }
 
 BudgetCounts ApiBudget::counts() const {

@@ -41,6 +41,10 @@ struct BudgetConfig {
   std::optional<double> default_multiplier;  // apiProxy.defaultModelMultiplier (AWF: 1)
   std::optional<double> max_multiplier_cap;  // --max-model-multiplier-cap
   bool token_steering = false;               // --enable-token-steering
+  // With token steering, AWF's run-time warnings: --agent-timeout (0: none) from when the run
+  // started (Unix ms).
+  std::uint64_t agent_timeout_minutes = 0;
+  std::int64_t started_ms = 0;
 };
 
 // The config file's budget keys without a flag (apiProxy.maxTurns/maxRuns, maxAiCredits,
@@ -119,6 +123,8 @@ class ApiBudget {
   // (80, 90, 95, 99 % of the budget) crossed and not yet given, which is then given; nullopt
   // when none is due.
   std::optional<std::string> take_steering_message();
+  // Likewise for the run time at `now_ms` against --agent-timeout (AWF's "[AWF TIME WARNING]").
+  std::optional<std::string> take_time_warning(std::int64_t now_ms);
 
   BudgetCounts counts() const;
 
@@ -129,6 +135,8 @@ class ApiBudget {
   BudgetCounts counts_;              // under mutex_
   unsigned thresholds_crossed_ = 0;  // under mutex_: bits of kSteeringThresholds
   unsigned thresholds_pending_ = 0;  // under mutex_: crossed, warning not given yet
+  unsigned time_crossed_ = 0;        // under mutex_: the same for the run time
+  unsigned time_pending_ = 0;        // under mutex_
 };
 
 }  // namespace awf::proxy

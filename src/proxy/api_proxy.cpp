@@ -518,24 +518,33 @@ asio::awaitable<bool> ApiFrontEnd::within_budgets(const bhttp::request<Body>& re
   co_return false;
 }
 
-// --enable-token-steering: AWF's warning, once a threshold of maxEffectiveTokens is crossed,
-// goes into the next POST or PUT as a system instruction (noted in the record's reason).
+// --enable-token-steering: AWF's warnings, once a threshold of --agent-timeout's run time or of
+// maxEffectiveTokens is crossed, go into the next POST or PUT as system instructions (in AWF's
+// order: time, then tokens), each noted in the record's reason.
 void ApiFrontEnd::steer(bhttp::request<Body>& request, Attempt& attempt) {
   ApiBudget* budget = context_.options.api_proxy.budget.get();
   if (budget == nullptr || !budget->config().token_steering) return;
   if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::put) return;
-  const std::optional<std::string> message = budget->take_steering_message();
-  if (!message) return;
-  // As in AWF, a warning that does not fit the body's shape is not given again.
-  std::optional<std::string> body =
-      inject_steering_message(request.body(), provider_.name, *message);
-  if (!body) return;
-  request.body() = std::move(*body);
-  const std::size_t used = message->find("used ") + 5;
-  attempt.reason += (attempt.reason.empty() ? "" : "; ") +
-                    std::string("token steering: warning at ") +
-                    message->substr(used, message->find('%') - used + 1) +
-                    " of apiProxy.maxEffectiveTokens injected";
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const std::pair<std::optional<std::string>, const char*> warnings[] = {
+      {budget->take_time_warning(now.count()), "time steering: warning at "},
+      {budget->take_steering_message(), "token steering: warning at "}};
+  for (const auto& [message, what] : warnings) {
+    if (!message) continue;
+    // As in AWF, a warning that does not fit the body's shape is not given again.
+    std::optional<std::string> body =
+        inject_steering_message(request.body(), provider_.name, *message);
+    if (!body) continue;
+    request.body() = std::move(*body);
+    const std::size_t used = message->find("used ") + 5;
+    attempt.reason +=
+        (attempt.reason.empty() ? "" : "; ") + std::string(what) +
+        message->substr(used, message->find('%') - used + 1) + " of " +
+        (message->find("run time") != std::string::npos ? "--agent-timeout"
+                                                        : "apiProxy.maxEffectiveTokens") +
+        " injected";
+  }
 }
 
 // A kept-alive provider connection may have been closed by the provider meanwhile: one retry

@@ -34,11 +34,12 @@ __all__ = ["keys", "provider", "secret"]  # fixtures used by name below
 PORTS = {"openai": 10000, "anthropic": 10001, "copilot": 10002}
 CHAT = "/v1/chat/completions"
 
-# Sends each request of argv[1] (JSON list of {port, method, path, model?}) on its own
-# connection; prints one "CALL <json>" line per request.
+# Sends each request of argv[1] (JSON list of {port, method, path, model?, wait?}) on its own
+# connection, `wait` seconds after the previous one; prints one "CALL <json>" line per request.
 CALLS = r'''
-import json, sys, urllib.request, urllib.error
+import json, sys, time, urllib.request, urllib.error
 for rq in json.loads(sys.argv[1]):
+    time.sleep(rq.get("wait", 0))
     body = None
     if rq.get("method", "POST") != "GET":
         body = json.dumps({"model": rq.get("model", "gpt-5.4"), "messages": []}).encode()
@@ -204,6 +205,25 @@ def test_token_steering_adds_awfs_warning_to_the_next_request(awf, provider, key
         if steering:
             assert "warning at 80% of apiProxy.maxEffectiveTokens" in noted[0]["reason"], noted
         assert "enableTokenSteering is not yet built" not in res.stderr, res.stderr
+
+
+def test_token_steering_warns_of_the_run_time_too(awf, provider, keys):
+    """With --agent-timeout 1, a request after 49 s (82 % of the minute) carries AWF's run-time
+    warning; the first one, at once, goes unchanged. (About 50 s.)"""
+    vnet = provider
+    s = seen(vnet)
+    sent = json.dumps({"model": "gpt-5.4", "messages": []}).encode()
+    warning = ("[AWF TIME WARNING] You have used 80% of your allotted run time. Begin planning "
+               "to wrap up your current work.")
+    steered = json.dumps({"model": "gpt-5.4", "messages": [
+        {"role": "system", "content": warning}]}, separators=(",", ":")).encode()
+    res, out, _ = run(awf, vnet, keys, [usage_call(), usage_call(wait=49)],
+                      ["--agent-timeout", "1"], {"enableTokenSteering": True})
+    assert [o["status"] for o in out] == [200, 200], (out, res.describe())
+    assert [r["body_sha256"] for r in s.requests()] == [
+        hashlib.sha256(sent).hexdigest(), hashlib.sha256(steered).hexdigest()], s.all()
+    noted = [r for r in api_records(res, status=200) if "time steering" in r["reason"]]
+    assert len(noted) == 1 and "warning at 80% of --agent-timeout" in noted[0]["reason"], noted
 
 
 @pytest.mark.parametrize("how", ["flag", "config"])

@@ -344,6 +344,27 @@ TEST(TokenSteering, WarningsForTheHighestThresholdCrossedFirstThenTheOthers) {
   EXPECT_FALSE(quiet.take_steering_message());
 }
 
+TEST(TokenSteering, RunTimeWarningsCountFromTheStartAgainstTheAgentTimeout) {
+  BudgetConfig config;
+  config.token_steering = true;
+  config.agent_timeout_minutes = 10;
+  config.started_ms = 1'000'000;
+  ApiBudget budget(config, {});
+  EXPECT_FALSE(budget.take_time_warning(1'000'000 + 7 * 60'000));  // 70 %
+  EXPECT_EQ(budget.take_time_warning(1'000'000 + 8 * 60'000),
+            "[AWF TIME WARNING] You have used 80% of your allotted run time. Begin planning to "
+            "wrap up your current work.");
+  EXPECT_FALSE(budget.take_time_warning(1'000'000 + 8 * 60'000 + 1));
+  EXPECT_THAT(*budget.take_time_warning(1'000'000 + 10 * 60'000), HasSubstr("used 99%"));
+  EXPECT_THAT(*budget.take_time_warning(1'000'000 + 10 * 60'000), HasSubstr("used 95%"));
+  EXPECT_FALSE(budget.take_steering_message());  // no effective-token budget
+  config.agent_timeout_minutes = 0;
+  EXPECT_FALSE(ApiBudget(config, {}).take_time_warning(1'000'000 + 60 * 60'000));
+  config.agent_timeout_minutes = 10;
+  config.token_steering = false;
+  EXPECT_FALSE(ApiBudget(config, {}).take_time_warning(1'000'000 + 60 * 60'000));
+}
+
 TEST(TokenSteering, TheWarningGoesWhereEachProviderReadsInstructions) {
   EXPECT_EQ(
       inject_steering_message(
