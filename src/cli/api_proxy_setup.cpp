@@ -1,12 +1,14 @@
 #include "cli/api_proxy_setup.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 
+#include "proxy/api_budget.h"
 #include "proxy/api_reflect.h"
 
 namespace awf::cli {
@@ -50,6 +52,47 @@ bool rate_flags_given(const Options& options) {
   const PendingApiOptions& pending = options.pending;
   return pending.no_rate_limit || pending.rate_limit_rpm || pending.rate_limit_rph ||
          pending.rate_limit_bytes_pm;
+}
+
+// The budgets: the config file's keys without a flag, then the flags (which the file's
+// maxCacheMisses, maxPermissionDenied and maxModelMultiplierCap also set); the flag's
+// multipliers win over the file's for the same model, as in AWF.
+proxy::BudgetConfig budget_config(const Options& options) {
+  const PendingApiOptions& pending = options.pending;
+  proxy::BudgetConfig config;
+  try {
+    config = proxy::parse_budget_config(pending.api_proxy_config);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(error.what());
+  }
+  proxy::merge_multipliers(config.multipliers, pending.model_multipliers);
+  config.max_cache_misses = pending.max_cache_misses;
+  config.max_permission_denied = pending.max_permission_denied;
+  config.max_multiplier_cap = pending.max_model_multiplier_cap;
+  config.token_steering = pending.enable_token_steering;
+  config.agent_timeout_minutes = options.agent_timeout_minutes;
+  config.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return config;
+}
+
+// The first budget setting given, for the message when the proxy is off ("" for none).
+std::string budget_given(const proxy::BudgetConfig& config) {
+  if (config.max_runs) return "apiProxy.maxTurns/maxRuns";
+  if (config.max_ai_credits) return "apiProxy.maxAiCredits";
+  if (config.max_effective_tokens) return "apiProxy.maxEffectiveTokens";
+  if (config.max_cache_misses) return "--max-cache-misses (apiProxy.maxCacheMisses)";
+  if (config.max_permission_denied) {
+    return "--max-permission-denied (apiProxy.maxPermissionDenied)";
+  }
+  if (config.max_multiplier_cap) {
+    return "--max-model-multiplier-cap (apiProxy.maxModelMultiplierCap)";
+  }
+  if (!config.multipliers.empty()) return "--max-model-multiplier (apiProxy.modelMultipliers)";
+  if (config.default_multiplier) return "apiProxy.defaultModelMultiplier";
+  if (config.token_steering) return "--enable-token-steering (apiProxy.enableTokenSteering)";
+  return "";
 }
 
 
@@ -159,11 +202,17 @@ ApiProxySetup setup_api_proxy(const Options& options) {
   // Also when the proxy is off: `awf --reflect` prints it (AWF's proxy is always on).
   setup.gateway.reflect = reflect_answer(setup, options);
   setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
+  proxy::BudgetConfig budget = budget_config(options);
   if (!setup.gateway.enabled) {
     if (rate_flags_given(options)) {
       throw UsageError(
           "--rate-limit-* and --no-rate-limit limit the API proxy, which is off: add "
           "--enable-api-proxy (or set a provider key)");
+    }
+    if (const std::string given = budget_given(budget); !given.empty()) {
+      throw UsageError(given +
+                       " is a budget of the API proxy, which is off: add --enable-api-proxy "
+                       "(or set a provider key)");
     }
     return setup;
   }
@@ -174,7 +223,8 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     throw UsageError(error.what());
   }
   try {
-    setup.pricing = proxy::parse_pricing_config(options.pending.api_proxy_config);
+    setup.gateway.budget = std::make_shared<proxy::ApiBudget>(
+        std::move(budget), proxy::parse_pricing_config(options.pending.api_proxy_config));
   } catch (const std::invalid_argument& error) {
     throw UsageError(error.what());
   }

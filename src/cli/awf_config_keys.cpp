@@ -40,16 +40,16 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.anthropicAutoCache", U::Flag, "anthropic-auto-cache"},
     KeyUse{"apiProxy.anthropicCacheTailTtl", U::Flag, "anthropic-cache-tail-ttl"},
     KeyUse{"apiProxy.hostedWeb", U::NotYet, kBudget},
-    KeyUse{"apiProxy.maxEffectiveTokens", U::NotYet, kBudget},
-    KeyUse{"apiProxy.maxAiCredits", U::NotYet, kBudget},
+    KeyUse{"apiProxy.maxEffectiveTokens", U::Accept, ""},  // api_budget.h
+    KeyUse{"apiProxy.maxAiCredits", U::Accept, ""},  // api_budget.h
     // Read from the apiProxy section by the usage accounting (cli/api_proxy_setup.cpp).
     KeyUse{"apiProxy.defaultAiCreditsPricing", U::Accept, ""},
     KeyUse{"apiProxy.providers", U::Accept, ""},
-    KeyUse{"apiProxy.modelMultipliers", U::NotYet, kBudget},
-    KeyUse{"apiProxy.defaultModelMultiplier", U::NotYet, kBudget},
+    KeyUse{"apiProxy.modelMultipliers", U::Accept, ""},  // api_budget.h
+    KeyUse{"apiProxy.defaultModelMultiplier", U::Accept, ""},  // api_budget.h
     KeyUse{"apiProxy.maxModelMultiplierCap", U::Flag, "max-model-multiplier-cap"},
-    KeyUse{"apiProxy.maxTurns", U::NotYet, kBudget},
-    KeyUse{"apiProxy.maxRuns", U::NotYet, kBudget},
+    KeyUse{"apiProxy.maxTurns", U::Accept, ""},  // api_budget.h
+    KeyUse{"apiProxy.maxRuns", U::Accept, ""},  // api_budget.h
     KeyUse{"apiProxy.maxPermissionDenied", U::Flag, "max-permission-denied"},
     KeyUse{"apiProxy.maxCacheMisses", U::Flag, "max-cache-misses"},
     KeyUse{"apiProxy.requestedModel", U::Accept, ""},  // model_policy.h

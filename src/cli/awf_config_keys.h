@@ -11,7 +11,7 @@ inline constexpr std::string_view kWhyDocker = "it applies to AWF's Docker backe
 inline constexpr std::string_view kWhyMicroVm =
     "awf runs no microVM (it provides Linux namespaces and seccomp)";
 inline constexpr std::string_view kWhyBudget =
-    "the API proxy does not enforce budgets or model policy yet; the value is ignored";
+    "the API proxy does not act on this setting yet; the value is ignored";
 inline constexpr std::string_view kWhyProvider =
     "the API proxy does not support this provider setting yet; the value is ignored";
 inline constexpr std::string_view kWhyGithubPoints =

@@ -46,10 +46,7 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
           "--cloud-hypervisor-supervisor-sha256"}) {
       t.emplace(flag, FlagNote{Note::NoEffect, kWhyMicroVm});
     }
-    for (const char* flag :
-         {"--max-model-multiplier", "--max-model-multiplier-cap", "--max-permission-denied",
-          "--max-cache-misses", "--enable-token-steering", "--anthropic-auto-cache",
-          "--anthropic-cache-tail-ttl"}) {
+    for (const char* flag : {"--anthropic-auto-cache", "--anthropic-cache-tail-ttl"}) {
       t.emplace(flag, FlagNote{Note::NotYet, kWhyBudget});
     }
     return t;
@@ -293,8 +290,8 @@ void budget_flags(CLI::App& app, RawValues& raw) {
          "Upstream 401/403 answers allowed per run", kApiGroup, "N");
   single(app, "--max-cache-misses", raw.max_cache_misses, "Consecutive cache misses allowed",
          kApiGroup, "N");
-  flag(app, "--enable-token-steering", raw.token_steering, "Budget warnings injected at 80-99% use",
-       kApiGroup);
+  flag(app, "--enable-token-steering", raw.token_steering,
+       "Warnings injected at 80-99% of apiProxy.maxEffectiveTokens", kApiGroup);
   single(app, "--difc-proxy-host", raw.difc_host,
          "External DIFC proxy for gh, HOST:PORT: the command's gh asks awf, which runs the real "
          "gh outside the sandbox against localhost:PORT with the token (GH_TOKEN/GITHUB_TOKEN)",

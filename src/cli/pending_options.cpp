@@ -1,6 +1,7 @@
 #include "cli/pending_options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -30,22 +31,37 @@ double positive_number(const std::string& flag, const std::string& text) {
   return value;
 }
 
-// MODEL:X[,MODEL:X...]
+std::string trimmed(const std::string& text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// MODEL:X[,MODEL:X...]; as AWF, entries and their parts are trimmed, empty entries skipped,
+// and a later entry for the same model wins.
 std::vector<std::pair<std::string, double>> multipliers(const std::string& text) {
   std::vector<std::pair<std::string, double>> out;
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, comma - start);
+    const std::string item = trimmed(text.substr(start, comma - start));
+    start = comma + 1;
+    if (item.empty()) continue;
     const std::size_t colon = item.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
+    const std::string model = colon == std::string::npos ? "" : trimmed(item.substr(0, colon));
+    if (model.empty()) {
       throw UsageError("--max-model-multiplier '" + text +
                        "': expected MODEL:MULTIPLIER pairs, comma-separated");
     }
-    out.emplace_back(
-        item.substr(0, colon),
-        positive_number("--max-model-multiplier " + item.substr(0, colon), item.substr(colon + 1)));
-    start = comma + 1;
+    const double value =
+        positive_number("--max-model-multiplier " + model, trimmed(item.substr(colon + 1)));
+    const auto same = std::find_if(out.begin(), out.end(),
+                                   [&](const auto& entry) { return entry.first == model; });
+    if (same != out.end()) {
+      same->second = value;
+    } else {
+      out.emplace_back(model, value);
+    }
   }
   return out;
 }

@@ -154,7 +154,7 @@ void open_usage_log(ApiProxySetup& api_proxy, const RunOutputs& outputs) {
   if (!api_proxy.gateway.enabled) return;
   api_proxy.gateway.usage = std::make_shared<proxy::UsageLog>(
       outputs.log().directory() + "/api-proxy-logs", outputs.log_file_mode(),
-      std::move(api_proxy.pricing));
+      api_proxy.gateway.budget);
 }
 
 proxy::GatewayOptions gateway_options(const Options& options, ParentProxy parent,

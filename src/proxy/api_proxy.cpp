@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "policy/credential_scan.h"
+#include "proxy/api_budget.h"
 #include "proxy/api_provider.h"
 #include "proxy/api_usage.h"
 #include "proxy/client_tls.h"
@@ -167,10 +168,14 @@ class ApiFrontEnd : public SocketClientSide {
   asio::awaitable<Sent> send(Parser& parser, std::optional<Refusal> refusal, Attempt& attempt);
   asio::awaitable<bool> switching(ResponseParser& parser, Attempt& attempt);
   UsageFeed body_observer();
-  void exchanged(Attempt& attempt) { account(attempt); }
+  void exchanged(Attempt& attempt) {
+    answered(attempt);
+    account(attempt);
+  }
   // AWF keeps a streamed response's usage when the connection ends early (an agent that
   // hangs up after the last event it needs).
   void relay_ended(Attempt& attempt) {
+    answered(attempt);
     if (usage_ && usage_->streaming()) account(attempt);
   }
 
@@ -181,6 +186,8 @@ class ApiFrontEnd : public SocketClientSide {
                                        Attempt& attempt);
   asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
   asio::awaitable<bool> within_rate_limits(const Parser& parser, Attempt& attempt);
+  asio::awaitable<bool> within_budgets(const bhttp::request<Body>& request, Attempt& attempt);
+  void steer(bhttp::request<Body>& request, Attempt& attempt);
   asio::awaitable<bool> apply_model_policy(bhttp::request<Body>& request, Attempt& attempt,
                                            std::string& upstream_path);
   asio::awaitable<std::vector<std::string>> fetch_model_list(const Attempt& request_attempt);
@@ -190,12 +197,14 @@ class ApiFrontEnd : public SocketClientSide {
                                          bhttp::request<Body>& request);
   void prepare_usage(bhttp::request<Body>& request);
   void account(const Attempt& attempt);
+  void answered(const Attempt& attempt);
 
   const ProviderInfo& provider_;
   const ApiRoute& route_;
   const std::string authority_;
   TlsUpstream provider_connection_;
   bool upgrade_requested_ = false;
+  bool inference_ = false;  // the request being relayed is a model call (api_budget.h)
   // Usage accounting of the request being relayed (when context.options.api_proxy.usage).
   std::optional<UsageObserver> usage_;
   std::string request_id_;
@@ -253,6 +262,15 @@ void ApiFrontEnd::account(const Attempt& attempt) {
     context_.options.api_proxy.usage->write(std::move(record));
   }
   usage_.reset();
+}
+
+// The provider's answer to the request just relayed, for the budgets: model calls answered 2xx
+// (maxRuns) and 401/403 answers (maxPermissionDenied).
+void ApiFrontEnd::answered(const Attempt& attempt) {
+  if (ApiBudget* budget = context_.options.api_proxy.budget.get()) {
+    budget->answered(inference_, attempt.status);
+  }
+  inference_ = false;
 }
 
 // A request refused before the provider is contacted: the record shows where it would have
@@ -473,6 +491,62 @@ asio::awaitable<bool> ApiFrontEnd::within_rate_limits(const Parser& parser, Atte
   co_return false;
 }
 
+// The run's budgets (maxRuns, maxAiCredits, ...): a request once a budget is spent gets AWF's
+// answer (its status and JSON error, X-Request-ID); it is not sent, and its record names the
+// budget. Checked after the model policy, so the model is the one the provider would get.
+asio::awaitable<bool> ApiFrontEnd::within_budgets(const bhttp::request<Body>& request,
+                                                  Attempt& attempt) {
+  const ApiBudget* budget = context_.options.api_proxy.budget.get();
+  if (budget == nullptr) co_return true;
+  const std::string target(request.target());
+  std::optional<RequestModel> model;
+  if (budget->reads_model()) model = request_model(request.method_string(), target, request.body());
+  const std::optional<BudgetRefusal> refusal = budget->check(
+      provider_.name, model ? std::optional<std::string_view>(model->model) : std::nullopt);
+  if (!refusal) {
+    inference_ = is_inference_request(request.method_string(), target);
+    co_return true;
+  }
+  attempt.status = refusal->status;
+  attempt.reason = refusal->reason;
+  record(context_, attempt);
+  const std::string_view id = request["X-Request-Id"];
+  const ExtraHeaders headers = {
+      {"X-Request-ID", valid_request_id(id) ? std::string(id) : random_request_id()}};
+  co_await reply_and_close(context_, client_, refusal->status, refusal->body, "application/json",
+                           headers);
+  co_return false;
+}
+
+// --enable-token-steering: AWF's warnings, once a threshold of --agent-timeout's run time or of
+// maxEffectiveTokens is crossed, go into the next POST or PUT as system instructions (in AWF's
+// order: time, then tokens), each noted in the record's reason.
+void ApiFrontEnd::steer(bhttp::request<Body>& request, Attempt& attempt) {
+  ApiBudget* budget = context_.options.api_proxy.budget.get();
+  if (budget == nullptr || !budget->config().token_steering) return;
+  if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::put) return;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const std::pair<std::optional<std::string>, const char*> warnings[] = {
+      {budget->take_time_warning(now.count()), "time steering: warning at "},
+      {budget->take_steering_message(), "token steering: warning at "}};
+  for (const auto& [message, what] : warnings) {
+    if (!message) continue;
+    // As in AWF, a warning that does not fit the body's shape is not given again.
+    std::optional<std::string> body =
+        inject_steering_message(request.body(), provider_.name, *message);
+    if (!body) continue;
+    request.body() = std::move(*body);
+    const std::size_t used = message->find("used ") + 5;
+    attempt.reason +=
+        (attempt.reason.empty() ? "" : "; ") + std::string(what) +
+        message->substr(used, message->find('%') - used + 1) + " of " +
+        (message->find("run time") != std::string::npos ? "--agent-timeout"
+                                                        : "apiProxy.maxEffectiveTokens") +
+        " injected";
+  }
+}
+
 // A kept-alive provider connection may have been closed by the provider meanwhile: one retry
 // on a fresh connection when nothing came back on the old one.
 asio::awaitable<bool> ApiFrontEnd::send_to_provider(Sent& sent, Attempt& attempt,
@@ -536,6 +610,8 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
   if (!co_await read_body(parser, attempt)) co_return Sent{};
   if (!co_await apply_model_policy(request, attempt, upstream_path)) co_return Sent{};
   if (!co_await within_rate_limits(parser, attempt)) co_return Sent{};
+  if (!co_await within_budgets(request, attempt)) co_return Sent{};
+  steer(request, attempt);
   sent.head_request = request.method() == bhttp::verb::head;
   sent.client_keep_alive = request.keep_alive();
   upgrade_requested_ = !request[bhttp::field::upgrade].empty();

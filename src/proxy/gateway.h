@@ -43,7 +43,8 @@ class ClientTls;
 std::shared_ptr<const ClientTls> make_client_tls(const std::string& ca_file,
                                                  const std::string& flag);
 
-class UsageLog;  // usage_log.h
+class UsageLog;   // usage_log.h
+class ApiBudget;  // api_budget.h
 
 // --enable-api-proxy: a listener per provider (127.0.0.1:10000.. in the sandbox, named
 // api-proxy there) forwards to the provider's target over verified TLS with the key injected;
@@ -59,6 +60,9 @@ struct ApiProxyOptions {
   std::shared_ptr<UsageLog> usage;  // token-usage.jsonl (null: no accounting)
   // --rate-limit-*: shared by every worker; null without a limit (AWF's are opt-in).
   std::shared_ptr<RateLimiter> rate_limiter;
+  // The run's budgets (api_budget.h), shared by every worker and the usage log; also without
+  // a configured budget (AWF's hard cap on AI credits always applies).
+  std::shared_ptr<ApiBudget> budget;
 };
 
 // --ssl-bump: the run's CA and the TLS settings of both sides of an intercepted session.

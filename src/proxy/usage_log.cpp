@@ -13,8 +13,9 @@
 
 namespace awf::proxy {
 
-UsageLog::UsageLog(const std::string& directory, mode_t file_mode, PricingConfig pricing)
-    : path_(directory + "/token-usage.jsonl"), pricing_(std::move(pricing)) {
+UsageLog::UsageLog(const std::string& directory, mode_t file_mode,
+                   std::shared_ptr<ApiBudget> budget)
+    : path_(directory + "/token-usage.jsonl"), budget_(std::move(budget)) {
   // A private log directory (0600 files) keeps its subdirectory private too.
   make_output_dirs(directory, file_mode == 0600 ? 0700 : 0755);
   fd_ = open_output_file(path_, O_WRONLY | O_APPEND, file_mode);
@@ -22,13 +23,7 @@ UsageLog::UsageLog(const std::string& directory, mode_t file_mode, PricingConfig
 
 void UsageLog::write(UsageRecord record) {
   std::lock_guard lock(mutex_);
-  record.price = choose_price(pricing_, record.provider, record.model);
-  if (record.price) {
-    const double credits = ai_credits(record.usage, record.provider, record.price->price);
-    credits_total_ += credits;
-    record.credits = round_credits(credits);
-    record.credits_total = round_credits(credits_total_);
-  }
+  budget_->account(record);
   const std::string line = format_usage_record(record);
   // O_APPEND and one write: the line lands whole at the end (a record is a few hundred bytes).
   ssize_t written;

@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "common/unique_fd.h"
+#include "proxy/api_budget.h"
 #include "proxy/usage_record.h"
 
 namespace awf::proxy {
@@ -16,11 +18,13 @@ namespace awf::proxy {
 class UsageLog {
  public:
   // Creates `directory` and the file (O_APPEND, `file_mode`, the invoking user's, like the
-  // other logs: common/owner.h). Throws SetupError.
-  UsageLog(const std::string& directory, mode_t file_mode, PricingConfig pricing);
+  // other logs: common/owner.h). Throws SetupError. `budget` prices the records and counts
+  // them against the run's budgets.
+  UsageLog(const std::string& directory, mode_t file_mode, std::shared_ptr<ApiBudget> budget);
 
-  // Prices `record` (adding to the run's total) and appends its line in one write(2): lines
-  // of concurrent responses never interleave. A failed write is said once on stderr.
+  // Has the budget account `record` (its AI credits, the run's totals) and appends its line
+  // in one write(2): lines of concurrent responses never interleave, and their totals grow
+  // line by line. A failed write is said once on stderr.
   void write(UsageRecord record);
 
   const std::string& path() const { return path_; }
@@ -28,10 +32,9 @@ class UsageLog {
  private:
   std::string path_;
   UniqueFd fd_;
-  const PricingConfig pricing_;
+  const std::shared_ptr<ApiBudget> budget_;
   std::mutex mutex_;
-  double credits_total_ = 0;  // under mutex_
-  bool failed_ = false;       // under mutex_
+  bool failed_ = false;  // under mutex_
 };
 
 // A fresh request id for the record: a random UUID (version 4), as AWF's.

@@ -255,7 +255,8 @@ void read_default_price(const Json& pricing, PricingConfig& out) {
   out.default_price = price;
 }
 
-void put_number(Json& out, const char* key, double value) {
+template <class AnyJson>
+void put_number(AnyJson& out, const char* key, double value) {
   // Whole numbers as integers, as JavaScript prints them.
   if (std::floor(value) == value && std::fabs(value) < 9e15) {
     out[key] = static_cast<std::int64_t>(value);
@@ -344,6 +345,11 @@ std::string format_usage_record(const UsageRecord& r) {
   out["duration_ms"] = r.duration_ms;
   out["response_bytes"] = r.response_bytes;
   out["reasoning_tokens"] = r.usage.reasoning;
+  if (r.effective) {
+    put_number(out, "effective_tokens_this_response", r.effective->this_response);
+    put_number(out, "effective_tokens_total", r.effective->total);
+    put_number(out, "model_multiplier", r.effective->multiplier);
+  }
   if (r.price) {
     Json credits;
     put_number(credits, "this", r.credits);

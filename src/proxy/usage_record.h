@@ -83,6 +83,13 @@ struct UsageRecord {
   std::optional<PriceChoice> price;
   double credits = 0;        // this response, rounded
   double credits_total = 0;  // the run so far, rounded
+  // With apiProxy.maxEffectiveTokens (api_budget.h): AWF's effective-token fields.
+  struct EffectiveTokens {
+    double this_response = 0;
+    double total = 0;  // the run so far
+    double multiplier = 1;
+  };
+  std::optional<EffectiveTokens> effective;
 };
 
 // One line of token-usage.jsonl, with its newline.

@@ -24,7 +24,8 @@ Routes (matched on the END of the path, so a base-path prefix does not change th
     .../ws                with `Upgrade: websocket`: 101 (Sec-WebSocket-Accept computed), then
                           echoes raw bytes back until the client closes
     .../status/NNN        answers NNN with the echo JSON
-    .../usage/FORMAT      a model response that reports token usage (USAGE below) in FORMAT:
+    .../usage/FORMAT      (or any path with the query usage=FORMAT)
+                          a model response that reports token usage (USAGE below) in FORMAT:
                           openai, responses, anthropic, copilot, gemini, gemini-array; with
                           stream=1: SSE, `n` content events `gap` s apart (default 3, 0.3),
                           chunked, usage where the format puts it, then `tail` SSE comments
@@ -240,6 +241,10 @@ class ProviderHandler(BaseHTTPRequestHandler):
         if path.endswith("/chunked"):
             return self._chunked_json(echo)
         m = re.search(r"/usage/([a-z-]+)$", path)
+        if not m:
+            # ?usage=FORMAT: the same answer on any path (a model call's own path, for the
+            # budgets, which count calls by path).
+            m = re.fullmatch(r"([a-z-]+)", (query.get("usage") or [""])[0])
         if m and m.group(1) in USAGE:
             gzipped = "gzip" in (self.headers.get("Accept-Encoding") or "").lower()
             if (query.get("stream") or ["0"])[0] == "1":

@@ -97,12 +97,14 @@ def test_default_profile_from_a_file(awf, vnet, nonce):
     path = write(vnet, f"awf-config-{nonce}.json", json.dumps(cfg))
     r = awf(["--config", path], reach(awf))
     assert_allowlist(r)
-    # One notice per key awf does not act on, naming the key (apiProxy.models is honoured).
+    # One notice per key awf does not act on, naming the key (apiProxy.models and the budgets
+    # are honoured).
     lines = notices(r)
-    for key in ["apiProxy.maxRuns", "apiProxy.maxAiCredits",
-                "apiProxy.maxCacheMisses", "apiProxy.enableTokenSteering", "container.imageTag"]:
+    for key in ["container.imageTag"]:
         assert sum(1 for line in lines if f"config.{key} " in line) == 1, key + r.describe()
-    assert not any("config.apiProxy.models " in line for line in lines), r.describe()
+    for key in ["apiProxy.models", "apiProxy.maxRuns", "apiProxy.maxAiCredits",
+                "apiProxy.maxCacheMisses", "apiProxy.enableTokenSteering"]:
+        assert not any(f"config.{key} " in line for line in lines), key + r.describe()
     assert sum(1 for line in r.stderr_lines
                if "config.container.containerRuntime gvisor: awf provides Linux namespaces"
                in line) == 1, r.describe()

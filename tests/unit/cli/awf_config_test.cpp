@@ -18,6 +18,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
 std::string error_of(std::string_view text, ConfigSyntax syntax = ConfigSyntax::Either) {
@@ -58,11 +59,11 @@ TEST(AwfConfig, GhAwDefaultProfile) {
   EXPECT_THAT(setting(config, "container-runtime")->values, ElementsAre("gvisor"));
   EXPECT_THAT(setting(config, "proxy-logs-dir")->values,
               ElementsAre("/tmp/gh-aw/sandbox/firewall/logs"));
-  // Budgets without a flag: one notice each, naming the key (models: the model policy).
-  EXPECT_THAT(config.notices,
-              ElementsAre(StartsWith("awf: config.apiProxy.maxAiCredits is not yet built in awf: "),
-                          StartsWith("awf: config.apiProxy.maxRuns is not yet built in awf: ")));
+  // Budgets without a flag are read from the apiProxy section (api_budget.h), without a notice
+  // (models: the model policy).
+  EXPECT_THAT(config.notices, IsEmpty());
   EXPECT_THAT(config.api_proxy_json, HasSubstr("\"maxRuns\":500"));
+  EXPECT_THAT(config.api_proxy_json, HasSubstr("\"maxAiCredits\":1000"));
 }
 
 TEST(AwfConfig, OtherGhAwProfiles) {
@@ -98,9 +99,10 @@ TEST(AwfConfig, OpenMapsTakeAnyKey) {
           "models": {"any-name": ["a", "b"]}, "modelMultipliers": {"m": 2.5},
           "targets": {"copilot": {"extraHeaders": {"X-A": "1"}}}}})",
       ConfigSyntax::Json);
-  // modelMultipliers, extraHeaders; providers (usage accounting) and models (the model
-  // policy) are built, so they give none.
-  EXPECT_EQ(config.notices.size(), 2u);
+  // extraHeaders; providers (usage accounting), models (the model policy) and
+  // modelMultipliers (the budgets) are built, so they give none.
+  EXPECT_THAT(config.notices,
+              ElementsAre(HasSubstr("config.apiProxy.targets.copilot.extraHeaders")));
   EXPECT_THAT(error_of(R"({"apiProxy": {"modelMultipliers": {"m": 0}}})"),
               HasSubstr("config.apiProxy.modelMultipliers.m must be greater than 0"));
   EXPECT_THAT(error_of(R"({"apiProxy": {"models": {"m": "a"}}})"),

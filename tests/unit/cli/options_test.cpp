@@ -186,13 +186,23 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_EQ(o.pending.anthropic_cache_tail_ttl, "1h");
   EXPECT_EQ(o.api_targets[static_cast<std::size_t>(proxy::Provider::Vertex)]->host, "vertex.test");
   EXPECT_EQ(o.openai_base_url_env, "MY_URL");
-  EXPECT_EQ(o.notices.size(), 5u);
+  // --anthropic-cache-tail-ttl (the budgets and token steering are built).
+  EXPECT_EQ(o.notices.size(), 1u);
   EXPECT_THAT(o.notices,
               Contains(HasSubstr("--anthropic-cache-tail-ttl is not yet built in awf: ")));
   EXPECT_THAT(usage_error({"--difc-proxy-host", "nohost", "--", "true"}), HasSubstr("HOST:PORT"));
   EXPECT_THAT(usage_error({"--rate-limit-rph", "0", "--", "true"}), HasSubstr("positive whole"));
   EXPECT_THAT(usage_error({"--max-model-multiplier", "opus", "--", "true"}),
               HasSubstr("MODEL:MULTIPLIER"));
+  EXPECT_THAT(usage_error({"--max-model-multiplier", ":2", "--", "true"}),
+              HasSubstr("MODEL:MULTIPLIER"));
+  EXPECT_THAT(usage_error({"--max-model-multiplier", "opus:0", "--", "true"}),
+              HasSubstr("positive number"));
+  // As AWF: trimmed, empty entries skipped, the last one for a model wins.
+  EXPECT_THAT(parse({"--max-model-multiplier", " opus : 3 ,, haiku:1,opus:4,", "--", "true"})
+                  .pending.model_multipliers,
+              ElementsAre(std::pair<std::string, double>{"opus", 4},
+                          std::pair<std::string, double>{"haiku", 1}));
   EXPECT_THAT(usage_error({"--anthropic-cache-tail-ttl", "2h", "--", "true"}),
               HasSubstr("5m or 1h"));
   EXPECT_THAT(usage_error({"--openai-api-auth-header", "a b", "--", "true"}), HasSubstr("header"));
@@ -347,9 +357,8 @@ TEST(Options, StructuredConfigAndCommandLinePrecedence) {
   EXPECT_EQ(o.limits.pids, 77u);
   EXPECT_THAT(o.exclude_env, ElementsAre("X1"));
   EXPECT_EQ(o.log_level, LogLevel::Debug);
-  // Notices name the key the value came from.
-  EXPECT_THAT(o.notices, ElementsAre(HasSubstr("config.apiProxy.maxRuns is not yet built"),
-                                     "awf: config.container.imageTag has no effect in awf: it "
+  // Notices name the key the value came from (apiProxy.maxRuns is a budget: none).
+  EXPECT_THAT(o.notices, ElementsAre("awf: config.container.imageTag has no effect in awf: it "
                                      "applies to AWF's Docker backend"));
   EXPECT_THAT(o.pending.api_proxy_config, HasSubstr("maxRuns"));
   EXPECT_TRUE(o.model_policy.inactive());
