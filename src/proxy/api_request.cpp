@@ -1,0 +1,73 @@
+#include "proxy/api_request.h"
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace awf::proxy {
+
+void inject_key(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
+                const ApiRoute& route) {
+  const std::string_view key = route.key.view();
+  if (!route.auth_header.empty()) {
+    request.set(route.auth_header, key);
+  } else {
+    request.set(provider.key_header,
+                provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  }
+}
+
+// The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
+// chose to authenticate with.
+void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
+                     const ApiRoute& route, const std::string& upstream_path) {
+  const std::string upgrade(request[bhttp::field::upgrade]);
+  strip_hop_by_hop(request);
+  std::vector<std::string> credentials;
+  for (const auto& field : request) {
+    if (is_credential_header(field.name_string()) ||
+        (!route.auth_header.empty() && beast::iequals(field.name_string(), route.auth_header))) {
+      credentials.emplace_back(field.name_string());
+    }
+  }
+  for (const std::string& name : credentials) request.erase(name);
+  request.erase(bhttp::field::expect);  // answered by awf already
+  request.target(upstream_path);
+  request.set(bhttp::field::host, route.target.authority());
+  inject_key(request, provider, route);
+  if (!upgrade.empty()) {
+    request.set(bhttp::field::connection, "Upgrade");
+    request.set(bhttp::field::upgrade, upgrade);
+  }
+  request.prepare_payload();
+}
+
+// The verdict's question for a request to the provider: awf's target, the client's path.
+VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt,
+                                   const std::string& upstream_path) {
+  VerdictRequest request;
+  request.entry = Entry::Api;
+  request.host = route.target.host;
+  request.port = route.target.port;
+  request.url = attempt.url;
+  request.host_field = attempt.host_field;
+  request.scan.text = upstream_path;
+  return request;
+}
+
+// A request awf refuses before it looks at the path: it must name a path (a client cannot
+// choose where its request goes: an absolute URI or CONNECT would pretend it could, so it is
+// refused rather than silently redirected), and its body must fit.
+std::optional<Refusal> check_request(const bhttp::request_parser<bhttp::string_body>& parser,
+                                     const std::string& authority) {
+  const auto& request = parser.get();
+  if (request.method() == bhttp::verb::connect || !std::string(request.target()).starts_with('/')) {
+    return Refusal{
+        400, "the API proxy takes paths only (GET /v1/...); it always forwards to " + authority};
+  }
+  if (parser.content_length() && *parser.content_length() > kApiBodyLimit) {
+    return Refusal{413, "request body larger than " + std::to_string(kApiBodyLimit) + " bytes"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace awf::proxy
