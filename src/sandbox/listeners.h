@@ -31,6 +31,10 @@ enum class ListenerKind : std::uint8_t {
   ApiProxy,          // TCP 127.0.0.1:<port> (--enable-api-proxy): one LLM provider per port
   Peer,              // TCP <peer address>:<port> (--topology-attach): relayed to the Docker
                      // container; the gateway finds which one from the bound address
+  // Not listeners of the gateway: what awf's socket supervisor needs, sent once the command's
+  // process has installed its filter (Sandbox::take_supervision).
+  SyscallNotify,  // the command's seccomp notification descriptor
+  UnixDiag,       // a blocking NETLINK_SOCK_DIAG socket of the sandbox's network namespace
 };
 
 struct Listener {
@@ -54,6 +58,10 @@ inline constexpr std::size_t kMaxListeners = 192;
 std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports = {},
                                        std::string_view host_address = {},
                                        const std::vector<std::uint16_t>& api_ports = {});
+
+// A blocking NETLINK_SOCK_DIAG socket of the calling thread's network namespace (the socket
+// supervisor's: its dumps list the namespace's Unix sockets). Throws SetupError.
+UniqueFd open_unix_diag();
 
 // A port of a topology peer (--topology-attach): a listener on `address`:`port`.
 struct PeerPort {

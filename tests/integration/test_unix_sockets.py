@@ -1,0 +1,350 @@
+"""The Unix socket rule (issue 14, host IPC): the command reaches a pathname Unix socket only when
+the socket was created inside the sandbox, or when the caller named its path
+(--allow-unix-socket PATH, or a -v bind of the socket itself). A host daemon's socket that the
+view shows (in the workspace, in a -v directory, under a read-only bind) is refused with EACCES
+and recorded in audit.jsonl (kind "unix").
+
+Each refusal has a control: the same client reaches the same socket without awf, or with the
+path named. The listeners are pathname sockets of the test process; nothing here sends a packet
+anywhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+
+import vnet as V
+
+ALLOW = ["-d", "allowed.test"]
+
+# Connects to each Unix stream socket path given and prints path=connected:<greeting> or
+# path=<errno>; "--dgram PATH..." sends one datagram to each path with sendto and prints
+# path=sent or path=<errno>.
+CLIENT = r'''
+import errno, os, socket, sys
+args = sys.argv[1:]
+dgrams = args[args.index("--dgram") + 1:] if "--dgram" in args else []
+for path in args[:len(args) - len(dgrams) - (1 if dgrams else 0)]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect(path)
+        print(path + "=connected:" + s.recv(64).decode())
+    except OSError as e:
+        print(path + "=" + errno.errorcode.get(e.errno, str(e.errno)))
+    finally:
+        s.close()
+for path in dgrams:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"from-sandbox", path)
+        print(path + "=sent")
+    except OSError as e:
+        print(path + "=" + errno.errorcode.get(e.errno, str(e.errno)))
+    finally:
+        s.close()
+'''
+
+# Inside the sandbox: a listener of the command's own at argv[1], greeting "own", serving
+# argv[2] connections; touches argv[1] + ".ready" once it listens.
+OWN_SERVER = r'''
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(64)
+open(sys.argv[1] + ".ready", "w").close()
+for _ in range(int(sys.argv[2])):
+    conn, _ = s.accept()
+    conn.send(b"own")
+    conn.close()
+'''
+
+# Inside the sandbox: swaps a symlink between the command's own socket and a host socket as
+# fast as it can while connecting through it; prints own=N host=N refused=N.
+RACE = r'''
+import errno, os, socket, sys, threading, time
+link, own, host = sys.argv[1], sys.argv[2], sys.argv[3]
+stop = False
+def swap():
+    i = 0
+    while not stop:
+        tmp = link + ".tmp"
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        os.symlink(own if i % 2 else host, tmp)
+        os.rename(tmp, link)
+        i += 1
+t = threading.Thread(target=swap, daemon=True)
+os.symlink(own, link)
+t.start()
+counts = {"own": 0, "host": 0, "refused": 0}
+deadline = time.monotonic() + 3
+while time.monotonic() < deadline:
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(2)
+    try:
+        s.connect(link)
+        greeting = s.recv(64).decode()
+        counts["host" if greeting == "host-daemon" else "own"] += 1
+    except OSError:
+        counts["refused"] += 1
+    finally:
+        s.close()
+stop = True
+print(" ".join(f"{k}={v}" for k, v in counts.items()))
+'''
+
+
+class HostListener:
+    """A Unix socket of a host process at `path` (stream: greets and counts every connection;
+    datagram: counts every datagram)."""
+
+    def __init__(self, path: str, greeting: str = "host-daemon", dgram: bool = False):
+        self.path = path
+        self.greeting = greeting.encode()
+        self.accepted = 0
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM if dgram else socket.SOCK_STREAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o777)  # a daemon socket anyone may use: only the rule stops the command
+        if not dgram:
+            self.sock.listen(64)
+        self.thread = threading.Thread(target=self._receive if dgram else self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            try:
+                conn.sendall(self.greeting)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def _receive(self):
+        while True:
+            try:
+                self.sock.recv(4096)
+            except OSError:
+                return
+            self.accepted += 1
+
+    def close(self):
+        self.sock.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+def write_script(vnet, name: str, text: str) -> str:
+    path = os.path.join(vnet.scratch_dir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def results(out: str) -> dict:
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def host_probe(client: str, *args: str) -> dict:
+    """The control: the same client, run on the host (no awf)."""
+    import subprocess
+    r = subprocess.run([V.PY, client, *args], capture_output=True, text=True, timeout=30)
+    return results(r.stdout)
+
+
+def unix_refusals(r) -> dict:
+    return {rec.get("name"): rec for rec in r.audit if rec.get("kind") == "unix"}
+
+
+@pytest.fixture
+def cleanup():
+    paths: list[str] = []
+    yield paths
+    for path in reversed(paths):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.unlink(path)
+
+
+@pytest.fixture
+def dirs(vnet, nonce, cleanup):
+    """A directory in the workspace (awf's working directory), one bound read-write with -v and
+    one bound read-only at a /var/lib-like path."""
+    work = os.path.join(vnet.run_dir, f"uxs-{nonce}")
+    bound = os.path.join(vnet.scratch_dir, f"uxs-bound-{nonce}")
+    readonly = os.path.join(vnet.scratch_dir, f"uxs-ro-{nonce}")
+    for d in (work, bound, readonly):
+        os.makedirs(d)
+        os.chmod(d, 0o777)
+        cleanup.append(d)
+    return work, bound, readonly
+
+
+def test_host_sockets_in_the_view_are_refused_and_recorded(awf, vnet, nonce, dirs):
+    """A host daemon's socket in the workspace, in a -v directory and under a read-only bind at a
+    /var/lib-like path: connect() is refused (a read-only bind alone does not stop it) and each
+    refusal is an audit record naming the path and the process."""
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    work, bound, readonly = dirs
+    var_lib = f"/var/lib/awfit-{nonce}"
+    in_work, in_bound = f"{work}/daemon.sock", f"{bound}/daemon.sock"
+    listeners = [HostListener(in_work), HostListener(in_bound), HostListener(f"{readonly}/daemon.sock")]
+    try:
+        control = host_probe(client, in_work, in_bound, f"{readonly}/daemon.sock")
+        assert set(control.values()) == {"connected:host-daemon"}, control
+        accepted = [l.accepted for l in listeners]
+        seen = f"{var_lib}/daemon.sock"
+        r = awf([*ALLOW, "-v", f"{bound}:{bound}:rw", "-v", f"{readonly}:{var_lib}:ro"],
+                f"{V.PY} {client} {in_work} {in_bound} {seen}")
+        assert r.rc == 0, r.describe()
+        got = results(r.stdout)
+        assert got == {in_work: "EACCES", in_bound: "EACCES", seen: "EACCES"}, r.describe()
+        assert [l.accepted for l in listeners] == accepted, "a host socket was reached"
+        refusals = unix_refusals(r)
+        for path in (in_work, in_bound, seen):
+            assert path in refusals, r.describe()
+            rec = refusals[path]
+            assert rec["action"] == "deny" and rec["event"] == "blocked_attempt", rec
+            assert rec["pid"] > 0 and rec["command"].startswith("python"), rec
+            assert "outside the sandbox" in rec["reason"], rec
+    finally:
+        for l in listeners:
+            l.close()
+
+
+def test_a_named_socket_is_reachable(awf, vnet, nonce, dirs):
+    """--allow-unix-socket PATH (as the command sees it) and a -v bind of the socket file itself
+    (how a caller passes /run/docker.sock) let the command reach that socket, and no other."""
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    work, bound, _ = dirs
+    named, other, docker = f"{work}/named.sock", f"{work}/other.sock", f"{bound}/docker.sock"
+    listeners = [HostListener(named, "named"), HostListener(other, "other"),
+                 HostListener(docker, "docker")]
+    try:
+        seen_docker = f"/run/awfit-docker-{nonce}.sock"
+        r = awf([*ALLOW, "--allow-unix-socket", named, "-v", f"{docker}:{seen_docker}"],
+                f"{V.PY} {client} {named} {other} {seen_docker}")
+        assert r.rc == 0, r.describe()
+        got = results(r.stdout)
+        assert got == {named: "connected:named", other: "EACCES",
+                       seen_docker: "connected:docker"}, r.describe()
+        assert list(unix_refusals(r)) == [other], r.describe()
+    finally:
+        for l in listeners:
+            l.close()
+
+
+def test_a_named_socket_keeps_its_permissions(awf, vnet, nonce, dirs):
+    """awf connects on the command's behalf as the command (fsuid, fsgid, groups): a named socket
+    only root may use (0600, root's) stays closed to the command, though awf itself is root. Not
+    a refusal of the rule: the kernel's own EACCES, nothing recorded."""
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    work, _, _ = dirs
+    path = f"{work}/root-only.sock"
+    listener = HostListener(path, "root-only")
+    os.chmod(path, 0o600)
+    try:
+        assert host_probe(client, path) == {path: "connected:root-only"}  # root, on the host
+        r = awf([*ALLOW, "--allow-unix-socket", path], f"{V.PY} {client} {path}")
+        assert r.rc == 0, r.describe()
+        assert results(r.stdout) == {path: "EACCES"}, r.describe()
+        assert listener.accepted == 1 and unix_refusals(r) == {}, r.describe()
+    finally:
+        listener.close()
+
+
+def test_relative_name_is_refused_too(awf, vnet, nonce, dirs):
+    """A relative path (resolved from the caller's working directory) reaches the same decision."""
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    work, _, _ = dirs
+    listener = HostListener(f"{work}/daemon.sock")
+    try:
+        r = awf(ALLOW, f"cd {work} && {V.PY} {client} daemon.sock")
+        assert r.rc == 0, r.describe()
+        assert results(r.stdout) == {"daemon.sock": "EACCES"}, r.describe()
+        assert listener.accepted == 0
+        assert "daemon.sock" in unix_refusals(r), r.describe()
+    finally:
+        listener.close()
+
+
+def test_sandbox_server_and_client_talk(awf, vnet, nonce, dirs):
+    """Control for the rule: processes in the sandbox talk over Unix sockets they create, in the
+    workspace (a host directory), in /tmp, by absolute and relative paths; nothing is recorded."""
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    server = write_script(vnet, f"uxs-server-{nonce}.py", OWN_SERVER)
+    work, _, _ = dirs
+    in_work, in_tmp = f"{work}/own.sock", f"/tmp/own-{nonce}.sock"
+    wait = "for i in $(seq 100); do test -e {0}.ready && break; sleep 0.05; done"
+    script = "\n".join([
+        f"{V.PY} {server} {in_work} 2 & {V.PY} {server} {in_tmp} 1 &",
+        wait.format(in_work), wait.format(in_tmp),
+        f"{V.PY} {client} {in_work} {in_tmp}",
+        f"cd {work} && {V.PY} {client} own.sock; wait",
+    ])
+    r = awf(ALLOW, script)
+    assert r.rc == 0, r.describe()
+    got = results(r.stdout)
+    assert got == {in_work: "connected:own", in_tmp: "connected:own",
+                   "own.sock": "connected:own"}, r.describe()
+    assert unix_refusals(r) == {}, r.describe()
+
+
+def test_a_path_swapped_during_the_check_never_reaches_the_host(awf, vnet, nonce, dirs):
+    """A symlink swapped between the command's own socket and a host socket while the command
+    connects through it: awf connects to the very file it checked, so the host socket is never
+    reached (connects land on the own socket or are refused)."""
+    race = write_script(vnet, f"uxs-race-{nonce}.py", RACE)
+    server = write_script(vnet, f"uxs-server-{nonce}.py", OWN_SERVER)
+    work, _, _ = dirs
+    host = HostListener(f"{work}/daemon.sock")
+    try:
+        own = f"/tmp/own-{nonce}.sock"
+        r = awf(ALLOW, f"{V.PY} {server} {own} 100000 & "
+                       f"for i in $(seq 100); do test -e {own}.ready && break; sleep 0.05; done; "
+                       f"{V.PY} {race} {work}/link.sock {own} {work}/daemon.sock; kill %1",
+                timeout=90)
+        got = results(r.stdout.replace(" ", "\n"))
+        assert got.get("host") == "0", r.describe()
+        assert int(got["own"]) > 0 and int(got["refused"]) > 0, r.describe()
+        assert host.accepted == 0, "the host socket was reached"
+    finally:
+        host.close()
+
+
+def test_host_datagram_socket_is_refused(awf, vnet, nonce, dirs):
+    """sendto() to a host datagram socket (a syslog- or journald-like daemon) in the workspace is
+    refused and recorded; the control sends from the host, and with the path named."""
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    work, _, _ = dirs
+    path = f"{work}/log.sock"
+    listener = HostListener(path, dgram=True)
+    try:
+        assert host_probe(client, "--dgram", path) == {path: "sent"}
+        r = awf(ALLOW, f"{V.PY} {client} --dgram {path}")
+        assert r.rc == 0, r.describe()
+        assert results(r.stdout) == {path: "EACCES"}, r.describe()
+        assert path in unix_refusals(r), r.describe()
+        r = awf([*ALLOW, "--allow-unix-socket", path], f"{V.PY} {client} --dgram {path}")
+        assert results(r.stdout) == {path: "sent"}, r.describe()
+    finally:
+        listener.close()
+
+
+def test_allow_unix_socket_must_be_absolute(awf):
+    r = awf([*ALLOW, "--allow-unix-socket", "run/docker.sock"], "true")
+    assert r.rc != 0
+    assert "--allow-unix-socket 'run/docker.sock'" in r.stderr and "absolute" in r.stderr, r.describe()
