@@ -348,3 +348,27 @@ def test_allow_unix_socket_must_be_absolute(awf):
     r = awf([*ALLOW, "--allow-unix-socket", "run/docker.sock"], "true")
     assert r.rc != 0
     assert "--allow-unix-socket 'run/docker.sock'" in r.stderr and "absolute" in r.stderr, r.describe()
+
+
+def test_rootless_awf_holds_the_rule(awf, vnet, nonce, dirs):
+    """awf without root (uid 65534, no capabilities): the listener reaches awf the same way, a host
+    socket in the workspace is refused and recorded, the command's own socket works."""
+    if shutil.which("setpriv", path=V.SAFE_PATH) is None:
+        pytest.skip("setpriv missing")
+    client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
+    server = write_script(vnet, f"uxs-server-{nonce}.py", OWN_SERVER)
+    work, _, _ = dirs
+    host, own = f"{work}/daemon.sock", f"{work}/own.sock"
+    listener = HostListener(host)
+    logs = os.path.join(vnet.scratch_dir, f"uxs-rootless-logs-{nonce}")  # awf (as 65534) makes it
+    try:
+        r = awf(ALLOW, f"{V.PY} {server} {own} 1 & "
+                       f"for i in $(seq 100); do test -e {own}.ready && break; sleep 0.05; done; "
+                       f"{V.PY} {client} {host} {own}; wait",
+                logs_dir=logs, prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+        assert r.rc == 0, r.describe()
+        assert results(r.stdout) == {host: "EACCES", own: "connected:own"}, r.describe()
+        assert listener.accepted == 0
+        assert list(unix_refusals(r)) == [host], r.describe()
+    finally:
+        listener.close()
