@@ -32,13 +32,15 @@ QUICK = os.environ.get("QUICK", "0") not in ("", "0")
 REPS = int(os.environ.get("REPS", "1" if QUICK else "5"))
 DURATION = int(os.environ.get("DURATION", "2" if QUICK else "5"))  # wrk, tunnel_rate (s)
 BULK_MIB = int(os.environ.get("BULK_MIB", "16" if QUICK else "100"))
+# The streamed API response (SSE through awf's API proxy, usage accounting on): its size.
+API_MIB = int(os.environ.get("API_MIB", "16" if QUICK else "64"))
 CONNS = [int(c) for c in os.environ.get("CONNS", "32,256").split(",") if c.strip()]
 TUNNEL_CONCURRENCY = int(os.environ.get("TUNNEL_CONCURRENCY", "64"))
 HOLD_TUNNELS = int(os.environ.get("HOLD_TUNNELS", "200" if QUICK else "1000"))
 MEM_REPS = int(os.environ.get("MEM_REPS", str(min(REPS, 3))))
 STARTUP_RUNS = int(os.environ.get("STARTUP_RUNS", "10" if QUICK else "40"))
-ALL_WORKLOADS = ["http", "connect", "bulk", "intercept", "tunnels", "memory", "startup", "policy",
-                 "profile"]
+ALL_WORKLOADS = ["http", "connect", "bulk", "intercept", "api", "tunnels", "memory", "startup",
+                 "policy", "profile"]
 WORKLOADS = [w for w in os.environ.get("WORKLOADS", ",".join(ALL_WORKLOADS)).split(",") if w]
 # Run order within a repetition, and the table's columns ("awf-before" only with AWF_BEFORE).
 ALL_TARGETS = ["direct", "haproxy", "squid", "tinyproxy", "awf"]

@@ -60,6 +60,16 @@ class BenchNet(V.VNet):
         with open(www / "bulk", "wb") as f:
             for _ in range(K.BULK_MIB):
                 f.write(chunk)
+        # A streamed model answer (OpenAI chat completion chunks, usage in the last event),
+        # served as text/event-stream for the API proxy workload.
+        event = ('data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","model":'
+                 '"gpt-5.4","choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n' % ("x" * 64))
+        events = event.encode() * (K.MIB // len(event))
+        with open(www / "stream.sse", "wb") as f:
+            for _ in range(K.API_MIB):
+                f.write(events)
+            f.write(b'data: {"choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":'
+                    b'200}}\n\ndata: [DONE]\n\n')
         for f in www.iterdir():
             os.chmod(f, 0o644)
 

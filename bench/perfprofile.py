@@ -107,6 +107,43 @@ def count_syscalls(b: Bench, name: str, t: str, secs: int) -> list[str]:
             "   " + ", ".join(f"{k} {c / n:.2f}" for k, c in counts.most_common(12))]
 
 
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def malloc_probe() -> bool:
+    """A uprobe on libc's malloc (perf probe), added once; False when perf cannot add it."""
+    listed = K.run(["perf", "probe", "-l"], check=False, timeout=60).stdout
+    if "probe_libc:malloc" in listed:
+        return True
+    return K.run(["perf", "probe", "-x", LIBC, "malloc"], check=False, timeout=60).returncode == 0
+
+
+def count_allocations(b: Bench, name: str, t: str, secs: int) -> list[str]:
+    """Heap allocations and system calls per unit of work (perf stat with a uprobe on malloc).
+    Counts, not times: the number does not move with the machine's load, so a before/after
+    difference of one allocation per request shows up even on a busy machine (the uprobe
+    slows awf down: the run's rates mean nothing)."""
+    out_file = b.net.dir / f"allocs-{name}-{t}.csv"
+    start, end = perf_hooks(b, lambda pid: ["perf", "stat", "-x,", "-e",
+                                            "probe_libc:malloc,raw_syscalls:sys_enter",
+                                            "-p", str(pid), "-o", str(out_file)], t)
+    rc, out, err, _ = measure(b.net, t, scenario(b, name, t, secs), timeout=180,
+                              on_start=start, on_end=end)
+    n, unit = units(name, out)
+    counts = {}
+    for line in (out_file.read_text(errors="replace") if out_file.exists() else "").splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[0].isdigit():
+            counts[fields[2]] = int(fields[0])
+    if not n or "probe_libc:malloc" not in counts:
+        b.err("profile", t, f"{name}: no allocation count (rc={rc})")
+        return []
+    mallocs, syscalls = counts["probe_libc:malloc"] / n, counts.get("raw_syscalls:sys_enter", 0) / n
+    K.log(f"  profile {name} {t}: {mallocs:.1f} mallocs, {syscalls:.1f} syscalls per {unit}")
+    return [f"-- {t}: {mallocs:.1f} heap allocations and {syscalls:.1f} system calls per {unit} "
+            f"(perf stat, uprobe on malloc; {n} {unit}s)"]
+
+
 def w_profile(b: Bench):
     if "awf" not in b.available or not shutil.which("perf"):
         b.err("profile", "awf", "needs perf (linux-perf) and a working awf")
@@ -122,6 +159,9 @@ def w_profile(b: Bench):
         report += lines
         for t in [x for x in ("awf", "squid") if x in b.available]:
             report += count_syscalls(b, name, t, secs)
+        if name != "connect_plain" and malloc_probe():
+            for t in [x for x in K.AWF_TARGETS if x in b.available]:
+                report += count_allocations(b, name, t, secs)
         report.append("")
     (K.RESULTS_DIR / K.profile_file()).write_text("\n".join(report) + "\n")
     K.log(f"wrote {K.RESULTS_DIR / K.profile_file()}")

@@ -130,6 +130,14 @@ class Rows:
                          cols={t: ic(t) for t in K.AWF_TARGETS})
             r["samples"] = samples.get("intercept_cpu_s_per_gib", {})
 
+    def api(self):
+        self.row("api_sse_ttfb_ms", f"API proxy SSE {K.API_MIB} MiB, time to first byte", "ms",
+                 cols={t: self.g("api_sse_ttfb_ms", t) for t in ("direct", *K.AWF_TARGETS)})
+        self.row("api_sse_mibs", "  API proxy SSE throughput", "MiB/s",
+                 cols={t: self.g("api_sse_mibs", t) for t in ("direct", *K.AWF_TARGETS)})
+        self.row("api_sse_cpu_ms_per_mib", "  awf CPU per streamed MiB", "ms",
+                 cols={t: self.g("api_sse_cpu_ms_per_mib", t) for t in K.AWF_TARGETS})
+
     def tunnels_memory(self):
         g = self.g
         self.row("tunnels_per_s", f"new TLS tunnels, {K.TUNNEL_CONCURRENCY} parallel", "tunnels/s",
@@ -174,8 +182,8 @@ class Rows:
 
 def build_rows(b: Bench) -> list[dict]:
     rows = Rows(b)
-    for section in (rows.http, rows.bulk, rows.intercept, rows.tunnels_memory, rows.startup,
-                    rows.policy):
+    for section in (rows.http, rows.bulk, rows.intercept, rows.api, rows.tunnels_memory,
+                    rows.startup, rows.policy):
         section()
     return [r for r in rows.rows if any(v is not None for v in r["values"].values()) or r["errors"]]
 

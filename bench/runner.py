@@ -44,7 +44,7 @@ class Measurement:
     """One run: the process, its output lines, the CPU seconds between the markers."""
 
     def __init__(self, net: BenchNet, target: str, cmd: list, timeout: float, cpu: bool,
-                 on_start, on_end, awf_args):
+                 on_start, on_end, awf_args, env=None):
         self.net, self.target, self.cpu = net, target, cpu
         self.on_start, self.on_end = on_start, on_end
         self.logs = net.new_logs_dir(target) if S.is_awf(target) else None
@@ -53,7 +53,7 @@ class Measurement:
         self.errf = open(net.dir / "last-stderr", "w+")
         self.p = subprocess.Popen(S.argv(net, target, self.cmd, self.logs, awf_args),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=self.errf, env=V.clean_env(), start_new_session=True,
+                                  stderr=self.errf, env=V.clean_env(env), start_new_session=True,
                                   preexec_fn=V._set_pdeathsig,
                                   # awf binds its working directory as the workspace: wrap.sh
                                   # and the release files there are in the sandbox's view
@@ -142,11 +142,11 @@ class Measurement:
 
 
 def measure(net: BenchNet, target: str, cmd: list, timeout: float, cpu: bool = True,
-            on_start=None, on_end=None, logs_check=None, awf_args=()):
+            on_start=None, on_end=None, logs_check=None, awf_args=(), env=None):
     """Run a load generator for `target` and, with `cpu`, the CPU time the proxy spent while
     it ran: (rc or None on timeout, stdout, stderr, proxy CPU seconds or None). `logs_check`
-    gets awf's logs dir before it is removed."""
-    m = Measurement(net, target, cmd, timeout, cpu, on_start, on_end, awf_args)
+    gets awf's logs dir before it is removed; `env`: more variables for the proxy (awf)."""
+    m = Measurement(net, target, cmd, timeout, cpu, on_start, on_end, awf_args, env)
     rc = m.wait()
     err = m.stderr()
     if m.logs and logs_check:

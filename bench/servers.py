@@ -85,6 +85,7 @@ http {{
   client_body_temp_path {d}/nginx/body; proxy_temp_path {d}/nginx/proxy;
   fastcgi_temp_path {d}/nginx/fastcgi; uwsgi_temp_path {d}/nginx/uwsgi; scgi_temp_path {d}/nginx/scgi;
   default_type application/octet-stream;
+  types {{ text/event-stream sse; }}
   ssl_protocols TLSv1.2 TLSv1.3;
   ssl_session_cache off; ssl_session_tickets off;
   server {{

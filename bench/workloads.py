@@ -265,6 +265,55 @@ class Bench:
                     extra = f"  awf CPU {cpu / (K.BULK_MIB / 1024):.2f} s/GiB"
                 K.log(f"  intercept rep {rep + 1}/{K.REPS} {way:22s} {mibs:8.0f} MiB/s{extra}")
 
+    # ---- 3c. a streamed model answer through awf's API proxy ------------------------------
+    def api_once(self, target: str):
+        """One API_MIB MiB SSE answer (www/stream.sse) fetched by curl: direct over HTTPS, or
+        from awf's API proxy (127.0.0.1:10000, forwarded over TLS to nginx, key injected, usage
+        accounted). Returns (time to first byte s, MiB/s, awf CPU seconds or None, records)."""
+        records: list[dict] = []
+
+        def read_usage(logs_dir):
+            records.extend(K.V.read_jsonl(Path(logs_dir, "api-proxy-logs", "token-usage.jsonl")))
+        stats = ["-w", "%{http_code} %{size_download} %{time_starttransfer} %{speed_download}\\n"]
+        if target == "direct":
+            cmd = ["curl", "-sS", "-o", "/dev/null", "--max-time", "120", *stats,
+                   "--cacert", self.net.ca, f"https://{K.NAME}/stream.sse"]
+            args, env = (), None
+        else:
+            cmd = ["curl", "-sS", "-o", "/dev/null", "--max-time", "120", *stats,
+                   "http://127.0.0.1:10000/stream.sse"]
+            args = ["--enable-api-proxy", "--openai-api-target", f"{K.NAME}:443",
+                    "--api-proxy-ca-file", self.net.ca]
+            env = {"OPENAI_API_KEY": "sk-bench-key"}
+        rc, out, err, cpu = measure(self.net, target, cmd, timeout=150, awf_args=args,
+                                    logs_check=read_usage, env=env)
+        parts = out.split()
+        if rc != 0 or len(parts) < 4 or parts[0] != "200":
+            raise RuntimeError(f"curl rc={rc} out={out.strip()!r} err={err.strip()[-300:]!r}")
+        size = int(parts[1])
+        return float(parts[2]), float(parts[3]) / K.MIB, cpu, size, records
+
+    def w_api(self):
+        for rep in range(K.REPS):
+            ts = (["direct"] if "direct" in self.available else []) + self.awfs(rep)
+            for t in ts:
+                try:
+                    ttfb, mibs, cpu, size, records = self.api_once(t)
+                except Exception as e:
+                    self.err("api_sse_mibs", t, str(e))
+                    continue
+                self.add("api_sse_ttfb_ms", t, ttfb * 1000)
+                self.add("api_sse_mibs", t, mibs)
+                extra = ""
+                if cpu is not None:
+                    per_mib = cpu * 1000 / (size / K.MIB)
+                    self.add("api_sse_cpu_ms_per_mib", t, per_mib)
+                    extra = f"  awf CPU {per_mib:.2f} ms/MiB"
+                if t == "awf" and [r.get("input_tokens") for r in records] != [1000]:
+                    self.err("api_sse_usage", t, f"token-usage.jsonl holds {records!r}")
+                K.log(f"  api sse rep {rep + 1}/{K.REPS} {t:10s} ttfb {ttfb * 1000:6.1f} ms  "
+                      f"{mibs:8.0f} MiB/s{extra}  usage records {len(records)}")
+
     # ---- 4. new tunnels per second (tunnel_rate) -----------------------------------------
     def tunnels_once(self, t: str, rep: int):
         cmd = tunnel_cmd(self.net, t, "--concurrency", K.TUNNEL_CONCURRENCY, "--duration",
@@ -304,6 +353,8 @@ class Bench:
                 ("bulk", "plain HTTP bulk (curl)", lambda: self.w_bulk(["http_bulk"])),
                 ("intercept", "HTTPS bulk: direct, awf spliced, awf intercepted (--ssl-bump) (curl)",
                  self.w_intercept),
+                ("api", f"streamed API answer, {K.API_MIB} MiB SSE through the API proxy (curl)",
+                 self.w_api),
                 ("tunnels", "new tunnels/s: TCP + CONNECT + TLS + GET (tunnel_rate)", self.w_tunnels),
                 ("memory", f"proxy RSS idle and with {K.HOLD_TUNNELS} idle TLS tunnels",
                  lambda: resources.w_memory(self)),

@@ -4,18 +4,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+
+#include "proxy/api_reflect.h"
 
 namespace awf::cli {
 namespace {
 
 extern "C" char** environ;
 
-// The first non-empty key variable, copied out; every key variable's value is then zeroed in
+// The first non-empty of the variables, copied out; every one's value is then zeroed in
 // place (awf never calls setenv, so the strings are still the ones the kernel shows).
-SecretText take_key(const proxy::ProviderInfo& provider) {
+SecretText take_variable(const std::vector<std::string_view>& names) {
   SecretText key;
-  for (const std::string_view name : provider.key_variables) {
+  for (const std::string_view name : names) {
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
       char* text = *entry;
       if (std::strncmp(text, name.data(), name.size()) != 0 || text[name.size()] != '=') continue;
@@ -28,21 +31,76 @@ SecretText take_key(const proxy::ProviderInfo& provider) {
   return key;
 }
 
-}  // namespace
+// --rate-limit-*: opt-in as in AWF (off unless one is given; --no-rate-limit wins); a limit
+// left out takes AWF's default. Null: no limits.
+std::shared_ptr<proxy::RateLimiter> make_rate_limiter(const Options& options) {
+  if (options.pending.no_rate_limit) return nullptr;
+  const PendingApiOptions& pending = options.pending;
+  if (!pending.rate_limit_rpm && !pending.rate_limit_rph && !pending.rate_limit_bytes_pm) {
+    return nullptr;
+  }
+  proxy::RateLimits limits;
+  limits.per_minute = options.pending.rate_limit_rpm.value_or(limits.per_minute);
+  limits.per_hour = options.pending.rate_limit_rph.value_or(limits.per_hour);
+  limits.bytes_per_minute = options.pending.rate_limit_bytes_pm.value_or(limits.bytes_per_minute);
+  return std::make_shared<proxy::RateLimiter>(limits);
+}
 
-ApiProxySetup setup_api_proxy(const Options& options) {
-  ApiProxySetup setup;
+bool rate_flags_given(const Options& options) {
+  const PendingApiOptions& pending = options.pending;
+  return pending.no_rate_limit || pending.rate_limit_rpm || pending.rate_limit_rph ||
+         pending.rate_limit_bytes_pm;
+}
+
+
+// --openai-base-url-env NAME: NAME's value (https://host[:port][/path]) is a secret of the
+// runner's; it leaves awf's environment like a key, and no message shows it.
+std::optional<std::pair<proxy::ApiTarget, std::string>> take_openai_base_url(
+    const Options& options) {
+  if (options.openai_base_url_env.empty()) return std::nullopt;
+  const std::string name = options.openai_base_url_env;
+  const std::vector<std::string_view> variable{name};
+  SecretText url = take_variable(variable);
+  const std::string_view text = url.view();
+  const std::string fix = " (--openai-base-url-env " + name +
+                          "; expected https://HOST[:PORT][/PATH]; the value is not shown)";
+  if (text.empty()) throw UsageError(name + " is not set or empty" + fix);
+  if (!text.starts_with("https://")) throw UsageError(name + " is not an https:// URL" + fix);
+  const std::size_t slash = text.find('/', 8);
+  try {
+    proxy::ApiTarget target = proxy::parse_api_target(text.substr(0, slash));
+    std::string path = slash == std::string_view::npos
+                           ? std::string()
+                           : proxy::normalize_base_path(text.substr(slash));
+    return std::pair{std::move(target), path == "/" ? std::string() : path};
+  } catch (const std::invalid_argument&) {
+    throw UsageError(name + " holds an unusable URL" + fix);
+  }
+}
+
+void warn_about_requested_model(const Options& options) {
+  const proxy::ModelPolicy& policy = options.model_policy;
+  if (policy.requested_model.empty()) return;
+  if (const auto refusal = proxy::check_model(policy, policy.requested_model)) {
+    std::fprintf(stderr,
+                 "awf: warning: config.apiProxy.requestedModel '%s' is refused by the model "
+                 "policy (%s): requests for it will be answered 403\n",
+                 policy.requested_model.c_str(), refusal->reason.c_str());
+  }
+}
+
+// Each provider's key (out of awf's environment), target, base path and key header.
+void take_routes(const Options& options, ApiProxySetup& setup) {
   for (const proxy::ProviderInfo& provider : proxy::providers()) {
     const std::size_t index = static_cast<std::size_t>(provider.id);
     proxy::ApiRoute& route = setup.gateway.routes[index];
-    route.key = take_key(provider);
+    route.key = take_variable(provider.key_variables);
     // A key becomes a header value: a line break in it would add headers of its own choosing.
     const std::string_view key = route.key.view();
     if (std::any_of(key.begin(), key.end(),
                     [](unsigned char c) { return c <= 0x20 || c >= 0x7f; })) {
       throw UsageError("the " + std::string(provider.name) + " key (" +
-                       std::string(provider.key_variables[0]) + " or " +
-                       std::string(provider.key_variables[1]) +
+                       proxy::key_variable_names(provider) +
                        ") holds a space, a control character or a non-ASCII byte; it is not "
                        "used");
     }
@@ -50,12 +108,74 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     route.target = options.api_targets[index].value_or(
         proxy::ApiTarget{std::string(provider.default_target), 443});
     route.base_path = options.api_base_paths[index];
+    route.auth_header = options.api_auth_headers[index];
   }
+}
+
+// The providers whose target the user chose (by flag or --openai-base-url-env); the others
+// keep their default target and get its default base path.
+std::array<bool, proxy::kProviderCount> choose_targets(const Options& options,
+                                                       ApiProxySetup& setup) {
+  std::array<bool, proxy::kProviderCount> targeted{};
+  for (std::size_t i = 0; i < targeted.size(); ++i) {
+    targeted[i] = options.api_targets[i].has_value();
+  }
+  // The flags win over the variable's URL (AWF: an explicit target is used as given).
+  if (auto secret = take_openai_base_url(options)) {
+    const std::size_t openai = static_cast<std::size_t>(proxy::Provider::OpenAi);
+    proxy::ApiRoute& route = setup.gateway.routes[openai];
+    if (!options.api_targets[openai]) {
+      route.target = std::move(secret->first);
+      targeted[openai] = true;
+    }
+    if (options.api_base_paths[openai].empty()) route.base_path = std::move(secret->second);
+  }
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::size_t index = static_cast<std::size_t>(provider.id);
+    proxy::ApiRoute& route = setup.gateway.routes[index];
+    if (!targeted[index] && route.base_path.empty()) {
+      route.base_path = std::string(provider.default_base_path);
+    }
+  }
+  return targeted;
+}
+
+std::string reflect_answer(const ApiProxySetup& setup, const Options& options) {
+  std::array<bool, proxy::kProviderCount> configured{};
+  for (std::size_t i = 0; i < configured.size(); ++i) {
+    configured[i] = !setup.gateway.routes[i].key.empty();
+  }
+  return proxy::reflect_json(configured, options.model_policy.aliases_json);
+}
+
+}  // namespace
+
+ApiProxySetup setup_api_proxy(const Options& options) {
+  ApiProxySetup setup;
+  take_routes(options, setup);
+  const std::array<bool, proxy::kProviderCount> targeted = choose_targets(options, setup);
+  warn_about_requested_model(options);
+  setup.gateway.models = options.model_policy;
+  // Also when the proxy is off: `awf --reflect` prints it (AWF's proxy is always on).
+  setup.gateway.reflect = reflect_answer(setup, options);
   setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
-  if (!setup.gateway.enabled) return setup;
+  if (!setup.gateway.enabled) {
+    if (rate_flags_given(options)) {
+      throw UsageError(
+          "--rate-limit-* and --no-rate-limit limit the API proxy, which is off: add "
+          "--enable-api-proxy (or set a provider key)");
+    }
+    return setup;
+  }
+  setup.gateway.rate_limiter = make_rate_limiter(options);
   try {
     setup.gateway.tls = proxy::make_client_tls(options.api_proxy_ca_file, "--api-proxy-ca-file");
   } catch (const std::runtime_error& error) {
+    throw UsageError(error.what());
+  }
+  try {
+    setup.pricing = proxy::parse_pricing_config(options.pending.api_proxy_config);
+  } catch (const std::invalid_argument& error) {
     throw UsageError(error.what());
   }
   for (const proxy::ProviderInfo& provider : proxy::providers()) {
@@ -64,9 +184,9 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     setup.ports.push_back(provider.port);
     // AWF's rule: a target the user chose is allowed with it; the default ones follow the
     // allowlist like any other name.
-    if (options.api_targets[index]) {
+    if (targeted[index]) {
       setup.allow.push_back(route.target.host);
-      if (options.log_level <= LogLevel::Info) {
+      if (options.api_targets[index] && options.log_level <= LogLevel::Info) {
         std::fprintf(stderr, "awf: --%s-api-target %s: added to the allowed domains\n",
                      std::string(provider.name).c_str(), route.target.authority().c_str());
       }

@@ -15,7 +15,7 @@ constexpr std::string_view kDind =
     "it stages files for a Docker-in-Docker daemon; awf uses no Docker";
 constexpr std::string_view kBudget = kWhyBudget;
 constexpr std::string_view kProvider = kWhyProvider;
-constexpr std::string_view kRateLimit = kWhyRateLimit;
+constexpr std::string_view kGithubPoints = kWhyGithubPoints;
 
 using U = KeyUse::Kind;
 
@@ -42,8 +42,9 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.hostedWeb", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxEffectiveTokens", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxAiCredits", U::NotYet, kBudget},
-    KeyUse{"apiProxy.defaultAiCreditsPricing", U::NotYet, kBudget},
-    KeyUse{"apiProxy.providers", U::NotYet, kBudget},
+    // Read from the apiProxy section by the usage accounting (cli/api_proxy_setup.cpp).
+    KeyUse{"apiProxy.defaultAiCreditsPricing", U::Accept, ""},
+    KeyUse{"apiProxy.providers", U::Accept, ""},
     KeyUse{"apiProxy.modelMultipliers", U::NotYet, kBudget},
     KeyUse{"apiProxy.defaultModelMultiplier", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxModelMultiplierCap", U::Flag, "max-model-multiplier-cap"},
@@ -51,7 +52,7 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.maxRuns", U::NotYet, kBudget},
     KeyUse{"apiProxy.maxPermissionDenied", U::Flag, "max-permission-denied"},
     KeyUse{"apiProxy.maxCacheMisses", U::Flag, "max-cache-misses"},
-    KeyUse{"apiProxy.requestedModel", U::NotYet, kBudget},
+    KeyUse{"apiProxy.requestedModel", U::Accept, ""},  // model_policy.h
     KeyUse{"apiProxy.modelFallback", U::NotYet, kBudget},
     KeyUse{"apiProxy.modelRouter", U::NotYet, kProvider},
     KeyUse{"apiProxy.routing", U::NotYet, kBudget},
@@ -76,9 +77,9 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.targets.antigravity.host", U::Flag, "gemini-api-target"},
     KeyUse{"apiProxy.targets.antigravity.basePath", U::Flag, "gemini-api-base-path"},
     KeyUse{"apiProxy.targets.antigravity.authHeader", U::NotYet, kProvider},
-    KeyUse{"apiProxy.models", U::NotYet, kBudget},
-    KeyUse{"apiProxy.allowedModels", U::NotYet, kBudget},
-    KeyUse{"apiProxy.disallowedModels", U::NotYet, kBudget},
+    KeyUse{"apiProxy.models", U::Accept, ""},  // model_policy.h
+    KeyUse{"apiProxy.allowedModels", U::Accept, ""},  // model_policy.h
+    KeyUse{"apiProxy.disallowedModels", U::Accept, ""},  // model_policy.h
     KeyUse{"apiProxy.auth", U::NotYet,
            "the API proxy has no OIDC credential exchange yet; the value is ignored"},
     KeyUse{"apiProxy.logging", U::NotYet, kBudget},
@@ -128,8 +129,8 @@ constexpr std::array kKeyUses{
     KeyUse{"rateLimiting.requestsPerMinute", U::Flag, "rate-limit-rpm"},
     KeyUse{"rateLimiting.requestsPerHour", U::Flag, "rate-limit-rph"},
     KeyUse{"rateLimiting.bytesPerMinute", U::Flag, "rate-limit-bytes-pm"},
-    KeyUse{"rateLimiting.maxGithubApiPointsRest", U::NotYet, kRateLimit},
-    KeyUse{"rateLimiting.maxGithubApiPointsGraphql", U::NotYet, kRateLimit},
+    KeyUse{"rateLimiting.maxGithubApiPointsRest", U::NotYet, kGithubPoints},
+    KeyUse{"rateLimiting.maxGithubApiPointsGraphql", U::NotYet, kGithubPoints},
     KeyUse{"platform.type", U::NoEffect,
            "awf sets GH_HOST from the host's GITHUB_SERVER_URL, whatever the deployment type"},
     KeyUse{"runner", U::NoEffect,

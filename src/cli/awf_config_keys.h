@@ -14,10 +14,8 @@ inline constexpr std::string_view kWhyBudget =
     "the API proxy does not enforce budgets or model policy yet; the value is ignored";
 inline constexpr std::string_view kWhyProvider =
     "the API proxy does not support this provider setting yet; the value is ignored";
-inline constexpr std::string_view kWhyRateLimit =
-    "the API proxy does not rate-limit yet; the value is ignored";
-inline constexpr std::string_view kWhyCliProxy =
-    "awf has no GitHub CLI proxy yet; the value is ignored";
+inline constexpr std::string_view kWhyGithubPoints =
+    "awf does not count GitHub API points yet; the value is ignored";
 inline constexpr std::string_view kWhyOneMode =
     "awf's sandbox is the same in every mode (namespaces and seccomp, no iptables or sudo)";
 
@@ -27,7 +25,7 @@ struct KeyUse {
     JoinedFlag,  // likewise, a list joined with ',' into one value
     NoEffect,    // accepted; one notice "has no effect in awf: <why>"
     NotYet,      // accepted; one notice "is not yet built in awf: <why>"
-    Accept,      // accepted silently ($schema)
+    Accept,      // accepted silently ($schema), or read from the section's JSON by its user
   };
   std::string_view path;  // "container.mounts"; a section's name covers the whole section
   Kind kind;

@@ -16,7 +16,7 @@ constexpr const char* kVmGroup = "Cloud Hypervisor Preview (no effect in awf: no
 constexpr const char* kContainerGroup = "Container Configuration";
 constexpr const char* kNetworkGroup = "Network & Security";
 constexpr const char* kApiGroup = "API Proxy";
-constexpr const char* kCliProxyGroup = "CLI Proxy (not yet built in awf)";
+constexpr const char* kCliProxyGroup = "CLI Proxy";
 constexpr const char* kLogGroup = "Logging & Debug";
 constexpr const char* kHidden = "";  // deprecated AWF spellings: accepted, not listed
 
@@ -46,23 +46,11 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
           "--cloud-hypervisor-supervisor-sha256"}) {
       t.emplace(flag, FlagNote{Note::NoEffect, kWhyMicroVm});
     }
-    for (const char* flag : {"--difc-proxy-host", "--difc-proxy-ca-cert"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyCliProxy});
-    }
-    for (const char* flag :
-         {"--rate-limit-rpm", "--rate-limit-rph", "--rate-limit-bytes-pm", "--no-rate-limit"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyRateLimit});
-    }
     for (const char* flag :
          {"--max-model-multiplier", "--max-model-multiplier-cap", "--max-permission-denied",
           "--max-cache-misses", "--enable-token-steering", "--anthropic-auto-cache",
           "--anthropic-cache-tail-ttl"}) {
       t.emplace(flag, FlagNote{Note::NotYet, kWhyBudget});
-    }
-    for (const char* flag :
-         {"--openai-api-auth-header", "--anthropic-api-auth-header", "--openai-base-url-env",
-          "--vertex-api-target", "--vertex-api-base-path"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyProvider});
     }
     return t;
   }();
@@ -263,26 +251,27 @@ void network_flags(CLI::App& app, RawValues& raw) {
 }
 
 void provider_flags(CLI::App& app, RawValues& raw) {
-  const char* names[] = {"openai", "anthropic", "copilot", "gemini"};
-  for (std::size_t i = 0; i < 4; ++i) {
-    const std::string name = names[i];
+  for (const proxy::ProviderInfo& provider : proxy::providers()) {
+    const std::size_t i = static_cast<std::size_t>(provider.id);
+    const std::string name(provider.name);
     single(app, "--" + name + "-api-target", raw.api_targets[i],
-           "Send " + name + " requests to HOST[:PORT] (https) instead of the default", kApiGroup,
-           "HOST");
-    if (name != "copilot") {
+           "Send " + name + " requests to HOST[:PORT] (https) instead of " +
+               std::string(provider.default_target),
+           kApiGroup, "HOST");
+    if (provider.has_base_path_flag) {
       single(app, "--" + name + "-api-base-path", raw.api_base_paths[i],
              "Path prefix for " + name + " requests upstream", kApiGroup, "PATH");
     }
   }
-  single(app, "--vertex-api-target", raw.vertex_target, "Vertex AI API host", kApiGroup, "HOST");
-  single(app, "--vertex-api-base-path", raw.vertex_base_path, "Vertex AI base path", kApiGroup,
-         "PATH");
   single(app, "--openai-base-url-env", raw.openai_base_url_env,
-         "Runner variable holding a secret OpenAI-compatible base URL", kApiGroup, "NAME");
+         "Variable of awf's environment holding a secret OpenAI-compatible base URL (https; "
+         "sets the OpenAI target and base path)",
+         kApiGroup, "NAME");
   single(app, "--openai-api-auth-header", raw.openai_auth_header,
-         "Header that carries the OpenAI key", kApiGroup, "NAME");
+         "Header that carries the OpenAI key, bare (default: Authorization: Bearer)", kApiGroup,
+         "NAME");
   single(app, "--anthropic-api-auth-header", raw.anthropic_auth_header,
-         "Header that carries the Anthropic key", kApiGroup, "NAME");
+         "Header that carries the Anthropic key (default: x-api-key)", kApiGroup, "NAME");
   single(app, "--api-proxy-ca-file,--api-proxy-ca-cert", raw.api_ca_file,
          "Extra CA certificate (PEM) trusted for the providers' TLS", kApiGroup, "PATH");
 }
@@ -291,11 +280,15 @@ void budget_flags(CLI::App& app, RawValues& raw) {
   flag(app, "--anthropic-auto-cache", raw.auto_cache, "Anthropic prompt-cache optimizations",
        kApiGroup);
   single(app, "--anthropic-cache-tail-ttl", raw.cache_tail_ttl, "5m or 1h", kApiGroup, "TTL");
-  single(app, "--rate-limit-rpm", raw.rate_rpm, "Requests per minute per provider", kApiGroup, "N");
-  single(app, "--rate-limit-rph", raw.rate_rph, "Requests per hour per provider", kApiGroup, "N");
-  single(app, "--rate-limit-bytes-pm", raw.rate_bytes_pm, "Request bytes per minute per provider",
+  single(app, "--rate-limit-rpm", raw.rate_rpm,
+         "Requests per minute per provider (any rate limit flag turns limits on; default 600)",
          kApiGroup, "N");
-  flag(app, "--no-rate-limit", raw.no_rate_limit, "No rate limits", kApiGroup);
+  single(app, "--rate-limit-rph", raw.rate_rph, "Requests per hour per provider (default 10000)",
+         kApiGroup, "N");
+  single(app, "--rate-limit-bytes-pm", raw.rate_bytes_pm,
+         "Request bytes per minute per provider (default 52428800)", kApiGroup, "N");
+  flag(app, "--no-rate-limit", raw.no_rate_limit, "No rate limits, whatever else is given",
+       kApiGroup);
   single(app, "--max-model-multiplier", raw.model_multipliers,
          "Per-model cost multipliers, MODEL:X,...", kApiGroup, "LIST");
   single(app, "--max-model-multiplier-cap", raw.multiplier_cap, "Largest model multiplier allowed",
@@ -306,16 +299,19 @@ void budget_flags(CLI::App& app, RawValues& raw) {
          kApiGroup, "N");
   flag(app, "--enable-token-steering", raw.token_steering, "Budget warnings injected at 80-99% use",
        kApiGroup);
-  single(app, "--difc-proxy-host", raw.difc_host, "External DIFC proxy for gh, HOST:PORT",
+  single(app, "--difc-proxy-host", raw.difc_host,
+         "External DIFC proxy for gh, HOST:PORT: the command's gh asks awf, which runs the real "
+         "gh outside the sandbox against localhost:PORT with the token (GH_TOKEN/GITHUB_TOKEN)",
          kCliProxyGroup, "HOST:PORT");
-  single(app, "--difc-proxy-ca-cert", raw.difc_ca_cert, "The DIFC proxy's CA certificate",
+  single(app, "--difc-proxy-ca-cert", raw.difc_ca_cert,
+         "The DIFC proxy's CA certificate (PEM), trusted by awf's gh with the system roots",
          kCliProxyGroup, "PATH");
 }
 
 void api_flags(CLI::App& app, RawValues& raw) {
   flag(app, "--enable-api-proxy", raw.api_proxy,
-       "Serve the LLM providers on 127.0.0.1:10000-10003 in the sandbox; awf injects the keys "
-       "(also on when a provider key is in awf's environment)",
+       "Serve the LLM providers on api-proxy (127.0.0.1) ports 10000-10004 in the sandbox; awf "
+       "injects the keys (also on when a provider key is in awf's environment)",
        kApiGroup);
   flag(app, "--no-enable-api-proxy", raw.no_api_proxy, "Refused, as in AWF", kHidden);
   provider_flags(app, raw);
@@ -346,7 +342,8 @@ void logging_flags(CLI::App& app, RawValues& raw) {
   flag(app, "--diagnostic-logs", raw.diagnostic_logs,
        "On a non-zero exit, write awf's diagnostics to <audit-dir or work-dir>/diagnostics/",
        kLogGroup);
-  flag(app, "--reflect", raw.reflect, "[not yet built in awf] Print the API proxy's /reflect",
+  flag(app, "--reflect", raw.reflect,
+       "Print the API proxy's /reflect answer (providers, ports, model aliases) and exit",
        kLogGroup);
 }
 

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/api_provider.h"
+
 namespace CLI {
 class App;
 class Option;
@@ -29,7 +31,7 @@ struct RawValues {
   std::string docker_host;
   bool enable_dlp = false, env_all = false, tty = false, keep = false, host_access = false;
   bool api_proxy = false, no_api_proxy = false, ssl_bump = false;
-  std::array<std::string, 4> api_targets, api_base_paths;
+  std::array<std::string, proxy::kProviderCount> api_targets, api_base_paths;
   std::string api_ca_file;
   std::vector<std::string> allow_urls;
   std::string bump_ca_file;
@@ -39,7 +41,6 @@ struct RawValues {
   std::string difc_host, difc_ca_cert, rate_rpm, rate_rph, rate_bytes_pm, model_multipliers;
   std::string multiplier_cap, max_permission_denied, max_cache_misses, cache_tail_ttl;
   std::string openai_auth_header, anthropic_auth_header, openai_base_url_env;
-  std::string vertex_target, vertex_base_path;
   bool no_rate_limit = false, token_steering = false, auto_cache = false, reflect = false;
   // Values nobody reads: the flags exist so that AWF's command lines parse.
   std::string ignored_value;

@@ -1,5 +1,6 @@
 #include "cli/options.h"
 
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,6 +307,44 @@ void convert_network(const CLI::App& app, const RawValues& raw, Options& options
                             options.host_service_ports.end());
 }
 
+// An HTTP field name (RFC 9110 token) other than the hop-by-hop and framing ones: the key's
+// header must reach the provider as it is.
+std::string auth_header_name(const std::string& flag, const std::string& text) {
+  const bool token = !text.empty() && text.find_first_not_of(
+                                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789!#$%&'*+-.^_`|~") == std::string::npos;
+  if (!token) {
+    throw UsageError(flag + " '" + text + "': not a header name (letters, digits, '-')");
+  }
+  for (const char* reserved : {"host", "content-length", "transfer-encoding", "connection",
+                               "upgrade", "te", "trailer", "keep-alive", "cookie"}) {
+    if (strcasecmp(text.c_str(), reserved) == 0) {
+      throw UsageError(flag + " '" + text + "': this header cannot carry the key");
+    }
+  }
+  return text;
+}
+
+void convert_api_auth(const CLI::App& app, const RawValues& raw, Options& options) {
+  const auto index = [](proxy::Provider id) { return static_cast<std::size_t>(id); };
+  if (app.count("--openai-api-auth-header") > 0) {
+    options.api_auth_headers[index(proxy::Provider::OpenAi)] =
+        auth_header_name("--openai-api-auth-header", raw.openai_auth_header);
+  }
+  if (app.count("--anthropic-api-auth-header") > 0) {
+    options.api_auth_headers[index(proxy::Provider::Anthropic)] =
+        auth_header_name("--anthropic-api-auth-header", raw.anthropic_auth_header);
+  }
+  if (app.count("--openai-base-url-env") > 0) {
+    if (!is_valid_env_name(raw.openai_base_url_env)) {
+      throw UsageError("--openai-base-url-env '" + raw.openai_base_url_env +
+                       "': not a valid variable name (letters, digits and '_', not starting "
+                       "with a digit)");
+    }
+    options.openai_base_url_env = raw.openai_base_url_env;
+  }
+}
+
 void convert_api_proxy(const CLI::App& app, const RawValues& raw, Options& options) {
   options.enable_api_proxy = raw.api_proxy;
   for (const proxy::ProviderInfo& provider : proxy::providers()) {
@@ -327,6 +366,7 @@ void convert_api_proxy(const CLI::App& app, const RawValues& raw, Options& optio
       }
     }
   }
+  convert_api_auth(app, raw, options);
   if (app.count("--api-proxy-ca-file") > 0) {
     if (raw.api_ca_file.empty()) throw UsageError("--api-proxy-ca-file: empty path");
     options.api_proxy_ca_file = absolute_path(raw.api_ca_file);
@@ -485,7 +525,7 @@ std::vector<std::string> command_of(const CLI::App& app, const RawValues& raw) {
   }
   if (raw.reflect) {
     if (!command.empty()) throw UsageError("--reflect cannot be used with a command");
-    throw UsageError("--reflect is not yet built in awf (the API proxy has no /reflect yet)");
+    return command;
   }
   if (command.empty()) {
     throw UsageError("no command given (usage: awf [options] -- <command> [args...])");
@@ -497,6 +537,7 @@ Options convert(const CLI::App& app, const RawValues& raw, Options options,
                 const Origins& origins) {
   check_deprecated(app, raw);
   options.command = command_of(app, raw);
+  options.reflect = raw.reflect;
   check_runtime(app, raw, origins, options);
   if (options.command.size() == 1) {
     options.command = {"/bin/bash", "-c", options.command.front()};
@@ -516,6 +557,11 @@ Options convert(const CLI::App& app, const RawValues& raw, Options options,
   take_localhost_keyword(options);
   convert_logging(raw, options);
   options.pending = convert_pending(app, raw, std::move(options.pending.api_proxy_config));
+  try {
+    options.model_policy = proxy::parse_model_policy(options.pending.api_proxy_config);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError("--config: " + std::string(error.what()));
+  }
   record_notices(app, origins, options);
   return options;
 }

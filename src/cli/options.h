@@ -15,6 +15,7 @@
 #include "policy/port_spec.h"
 #include "policy/url_pattern.h"
 #include "proxy/api_provider.h"
+#include "proxy/model_policy.h"
 #include "sandbox/limits.h"
 
 namespace CLI {
@@ -31,8 +32,10 @@ class UsageError : public std::runtime_error {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
-// The LLM API proxy's budgets and model policy and the GitHub CLI proxy (AWF v0.28 flags and
-// config keys): parsed and validated now, not acted on yet (each gives a notice).
+// AWF v0.28's flags and config keys for the LLM API proxy's limits, budgets and model policy
+// and for the GitHub CLI proxy, parsed and validated in pending_options.cpp. The rate limits
+// (api_proxy_setup.cpp) and the CLI proxy (cli/cli_proxy_setup.h) are acted on; the others
+// give a notice until they are built.
 struct PendingApiOptions {
   std::string difc_proxy_host;     // --difc-proxy-host HOST:PORT
   std::string difc_proxy_ca_cert;  // absolute
@@ -44,10 +47,6 @@ struct PendingApiOptions {
   bool enable_token_steering = false;
   bool anthropic_auto_cache = false;
   std::string anthropic_cache_tail_ttl;  // "", "5m" or "1h"
-  std::string openai_api_auth_header, anthropic_api_auth_header;
-  std::string openai_base_url_env;  // a variable name
-  std::optional<proxy::ApiTarget> vertex_api_target;
-  std::string vertex_api_base_path;
   std::string api_proxy_config;  // the config file's apiProxy section as JSON, or ""
 };
 
@@ -100,9 +99,17 @@ struct Options {
   bool enable_api_proxy = false;
   // Per provider, indexed like proxy::providers(): the target (empty: the default one, which
   // is not added to the allowlist) and the base path ("" or "/a/b").
-  std::array<std::optional<proxy::ApiTarget>, 4> api_targets;
-  std::array<std::string, 4> api_base_paths;
+  std::array<std::optional<proxy::ApiTarget>, proxy::kProviderCount> api_targets;
+  std::array<std::string, proxy::kProviderCount> api_base_paths;
+  // --openai-api-auth-header, --anthropic-api-auth-header ("": the provider's own header).
+  std::array<std::string, proxy::kProviderCount> api_auth_headers;
+  // --openai-base-url-env NAME: awf's variable NAME holds the OpenAI target as an https URL
+  // (a secret: never printed, never in the sandbox).
+  std::string openai_base_url_env;
   std::string api_proxy_ca_file;
+  bool reflect = false;  // --reflect: print the API proxy's /reflect answer and exit
+  // The config file's apiProxy.models, allowedModels, disallowedModels, requestedModel.
+  proxy::ModelPolicy model_policy;
   // TLS interception
   bool ssl_bump = false;
   std::vector<policy::UrlPattern> allow_urls;  // --allow-urls, validated

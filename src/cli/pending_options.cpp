@@ -4,8 +4,6 @@
 #include <charconv>
 #include <cmath>
 
-#include "cli/environment.h"
-
 namespace awf::cli {
 namespace {
 
@@ -50,15 +48,6 @@ std::vector<std::pair<std::string, double>> multipliers(const std::string& text)
     start = comma + 1;
   }
   return out;
-}
-
-// An HTTP field name (RFC 9110 token).
-std::string header_name(const char* flag, const std::string& text) {
-  const bool ok = !text.empty() && text.find_first_not_of(
-                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789!#$%&'*+-.^_`|~") == std::string::npos;
-  if (!ok) throw UsageError(std::string(flag) + " '" + text + "': not a header name");
-  return text;
 }
 
 // HOST:PORT for the DIFC proxy (as gh-aw passes it: awmg-cli-proxy:18443).
@@ -110,35 +99,6 @@ void convert_limits(const CLI::App& app, const RawValues& raw, PendingApiOptions
   }
 }
 
-void convert_providers(const CLI::App& app, const RawValues& raw, PendingApiOptions& out) {
-  if (given(app, "--openai-api-auth-header")) {
-    out.openai_api_auth_header = header_name("--openai-api-auth-header", raw.openai_auth_header);
-  }
-  if (given(app, "--anthropic-api-auth-header")) {
-    out.anthropic_api_auth_header =
-        header_name("--anthropic-api-auth-header", raw.anthropic_auth_header);
-  }
-  if (given(app, "--openai-base-url-env")) {
-    if (!is_valid_env_name(raw.openai_base_url_env)) {
-      throw UsageError("--openai-base-url-env '" + raw.openai_base_url_env +
-                       "': not a valid variable name");
-    }
-    out.openai_base_url_env = raw.openai_base_url_env;
-  }
-  try {
-    if (given(app, "--vertex-api-target")) {
-      out.vertex_api_target = proxy::parse_api_target(raw.vertex_target);
-    }
-    if (given(app, "--vertex-api-base-path")) {
-      out.vertex_api_base_path = proxy::normalize_base_path(raw.vertex_base_path);
-    }
-  } catch (const std::invalid_argument& error) {
-    throw UsageError(std::string("--vertex-api-") +
-                     (given(app, "--vertex-api-base-path") ? "base-path" : "target") + ": " +
-                     error.what());
-  }
-}
-
 }  // namespace
 
 PendingApiOptions convert_pending(const CLI::App& app, const RawValues& raw,
@@ -151,7 +111,6 @@ PendingApiOptions convert_pending(const CLI::App& app, const RawValues& raw,
     out.difc_proxy_ca_cert = raw.difc_ca_cert;
   }
   convert_limits(app, raw, out);
-  convert_providers(app, raw, out);
   return out;
 }
 

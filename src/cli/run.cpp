@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/api_proxy_setup.h"
+#include "cli/cli_proxy_setup.h"
 #include "cli/command_env.h"
 #include "cli/command_watch.h"
 #include "cli/diagnostics.h"
@@ -30,6 +31,7 @@
 #include "policy/host_access.h"
 #include "policy/policy.h"
 #include "proxy/gateway.h"
+#include "proxy/usage_log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/host_address_watch.h"
 #include "sandbox/limits.h"
@@ -103,10 +105,13 @@ void print_run_plan(const Options& options, const policy::Policy& policy,
                resolver.servers_text().c_str(), outputs.log().directory().c_str());
 }
 
-// The variables the API proxy and --ssl-bump set for the command, above all others.
-std::vector<EnvEntry> setup_variables(ApiProxySetup& api_proxy, const SslBumpSetup& ssl_bump) {
+// The variables the API proxy, --ssl-bump and the CLI proxy set for the command, above all
+// others.
+std::vector<EnvEntry> setup_variables(ApiProxySetup& api_proxy, const SslBumpSetup& ssl_bump,
+                                      const CliProxySetup& cli_proxy) {
   std::vector<EnvEntry> variables = std::move(api_proxy.env);
   variables.insert(variables.end(), ssl_bump.env.begin(), ssl_bump.env.end());
+  variables.insert(variables.end(), cli_proxy.env.begin(), cli_proxy.env.end());
   return variables;
 }
 
@@ -144,6 +149,14 @@ sandbox::Sandbox start_sandbox(sandbox::SandboxSpec& spec, std::optional<StderrT
   // other processes. Not earlier: the sandbox's id maps are written through /proc first.
   if (holds_keys) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   return sandbox;
+}
+
+// Usage accounting (token-usage.jsonl) is on with the API proxy, its file there from the start.
+void open_usage_log(ApiProxySetup& api_proxy, const RunOutputs& outputs) {
+  if (!api_proxy.gateway.enabled) return;
+  api_proxy.gateway.usage = std::make_shared<proxy::UsageLog>(
+      outputs.log().directory() + "/api-proxy-logs", outputs.log_file_mode(),
+      std::move(api_proxy.pricing));
 }
 
 proxy::GatewayOptions gateway_options(const Options& options, ParentProxy parent,
@@ -201,6 +214,12 @@ int run(const Options& options) {
   prepare_process();
   // First: the keys leave awf's environment before anything copies it.
   ApiProxySetup api_proxy = setup_api_proxy(options);
+  // --reflect: what GET /reflect would answer in the sandbox, without starting one.
+  if (options.reflect) {
+    std::printf("%s\n", api_proxy.gateway.reflect.c_str());
+    return 0;
+  }
+  CliProxySetup cli_proxy = setup_cli_proxy(options);
   const policy::Policy policy = build_policy(options, api_proxy.allow);
   warn_if_nothing_allowed(policy);
   warn_about_policy(options, policy);
@@ -212,7 +231,9 @@ int run(const Options& options) {
   print_host_access_warning(options);
   SslBumpSetup ssl_bump = setup_ssl_bump(options, policy);
   std::vector<std::string> command_env = command_environment(
-      options, user.identity, setup_variables(api_proxy, ssl_bump), ssl_bump.java_options);
+      options, user.identity, setup_variables(api_proxy, ssl_bump, cli_proxy),
+      ssl_bump.java_options);
+  if (cli_proxy.enabled()) prepend_cli_proxy_path(command_env);
   const std::optional<std::vector<peers::Peer>> peers = look_up_topology_peers(options);
   if (!peers) return 1;
   // The resolver first: the manifest names the servers it asks.
@@ -225,20 +246,28 @@ int run(const Options& options) {
   // init has been reaped.
   const std::optional<sandbox::Cgroup> cgroup = create_limits_cgroup(options);
   RunOutputs outputs(options, manifest);
+  open_usage_log(api_proxy, outputs);
   print_run_plan(options, policy, resolver, outputs);
 
   sandbox::SandboxSpec spec = command_spec(options, user, std::move(command_env));
   spec.mounts = plan_mounts(options, user, std::move(ssl_bump.files), outputs.own_dirs());
+  spec.mounts.binds.insert(spec.mounts.binds.end(), cli_proxy.binds.begin(),
+                           cli_proxy.binds.end());
+  if (cli_proxy.enabled()) spec.cli_proxy_port = cli_proxy::kPort;
   if (cgroup) spec.cgroup = cgroup->join();
   plan_listeners(options, api_proxy.ports, *peers, spec);
   CommandWatch watch(io);
   std::optional<StderrTail> stderr_tail;
-  sandbox::Sandbox sandbox = start_sandbox(spec, stderr_tail, options, api_proxy.holds_keys);
+  sandbox::Sandbox sandbox =
+      start_sandbox(spec, stderr_tail, options, api_proxy.holds_keys || cli_proxy.enabled());
   const sandbox::HostAddressWatch host_addresses;
   proxy::Gateway gateway(io, policy, resolver, outputs.log(), std::thread::hardware_concurrency(),
                          gateway_options(options, std::move(parent), api_proxy, ssl_bump, *peers,
                                          host_addresses));
-  gateway.serve(sandbox.take_listeners());
+  std::vector<sandbox::Listener> listeners = sandbox.take_listeners();
+  std::unique_ptr<cli_proxy::Server> cli_server =
+      serve_cli_proxy(cli_proxy, listeners, outputs.log().directory());
+  gateway.serve(std::move(listeners));
   sandbox.release();
   std::unique_ptr<sandbox::SocketSupervisor> supervisor =
       supervise_sockets(sandbox, options, user.identity, outputs.log());
@@ -246,6 +275,7 @@ int run(const Options& options) {
   const CommandEnd end = watch.wait(sandbox, outputs.log(), options.agent_timeout_minutes);
   supervisor.reset();  // its last refusals go into the flush below
   watch.close(gateway);
+  cli_server.reset();
   outputs.log().flush();
   report_limits(cgroup, options);
   const int code = report_unrecorded(outputs.log(), exit_status(end));

@@ -113,7 +113,7 @@ void WorkDir::write(const std::string& name, const std::string& contents) {
 RunOutputs::RunOutputs(const Options& options, const std::string& manifest)
     : options_(options),
       explicit_logs_dir_(!options.proxy_logs_dir.empty()),
-      log_(logs_directory(options), explicit_logs_dir_ ? 0644 : 0600) {
+      log_(logs_directory(options), log_file_mode()) {
   try {
     if (const std::optional<std::string> path = work_dir_path(options)) {
       work_dir_.emplace(*path, options.keep_work_dir);

@@ -45,6 +45,8 @@ class RunOutputs {
 
   audit::LogWriter& log() { return log_; }
   const audit::LogWriter& log() const { return log_; }
+  // The mode of the log files: 0644 in a directory the caller named, else 0600 (private).
+  mode_t log_file_mode() const { return explicit_logs_dir_ ? 0644 : 0600; }
   // awf's directories of this run and the log store, which the command must not see.
   std::vector<std::string> own_dirs() const;
   // Where --diagnostic-logs writes, as AWF: the audit directory, else the work directory.

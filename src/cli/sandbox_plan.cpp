@@ -201,6 +201,9 @@ void plan_listeners(const Options& options, const std::vector<std::uint16_t>& ap
   spec.host_ports = host_listener_ports(options);
   if (!spec.host_ports.empty()) spec.host_address = std::string(policy::kHostGatewayAddress);
   spec.api_ports = api_ports;
+  // AWF's name for the API listeners (http://api-proxy:10000/reflect), for resolvers that
+  // read only the file; awf's DNS listener answers it too (gateway.cpp).
+  if (!api_ports.empty()) spec.mounts.hosts_entries += "127.0.0.1 api-proxy\n";
   add_peers_to_spec(peers, spec);
 }
 

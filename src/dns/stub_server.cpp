@@ -250,19 +250,19 @@ struct StubServer::Impl : std::enable_shared_from_this<Impl> {
     return nullptr;
   }
 
-  // A topology peer: answered here with its address in the sandbox, where awf relays its
-  // ports (never asked upstream, so the name does not leave the host). IPv4 only, like the
-  // peer listeners; other types get "no data".
+  // A topology peer (or api-proxy): answered here with its address in the sandbox, where awf
+  // serves its ports (never asked upstream, so the name does not leave the host). IPv4 only,
+  // like the peer listeners; other types get "no data".
   static void answer_peer(const StubOptions::PeerName& peer, std::uint16_t qtype,
                           audit::AuditRecord& record) {
     record.name = peer.name;
     record.decision = "allow";
     char address[INET_ADDRSTRLEN] = {};
     inet_ntop(AF_INET, peer.ipv4, address, sizeof address);
-    record.reason = "topology peer (--topology-attach): " +
-                    (qtype == kTypeA || qtype == kTypeAny
-                         ? "answered " + std::string(address) + " locally"
-                         : "no " + record.qtype + " record");
+    record.reason =
+        peer.what + ": " +
+        (qtype == kTypeA || qtype == kTypeAny ? "answered " + std::string(address) + " locally"
+                                              : "no " + record.qtype + " record");
   }
 
   // The host (--enable-host-access): answered here, never asked upstream. IPv4 only (the

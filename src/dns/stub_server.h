@@ -26,10 +26,12 @@ struct StubOptions {
   // --enable-dlp: a name carrying a credential-shaped string is refused (logged redacted).
   bool dlp = false;
   // --topology-attach: the peers' names (lowercase) are answered locally with their address
-  // in the sandbox (A; other types: no data), never asked upstream.
+  // in the sandbox (A; other types: no data), never asked upstream. Also api-proxy (the API
+  // proxy's listeners on 127.0.0.1).
   struct PeerName {
     std::string name;
     std::uint8_t ipv4[4] = {};
+    std::string what = "topology peer (--topology-attach)";  // for the record's reason
   };
   std::vector<PeerName> peers;
   // The host's own addresses (kept current by awf), removed from answers like internal ones

@@ -74,14 +74,14 @@ void record(GatewayContext& context, const Attempt& attempt) {
   }
 }
 
-void take_verdict(Attempt& attempt, const Verdict& verdict) {
+void take_verdict(Attempt& attempt, Verdict& verdict) {
   attempt.allowed = verdict.allowed();
   attempt.status = verdict.status;
-  attempt.reason = verdict.reason;
+  attempt.reason = std::move(verdict.reason);
   attempt.rule = verdict.rule;
   attempt.name = verdict.name;
-  attempt.url = verdict.url;
-  attempt.host_field = verdict.host_field;
+  attempt.url = std::move(verdict.url);
+  attempt.host_field = std::move(verdict.host_field);
 }
 
 }  // namespace awf::proxy

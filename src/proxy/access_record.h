@@ -46,7 +46,9 @@ struct Attempt {
 
 void record(GatewayContext& context, const Attempt& attempt);
 
-// Takes the verdict's decision and the names it redacted into the attempt.
-void take_verdict(Attempt& attempt, const Verdict& verdict);
+// Takes the verdict's decision into the attempt. Its texts for the record (reason, url,
+// host_field) are moved, not copied: the verdict keeps what the front end acts on (denial,
+// status, route, name, tls_only) and the refusal is worded from the attempt.
+void take_verdict(Attempt& attempt, Verdict& verdict);
 
 }  // namespace awf::proxy

@@ -15,20 +15,23 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   });
 }
 
+// AWF gives the command its proxy's address; awf's listeners are on 127.0.0.1 in the sandbox
+// (also named api-proxy there). No version suffix: AWF's base URLs have none.
 std::string listener_url(const ProviderInfo& provider) {
-  return "http://127.0.0.1:" + std::to_string(provider.port) +
-         std::string(provider.base_url_suffix);
+  return "http://127.0.0.1:" + std::to_string(provider.port);
 }
 
 }  // namespace
 
-// Base URLs follow each official SDK: the OpenAI SDKs (and Codex) read OPENAI_BASE_URL, whose
-// default https://api.openai.com/v1 includes the version; Anthropic's SDKs read
-// ANTHROPIC_BASE_URL without it (they add /v1/messages); the Gemini SDK and CLI read
+// Base URLs follow AWF and each official SDK: the OpenAI SDKs (and Codex) read
+// OPENAI_BASE_URL (AWF's has no /v1: the default target's base path adds it); Anthropic's
+// SDKs read ANTHROPIC_BASE_URL (they add /v1/messages); the Gemini SDK and CLI read
 // GOOGLE_GEMINI_BASE_URL (GEMINI_API_BASE_URL for older tools), also without a version;
-// Copilot's CLI reads COPILOT_API_URL.
-const std::array<ProviderInfo, 4>& providers() {
-  static const std::array<ProviderInfo, 4> table = {{
+// Copilot's CLI reads COPILOT_API_URL (COPILOT_PROVIDER_BASE_URL in its BYOK mode, which
+// AWF's COPILOT_OFFLINE=true selects); the Gemini CLI reads GOOGLE_VERTEX_BASE_URL for Vertex.
+// Gemini's key is GEMINI_API_KEY only: GOOGLE_API_KEY is Vertex's (as in AWF).
+std::span<const ProviderInfo> providers() {
+  static const std::array<ProviderInfo, kProviderCount> table = {{
       {Provider::OpenAi,
        "openai",
        kFirstApiPort,
@@ -37,10 +40,12 @@ const std::array<ProviderInfo, 4>& providers() {
        true,
        "api.openai.com",
        true,
+       "/v1/models",
        {{"OPENAI_API_KEY", "sk-placeholder-for-api-proxy"},
         {"CODEX_API_KEY", "sk-placeholder-for-api-proxy"}},
        {"OPENAI_BASE_URL"},
-       "/v1"},
+       "/v1",
+       {}},
       {Provider::Anthropic,
        "anthropic",
        kFirstApiPort + 1,
@@ -49,10 +54,12 @@ const std::array<ProviderInfo, 4>& providers() {
        false,
        "api.anthropic.com",
        true,
+       "/v1/models",
        {{"ANTHROPIC_API_KEY", "sk-ant-placeholder-key-for-credential-isolation"},
         {"ANTHROPIC_AUTH_TOKEN", "sk-ant-placeholder-key-for-credential-isolation"}},
        {"ANTHROPIC_BASE_URL"},
-       ""},
+       "",
+       {}},
       {Provider::Copilot,
        "copilot",
        kFirstApiPort + 2,
@@ -61,20 +68,38 @@ const std::array<ProviderInfo, 4>& providers() {
        true,
        "api.githubcopilot.com",
        false,
-       {{"COPILOT_GITHUB_TOKEN", "ghu_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}},
-       {"COPILOT_API_URL"},
-       ""},
+       "/models",
+       {{"COPILOT_GITHUB_TOKEN", "ghu_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+        {"COPILOT_TOKEN", "ghu_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}},
+       {"COPILOT_API_URL", "COPILOT_PROVIDER_BASE_URL"},
+       "",
+       {{"COPILOT_OFFLINE", "true"}}},
       {Provider::Gemini,
        "gemini",
        kFirstApiPort + 3,
-       {"GEMINI_API_KEY", "GOOGLE_API_KEY"},
+       {"GEMINI_API_KEY"},
        "x-goog-api-key",
        false,
        "generativelanguage.googleapis.com",
        true,
+       "/v1beta/models",
        {{"GEMINI_API_KEY", "gemini-api-key-placeholder-for-credential-isolation"}},
        {"GOOGLE_GEMINI_BASE_URL", "GEMINI_API_BASE_URL"},
-       ""},
+       "",
+       {}},
+      {Provider::Vertex,
+       "vertex",
+       kFirstApiPort + 4,
+       {"GOOGLE_API_KEY"},
+       "x-goog-api-key",
+       false,
+       "aiplatform.googleapis.com",
+       true,
+       "",
+       {{"GOOGLE_API_KEY", "google-api-key-placeholder-for-credential-isolation"}},
+       {"GOOGLE_VERTEX_BASE_URL"},
+       "",
+       {}},
   }};
   return table;
 }
@@ -154,12 +179,16 @@ bool is_credential_header(std::string_view name) {
 std::string upstream_target(const ProviderInfo& provider, std::string_view base_path,
                             std::string_view target) {
   if (!target.starts_with('/')) return "";
-  std::string out(base_path);
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool prefixed = !base_path.empty() && path.starts_with(base_path) &&
+                        (path.size() == base_path.size() || path[base_path.size()] == '/');
+  std::string out(prefixed ? "" : base_path);
   const auto question = target.find('?');
   out += target.substr(0, question);
   if (question == std::string_view::npos) return out;
   std::string_view query = target.substr(question + 1);
-  if (provider.id != Provider::Gemini) {
+  // Google's SDKs may also send the key as a query parameter: the header carries it instead.
+  if (provider.key_header != "x-goog-api-key") {
     out += '?';
     out += query;
     return out;
@@ -168,7 +197,8 @@ std::string upstream_target(const ProviderInfo& provider, std::string_view base_
   while (true) {
     const auto amp = query.find('&');
     const std::string_view param = query.substr(0, amp);
-    if (param != "key" && !param.starts_with("key=")) {
+    const std::string_view name = param.substr(0, param.find('='));
+    if (name != "key" && name != "apiKey" && name != "api_key") {
       if (!kept.empty()) kept += '&';
       kept += param;
     }
@@ -188,10 +218,18 @@ std::string health_json(const ProviderInfo& provider, bool configured) {
          R"(","configured":)" + (configured ? "true" : "false") + "}";
 }
 
+std::string key_variable_names(const ProviderInfo& provider) {
+  std::string names;
+  for (const std::string_view name : provider.key_variables) {
+    if (!names.empty()) names += " or ";
+    names += name;
+  }
+  return names;
+}
+
 std::string missing_key_message(const ProviderInfo& provider) {
   return "awf: the " + std::string(provider.name) + " API proxy has no key: set " +
-         std::string(provider.key_variables[0]) + " (or " + std::string(provider.key_variables[1]) +
-         ") in awf's environment\n";
+         key_variable_names(provider) + " in awf's environment\n";
 }
 
 std::vector<std::pair<std::string, std::string>> sandbox_variables(const ProviderInfo& provider) {
@@ -200,6 +238,9 @@ std::vector<std::pair<std::string, std::string>> sandbox_variables(const Provide
     variables.emplace_back(std::string(name), listener_url(provider));
   }
   for (const auto& [name, value] : provider.placeholders) {
+    variables.emplace_back(std::string(name), std::string(value));
+  }
+  for (const auto& [name, value] : provider.extra_variables) {
     variables.emplace_back(std::string(name), std::string(value));
   }
   return variables;

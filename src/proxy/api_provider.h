@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,25 +13,32 @@
 
 namespace awf::proxy {
 
-enum class Provider : std::uint8_t { OpenAi, Anthropic, Copilot, Gemini };
+enum class Provider : std::uint8_t { OpenAi, Anthropic, Copilot, Gemini, Vertex };
+
+inline constexpr std::size_t kProviderCount = 5;
 
 struct ProviderInfo {
   Provider id;
-  std::string_view name;                          // "openai": logs, /health, flag names
-  std::uint16_t port;                             // listener on 127.0.0.1 inside the sandbox
-  std::array<std::string_view, 2> key_variables;  // awf's environment, first non-empty wins
-  std::string_view key_header;                    // header that carries the key upstream
-  bool bearer;                                    // the header's value is "Bearer <key>"
+  std::string_view name;                        // "openai": logs, /health, flag names
+  std::uint16_t port;                           // listener on 127.0.0.1 inside the sandbox
+  std::vector<std::string_view> key_variables;  // awf's environment, first non-empty wins
+  std::string_view key_header;                  // header that carries the key upstream
+  bool bearer;                                  // the header's value is "Bearer <key>"
   std::string_view default_target;
-  bool has_base_path_flag;  // --<name>-api-base-path exists
+  bool has_base_path_flag;       // --<name>-api-base-path exists
+  std::string_view models_path;  // the provider's model list (AWF's /reflect models_url), or ""
   // What the command's environment gets instead of the key (when the provider has one).
   std::vector<std::pair<std::string_view, std::string_view>> placeholders;
   std::vector<std::string_view> base_url_variables;
-  std::string_view base_url_suffix;  // appended to http://127.0.0.1:<port> ("/v1" for OpenAI)
+  // The base path of the default target when none is given (AWF: "/v1" for OpenAI, whose
+  // clients may send unversioned paths such as Codex's /responses).
+  std::string_view default_base_path;
+  // Further variables the command gets with the base URLs (AWF's COPILOT_OFFLINE=true).
+  std::vector<std::pair<std::string_view, std::string_view>> extra_variables;
 };
 
-// The four providers, in port order (10000..10003).
-const std::array<ProviderInfo, 4>& providers();
+// The providers, in port order (10000..10004).
+std::span<const ProviderInfo> providers();
 const ProviderInfo* provider_by_port(std::uint16_t port);
 
 inline constexpr std::uint16_t kFirstApiPort = 10000;
@@ -57,8 +65,10 @@ std::string normalize_base_path(std::string_view text);
 // is injected), so is anything that would reach the provider's cookie jar.
 bool is_credential_header(std::string_view name);
 
-// The path sent upstream: base path + the client's origin-form target. For Gemini, a `key=`
-// query parameter (the SDKs' other way of sending the key) is removed: the header carries it.
+// The path sent upstream: base path + the client's origin-form target (AWF: a target that
+// already starts with the base path is not prefixed twice). For Gemini and Vertex,
+// a `key=`/`apiKey=`/`api_key=` query parameter (the SDKs' other way of sending the key) is
+// removed: the header carries it.
 // Returns "" when `target` is not origin-form (does not start with '/').
 std::string upstream_target(const ProviderInfo& provider, std::string_view base_path,
                             std::string_view target);
@@ -71,6 +81,9 @@ std::string health_json(const ProviderInfo& provider, bool configured);
 
 // The 503 body for a provider whose key is missing: names the variables to set.
 std::string missing_key_message(const ProviderInfo& provider);
+
+// The variables of missing_key_message, for messages: "A", "A or B".
+std::string key_variable_names(const ProviderInfo& provider);
 
 // KEY=VALUE entries the command gets for a configured provider: base URLs pointing at the
 // listener and placeholder keys, so SDKs start and send their requests to awf.

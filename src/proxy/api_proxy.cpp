@@ -1,4 +1,4 @@
-// The API proxy (--enable-api-proxy): plain HTTP from the command on 127.0.0.1:10000..10003,
+// The API proxy (--enable-api-proxy): plain HTTP from the command on 127.0.0.1:10000..10004,
 // forwarded to the provider's configured target over verified TLS with the real key injected.
 // The command holds only a placeholder, so a compromised agent cannot take the key elsewhere,
 // and it cannot steer the key either: the destination is fixed by awf, never by the request.
@@ -6,11 +6,14 @@
 
 #include "policy/credential_scan.h"
 #include "proxy/api_provider.h"
+#include "proxy/api_usage.h"
 #include "proxy/client_tls.h"
 #include "proxy/connection_scope.h"
 #include "proxy/handlers.h"
 #include "proxy/http_exchange.h"
+#include "proxy/model_policy.h"
 #include "proxy/upstream_connect.h"
+#include "proxy/usage_log.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -55,6 +58,18 @@ asio::awaitable<void> relay_upgraded(tcp::socket& client, beast::flat_buffer& cl
             pump(*provider.stream, provider.buffer, client, counts.down));
 }
 
+// awf's key, in the provider's header (or the one --*-api-auth-header names).
+void inject_key(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
+                const ApiRoute& route) {
+  const std::string_view key = route.key.view();
+  if (!route.auth_header.empty()) {
+    request.set(route.auth_header, key);
+  } else {
+    request.set(provider.key_header,
+                provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  }
+}
+
 // The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
 // chose to authenticate with.
 void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
@@ -63,15 +78,16 @@ void rewrite_request(bhttp::request<bhttp::string_body>& request, const Provider
   strip_hop_by_hop(request);
   std::vector<std::string> credentials;
   for (const auto& field : request) {
-    if (is_credential_header(field.name_string())) credentials.emplace_back(field.name_string());
+    if (is_credential_header(field.name_string()) ||
+        (!route.auth_header.empty() && beast::iequals(field.name_string(), route.auth_header))) {
+      credentials.emplace_back(field.name_string());
+    }
   }
   for (const std::string& name : credentials) request.erase(name);
   request.erase(bhttp::field::expect);  // answered by awf already
   request.target(upstream_path);
   request.set(bhttp::field::host, route.target.authority());
-  const std::string_view key = route.key.view();
-  request.set(provider.key_header,
-              provider.bearer ? "Bearer " + std::string(key) : std::string(key));
+  inject_key(request, provider, route);
   if (!upgrade.empty()) {
     request.set(bhttp::field::connection, "Upgrade");
     request.set(bhttp::field::upgrade, upgrade);
@@ -92,12 +108,12 @@ VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt
   return request;
 }
 
-asio::awaitable<bool> write_health(tcp::socket& client, const ProviderInfo& provider,
-                                   bool configured, bool keep_alive) {
+// /health and /reflect: answered by awf itself (no provider contact, no key needed).
+asio::awaitable<bool> write_json(tcp::socket& client, std::string body, bool keep_alive) {
   bhttp::response<bhttp::string_body> response{bhttp::status::ok, 11};
   response.set(bhttp::field::content_type, "application/json");
   response.set(bhttp::field::cache_control, "no-store");
-  response.body() = health_json(provider, configured) + "\n";
+  response.body() = std::move(body) + "\n";
   response.keep_alive(keep_alive);
   response.prepare_payload();
   auto [error, n] =
@@ -121,6 +137,15 @@ std::optional<Refusal> check_request(const bhttp::request_parser<bhttp::string_b
   return std::nullopt;
 }
 
+// The relay's body observer for the API proxy: the response body, piece by piece, to the
+// usage parser of the response being relayed (if it is accounted).
+struct UsageFeed {
+  std::optional<UsageObserver>* observer;
+  void operator()(std::string_view bytes) const {
+    if (*observer) (*observer)->feed(bytes);
+  }
+};
+
 // The API proxy as an exchange front end (http_exchange.h).
 class ApiFrontEnd : public SocketClientSide {
  public:
@@ -141,6 +166,13 @@ class ApiFrontEnd : public SocketClientSide {
 
   asio::awaitable<Sent> send(Parser& parser, std::optional<Refusal> refusal, Attempt& attempt);
   asio::awaitable<bool> switching(ResponseParser& parser, Attempt& attempt);
+  UsageFeed body_observer();
+  void exchanged(Attempt& attempt) { account(attempt); }
+  // AWF keeps a streamed response's usage when the connection ends early (an agent that
+  // hangs up after the last event it needs).
+  void relay_ended(Attempt& attempt) {
+    if (usage_ && usage_->streaming()) account(attempt);
+  }
 
  private:
   asio::awaitable<void> refuse_early(const Parser& parser, const Refusal& refusal,
@@ -148,15 +180,80 @@ class ApiFrontEnd : public SocketClientSide {
   asio::awaitable<Sent> answer_locally(const Parser& parser, const Verdict& verdict,
                                        Attempt& attempt);
   asio::awaitable<bool> read_body(Parser& parser, Attempt& attempt);
+  asio::awaitable<bool> within_rate_limits(const Parser& parser, Attempt& attempt);
+  asio::awaitable<bool> apply_model_policy(bhttp::request<Body>& request, Attempt& attempt,
+                                           std::string& upstream_path);
+  asio::awaitable<std::vector<std::string>> fetch_model_list(const Attempt& request_attempt);
+  asio::awaitable<std::optional<std::vector<std::string>>> model_list(std::string_view model,
+                                                                      const Attempt& attempt);
   asio::awaitable<bool> send_to_provider(Sent& sent, Attempt& attempt,
                                          bhttp::request<Body>& request);
+  void prepare_usage(bhttp::request<Body>& request);
+  void account(const Attempt& attempt);
 
   const ProviderInfo& provider_;
   const ApiRoute& route_;
   const std::string authority_;
   TlsUpstream provider_connection_;
   bool upgrade_requested_ = false;
+  // Usage accounting of the request being relayed (when context.options.api_proxy.usage).
+  std::optional<UsageObserver> usage_;
+  std::string request_id_;
+  std::string usage_path_;
+  const std::string* request_body_ = nullptr;  // in the exchange loop's parser meanwhile
 };
+
+// What the record needs from the request, taken before it is rewritten. The provider is
+// asked for an uncompressed answer: awf reads usage from the body it relays.
+void ApiFrontEnd::prepare_usage(bhttp::request<Body>& request) {
+  usage_.reset();
+  if (!context_.options.api_proxy.usage) return;
+  const std::string_view id = request["X-Request-Id"];
+  request_id_ = valid_request_id(id) ? std::string(id) : random_request_id();
+  usage_path_ = std::string(path_for_log(std::string(request.target())));
+  request_body_ = &request.body();
+}
+
+// Called for each response head relayed (interim ones too): the final one's body is read.
+UsageFeed ApiFrontEnd::body_observer() {
+  usage_.reset();
+  if (context_.options.api_proxy.usage && response_) {
+    const auto& head = response_->get();
+    if (const std::optional<bool> streaming = usage_streaming(
+            head[bhttp::field::content_type], head[bhttp::field::content_encoding])) {
+      usage_.emplace(*streaming);
+    }
+  }
+  return UsageFeed{&usage_};
+}
+
+// AWF's rule: a record for each 2xx response that reported usage.
+void ApiFrontEnd::account(const Attempt& attempt) {
+  if (!usage_) return;
+  UsageObserver& observed = *usage_;
+  observed.finish();
+  if (attempt.status >= 200 && attempt.status < 300 && observed.found()) {
+    UsageRecord record;
+    record.timestamp_ms = audit::now_ms();
+    record.request_id = request_id_;
+    record.provider = std::string(provider_.name);
+    record.model = observed.model();
+    if (record.model.empty() && request_body_) record.model = model_of_request(*request_body_);
+    if (record.model.empty()) record.model = record.provider;
+    record.path = usage_path_;
+    record.status = attempt.status;
+    record.streaming = observed.streaming();
+    record.usage = observed.usage();
+    if (attempt.started) {
+      record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - *attempt.started)
+                               .count();
+    }
+    record.response_bytes = observed.bytes();
+    context_.options.api_proxy.usage->write(std::move(record));
+  }
+  usage_.reset();
+}
 
 // A request refused before the provider is contacted: the record shows where it would have
 // gone (--enable-dlp: without the credential it carries).
@@ -187,11 +284,13 @@ asio::awaitable<Sent> ApiFrontEnd::answer_locally(const Parser& parser, const Ve
     co_await refuse_verdict(context_, client_, attempt, verdict);
     co_return sent;
   }
-  // The health check answers from awf itself: no provider contact, no key needed.
-  if (request.method() == bhttp::verb::get &&
-      path_for_log(std::string(request.target())) == "/health" && parser.is_done()) {
-    const bool written =
-        co_await write_health(client_, provider_, !route_.key.empty(), request.keep_alive());
+  // The health check and AWF's /reflect (on every port) answer from awf itself.
+  const std::string_view path = path_for_log(request.target());
+  if (request.method() == bhttp::verb::get && (path == "/health" || path == "/reflect") &&
+      parser.is_done()) {
+    std::string body = path == "/health" ? health_json(provider_, !route_.key.empty())
+                                         : context_.options.api_proxy.reflect;
+    const bool written = co_await write_json(client_, std::move(body), request.keep_alive());
     if (written && request.keep_alive()) sent.step = Sent::Step::Next;
     co_return sent;
   }
@@ -239,6 +338,138 @@ asio::awaitable<bool> ApiFrontEnd::read_body(Parser& parser, Attempt& attempt) {
   if (!client_.is_open()) co_return false;
   tracked.set_deadline(kRefusalTime);
   co_await reply_and_close(context_, client_, attempt.status, plain_refusal_text(attempt.reason));
+  co_return false;
+}
+
+// apiProxy.models/allowedModels/disallowedModels on the request awf has read whole: an alias
+// becomes the model it stands for (in the body or the Gemini/Vertex path), then a model the
+// policy refuses is answered with AWF's 403 body, before the provider is contacted.
+asio::awaitable<bool> ApiFrontEnd::apply_model_policy(bhttp::request<Body>& request,
+                                                      Attempt& attempt,
+                                                      std::string& upstream_path) {
+  const ModelPolicy& policy = context_.options.api_proxy.models;
+  if (policy.inactive()) co_return true;
+  std::string target(request.target());
+  const std::optional<RequestModel> where =
+      request_model(request.method_string(), target, request.body());
+  if (!where) co_return true;
+  std::string model = where->model;
+  const std::optional<std::vector<std::string>> catalog = co_await model_list(model, attempt);
+  if (const auto resolved =
+          resolve_model_alias(policy, provider_.name, model, catalog ? &*catalog : nullptr);
+      resolved && *resolved != model) {
+    replace_request_model(*where, *resolved, target, request.body());
+    request.target(target);
+    upstream_path = upstream_target(provider_, route_.base_path, target);
+    attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
+    attempt.reason += (attempt.reason.empty() ? "" : "; ") + std::string("model alias '") + model +
+                      "' -> '" + *resolved + "'";
+    model = *resolved;
+  }
+  const std::optional<ModelRefusal> refusal = check_model(policy, model);
+  if (!refusal) co_return true;
+  attempt.status = 403;
+  attempt.reason = "model policy: '" + refusal->model + "' refused (" + refusal->reason + ")";
+  record(context_, attempt);
+  co_await reply_and_close(context_, client_, 403, model_refusal_json(*refusal),
+                           "application/json");
+  co_return false;
+}
+
+// The provider's model list for resolving `model`'s alias: fetched once per run when an alias
+// has glob patterns (AWF fetches it at start), then kept. nullopt: none to use (an empty or
+// failed list leaves the aliases' literal names).
+asio::awaitable<std::optional<std::vector<std::string>>> ApiFrontEnd::model_list(
+    std::string_view model, const Attempt& attempt) {
+  const std::size_t index = static_cast<std::size_t>(provider_.id);
+  ModelCatalogs& catalogs = *context_.options.api_proxy.catalogs;
+  std::optional<std::vector<std::string>> catalog = catalogs.get(index);
+  if (!catalog && !provider_.models_path.empty() &&
+      alias_needs_catalog(context_.options.api_proxy.models, provider_.name, model)) {
+    catalog = co_await fetch_model_list(attempt);
+    catalogs.put(index, *catalog);
+  }
+  if (catalog && catalog->empty()) catalog.reset();
+  co_return catalog;
+}
+
+// One GET of the provider's model list with awf's key, on the connection the request goes
+// on next; recorded like a request of the command's (it is made for one). Empty on failure.
+asio::awaitable<std::vector<std::string>> ApiFrontEnd::fetch_model_list(
+    const Attempt& request_attempt) {
+  static constexpr std::uint64_t kModelListLimit = 8 * 1024 * 1024;
+  Attempt fetch = request_attempt;
+  const std::string path =
+      upstream_target(provider_, route_.base_path, std::string(provider_.models_path));
+  fetch.method = "GET";
+  fetch.url = "https://" + authority_ + path;
+  fetch.reason = "model list for apiProxy.models";
+  fetch.counts = {};
+  std::vector<std::string> models;
+  if (!provider_connection_.open()) {
+    const Upstream upstream =
+        co_await connect_tls(context_, *context_.options.api_proxy.tls, route_.target.host,
+                             route_.target.port, provider_connection_);
+    if (upstream.failed()) {
+      take_connect_failure(fetch, upstream);
+      record(context_, fetch);
+      co_return models;
+    }
+  }
+  bhttp::request<Body> request{bhttp::verb::get, path, 11};
+  request.set(bhttp::field::host, route_.target.authority());
+  if (provider_.id == Provider::Anthropic) request.set("anthropic-version", "2023-06-01");
+  inject_key(request, provider_, route_);
+  request.prepare_payload();
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kModelListLimit);
+  auto [write_error, written] =
+      co_await bhttp::async_write(origin(), request, asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code read_error = write_error;
+  if (!write_error) {
+    auto [error, n] = co_await bhttp::async_read(origin(), origin_buffer(), parser,
+                                                 asio::as_tuple(asio::use_awaitable));
+    read_error = error;
+    fetch.counts.down = n;
+  }
+  fetch.counts.up = written;
+  fetch.destination = provider_connection_.endpoint;
+  if (read_error) {
+    provider_connection_.reset();
+    fetch.status = 502;
+    fetch.reason += ": " + read_error.message();
+  } else {
+    fetch.allowed = true;
+    fetch.status = parser.get().result_int();
+    if (!parser.get().keep_alive()) provider_connection_.reset();
+    if (fetch.status == 200) models = parse_model_list(parser.get().body());
+  }
+  record(context_, fetch);
+  co_return models;
+}
+
+// --rate-limit-*: a request over a limit gets AWF's 429 (JSON body, Retry-After and
+// X-RateLimit-* headers, which the SDKs' retry logic reads); it is not sent and not counted.
+asio::awaitable<bool> ApiFrontEnd::within_rate_limits(const Parser& parser, Attempt& attempt) {
+  RateLimiter* limiter = context_.options.api_proxy.rate_limiter.get();
+  if (limiter == nullptr) co_return true;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const std::optional<RateRefusal> refusal =
+      limiter->admit(provider_.name, parser.get().body().size(), now.count());
+  if (!refusal) co_return true;
+  attempt.status = 429;
+  attempt.reason = "rate limit of " + std::to_string(refusal->limit) + " " +
+                   std::string(rate_limit_name(refusal->kind)) + " for " +
+                   std::string(provider_.name) + " reached (--rate-limit-*); retry after " +
+                   std::to_string(refusal->retry_after) + " s";
+  record(context_, attempt);
+  const ExtraHeaders headers = {{"Retry-After", std::to_string(refusal->retry_after)},
+                                {"X-RateLimit-Limit", std::to_string(refusal->limit)},
+                                {"X-RateLimit-Remaining", std::to_string(refusal->remaining)},
+                                {"X-RateLimit-Reset", std::to_string(refusal->reset_at)}};
+  co_await reply_and_close(context_, client_, 429, rate_limit_body(provider_.name, *refusal),
+                           "application/json", headers);
   co_return false;
 }
 
@@ -296,17 +527,21 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
     co_await refuse_early(parser, *refusal, attempt);
     co_return Sent{};
   }
-  const std::string upstream_path =
+  std::string upstream_path =
       upstream_target(provider_, route_.base_path, std::string(request.target()));
   attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
   const Verdict verdict = decide(context_, api_verdict_request(route_, attempt, upstream_path));
   Sent sent = co_await answer_locally(parser, verdict, attempt);
   if (sent.step != Sent::Step::Relay) co_return sent;
   if (!co_await read_body(parser, attempt)) co_return Sent{};
+  if (!co_await apply_model_policy(request, attempt, upstream_path)) co_return Sent{};
+  if (!co_await within_rate_limits(parser, attempt)) co_return Sent{};
   sent.head_request = request.method() == bhttp::verb::head;
   sent.client_keep_alive = request.keep_alive();
   upgrade_requested_ = !request[bhttp::field::upgrade].empty();
+  prepare_usage(request);
   rewrite_request(request, provider_, route_, upstream_path);
+  if (context_.options.api_proxy.usage) request.set(bhttp::field::accept_encoding, "identity");
   if (!co_await send_to_provider(sent, attempt, request)) co_return Sent{};
   attempt.allowed = true;
   co_return sent;

@@ -105,18 +105,19 @@ asio::awaitable<void> serve_connect(GatewayContext& context, ConnectionScope& sc
                                     tcp::socket& client, beast::flat_buffer& buffer,
                                     const std::string& target, Attempt& attempt) {
   attempt.kind = "connect";
-  const VerdictRequest question = connect_verdict_request(target, attempt.host_field);
-  const Verdict verdict = decide(context, question);
+  VerdictRequest question = connect_verdict_request(target, attempt.host_field);
+  const std::uint16_t port = question.port;
+  Verdict verdict = decide(context, std::move(question));
   take_verdict(attempt, verdict);
   if (!verdict.allowed()) {
     co_await refuse_verdict(context, client, attempt, verdict);
     co_return;
   }
   if (verdict.route == Route::Intercept) {
-    co_await intercept_connect(context, scope, client, buffer, attempt, question.port);
+    co_await intercept_connect(context, scope, client, buffer, attempt, port);
     co_return;
   }
-  Upstream upstream = co_await connect_routed(context, verdict, question.port);
+  Upstream upstream = co_await connect_routed(context, verdict, port);
   if (!upstream.socket) {
     take_connect_failure(attempt, upstream);
     co_await refuse_connect_failure(context, client, attempt, upstream);

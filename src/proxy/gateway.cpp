@@ -89,6 +89,10 @@ dns::StubOptions stub_options(const GatewayOptions& options) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (inet_pton(AF_INET, peer.address.c_str(), name.ipv4) == 1) stub.peers.push_back(name);
   }
+  if (options.api_proxy.enabled) {
+    // AWF's hostname for the API proxy: answered locally, so it never leaks upstream.
+    stub.peers.push_back({"api-proxy", {127, 0, 0, 1}, "the API proxy"});
+  }
   return stub;
 }
 

@@ -19,6 +19,8 @@
 #include "policy/port_spec.h"
 #include "policy/url_pattern.h"
 #include "proxy/api_provider.h"
+#include "proxy/rate_limit.h"
+#include "proxy/model_policy.h"
 #include "proxy/upstream_proxy.h"
 #include "sandbox/listeners.h"
 
@@ -29,6 +31,9 @@ struct ApiRoute {
   SecretText key;  // empty: not configured (the listener answers 503)
   ApiTarget target;
   std::string base_path;  // normalized ("" or "/a/b")
+  // --openai-api-auth-header, --anthropic-api-auth-header: the key goes bare in this header
+  // instead of the provider's own. "": the provider's (ProviderInfo::key_header).
+  std::string auth_header;
 };
 
 // awf's TLS client settings (OpenSSL) for origins it speaks TLS to itself (the API proxy,
@@ -38,12 +43,22 @@ class ClientTls;
 std::shared_ptr<const ClientTls> make_client_tls(const std::string& ca_file,
                                                  const std::string& flag);
 
-// --enable-api-proxy: a listener per provider (127.0.0.1:10000.. in the sandbox) forwards to
-// the provider's target over verified TLS with the key injected; the command never holds it.
+class UsageLog;  // usage_log.h
+
+// --enable-api-proxy: a listener per provider (127.0.0.1:10000.. in the sandbox, named
+// api-proxy there) forwards to the provider's target over verified TLS with the key injected;
+// the command never holds it.
 struct ApiProxyOptions {
   bool enabled = false;
-  std::array<ApiRoute, 4> routes;  // indexed like providers()
-  std::shared_ptr<const ClientTls> tls;  // system trust store plus --api-proxy-ca-file
+  std::array<ApiRoute, kProviderCount> routes;  // indexed like providers()
+  std::shared_ptr<const ClientTls> tls;         // system trust store plus --api-proxy-ca-file
+  ModelPolicy models;                           // apiProxy.models, allowedModels, disallowedModels
+  std::string reflect;                          // the answer to GET /reflect (api_reflect.h)
+  // The providers' model lists, fetched when an alias needs one (shared, internally locked).
+  std::shared_ptr<ModelCatalogs> catalogs = std::make_shared<ModelCatalogs>();
+  std::shared_ptr<UsageLog> usage;  // token-usage.jsonl (null: no accounting)
+  // --rate-limit-*: shared by every worker; null without a limit (AWF's are opt-in).
+  std::shared_ptr<RateLimiter> rate_limiter;
 };
 
 // --ssl-bump: the run's CA and the TLS settings of both sides of an intercepted session.

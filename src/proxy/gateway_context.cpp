@@ -12,8 +12,8 @@ VerdictOptions verdict_options(const GatewayContext& context) {
   return result;
 }
 
-Verdict decide(const GatewayContext& context, const VerdictRequest& request) {
-  return decide_request(context.policy, verdict_options(context), request);
+Verdict decide(const GatewayContext& context, VerdictRequest request) {
+  return decide_request(context.policy, verdict_options(context), std::move(request));
 }
 
 }  // namespace awf::proxy

@@ -37,6 +37,6 @@ struct GatewayContext {
 
 // This gateway's options as the verdict takes them, and the verdict for `request` (verdict.h).
 VerdictOptions verdict_options(const GatewayContext& context);
-Verdict decide(const GatewayContext& context, const VerdictRequest& request);
+Verdict decide(const GatewayContext& context, VerdictRequest request);
 
 }  // namespace awf::proxy

@@ -15,7 +15,10 @@
 //   refuse(attempt)          records and answers a failure (status and reason set), closes
 //   switching(parser, attempt) -> awaitable<bool>
 //                            a 101: true when the front end took it over (and recorded)
+//   body_observer()          what sees the final response's body as it is relayed
+//                            (http_relay.h's forward_message; ClientSide: nothing)
 //   exchanged(attempt)       a request was relayed whole (before its record)
+//   relay_ended(attempt)     the relay of a response ended early (before its record)
 //   finish() -> awaitable    the client's last request was answered: end the connection
 #pragma once
 
@@ -50,7 +53,9 @@ class ClientSide {
   boost::beast::flat_buffer& buffer() { return buffer_; }
   std::vector<char>& chunk() { return chunk_; }
   Attempt new_attempt() const { return base_; }
+  IgnoreBody body_observer() { return {}; }
   void exchanged(Attempt&) {}
+  void relay_ended(Attempt&) {}
   // The origin's response head being relayed (a front end may read the first one itself).
   std::optional<ResponseParser>& response() { return response_; }
 
@@ -119,12 +124,14 @@ boost::asio::awaitable<ResponseEnd> relay_response(FrontEnd& front, Sent& sent, 
     strip_hop_by_hop(response);
     const bool keep_going = sent.client_keep_alive && !parser.need_eof();
     if (!interim) response.keep_alive(keep_going);
-    if (auto error = co_await forward_message(front.origin(), front.origin_buffer(), parser,
-                                              front.client(), front.chunk(), attempt.counts.down)) {
+    if (auto error =
+            co_await forward_message(front.origin(), front.origin_buffer(), parser, front.client(),
+                                     front.chunk(), attempt.counts.down, front.body_observer())) {
       // A TLS origin that ends a close-delimited body without close_notify is common.
       if (error != boost::asio::ssl::error::stream_truncated || !parser.need_eof()) {
         attempt.status = status;
         attempt.reason += "; relay ended early: " + error.message();
+        front.relay_ended(attempt);
         record(front.context(), attempt);
         co_return ResponseEnd::Handled;
       }

@@ -33,8 +33,9 @@ struct TargetCheck {
 TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode mode,
                          std::uint16_t dialled_port) {
   TargetCheck check;
-  const std::string raw_target(request.target());
-  const std::string host_header(request[bhttp::field::host]);
+  const std::string_view raw_target(request.target().data(), request.target().size());
+  const std::string_view host_header(request[bhttp::field::host].data(),
+                                     request[bhttp::field::host].size());
   std::optional<awf::http::Authority> host_value;
   if (!host_header.empty()) {
     host_value =
@@ -61,9 +62,10 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
     target.host = host_value->host;
     target.port = dialled_port;
     target.origin_form = raw_target;
-    target.url = "http://" + host_header + raw_target;
+    target.url = "http://";
+    target.url.append(host_header).append(raw_target);
   } else {
-    const auto uri = awf::http::parse_absolute_uri(raw_target);
+    auto uri = awf::http::parse_absolute_uri(raw_target);
     if (!uri) {
       check.refusal.status = 400;
       check.refusal.reason =
@@ -75,25 +77,26 @@ TargetCheck check_target(const bhttp::request<bhttp::buffer_body>& request, Mode
     check.host = uri->authority.host;
     if (host_value && !awf::http::same_host(host_value->host, uri->authority.host)) {
       check.refusal.status = 403;
-      check.refusal.reason = "Host header '" + host_header +
+      check.refusal.reason = "Host header '" + std::string(host_header) +
                              "' does not match the request URI host '" + uri->authority.host + "'";
       return check;
     }
-    target.host = uri->authority.host;
+    target.host = std::move(uri->authority.host);
     target.port = mode == Mode::Explicit ? uri->authority.port : dialled_port;
-    target.origin_form = uri->origin_form;
+    target.origin_form = std::move(uri->origin_form);
     target.url = raw_target;
   }
-  check.target = target;
+  check.target = std::move(target);
   return check;
 }
 
-// The verdict's question for a plain HTTP request: the target as check_target read it.
-VerdictRequest http_verdict_request(const TargetCheck& check, const std::string& raw_target,
+// The verdict's question for a plain HTTP request: the target as check_target read it (its
+// URL moves into the question: the record takes it from the verdict).
+VerdictRequest http_verdict_request(TargetCheck& check, std::string_view raw_target,
                                     const std::string& host_header) {
   VerdictRequest request;
   request.entry = Entry::Http;
-  request.url = check.target ? check.target->url : raw_target;
+  request.url = check.target ? std::move(check.target->url) : std::string(raw_target);
   request.host_field = host_header;
   request.host = check.target ? check.target->host : check.host;
   if (check.target) request.port = check.target->port;
@@ -219,9 +222,10 @@ asio::awaitable<Sent> ProxyFrontEnd::send(bhttp::request_parser<Body>& parser,
   attempt.user_agent = std::string(request[bhttp::field::user_agent]);
   attempt.host_field = std::string(request[bhttp::field::host]);
   if (co_await take_over_connect(request, attempt)) co_return Sent{};
-  const TargetCheck check = check_target(request, mode_, dialled_port_);
-  const Verdict verdict = decide(
-      context_, http_verdict_request(check, std::string(request.target()), attempt.host_field));
+  TargetCheck check = check_target(request, mode_, dialled_port_);
+  Verdict verdict = decide(
+      context_, http_verdict_request(check, {request.target().data(), request.target().size()},
+                                     attempt.host_field));
   take_verdict(attempt, verdict);
   if (!verdict.allowed()) {
     co_await refuse_verdict(context_, client_, attempt, verdict);

@@ -19,9 +19,11 @@ constexpr std::size_t kDrainLimit = 64 * 1024;
 }  // namespace
 
 asio::awaitable<void> reply_and_close(GatewayContext& context, tcp::socket& client, int status,
-                                      const std::string& body, std::string_view content_type) {
+                                      const std::string& body, std::string_view content_type,
+                                      const ExtraHeaders& headers) {
   bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
   response.set(bhttp::field::content_type, content_type);
+  for (const auto& [name, value] : headers) response.set(name, value);
   response.set(bhttp::field::connection, "close");
   response.set(bhttp::field::cache_control, "no-store");
   response.body() = body;

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "proxy/access_record.h"
@@ -36,9 +38,10 @@ inline constexpr auto kHeaderTimeout = std::chrono::seconds(60);
 // response is followed by FIN, then what the client still sends (the rest of a refused
 // request, a slowloris client's next bytes) is read and discarded until it closes too, for at
 // most a short time and a few bytes: a hostile client cannot hold the connection.
+using ExtraHeaders = std::vector<std::pair<std::string_view, std::string>>;
 boost::asio::awaitable<void> reply_and_close(
     GatewayContext& context, tcp::socket& client, int status, const std::string& body,
-    std::string_view content_type = "text/plain; charset=utf-8");
+    std::string_view content_type = "text/plain; charset=utf-8", const ExtraHeaders& headers = {});
 
 // Why a request is refused, and the status that says so.
 struct Refusal {
@@ -150,17 +153,25 @@ boost::asio::awaitable<boost::system::error_code> read_response_head(
   co_return error;
 }
 
+// The default of forward_message's body observer: nothing looks at the body.
+struct IgnoreBody {
+  void operator()(std::string_view) const {}
+};
+
 // Streams one message (header already parsed into `parser`) from `input` to `output`. Between
-// two plain TCP sockets, a long body of known length moves with splice(2).
-template <bool isRequest, class Input, class Output>
+// two plain TCP sockets, a long body of known length moves with splice(2). `observe` sees each
+// piece of the body (decoded from chunked transfer encoding) once it has been written on: it
+// can read the body, never hold it back.
+template <bool isRequest, class Input, class Output, class Observe = IgnoreBody>
 boost::asio::awaitable<boost::system::error_code> forward_message(
     Input& input, boost::beast::flat_buffer& buffer,
     boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, Output& output,
-    std::vector<char>& chunk, std::uint64_t& bytes) {
+    std::vector<char>& chunk, std::uint64_t& bytes, Observe observe = {}) {
   namespace asio = boost::asio;
   namespace bhttp = boost::beast::http;
-  constexpr bool plain_sockets =
-      std::is_same_v<Input, tcp::socket> && std::is_same_v<Output, tcp::socket>;
+  constexpr bool plain_sockets = std::is_same_v<Input, tcp::socket> &&
+                                 std::is_same_v<Output, tcp::socket> &&
+                                 std::is_same_v<Observe, IgnoreBody>;
   bhttp::serializer<isRequest, bhttp::buffer_body> serializer{parser.get()};
   const bool splice_body = plain_sockets && !parser.is_done() && !parser.chunked() &&
                            parser.content_length_remaining() &&
@@ -222,11 +233,13 @@ boost::asio::awaitable<boost::system::error_code> forward_message(
       body.size = 0;
       body.more = false;
     }
+    const std::size_t read = body.data != nullptr ? body.size : 0;
     auto [write_error, written] =
         co_await bhttp::async_write(output, serializer, asio::as_tuple(asio::use_awaitable));
     bytes += written;
     if (write_error == bhttp::error::need_buffer) write_error = {};
     if (write_error) co_return write_error;
+    if (read > 0) observe(std::string_view(chunk.data(), read));
   } while (!serializer.is_done());
   co_return boost::system::error_code{};
 }

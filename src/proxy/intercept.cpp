@@ -170,8 +170,8 @@ std::optional<Refusal> check_request(const GatewayContext& context, const std::s
   const std::string target(request.target());
   InterceptedRequest question;
   question.session_name = host;
-  question.url = attempt.url;
-  question.host_field = attempt.host_field;
+  question.url = std::move(attempt.url);  // back in the attempt from the verdict below
+  question.host_field = std::move(attempt.host_field);
   question.target = target;
   question.path = &path;
   for (const auto& field : request) {
@@ -179,9 +179,9 @@ std::optional<Refusal> check_request(const GatewayContext& context, const std::s
         std::string_view(field.name_string().data(), field.name_string().size()),
         std::string_view(field.value().data(), field.value().size()));
   }
-  const Verdict verdict = decide_intercepted(verdict_options(context), question);
-  attempt.url = verdict.url;
-  attempt.host_field = verdict.host_field;
+  Verdict verdict = decide_intercepted(verdict_options(context), std::move(question));
+  attempt.url = std::move(verdict.url);
+  attempt.host_field = std::move(verdict.host_field);
   if (verdict.allowed()) return std::nullopt;
   return Refusal{verdict.status, verdict.reason};
 }

@@ -62,7 +62,7 @@ asio::awaitable<void> serve_transparent_tls(GatewayContext& context, tcp::socket
   std::vector<std::uint8_t> bytes;
   tls::ClientHello hello;
   const HelloRead read = co_await read_client_hello(scope.tracked(), client, bytes, hello);
-  const Verdict verdict = decide(context, tls_request(read, hello, dialled));
+  Verdict verdict = decide(context, tls_request(read, hello, dialled));
   take_verdict(attempt, verdict);
   if (!verdict.allowed()) {
     record(context, attempt);

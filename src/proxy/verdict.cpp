@@ -128,11 +128,9 @@ bool url_allowed(const VerdictOptions& options, std::string_view host, std::stri
 
 }  // namespace
 
-Verdict decide_intercepted(const VerdictOptions& options, const InterceptedRequest& request) {
+Verdict decide_intercepted(const VerdictOptions& options, InterceptedRequest request) {
   Verdict verdict;
   verdict.name = std::string(request.session_name);
-  verdict.url = request.url;
-  verdict.host_field = request.host_field;
   if (options.dlp) {
     if (std::string refusal = scan_intercepted(request); !refusal.empty()) {
       verdict.url = policy::redact_credentials(request.url);
@@ -141,9 +139,13 @@ Verdict decide_intercepted(const VerdictOptions& options, const InterceptedReque
     }
   }
   const auto authority = awf::http::parse_authority(request.host_field, 443);
-  if (!authority || policy::normalize_host(authority->host) != request.session_name) {
+  const bool same_host =
+      authority && policy::normalize_host(authority->host) == request.session_name;
+  verdict.url = std::move(request.url);
+  verdict.host_field = std::move(request.host_field);
+  if (!same_host) {
     return deny(std::move(verdict), Denial::OtherHost,
-                "Host '" + request.host_field + "' does not match the TLS name '" +
+                "Host '" + verdict.host_field + "' does not match the TLS name '" +
                     std::string(request.session_name) + "' (--ssl-bump)");
   }
   const std::optional<std::string>* path = request.path;
@@ -154,7 +156,7 @@ Verdict decide_intercepted(const VerdictOptions& options, const InterceptedReque
   }
   if (!url_allowed(options, request.session_name, **path)) {
     return deny(std::move(verdict), Denial::UrlNotAllowed,
-                "no --allow-urls pattern matches " + request.url);
+                "no --allow-urls pattern matches " + verdict.url);
   }
   verdict.route = Route::Origin;
   return verdict;
@@ -166,16 +168,16 @@ std::string display_name(std::string_view host) {
 }
 
 Verdict decide_request(const policy::Policy& policy, const VerdictOptions& options,
-                       const VerdictRequest& request) {
+                       VerdictRequest request) {
   Verdict verdict;
   verdict.name = request.host.empty() ? std::string() : display_name(request.host);
-  verdict.url = request.url;
-  verdict.host_field = request.host_field;
   if (options.dlp) {
     if (std::string refusal = scan_credentials(request); !refusal.empty()) {
       return deny_credential(std::move(verdict), request, std::move(refusal));
     }
   }
+  verdict.url = std::move(request.url);
+  verdict.host_field = std::move(request.host_field);
   if (request.unreadable) {
     verdict.name = request.unreadable->name;
     verdict = deny(std::move(verdict), Denial::Unreadable, request.unreadable->reason);

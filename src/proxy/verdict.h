@@ -120,14 +120,16 @@ struct InterceptedRequest {
 // The name a host is decided and recorded as: normalized, or as sent when it is no valid name.
 std::string display_name(std::string_view host);
 
+// The request is taken by value: its texts for the record (url, host_field) move into the
+// verdict instead of being copied, once per request on the proxy's busiest path.
 Verdict decide_request(const policy::Policy& policy, const VerdictOptions& options,
-                       const VerdictRequest& request);
+                       VerdictRequest request);
 
 // The checks in order: --enable-dlp over the URL and every header value; the Host must name
 // the session's host (else domain fronting: a session opened for an allowed name carrying
 // requests for another one); the target must be a plain path; an --allow-urls pattern must
 // match it. The route of an allowed request is Route::Origin (the session's origin).
-Verdict decide_intercepted(const VerdictOptions& options, const InterceptedRequest& request);
+Verdict decide_intercepted(const VerdictOptions& options, InterceptedRequest request);
 
 // The reason recorded for what reaches the Docker host.
 inline constexpr char kHostAccessReason[] = "host access (--enable-host-access)";

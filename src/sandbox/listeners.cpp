@@ -198,6 +198,10 @@ std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_po
   return listeners;
 }
 
+void add_cli_proxy_listener(std::vector<Listener>& listeners, std::uint16_t port) {
+  listeners.push_back({ListenerKind::CliProxy, open_socket(AF_INET, SOCK_STREAM, port, "127.0.0.1")});
+}
+
 bool has_wildcard_listener(std::uint16_t port) {
   return port == 53 || port == 80 || port == 443;
 }

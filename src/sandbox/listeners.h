@@ -31,6 +31,8 @@ enum class ListenerKind : std::uint8_t {
   ApiProxy,          // TCP 127.0.0.1:<port> (--enable-api-proxy): one LLM provider per port
   Peer,              // TCP <peer address>:<port> (--topology-attach): relayed to the Docker
                      // container; the gateway finds which one from the bound address
+  CliProxy,          // TCP 127.0.0.1:11000 (--difc-proxy-host): the GitHub CLI proxy's
+                     // executor, served by awf outside the gateway (cli_proxy/server.h)
   // Not listeners of the gateway: what awf's socket supervisor needs, sent once the command's
   // process has installed its filter (Sandbox::take_supervision).
   SyscallNotify,  // the command's seccomp notification descriptor
@@ -77,6 +79,9 @@ bool has_wildcard_listener(std::uint16_t port);
 // Appends a Peer listener for each of `ports` not served by a wildcard listener, bound to an
 // address no interface has (every address is local in the sandbox). Throws SetupError.
 void add_peer_listeners(std::vector<Listener>& listeners, const std::vector<PeerPort>& ports);
+
+// Appends the CliProxy listener on 127.0.0.1:`port`. Throws SetupError.
+void add_cli_proxy_listener(std::vector<Listener>& listeners, std::uint16_t port);
 
 // Sends the listeners over a connected AF_UNIX socket (one message, SCM_RIGHTS).
 void send_listeners(int channel, const std::vector<Listener>& listeners);

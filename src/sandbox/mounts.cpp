@@ -96,8 +96,9 @@ void install_etc_file(const std::string& new_root, std::string path,
   throw SetupError(name + ": too many levels of symbolic links");
 }
 
-// --topology-attach: the host's /etc/hosts (as the view shows it) with the peers' names added,
-// so that resolvers that read only the file (and `getent hosts`) find them too.
+// The host's /etc/hosts (as the view shows it) with the names awf serves added (api-proxy,
+// --topology-attach peers), so that resolvers that read only the file (and `getent hosts`)
+// find them too.
 void install_hosts(const std::string& new_root, const std::string& entries) {
   if (entries.empty()) return;
   std::string contents;
@@ -109,7 +110,7 @@ void install_hosts(const std::string& new_root, const std::string& entries) {
     }
   }
   if (!contents.empty() && contents.back() != '\n') contents += '\n';
-  contents += "# awf: topology peers (--topology-attach)\n" + entries;
+  contents += "# awf: names awf serves (API proxy, --topology-attach)\n" + entries;
   write_file("/hosts", contents, 0644);
   install_etc_file(new_root, "/etc/hosts", "/hosts");
 }

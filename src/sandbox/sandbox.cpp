@@ -359,6 +359,7 @@ std::string pass_supervision(int channel, int handoff, pid_t command) {
     std::vector<Listener> listeners =
         create_listeners(spec.host_ports, spec.host_address, spec.api_ports);
     add_peer_listeners(listeners, spec.peer_ports);
+    if (spec.cli_proxy_port != 0) add_cli_proxy_listener(listeners, spec.cli_proxy_port);
     send_listeners(channel, listeners);
     build_root(spec.mounts);
     send_message(channel, std::string(1, kReady));

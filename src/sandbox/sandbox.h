@@ -39,6 +39,8 @@ struct SandboxSpec {
   int stderr_fd = -1;
   // --topology-attach: a listener on each peer's address and port, relayed by the gateway.
   std::vector<PeerPort> peer_ports;
+  // --difc-proxy-host: the GitHub CLI proxy's port on 127.0.0.1 (0: none).
+  std::uint16_t cli_proxy_port = 0;
 };
 
 // When awf is not root: refuses at once (SetupError naming the sysctl and the fix) where the

@@ -1,7 +1,7 @@
 // Fuzzes what the API proxy reads: the request target a sandboxed client sends (untrusted),
 // and the --*-api-target / --*-api-base-path values. Invariants: a forwarded path always starts
-// with the base path (a client cannot escape it); Gemini's forwarded query never carries a
-// `key` parameter; a log path has no query; a target's authority parses back to itself; a
+// with the base path (a client cannot escape it); Gemini's and Vertex's forwarded query never
+// carries a key parameter; a log path has no query; a target's authority parses back to itself; a
 // normalized base path is a fixed point.
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +24,8 @@ bool has_key_parameter(std::string_view target) {
   for (;;) {
     const auto amp = query.find('&');
     const std::string_view param = query.substr(0, amp);
-    if (param == "key" || param.starts_with("key=")) return true;
+    const std::string_view name = param.substr(0, param.find('='));
+    if (name == "key" || name == "apiKey" || name == "api_key") return true;
     if (amp == std::string_view::npos) return false;
     query.remove_prefix(amp + 1);
   }
@@ -54,9 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string forwarded = upstream_target(provider, base_path, target);
     check(forwarded.empty() == !target.starts_with('/'));
     if (forwarded.empty()) continue;
-    check(forwarded.starts_with(base_path));
-    check(forwarded.size() > base_path.size() && forwarded[base_path.size()] == '/');
-    if (provider.id == Provider::Gemini) check(!has_key_parameter(forwarded));
+    // Within the base path: the path is the base itself or below it (AWF adds it once).
+    const std::string_view path = path_for_log(forwarded);
+    check(path.starts_with(base_path));
+    check(path.size() > base_path.size() ? path[base_path.size()] == '/' : !base_path.empty());
+    if (provider.key_header == "x-goog-api-key") check(!has_key_parameter(forwarded));
   }
   check(path_for_log(target).find('?') == std::string_view::npos);
 

@@ -24,6 +24,12 @@ Routes (matched on the END of the path, so a base-path prefix does not change th
     .../ws                with `Upgrade: websocket`: 101 (Sec-WebSocket-Accept computed), then
                           echoes raw bytes back until the client closes
     .../status/NNN        answers NNN with the echo JSON
+    .../usage/FORMAT      a model response that reports token usage (USAGE below) in FORMAT:
+                          openai, responses, anthropic, copilot, gemini, gemini-array; with
+                          stream=1: SSE, `n` content events `gap` s apart (default 3, 0.3),
+                          chunked, usage where the format puts it, then `tail` SSE comments
+                          (default 0) `gap` s apart. Gzipped when the request
+                          accepts gzip (so a proxy that does not ask for identity cannot read it)
     anything else         200 application/json echo: {"path", "method", "headers", "body_len",
                           "local", "sni", plus OpenAI/Anthropic-shaped "choices"/"content"}
 """
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gzip
 import hashlib
 import itertools
 import json
@@ -80,6 +87,103 @@ class JsonLog:
         with self._lock:
             self._f.write(line + "\n")
             self._f.flush()
+
+
+# The usage each format reports, and the model it names (the tests assert these numbers).
+USAGE = {
+    "openai": {"model": "gpt-5.4", "usage": {
+        "prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200,
+        "prompt_tokens_details": {"cached_tokens": 400},
+        "completion_tokens_details": {"reasoning_tokens": 50}}},
+    "responses": {"model": "gpt-5.5", "usage": {
+        "input_tokens": 300, "output_tokens": 30, "total_tokens": 330,
+        "input_tokens_details": {"cached_tokens": 100},
+        "output_tokens_details": {"reasoning_tokens": 10}}},
+    "anthropic": {"model": "claude-sonnet-4-5", "usage": {
+        "input_tokens": 25, "output_tokens": 15, "cache_creation_input_tokens": 300,
+        "cache_read_input_tokens": 1200}},
+    "copilot": {"model": "claude-sonnet-4.6", "usage": {
+        "prompt_tokens": 16396, "completion_tokens": 362, "total_tokens": 16758,
+        "prompt_tokens_details": {"cached_tokens": 0}},
+        "copilot_usage": {"token_details": [
+            {"token_type": "input", "token_count": 3857},
+            {"token_type": "cache_read", "token_count": 0},
+            {"token_type": "cache_write", "token_count": 12539},
+            {"token_type": "output", "token_count": 362}]}},
+    "gemini": {"model": "gemini-2.5-pro", "usageMetadata": {
+        "promptTokenCount": 9, "candidatesTokenCount": 21, "totalTokenCount": 44,
+        "cachedContentTokenCount": 4, "thoughtsTokenCount": 14}},
+}
+USAGE["gemini-array"] = USAGE["gemini"]
+
+
+def usage_document(fmt: str) -> object:
+    """The whole (non-streamed) response of FORMAT."""
+    u = USAGE[fmt]
+    if fmt in ("openai", "copilot"):
+        doc = {"id": "chatcmpl-usage", "object": "chat.completion", "model": u["model"],
+               "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}}],
+               "usage": u["usage"]}
+        if "copilot_usage" in u:
+            doc["copilot_usage"] = u["copilot_usage"]
+        return doc
+    if fmt == "responses":
+        return {"id": "resp-usage", "object": "response", "model": u["model"], "output": [],
+                "usage": u["usage"]}
+    if fmt == "anthropic":
+        return {"id": "msg-usage", "type": "message", "model": u["model"],
+                "content": [{"type": "text", "text": "pong"}], "usage": u["usage"]}
+    part = {"candidates": [{"content": {"parts": [{"text": "pong"}]}}],
+            "modelVersion": u["model"], "usageMetadata": u["usageMetadata"]}
+    if fmt == "gemini-array":
+        first = {"candidates": [{"content": {"parts": [{"text": "po"}]}}],
+                 "modelVersion": u["model"],
+                 "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 1}}
+        return [first, part]
+    return part
+
+
+def usage_events(fmt: str, n: int) -> list[str]:
+    """The SSE events of FORMAT: `n` content events, usage where the format sends it."""
+    u = USAGE[fmt]
+
+    def ev(obj, name=None):
+        return (f"event: {name}\n" if name else "") + f"data: {json.dumps(obj)}\n\n"
+
+    if fmt in ("openai", "copilot"):
+        out = [ev({"id": "c", "object": "chat.completion.chunk", "model": u["model"],
+                   "choices": [{"index": 0, "delta": {"content": f"tok{i} "}}]})
+               for i in range(n)]
+        last = {"id": "c", "object": "chat.completion.chunk", "model": u["model"],
+                "choices": [], "usage": u["usage"]}
+        if "copilot_usage" in u:
+            last["copilot_usage"] = u["copilot_usage"]
+        return out + [ev(last), "data: [DONE]\n\n"]
+    if fmt == "responses":
+        out = [ev({"type": "response.created", "response": {"model": u["model"]}},
+                  "response.created")]
+        out += [ev({"type": "response.output_text.delta", "delta": f"tok{i} "},
+                   "response.output_text.delta") for i in range(n)]
+        done = {"type": "response.completed",
+                "response": {"model": u["model"], "usage": u["usage"]}}
+        return out + [ev(done, "response.completed")]
+    if fmt == "anthropic":
+        start = dict(u["usage"], output_tokens=1)
+        out = [ev({"type": "message_start", "message": {"model": u["model"], "usage": start}},
+                  "message_start")]
+        out += [ev({"type": "content_block_delta", "delta": {"text": f"tok{i} "}},
+                   "content_block_delta") for i in range(n)]
+        out.append(ev({"type": "message_delta",
+                       "usage": {"output_tokens": u["usage"]["output_tokens"]}},
+                      "message_delta"))
+        return out + [ev({"type": "message_stop"}, "message_stop")]
+    # Gemini (alt=sse): every chunk has usageMetadata, the last one the totals.
+    out = [ev({"candidates": [{"content": {"parts": [{"text": f"tok{i} "}]}}],
+               "modelVersion": u["model"],
+               "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": i + 1}})
+           for i in range(n)]
+    return out + [ev({"candidates": [], "modelVersion": u["model"],
+                      "usageMetadata": u["usageMetadata"]})]
 
 
 class ProviderHandler(BaseHTTPRequestHandler):
@@ -135,6 +239,15 @@ class ProviderHandler(BaseHTTPRequestHandler):
             return self._sse(n, gap, chunked=False)
         if path.endswith("/chunked"):
             return self._chunked_json(echo)
+        m = re.search(r"/usage/([a-z-]+)$", path)
+        if m and m.group(1) in USAGE:
+            gzipped = "gzip" in (self.headers.get("Accept-Encoding") or "").lower()
+            if (query.get("stream") or ["0"])[0] == "1":
+                n = max(1, min(int((query.get("n") or ["3"])[0]), 100))
+                gap = max(0.0, min(float((query.get("gap") or ["0.3"])[0]), 5.0))
+                tail = max(0, min(int((query.get("tail") or ["0"])[0]), 100))
+                return self._usage_stream(m.group(1), n, gap, gzipped, tail)
+            return self._usage_json(m.group(1), gzipped)
         m = re.search(r"/bytes/(\d+)$", path)
         if m:
             return self._bytes(min(int(m.group(1)), MAX_BODY))
@@ -185,6 +298,44 @@ class ProviderHandler(BaseHTTPRequestHandler):
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+
+    def _usage_json(self, fmt: str, gzipped: bool):
+        data = json.dumps(usage_document(fmt)).encode()
+        if gzipped:
+            data = gzip.compress(data)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _usage_stream(self, fmt: str, n: int, gap: float, gzipped: bool, tail: int):
+        """Each event in its own chunk `gap` s apart; with gzip, one compressed body."""
+        events = usage_events(fmt, n) + [": keep-alive\n\n"] * tail
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+            events = [gzip.compress("".join(events).encode()).decode("latin-1")]
+        self.end_headers()
+        self.wfile.flush()
+        for i, text in enumerate(events):
+            data = text.encode("latin-1" if gzipped else "utf-8")
+            try:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+                return
+            self.server.reqlog.write({"kind": "usage-event", "fmt": fmt, "i": i,  # type: ignore
+                                      "last": i == len(events) - 1})
+            if i < len(events) - 1:
+                time.sleep(gap)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _chunked_json(self, obj: dict):
         """The echo JSON in three chunks, 0.1 s apart."""
@@ -301,6 +452,32 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     serve(a.run_dir, a.port, a.addr or ["0.0.0.0", "::"])
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# test_api_surface.py (issue 17, model aliases): GET .../models answers a fixed model list in
+# OpenAI's shape ({"data": [{"id"}]}), recorded like any request; every other request is
+# handled as above.
+MODEL_LIST = ["gpt-5", "gpt-5.2", "gpt-4o", "claude-sonnet-4.5", "claude-sonnet-4.6"]
+_handle_without_models = ProviderHandler._handle
+
+
+def _handle_with_models(self):
+    if self.command != "GET" or not urllib.parse.urlsplit(self.path).path.endswith("/models"):
+        return _handle_without_models(self)
+    self.seq += 1
+    local = self.connection.getsockname()
+    header_list = [[k, v] for k, v in self.headers.items()]
+    self.server.reqlog.write({  # type: ignore[attr-defined]
+        "kind": "request", "local": local[0], "port": local[1],
+        "sni": getattr(self.connection, "awf_sni", None), "client": self.client_address[0],
+        "conn": self.conn_id, "seq": self.seq, "method": self.command, "path": self.path,
+        "headers": {k.lower(): v for k, v in header_list}, "header_list": header_list,
+        "body_len": 0, "body_sha256": hashlib.sha256(b"").hexdigest()})
+    self._send_json(200, {"object": "list", "data": [{"id": m} for m in MODEL_LIST]})
+
+
+ProviderHandler.do_GET = _handle_with_models
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The LLM API proxy (issue 6, credential isolation): awf holds the provider keys, the sandbox
-gets placeholders and base URLs on 127.0.0.1:10000-10003, and awf injects the real key on the way
-out to the configured target over verified HTTPS.
+gets placeholders and base URLs on 127.0.0.1:10000-10003 (Vertex's 10004: test_api_surface.py),
+and awf injects the real key on the way out to the configured target over verified HTTPS.
 
 The provider is fake_provider.py, an HTTPS origin (the vnet's server certificate) on port 8443
 of every internet-namespace address, so `<provider>.allowed.test:8443` is a fine target and a
@@ -36,7 +36,7 @@ NOTICE = "added to the allowed domains"
 PROVIDERS = {
     "openai": {"port": 10000, "vars": ("OPENAI_API_KEY", "CODEX_API_KEY"),
                "header": "authorization", "fmt": "Bearer {}", "default": "api.openai.com",
-               "sandbox_env": {"OPENAI_BASE_URL": "http://127.0.0.1:10000/v1",
+               "sandbox_env": {"OPENAI_BASE_URL": "http://127.0.0.1:10000",
                                "OPENAI_API_KEY": "sk-placeholder-for-api-proxy",
                                "CODEX_API_KEY": "sk-placeholder-for-api-proxy"}},
     "anthropic": {"port": 10001, "vars": ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
@@ -48,8 +48,9 @@ PROVIDERS = {
     "copilot": {"port": 10002, "vars": ("COPILOT_GITHUB_TOKEN", "COPILOT_PROVIDER_API_KEY"),
                 "header": "authorization", "fmt": "Bearer {}", "default": "api.githubcopilot.com",
                 "sandbox_env": {"COPILOT_API_URL": "http://127.0.0.1:10002",
+                                "COPILOT_PROVIDER_BASE_URL": "http://127.0.0.1:10002",
                                 "COPILOT_GITHUB_TOKEN": "ghu_" + "a" * 36}},
-    "gemini": {"port": 10003, "vars": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "gemini": {"port": 10003, "vars": ("GEMINI_API_KEY",),  # GOOGLE_API_KEY is Vertex's
                "header": "x-goog-api-key", "fmt": "{}",
                "default": "generativelanguage.googleapis.com",
                "sandbox_env": {
@@ -438,7 +439,7 @@ def test_origin_sees_the_real_key_while_the_command_sent_the_placeholder(awf, pr
     assert not scan_for(files_text(res.logs_dir), [secret]), res
 
 
-@pytest.mark.parametrize("name", list(PROVIDERS))
+@pytest.mark.parametrize("name", [n for n, p in PROVIDERS.items() if len(p["vars"]) > 1])
 def test_the_second_key_variable_is_used_when_the_first_is_empty(awf, provider, nonce, keys,
                                                                  name):
     vnet = provider
@@ -1012,15 +1013,15 @@ def test_gh_aw_invocation_runs_an_sdk_client_with_no_key_inside(awf, provider, c
     sdk = json.loads(m.group(1))
     assert sdk["openai"] == {"status": 200, "content": "pong",
                              "key": "sk-placeholder-for-api-proxy",
-                             "base": "http://127.0.0.1:10000/v1",
-                             "path": "/v1/chat/completions"}, sdk
+                             "base": "http://127.0.0.1:10000",
+                             "path": "/chat/completions"}, sdk
     assert sdk["anthropic"] == {"status": 200, "content": "pong",
                                 "key": "sk-ant-placeholder-key-for-credential-isolation",
                                 "base": "http://127.0.0.1:10001", "path": "/v1/messages"}, sdk
     assert "agent-end" in res.stdout and "LEAKS=0\n" in res.stdout, res
     assert secret not in res.stdout + res.stderr, res
     got = s.requests()
-    oa = [r for r in got if r["path"] == "/v1/chat/completions" and r["sni"] == target("openai")]
+    oa = [r for r in got if r["path"] == "/chat/completions" and r["sni"] == target("openai")]
     an = [r for r in got if r["path"] == "/v1/messages" and r["sni"] == target("anthropic")]
     assert len(oa) == 1 and header_values(oa[0], "authorization") == [f"Bearer {keys['openai']}"], got
     assert len(an) == 1 and header_values(an[0], "x-api-key") == [keys["anthropic"]], got
@@ -1091,7 +1092,7 @@ def test_rootless_awf_injects_the_key_and_keeps_it_out(awf, provider, nonce, key
     assert len(got) == 1 and header_values(got[0], "authorization") == [f"Bearer {keys['openai']}"]
     env_in = env_of(res.stdout)
     assert env_in.get("OPENAI_API_KEY") == "sk-placeholder-for-api-proxy", res
-    assert env_in.get("OPENAI_BASE_URL") == "http://127.0.0.1:10000/v1", res
+    assert env_in.get("OPENAI_BASE_URL") == "http://127.0.0.1:10000", res
     assert "LEAKS=0\n" in res.stdout, res
     assert secret not in res.stdout + res.stderr, res
     assert not scan_for(files_text(logs), [secret]), res

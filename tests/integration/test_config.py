@@ -97,11 +97,12 @@ def test_default_profile_from_a_file(awf, vnet, nonce):
     path = write(vnet, f"awf-config-{nonce}.json", json.dumps(cfg))
     r = awf(["--config", path], reach(awf))
     assert_allowlist(r)
-    # One notice per key awf does not act on, naming the key.
+    # One notice per key awf does not act on, naming the key (apiProxy.models is honoured).
     lines = notices(r)
-    for key in ["apiProxy.maxRuns", "apiProxy.maxAiCredits", "apiProxy.models",
+    for key in ["apiProxy.maxRuns", "apiProxy.maxAiCredits",
                 "apiProxy.maxCacheMisses", "apiProxy.enableTokenSteering", "container.imageTag"]:
         assert sum(1 for line in lines if f"config.{key} " in line) == 1, key + r.describe()
+    assert not any("config.apiProxy.models " in line for line in lines), r.describe()
     assert sum(1 for line in r.stderr_lines
                if "config.container.containerRuntime gvisor: awf provides Linux namespaces"
                in line) == 1, r.describe()
@@ -122,7 +123,6 @@ def test_gh_aw_command_line(awf, vnet, nonce):
     for d in (temp, workspace):
         os.makedirs(d)
         os.chmod(d, 0o755)
-    ca = write(vnet, f"difc-ca-{nonce}.crt", "not read by awf yet\n")
     cfg = runnable(vnet, nonce, "default-strict.json")
     path = write(vnet, f"awf-config-{nonce}.json", json.dumps(cfg))
     args = ["--config", path, "--container-workdir", workspace,
@@ -131,14 +131,12 @@ def test_gh_aw_command_line(awf, vnet, nonce):
             "--exclude-env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
             "--exclude-env", "ACTIONS_ID_TOKEN_REQUEST_URL", "--exclude-env", "ANTHROPIC_API_KEY",
             "--exclude-env", "GH_TOKEN", "--exclude-env", "GITHUB_MCP_SERVER_TOKEN",
-            "--log-level", "info", "--skip-pull",
-            "--difc-proxy-host", "awmg-cli-proxy:18443", "--difc-proxy-ca-cert", ca]
+            "--log-level", "info", "--skip-pull"]  # --difc-proxy-*: test_cli_proxy.py
     r = awf(args, ["/bin/bash", "-c", f"pwd; test -d /host{temp} && echo mounted; " + reach(awf)])
     assert_allowlist(r)
     assert r.stdout.startswith(workspace + "\n") and "mounted" in r.stdout, r.describe()
     lines = notices(r)
-    for flag in ["--skip-pull", "--difc-proxy-host", "--difc-proxy-ca-cert"]:
-        assert sum(1 for line in lines if line.startswith(f"awf: {flag} ")) == 1, flag + r.describe()
+    assert sum(1 for line in lines if line.startswith("awf: --skip-pull ")) == 1, r.describe()
 
 
 def test_copilot_profile_keeps_session_state(awf, vnet, nonce):
@@ -375,7 +373,7 @@ SAMPLES = {
     "--mount": "/tmp:/awf-sample:ro", "--env": "A=1", "--dns-servers": V.DNS4,
     "--dns-over-https": "https://doh.test/dns-query", "--upstream-proxy": "http://127.0.0.1:9",
     "--allow-host-ports": None, "--anthropic-cache-tail-ttl": "5m", "--security-mode": "strict",
-    "--difc-proxy-host": "awmg-cli-proxy:18443", "--max-model-multiplier": "m:2",
+    "--difc-proxy-host": None, "--max-model-multiplier": "m:2",
     "--agent-timeout": "5", "--memory-limit": "6g", "--pids-limit": "1000",
     "--container-workdir": "/tmp", "--openai-base-url-env": "MY_URL",
     "--allow-domains": "allowed.test", "--block-domains": "blocked.test",

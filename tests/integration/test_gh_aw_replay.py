@@ -1,8 +1,9 @@
 """gh-aw's default agent step, replayed as gh-aw runs it (issue 13, "Done when"): an ordinary
 runner user, no sudo; the config file written with printf as the lock file writes it; the exact
 invocation of AWF-COMPAT.md section 1 (DIFC flags included); the MCP gateway container
-reachable by name; then `AWF_LOGS_DIR=... awf logs summary` into the step summary. The
-command's exit status comes back and every output file belongs to the runner user."""
+reachable by name, the DIFC proxy published on 127.0.0.1:18443 for the agent's gh (issue 17);
+then `AWF_LOGS_DIR=... awf logs summary` into the step summary. The command's exit status comes
+back and every output file belongs to the runner user."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import subprocess
 import pytest
 
 import docker_host as D
+import fake_difc_proxy
 import vnet as V
 from conftest import AWF_BIN
 
@@ -41,13 +43,26 @@ AGENT = (
     "curl -sS --max-time 10 http://awmg-mcpg:8080/ | head -c 200; echo; "
     "curl -sS --max-time 10 --cacert {ca} https://allowed.test/agent-{nonce}; echo; "
     "curl -sS --max-time 10 -o /dev/null -w 'blocked=%{{http_connect}}\\n' https://blocked.test/ "
-    "2>/dev/null; exit 7"
+    "2>/dev/null; gh api repos/o/r; exit 7"
 )
 
 
 @pytest.fixture(scope="module")
 def docker(vnet):
     yield from D.serving_gateway(vnet, GATEWAY)
+
+
+@pytest.fixture(scope="module")
+def difc(vnet):
+    """gh-aw's DIFC proxy, published on the host's 127.0.0.1:18443."""
+    if shutil.which("gh", path=V.SAFE_PATH) is None:
+        pytest.skip("the GitHub CLI (Debian package gh) is not installed")
+    certs = fake_difc_proxy.make_certs(os.path.join(vnet.run_dir, "replay-difc"))
+    proc = fake_difc_proxy.start(vnet, certs, 18443)
+    try:
+        yield certs
+    finally:
+        vnet.stop_host_service(proc)
 
 
 @pytest.fixture
@@ -85,7 +100,7 @@ def _files_under(*roots: str) -> list[str]:
     return out
 
 
-def test_gh_aw_default_step_as_the_runner_user(vnet, docker, gh_aw_tmp, nonce):
+def test_gh_aw_default_step_as_the_runner_user(vnet, docker, difc, gh_aw_tmp, nonce):
     if shutil.which("setpriv", path=V.SAFE_PATH) is None:
         pytest.skip("setpriv missing")
     base = _owned_dir(os.path.join(vnet.scratch_dir, f"runner-{nonce}"))
@@ -104,6 +119,8 @@ def test_gh_aw_default_step_as_the_runner_user(vnet, docker, gh_aw_tmp, nonce):
     shutil.copyfile(vnet.ca_path, ca)
     os.chmod(ca, 0o644)
     agent = AGENT.format(ca=ca, nonce=nonce)
+    os.makedirs(os.path.join(gh_aw_tmp, "difc-proxy-tls"))
+    shutil.copyfile(difc["ca"], os.path.join(gh_aw_tmp, "difc-proxy-tls", "ca.crt"))
     # The runner user may use the Docker socket (gh-aw's runners: the docker group).
     os.chmod(docker.socket, 0o666)
 
@@ -132,6 +149,7 @@ def test_gh_aw_default_step_as_the_runner_user(vnet, docker, gh_aw_tmp, nonce):
     assert D.PAGE in r.stdout, report                          # the MCP gateway, by name
     assert f"path=/agent-{nonce}" in r.stdout, report         # an allowed origin
     assert "blocked=403" in r.stdout, report                  # a denied one
+    assert '"full_name": "o/r"' in r.stdout, report          # gh, through the DIFC proxy
     assert f"ghs_secret{nonce}" not in r.stdout, report
     assert os.path.exists(config)
 

@@ -58,11 +58,10 @@ TEST(AwfConfig, GhAwDefaultProfile) {
   EXPECT_THAT(setting(config, "container-runtime")->values, ElementsAre("gvisor"));
   EXPECT_THAT(setting(config, "proxy-logs-dir")->values,
               ElementsAre("/tmp/gh-aw/sandbox/firewall/logs"));
-  // Budgets without a flag: one notice each, naming the key.
+  // Budgets without a flag: one notice each, naming the key (models: the model policy).
   EXPECT_THAT(config.notices,
               ElementsAre(StartsWith("awf: config.apiProxy.maxAiCredits is not yet built in awf: "),
-                          StartsWith("awf: config.apiProxy.maxRuns is not yet built in awf: "),
-                          StartsWith("awf: config.apiProxy.models is not yet built in awf: ")));
+                          StartsWith("awf: config.apiProxy.maxRuns is not yet built in awf: ")));
   EXPECT_THAT(config.api_proxy_json, HasSubstr("\"maxRuns\":500"));
 }
 
@@ -99,7 +98,9 @@ TEST(AwfConfig, OpenMapsTakeAnyKey) {
           "models": {"any-name": ["a", "b"]}, "modelMultipliers": {"m": 2.5},
           "targets": {"copilot": {"extraHeaders": {"X-A": "1"}}}}})",
       ConfigSyntax::Json);
-  EXPECT_EQ(config.notices.size(), 4u);
+  // modelMultipliers, extraHeaders; providers (usage accounting) and models (the model
+  // policy) are built, so they give none.
+  EXPECT_EQ(config.notices.size(), 2u);
   EXPECT_THAT(error_of(R"({"apiProxy": {"modelMultipliers": {"m": 0}}})"),
               HasSubstr("config.apiProxy.modelMultipliers.m must be greater than 0"));
   EXPECT_THAT(error_of(R"({"apiProxy": {"models": {"m": "a"}}})"),

@@ -189,8 +189,9 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_EQ(o.pending.max_model_multiplier_cap, 4.0);
   EXPECT_EQ(o.pending.max_cache_misses, 5u);
   EXPECT_EQ(o.pending.anthropic_cache_tail_ttl, "1h");
-  EXPECT_EQ(o.pending.vertex_api_target->host, "vertex.test");
-  EXPECT_EQ(o.notices.size(), 11u);
+  EXPECT_EQ(o.api_targets[static_cast<std::size_t>(proxy::Provider::Vertex)]->host, "vertex.test");
+  EXPECT_EQ(o.openai_base_url_env, "MY_URL");
+  EXPECT_EQ(o.notices.size(), 5u);
   EXPECT_THAT(o.notices,
               Contains(HasSubstr("--anthropic-cache-tail-ttl is not yet built in awf: ")));
   EXPECT_THAT(usage_error({"--difc-proxy-host", "nohost", "--", "true"}), HasSubstr("HOST:PORT"));
@@ -202,8 +203,30 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_THAT(usage_error({"--openai-api-auth-header", "a b", "--", "true"}), HasSubstr("header"));
   EXPECT_THAT(usage_error({"--no-enable-api-proxy", "--", "true"}), HasSubstr("not allowed"));
   EXPECT_THAT(usage_error({"--security-mode", "lax", "--", "true"}), HasSubstr("strict or compat"));
-  EXPECT_THAT(usage_error({"--reflect"}), HasSubstr("not yet built"));
+  EXPECT_TRUE(parse({"--reflect"}).reflect);
+  EXPECT_THAT(usage_error({"--openai-base-url-env", "1X", "--", "true"}),
+              HasSubstr("not a valid variable name"));
+  EXPECT_THAT(usage_error({"--anthropic-api-auth-header", "Host", "--", "true"}),
+              HasSubstr("cannot carry the key"));
+  const Options headers = parse({"--openai-api-auth-header", "api-key", "--", "true"});
+  EXPECT_EQ(headers.api_auth_headers[static_cast<std::size_t>(proxy::Provider::OpenAi)], "api-key");
   EXPECT_THAT(usage_error({"--reflect", "--", "true"}), HasSubstr("cannot be used with a command"));
+}
+
+TEST(Options, ModelPolicyKeysAreHonouredAndChecked) {
+  const std::string path =
+      write_temp("awf-models.json", R"({"apiProxy": {"models": {"agent": ["openai/gpt-5"]},
+          "allowedModels": ["gpt-*"], "disallowedModels": ["*opus*"], "requestedModel": "agent"}})");
+  const Options o = parse({"--config", path, "--", "true"});
+  EXPECT_TRUE(o.notices.empty()) << o.notices.front();
+  ASSERT_EQ(o.model_policy.aliases.size(), 1u);
+  EXPECT_THAT(o.model_policy.allowed, ElementsAre("gpt-*"));
+  EXPECT_THAT(o.model_policy.disallowed, ElementsAre("*opus*"));
+  EXPECT_EQ(o.model_policy.requested_model, "agent");
+  const std::string bad =
+      write_temp("awf-models-bad.json", R"({"apiProxy": {"models": {"agent": "gpt-5"}}})");
+  EXPECT_THAT(usage_error({"--config", bad, "--", "true"}),
+              HasSubstr("config.apiProxy.models.agent"));
 }
 
 TEST(Options, ContainerRuntimes) {
@@ -356,6 +379,7 @@ TEST(Options, StructuredConfigAndCommandLinePrecedence) {
                                      "awf: config.container.imageTag has no effect in awf: it "
                                      "applies to AWF's Docker backend"));
   EXPECT_THAT(o.pending.api_proxy_config, HasSubstr("maxRuns"));
+  EXPECT_TRUE(o.model_policy.inactive());
   // Lists on the command line replace the file's; scalars override it.
   o = parse({"--config", path, "-d", "c.test", "--exclude-env", "Y", "--pids-limit", "9",
              "--image-tag", "2", "--", "true"});

@@ -107,7 +107,7 @@ TEST(ApiProvider, HealthAndMessages) {
 
 TEST(ApiProvider, SandboxVariables) {
   const auto openai = sandbox_variables(provider(Provider::OpenAi));
-  EXPECT_THAT(openai, Contains(Pair("OPENAI_BASE_URL", "http://127.0.0.1:10000/v1")));
+  EXPECT_THAT(openai, Contains(Pair("OPENAI_BASE_URL", "http://127.0.0.1:10000")));
   EXPECT_THAT(openai, Contains(Pair("OPENAI_API_KEY", "sk-placeholder-for-api-proxy")));
   EXPECT_THAT(openai, Contains(Pair("CODEX_API_KEY", "sk-placeholder-for-api-proxy")));
   const auto anthropic = sandbox_variables(provider(Provider::Anthropic));
@@ -117,11 +117,39 @@ TEST(ApiProvider, SandboxVariables) {
   const auto copilot = sandbox_variables(provider(Provider::Copilot));
   EXPECT_THAT(copilot, Contains(Pair("COPILOT_API_URL", "http://127.0.0.1:10002")));
   EXPECT_THAT(copilot, Contains(Pair("COPILOT_GITHUB_TOKEN", "ghu_" + std::string(36, 'a'))));
+  EXPECT_THAT(copilot, Contains(Pair("COPILOT_PROVIDER_BASE_URL", "http://127.0.0.1:10002")));
+  EXPECT_THAT(copilot, Contains(Pair("COPILOT_OFFLINE", "true")));
   const auto gemini = sandbox_variables(provider(Provider::Gemini));
   EXPECT_THAT(gemini, Contains(Pair("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:10003")));
   EXPECT_THAT(gemini, Contains(Pair("GEMINI_API_BASE_URL", "http://127.0.0.1:10003")));
   EXPECT_THAT(gemini, Contains(Pair("GEMINI_API_KEY",
                                     "gemini-api-key-placeholder-for-credential-isolation")));
+  const auto vertex = sandbox_variables(provider(Provider::Vertex));
+  EXPECT_THAT(vertex, Contains(Pair("GOOGLE_VERTEX_BASE_URL", "http://127.0.0.1:10004")));
+  EXPECT_THAT(vertex, Contains(Pair("GOOGLE_API_KEY",
+                                    "google-api-key-placeholder-for-credential-isolation")));
+}
+
+// AWF's key variables: GOOGLE_API_KEY is Vertex's alone.
+TEST(ApiProvider, KeyVariables) {
+  EXPECT_EQ(provider(Provider::Gemini).key_variables,
+            std::vector<std::string_view>{"GEMINI_API_KEY"});
+  EXPECT_EQ(provider(Provider::Vertex).key_variables,
+            std::vector<std::string_view>{"GOOGLE_API_KEY"});
+  EXPECT_EQ(provider(Provider::Vertex).key_header, "x-goog-api-key");
+  EXPECT_EQ(provider(Provider::Vertex).default_target, "aiplatform.googleapis.com");
+  EXPECT_EQ(key_variable_names(provider(Provider::OpenAi)), "OPENAI_API_KEY or CODEX_API_KEY");
+}
+
+// AWF's buildUpstreamPath: the base path is not added twice.
+TEST(ApiProvider, UpstreamTargetKeepsOneBasePath) {
+  const ProviderInfo& openai = provider(Provider::OpenAi);
+  const ProviderInfo& vertex = provider(Provider::Vertex);
+  EXPECT_EQ(upstream_target(openai, "/v1", "/responses"), "/v1/responses");
+  EXPECT_EQ(upstream_target(openai, "/v1", "/v1/chat/completions?a=1"), "/v1/chat/completions?a=1");
+  EXPECT_EQ(upstream_target(openai, "/v1", "/v1"), "/v1");
+  EXPECT_EQ(upstream_target(openai, "/v1", "/v10/x"), "/v1/v10/x");
+  EXPECT_EQ(upstream_target(vertex, "", "/v1/m?apiKey=x&alt=sse&api_key=y"), "/v1/m?alt=sse");
 }
 
 }  // namespace
