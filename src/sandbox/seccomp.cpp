@@ -158,6 +158,15 @@ void notify_socket_addressing(scmp_filter_ctx filter) {
   // A message header may carry a destination too; the supervisor reads it.
   add_rule(filter, SCMP_ACT_NOTIFY, SCMP_SYS(sendmsg), 0);
   add_rule(filter, SCMP_ACT_NOTIFY, SCMP_SYS(sendmmsg), 0);
+  // awf connects on the command's behalf, so a server in the sandbox would get a pidfd of
+  // awf's own process from SO_PEERPIDFD (Linux 6.5), through which PIDFD_GET_*_NAMESPACE
+  // (6.11) opens awf's namespaces where ptrace access allows it (rootless awf: the same user)
+  // and PIDFD_GET_INFO tells awf's identity. ENOPROTOOPT, as from a kernel before 6.5:
+  // programs fall back to SO_PEERCRED. The level and name are ints in the kernel.
+  constexpr scmp_datum_t kPeerPidfd = 77;  // SO_PEERPIDFD, absent from older headers
+  const scmp_arg_cmp peer_pidfd[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, SOL_SOCKET),
+                                     SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffUL, kPeerPidfd)};
+  add_rule(filter, SCMP_ACT_ERRNO(ENOPROTOOPT), SCMP_SYS(getsockopt), 2, peer_pidfd);
 }
 
 }  // namespace

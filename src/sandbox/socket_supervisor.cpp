@@ -4,7 +4,8 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <sys/eventfd.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -16,11 +17,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -32,6 +40,16 @@ namespace awf::sandbox {
 namespace {
 
 constexpr std::size_t kMaxMessages = 1024;  // sendmmsg's limit (UIO_MAXIOV)
+
+// Receiving threads at most: one per call the command's threads have in awf's hands at once
+// (a connect to a listener whose backlog is full blocks its thread), plus the idle one.
+constexpr std::size_t kMaxReceivers = 256;
+
+// Linux 6.9: a pidfd for any thread, not only a thread group's leader (the notification names
+// the calling thread); pidfd_getfd through it reaches the descriptor table the threads share.
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
 // Linux 6.6 (absent from older headers): the kernel hands the CPU straight from the caller to
 // the supervisor and back, instead of two ordinary wake-ups; ignored where unknown.
@@ -69,9 +87,12 @@ pid_t thread_group_of(pid_t tid) {
 // when it has none.
 UniqueFd take_descriptor(Call& call, std::uint64_t fd) {
   if (!call.pidfd.valid()) {
-    call.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, call.request.pid, 0)));
-    // A thread other than the process's first (EINVAL, or ENOENT on newer kernels): its
-    // process holds the descriptors.
+    call.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, call.request.pid, PIDFD_THREAD)));
+    // Before Linux 6.9 (EINVAL) a pidfd names a thread group's leader only: the calling
+    // thread's process, found in /proc (a dozen microseconds more).
+    if (!call.pidfd.valid()) {
+      call.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, call.request.pid, 0)));
+    }
     if (!call.pidfd.valid()) {
       call.pidfd.reset(static_cast<int>(
           syscall(SYS_pidfd_open, thread_group_of(static_cast<pid_t>(call.request.pid)), 0)));
@@ -128,6 +149,34 @@ class ActingAs {
  private:
   const std::vector<gid_t>& own_groups_;
   bool active_;
+};
+
+// What a server sees of its client (SO_PEERCRED, SO_PEERGROUPS): the kernel records the
+// connecting thread's euid, egid and groups, and its process. When awf connects on the
+// command's behalf as root, this thread takes the command's euid and egid for the connect()
+// alone (within ActingAs, which set the groups), so a server in the sandbox sees the
+// command's uid and gid; the process is awf's, which the sandbox's pid namespace shows as
+// pid 0 (docs/security.md, known limits). Raw system calls: per thread. The real and saved
+// uid stay 0, so the euid comes back, and the effective capabilities with it.
+class ConnectingAs {
+ public:
+  explicit ConnectingAs(const Identity& identity)
+      : active_(geteuid() == 0 && identity.uid != 0), egid_(getegid()) {
+    if (!active_) return;
+    syscall(SYS_setresgid, -1, identity.gid, -1);  // first: needs CAP_SETGID
+    syscall(SYS_setresuid, -1, identity.uid, -1);
+  }
+  ~ConnectingAs() {
+    if (!active_) return;
+    syscall(SYS_setresuid, -1, 0, -1);
+    syscall(SYS_setresgid, -1, egid_, -1);
+  }
+  ConnectingAs(const ConnectingAs&) = delete;
+  ConnectingAs& operator=(const ConnectingAs&) = delete;
+
+ private:
+  bool active_;
+  gid_t egid_;
 };
 
 std::vector<gid_t> own_groups() {
@@ -196,10 +245,22 @@ bool bound_in_sandbox(int diag, std::uint32_t sequence, const UnixBinding& file)
   }
 }
 
+// What every receiving thread shares.
+struct Shared {
+  int notify = -1;
+  int diag = -1;
+  std::mutex diag_mutex;           // one unix_diag dump at a time on `diag`
+  std::uint32_t diag_sequence = 0;  // under diag_mutex
+  const SupervisorOptions* options = nullptr;
+  std::vector<gid_t> own_groups;  // awf's, restored after each ActingAs
+};
+
+// Answers one notification at a time, on the thread that received it.
 class Handler {
  public:
-  Handler(int notify, int diag, const SupervisorOptions& options)
-      : notify_(notify), diag_(diag), options_(options), own_groups_(own_groups()) {}
+  explicit Handler(Shared& shared)
+      : notify_(shared.notify), shared_(shared), options_(*shared.options),
+        own_groups_(shared.own_groups) {}
 
   void handle(const seccomp_notif& request) {
     Call call{request, UniqueFd()};
@@ -222,7 +283,18 @@ class Handler {
     return ioctl(notify_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
   }
 
-  // connect(fd, address, length): always done by awf, on the caller's socket.
+  // connect(fd, address, length): always done by awf, on the caller's socket object, of any
+  // family. Not SECCOMP_USER_NOTIF_FLAG_CONTINUE for a socket found not to be AF_UNIX, though
+  // that socket's family cannot change and the kernel refuses a Unix address on it
+  // (inet_stream_connect -> tcp_v4_connect/tcp_v6_connect: EAFNOSUPPORT or EINVAL; UDP
+  // ip4_datagram_connect: EAFNOSUPPORT; netlink_connect: EINVAL; no family but AF_UNIX
+  // resolves a filesystem name): CONTINUE makes the kernel run the call from its start and
+  // look the descriptor *number* up again in the caller's table. Another thread, or a process
+  // sharing that table (CLONE_FILES), can dup2() an AF_UNIX socket over the number between
+  // awf's look and the kernel's, and rewrite the address to a host socket's path: the check
+  // would have held for a socket the kernel then does not use. The same holds for the sends,
+  // whose destination is read again as well (check_datagram). Acting on the socket object awf
+  // took (pidfd_getfd) with its own copy of the address leaves nothing to swap.
   void answer_connect(Call& call, seccomp_notif_resp& response) {
     const auto& args = call.request.data.args;
     const std::size_t length = static_cast<std::size_t>(static_cast<std::uint32_t>(args[2]));
@@ -256,6 +328,7 @@ class Handler {
     sockaddr_un target{};
     target.sun_family = AF_UNIX;
     std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
+    const ConnectingAs peer(options_.identity);
     return connect(socket, reinterpret_cast<const sockaddr*>(&target), sizeof target) == 0 ? 0
                                                                                           : errno;
   }
@@ -267,7 +340,10 @@ class Handler {
     // Not a socket: nothing listens there; the kernel refuses it on its own.
     if (fstat(file, &st) < 0 || !S_ISSOCK(st.st_mode)) return true;
     const UnixBinding binding = binding_of_file(file);
-    if (bound_in_sandbox(diag_, ++sequence_, binding)) return true;
+    {
+      const std::lock_guard lock(shared_.diag_mutex);
+      if (bound_in_sandbox(shared_.diag, ++shared_.diag_sequence, binding)) return true;
+    }
     for (const std::string& named : options_.allowed_paths) {
       int error = 0;
       const UniqueFd allowed_file = open_in_caller_view(call.request.pid, named, error);
@@ -326,48 +402,123 @@ class Handler {
   }
 
   int notify_;
-  int diag_;
-  std::uint32_t sequence_ = 0;  // of unix_diag dumps
+  Shared& shared_;
   const SupervisorOptions& options_;
-  const std::vector<gid_t> own_groups_;  // awf's, restored after each ActingAs
+  const std::vector<gid_t>& own_groups_;
 };
+
+// Ends a receiving thread's wait in SECCOMP_IOCTL_NOTIF_RECV (EINTR): installed without
+// SA_RESTART, unblocked on those threads only, sent to each by the destructor.
+int wake_signal() { return SIGRTMIN + 4; }
+
+void on_wake(int) {}
+
+void install_wake_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_handler = on_wake;
+    sigemptyset(&action.sa_mask);
+    sigaction(wake_signal(), &action, nullptr);
+  });
+}
 
 }  // namespace
 
+// The receiving threads. Each blocks in SECCOMP_IOCTL_NOTIF_RECV itself (no poll, no hop to
+// another thread: with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP the caller hands its CPU straight
+// to it) and answers the call it received. A thread that takes a call while no other one
+// waits starts another first, so a call that blocks in awf's hands (a connect to a listener
+// whose backlog is full) never holds the command's other calls.
+struct SocketSupervisor::Pool {
+  struct Receiver {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+
+  Shared shared;
+  UniqueFd notify;
+  UniqueFd diag;
+  SupervisorOptions options;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> idle{0};  // threads waiting in RECV, or about to
+  std::mutex receivers_mutex;
+  std::list<Receiver> receivers;  // under receivers_mutex
+
+  void add_receiver() {
+    const std::lock_guard lock(receivers_mutex);
+    if (stopping || receivers.size() >= kMaxReceivers) return;
+    Receiver& receiver = receivers.emplace_back();
+    idle.fetch_add(1);  // counted before it runs: its starter must not start another
+    try {
+      receiver.thread = std::thread([this, &receiver] { receive(receiver); });
+    } catch (const std::system_error&) {
+      idle.fetch_sub(1);  // no thread: the calls wait for the busy ones
+      receivers.pop_back();
+    }
+  }
+
+  void receive(Receiver& self) {
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, wake_signal());
+    pthread_sigmask(SIG_UNBLOCK, &wake, nullptr);
+    Handler handler(shared);
+    for (;;) {
+      if (stopping) break;
+      seccomp_notif request{};
+      const int received = ioctl(notify.get(), SECCOMP_IOCTL_NOTIF_RECV, &request);
+      const int error = errno;
+      if (received < 0) {
+        if (error == EINTR) continue;
+        // ENOENT: the caller went away between its notification and this call; with no
+        // process of the command left, the descriptor hangs up and the thread ends.
+        pollfd hung{notify.get(), POLLIN, 0};
+        if (error == ENOENT && !(poll(&hung, 1, 0) == 1 && (hung.revents & POLLHUP))) continue;
+        break;
+      }
+      if (idle.fetch_sub(1) == 1) add_receiver();
+      handler.handle(request);
+      idle.fetch_add(1);
+    }
+    idle.fetch_sub(1);
+    self.done = true;
+  }
+};
+
 SocketSupervisor::SocketSupervisor(UniqueFd notify, UniqueFd diag, SupervisorOptions options)
-    : notify_(std::move(notify)),
-      diag_(std::move(diag)),
-      stop_(eventfd(0, EFD_CLOEXEC)),
-      options_(std::move(options)) {
-  if (!stop_.valid()) throw errno_error("eventfd");
-  thread_ = std::thread([this] { run(); });
+    : pool_(std::make_unique<Pool>()) {
+  pool_->notify = std::move(notify);
+  pool_->diag = std::move(diag);
+  pool_->options = std::move(options);
+  pool_->shared.notify = pool_->notify.get();
+  pool_->shared.diag = pool_->diag.get();
+  pool_->shared.options = &pool_->options;
+  pool_->shared.own_groups = own_groups();
+  install_wake_handler();
+  ioctl(pool_->notify.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, kSyncWakeUp);
+  pool_->add_receiver();
 }
 
 SocketSupervisor::~SocketSupervisor() {
-  const std::uint64_t one = 1;
-  if (write(stop_.get(), &one, sizeof one) < 0) {
-    // The thread then ends with the command's last process (POLLHUP).
-  }
-  thread_.join();
-}
-
-void SocketSupervisor::run() {
-  Handler handler(notify_.get(), diag_.get(), options_);
-  ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, kSyncWakeUp);
-  pollfd fds[2] = {{notify_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+  pool_->stopping = true;
+  // A thread between its check of `stopping` and its wait misses a signal: send again until
+  // every one has ended.
   for (;;) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
+    bool waiting = false;
+    {
+      const std::lock_guard lock(pool_->receivers_mutex);
+      for (Pool::Receiver& receiver : pool_->receivers) {
+        if (receiver.done) continue;
+        waiting = true;
+        pthread_kill(receiver.thread.native_handle(), wake_signal());
+      }
     }
-    if (fds[1].revents != 0) return;
-    if (fds[0].revents & POLLIN) {
-      seccomp_notif request{};
-      if (ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_RECV, &request) == 0) handler.handle(request);
-      continue;
-    }
-    if (fds[0].revents != 0) return;  // POLLHUP: no process of the command is left
+    if (!waiting) break;
+    const timespec pause{0, 1'000'000};
+    nanosleep(&pause, nullptr);
   }
+  for (Pool::Receiver& receiver : pool_->receivers) receiver.thread.join();
 }
 
 }  // namespace awf::sandbox

@@ -5,8 +5,10 @@
 // refusal is recorded.
 //
 // How: the command's seccomp filter sends connect(), sendto() with a destination, sendmsg()
-// and sendmmsg() to this supervisor, a thread of awf outside the sandbox (seccomp user
-// notification; see docs/security.md for why not Landlock). For connect() awf does the call
+// and sendmmsg() to this supervisor, threads of awf outside the sandbox (seccomp user
+// notification; see docs/security.md for why not Landlock): each waits for a call itself, and
+// one more is started whenever the last waiting one takes a call, so a connect() that blocks
+// in awf's hands holds no other call. For connect() awf does the call
 // itself, on the command's own socket (pidfd_getfd): it resolves the path in the command's
 // root once, decides on the file it found and connects to that very file (/proc/self/fd/N of
 // the O_PATH descriptor), so neither a rewritten address nor a path swapped after the check
@@ -18,10 +20,9 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -41,26 +42,22 @@ struct SupervisorOptions {
   std::vector<std::string> allowed_paths;
   // The command's identity: awf checks the socket's permissions as it (when awf is root).
   Identity identity;
-  std::function<void(const UnixRefusal&)> refused;  // called on the supervisor's thread
+  std::function<void(const UnixRefusal&)> refused;  // called on the supervisor's threads
 };
 
 class SocketSupervisor {
  public:
-  // Starts answering the notifications of `notify` (the command's filter) on a thread of its
-  // own; `diag` is a unix_diag socket of the sandbox's network namespace.
+  // Starts answering the notifications of `notify` (the command's filter) on threads of its
+  // own; `diag` is a unix_diag socket of the sandbox's network namespace. The destructor ends
+  // them (a signal, SIGRTMIN+4, interrupts their waits).
   SocketSupervisor(UniqueFd notify, UniqueFd diag, SupervisorOptions options);
   ~SocketSupervisor();
   SocketSupervisor(const SocketSupervisor&) = delete;
   SocketSupervisor& operator=(const SocketSupervisor&) = delete;
 
  private:
-  void run();
-
-  UniqueFd notify_;
-  UniqueFd diag_;
-  UniqueFd stop_;  // an eventfd: the destructor ends the thread through it
-  SupervisorOptions options_;
-  std::thread thread_;
+  struct Pool;  // the receiving threads and what they share
+  std::unique_ptr<Pool> pool_;
 };
 
 }  // namespace awf::sandbox

@@ -101,6 +101,64 @@ print(" ".join(f"{k}={v}" for k, v in counts.items()))
 '''
 
 
+# Inside the sandbox: thread A connects (blocking) to a listener of the command's own whose
+# backlog is full; then the main thread connects to the gateway (TCP, 127.0.0.1:3128) and to
+# another listener of its own. Prints tcp=connected unix=connected, or deadlock=1 when they
+# do not complete within 10 s.
+FULL_BACKLOG = r'''
+import os, socket, sys, threading, time
+full, other = sys.argv[1], sys.argv[2]
+server = socket.socket(socket.AF_UNIX)
+server.bind(full)
+server.listen(0)
+queued = []
+while True:  # fill the backlog: non-blocking connects until EAGAIN
+    c = socket.socket(socket.AF_UNIX)
+    c.setblocking(False)
+    try:
+        c.connect(full)
+        queued.append(c)
+    except BlockingIOError:
+        break
+print("queued=" + str(len(queued)), flush=True)
+blocked = socket.socket(socket.AF_UNIX)  # no timeout: a blocking connect() system call
+threading.Thread(target=lambda: blocked.connect(full), daemon=True).start()
+time.sleep(0.5)  # thread A is in connect() now
+threading.Timer(10, lambda: (print("deadlock=1", flush=True), os._exit(3))).start()
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(other)
+listener.listen(4)
+tcp = socket.socket()
+tcp.connect(("127.0.0.1", 3128))
+print("tcp=connected", flush=True)
+u = socket.socket(socket.AF_UNIX)
+u.connect(other)
+print("unix=connected", flush=True)
+os._exit(0)
+'''
+
+
+# Inside the sandbox: a listener and a client of the command's own; prints what the server
+# learns of its client (SO_PEERCRED's pid, uid, gid), the command's own uid:gid, and what
+# SO_PEERPIDFD gives.
+PEER = r'''
+import errno, os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+conn, _ = s.accept()
+pid, uid, gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+print(f"pid={pid}\npeer={uid}:{gid}\nme={os.getuid()}:{os.getgid()}")
+try:
+    conn.getsockopt(socket.SOL_SOCKET, 77)  # SO_PEERPIDFD
+    print("pidfd=given")
+except OSError as e:
+    print("pidfd=" + errno.errorcode.get(e.errno, str(e.errno)))
+'''
+
+
 class HostListener:
     """A Unix socket of a host process at `path` (stream: greets and counts every connection;
     datagram: counts every datagram)."""
@@ -372,3 +430,29 @@ def test_rootless_awf_holds_the_rule(awf, vnet, nonce, dirs):
         assert list(unix_refusals(r)) == [host], r.describe()
     finally:
         listener.close()
+
+
+def test_a_blocked_connect_holds_no_other_call(awf, vnet, nonce):
+    """A connect() that blocks in awf's hands (a listener of the command's own with a full
+    backlog, never accepting) while another thread connects to the gateway and to another Unix
+    listener: those complete (awf answers each call on a thread of its own)."""
+    script = write_script(vnet, f"uxs-backlog-{nonce}.py", FULL_BACKLOG)
+    r = awf(ALLOW, f"{V.PY} {script} /tmp/full-{nonce}.sock /tmp/other-{nonce}.sock",
+            timeout=60)
+    got = results(r.stdout)
+    assert r.rc == 0 and "deadlock" not in got, r.describe()
+    assert int(got["queued"]) >= 1, r.describe()
+    assert got["tcp"] == "connected" and got["unix"] == "connected", r.describe()
+
+
+def test_a_server_sees_the_command_as_its_peer(awf, vnet, nonce):
+    """awf connects on the command's behalf (as the command's euid and egid when awf is root):
+    a server in the sandbox reads the command's uid and gid from SO_PEERCRED, pid 0 (awf's
+    process is outside the sandbox's pid namespace), and SO_PEERPIDFD, which would hand it a
+    pidfd of awf, fails as on a kernel without it."""
+    script = write_script(vnet, f"uxs-peer-{nonce}.py", PEER)
+    r = awf(ALLOW, f"{V.PY} {script} /tmp/peer-{nonce}.sock")
+    assert r.rc == 0, r.describe()
+    got = results(r.stdout)
+    assert got["peer"] == got["me"] and got["pid"] == "0", r.describe()
+    assert got["pidfd"] == "ENOPROTOOPT", r.describe()
