@@ -7,6 +7,7 @@ rule (AWF_BIN) and, given AWF_BEFORE (an awf without it), without.
 
     sudo python3 bench/socket_calls.py                       # AWF_BIN=build/src/cli/awf
     sudo AWF_BEFORE=/path/to/old/awf python3 bench/socket_calls.py
+    sudo AWF_BEFORE=... AWF_OLD=/path/to/an/earlier/awf/with/the/rule python3 ...  # 3 columns
     ROUNDS=5 COUNT=2000 ...                                  # defaults: 3 rounds of 1000
 
 Runs on loopback inside the sandbox only (awf needs no network for it)."""
@@ -65,21 +66,25 @@ def measure(binary: str, count: int) -> dict:
 
 def main() -> int:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    binaries = {"rule": os.environ.get("AWF_BIN", os.path.join(root, "build/src/cli/awf"))}
+    binaries = {}
     if os.environ.get("AWF_BEFORE"):
         binaries["before"] = os.environ["AWF_BEFORE"]
+    if os.environ.get("AWF_OLD"):
+        binaries["old"] = os.environ["AWF_OLD"]
+    binaries["rule"] = os.environ.get("AWF_BIN", os.path.join(root, "build/src/cli/awf"))
     rounds, count = int(os.environ.get("ROUNDS", "3")), int(os.environ.get("COUNT", "1000"))
-    medians = {}
-    for name, binary in binaries.items():
-        runs = [measure(binary, count) for _ in range(rounds)]
-        medians[name] = {op: statistics.median(r[op] for r in runs) for op in runs[0]}
-    ops = list(medians["rule"])
+    runs: dict = {name: [] for name in binaries}
+    for _ in range(rounds):  # interleaved: a load change hits every binary alike
+        for name, binary in binaries.items():
+            runs[name].append(measure(binary, count))
+    medians = {name: {op: statistics.median(r[op] for r in rs) for op in rs[0]}
+               for name, rs in runs.items()}
+    costs = [n for n in medians if n != "before"] if "before" in medians else []
     print(f"{'us per call (median of ' + str(rounds) + ' x ' + str(count) + ')':<40}" +
-          "".join(f"{n:>10}" for n in medians) + ("      cost" if "before" in medians else ""))
-    for op in ops:
+          "".join(f"{n:>10}" for n in medians) + "".join(f"{n + ' cost':>12}" for n in costs))
+    for op in medians["rule"]:
         row = f"{op:<40}" + "".join(f"{medians[n][op]:>10.1f}" for n in medians)
-        if "before" in medians:
-            row += f"{medians['rule'][op] - medians['before'][op]:>+10.1f}"
+        row += "".join(f"{medians[n][op] - medians['before'][op]:>+12.1f}" for n in costs)
         print(row)
     return 0
 

@@ -18,6 +18,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -41,8 +43,8 @@ namespace {
 
 constexpr std::size_t kMaxMessages = 1024;  // sendmmsg's limit (UIO_MAXIOV)
 
-// Receiving threads at most: one per call the command's threads have in awf's hands at once
-// (a connect to a listener whose backlog is full blocks its thread), plus the idle one.
+// Supervisor threads at most: one per connect() of the command's threads waiting in awf's
+// hands at once (a listener whose backlog is full), plus the leader and its spare.
 constexpr std::size_t kMaxReceivers = 256;
 
 // Linux 6.9: a pidfd for any thread, not only a thread group's leader (the notification names
@@ -258,9 +260,12 @@ struct Shared {
 // Answers one notification at a time, on the thread that received it.
 class Handler {
  public:
-  explicit Handler(Shared& shared)
+  // `may_block` is called before a connect() that will wait for its peer; the caller then
+  // lets another thread receive. (A path resolution on a hung host mount would wait without
+  // it, as the command's own calls there do.)
+  Handler(Shared& shared, std::function<void()> may_block)
       : notify_(shared.notify), shared_(shared), options_(*shared.options),
-        own_groups_(shared.own_groups) {}
+        own_groups_(shared.own_groups), may_block_(std::move(may_block)) {}
 
   void handle(const seccomp_notif& request) {
     Call call{request, UniqueFd()};
@@ -311,8 +316,8 @@ class Handler {
       result = connect_by_path(call, socket.get(), named.path);
     } else {
       // Every other address: the kernel's own checks, in the socket's network namespace.
-      result = connect(socket.get(), reinterpret_cast<const sockaddr*>(&address),
-                       static_cast<socklen_t>(length)) == 0 ? 0 : errno;
+      result = connect_waiting_aside(socket.get(), reinterpret_cast<const sockaddr*>(&address),
+                                     static_cast<socklen_t>(length));
     }
     if (result != 0) fail(response, result);
   }
@@ -329,8 +334,29 @@ class Handler {
     target.sun_family = AF_UNIX;
     std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
     const ConnectingAs peer(options_.identity);
-    return connect(socket, reinterpret_cast<const sockaddr*>(&target), sizeof target) == 0 ? 0
-                                                                                          : errno;
+    return connect_waiting_aside(socket, reinterpret_cast<const sockaddr*>(&target),
+                                 sizeof target);
+  }
+
+  // connect() on the command's socket without holding the lead while it waits. Tried without
+  // waiting first: a blocking socket is made O_NONBLOCK for that one call (its open file
+  // description is the command's: only that bit is put back, other flags another thread set
+  // meanwhile stay). Most connects end there (a TCP handshake on the sandbox's loopback is
+  // done within the call; a Unix listener with room takes it at once). One that would wait
+  // (EINPROGRESS: TCP's SYN unanswered, a full backlog; EAGAIN: a Unix listener's backlog
+  // full) hands the lead over, then waits in a blocking connect() again: for TCP it waits for
+  // the handshake under way and returns its result, for Unix it starts again and waits for
+  // room. Returns 0 or an errno.
+  int connect_waiting_aside(int socket, const sockaddr* address, socklen_t length) {
+    const int flags = fcntl(socket, F_GETFL);
+    if (flags < 0 || (flags & O_NONBLOCK)) return connect(socket, address, length) == 0 ? 0 : errno;
+    fcntl(socket, F_SETFL, flags | O_NONBLOCK);
+    const int result = connect(socket, address, length) == 0 ? 0 : errno;
+    const int now = fcntl(socket, F_GETFL);
+    fcntl(socket, F_SETFL, (now < 0 ? flags : now) & ~O_NONBLOCK);
+    if (result != EINPROGRESS && result != EAGAIN) return result;
+    may_block_();
+    return connect(socket, address, length) == 0 ? 0 : errno;
   }
 
   // The socket bound to `file` is the sandbox's own, or one the caller named; else refused
@@ -405,6 +431,7 @@ class Handler {
   Shared& shared_;
   const SupervisorOptions& options_;
   const std::vector<gid_t>& own_groups_;
+  std::function<void()> may_block_;
 };
 
 // Ends a receiving thread's wait in SECCOMP_IOCTL_NOTIF_RECV (EINTR): installed without
@@ -425,11 +452,13 @@ void install_wake_handler() {
 
 }  // namespace
 
-// The receiving threads. Each blocks in SECCOMP_IOCTL_NOTIF_RECV itself (no poll, no hop to
-// another thread: with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP the caller hands its CPU straight
-// to it) and answers the call it received. A thread that takes a call while no other one
-// waits starts another first, so a call that blocks in awf's hands (a connect to a listener
-// whose backlog is full) never holds the command's other calls.
+// The receiving threads, leader and followers: one thread, the leader, waits in
+// SECCOMP_IOCTL_NOTIF_RECV itself (no poll, no hop: with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+// the caller hands its CPU straight to it; one waiter, so no call wakes a herd) and answers
+// what it receives. Before a connect() that waits in awf's hands (a listener whose backlog is
+// full: Handler::connect_waiting_aside) it hands the lead to a parked follower, or starts
+// one, and parks itself once done: a waiting connect never holds the command's other calls.
+// Every other call keeps the lead: no hand-over on the common path.
 struct SocketSupervisor::Pool {
   struct Receiver {
     std::thread thread;
@@ -440,22 +469,36 @@ struct SocketSupervisor::Pool {
   UniqueFd notify;
   UniqueFd diag;
   SupervisorOptions options;
-  std::atomic<bool> stopping{false};
-  std::atomic<int> idle{0};  // threads waiting in RECV, or about to
-  std::mutex receivers_mutex;
-  std::list<Receiver> receivers;  // under receivers_mutex
+  std::mutex mutex;
+  std::condition_variable lead_free;  // a follower may take the lead
+  bool stopping = false;              // under mutex
+  bool led = false;                   // a thread leads (waits in RECV); under mutex
+  std::size_t parked = 0;             // followers waiting for the lead; under mutex
+  std::list<Receiver> receivers;      // under mutex
 
-  void add_receiver() {
-    const std::lock_guard lock(receivers_mutex);
-    if (stopping || receivers.size() >= kMaxReceivers) return;
+  // Under `mutex`. Starts a thread that takes the lead when it is free; false when none can be
+  // had.
+  bool add_receiver() {
+    if (stopping || receivers.size() >= kMaxReceivers) return false;
     Receiver& receiver = receivers.emplace_back();
-    idle.fetch_add(1);  // counted before it runs: its starter must not start another
     try {
       receiver.thread = std::thread([this, &receiver] { receive(receiver); });
     } catch (const std::system_error&) {
-      idle.fetch_sub(1);  // no thread: the calls wait for the busy ones
-      receivers.pop_back();
+      receivers.pop_back();  // the calls wait for a busy thread to take the lead again
+      return false;
     }
+    return true;
+  }
+
+  // The leader's, before a call that may block: gives up the lead (at most once per call).
+  void hand_over_lead(bool& handed) {
+    if (handed) return;
+    handed = true;
+    const std::lock_guard lock(mutex);
+    led = false;
+    // Not a thread started here: it would inherit this one's credentials, which may be the
+    // command's now (ActingAs). The spare a leader starts takes the lead when it parks.
+    if (parked > 0) lead_free.notify_one();
   }
 
   void receive(Receiver& self) {
@@ -463,25 +506,42 @@ struct SocketSupervisor::Pool {
     sigemptyset(&wake);
     sigaddset(&wake, wake_signal());
     pthread_sigmask(SIG_UNBLOCK, &wake, nullptr);
-    Handler handler(shared);
-    for (;;) {
-      if (stopping) break;
-      seccomp_notif request{};
-      const int received = ioctl(notify.get(), SECCOMP_IOCTL_NOTIF_RECV, &request);
-      const int error = errno;
-      if (received < 0) {
-        if (error == EINTR) continue;
+    bool handed = false;
+    Handler handler(shared, [this, &handed] { hand_over_lead(handed); });
+    for (bool hung_up = false; !hung_up;) {
+      {
+        std::unique_lock lock(mutex);
+        ++parked;
+        lead_free.wait(lock, [this] { return stopping || !led; });
+        --parked;
+        if (stopping) break;
+        led = true;
+        // A spare for the next hand-over, started with awf's own credentials.
+        if (parked == 0) add_receiver();
+      }
+      for (handed = false; !handed;) {
+        seccomp_notif request{};
+        if (ioctl(notify.get(), SECCOMP_IOCTL_NOTIF_RECV, &request) == 0) {
+          handler.handle(request);
+          continue;
+        }
+        const int error = errno;
+        if (error == EINTR) {
+          const std::lock_guard lock(mutex);
+          if (stopping) break;
+          continue;
+        }
         // ENOENT: the caller went away between its notification and this call; with no
-        // process of the command left, the descriptor hangs up and the thread ends.
+        // process of the command left, the descriptor hangs up and the supervisor is done
+        // (it keeps the lead, so no other thread waits in vain).
         pollfd hung{notify.get(), POLLIN, 0};
         if (error == ENOENT && !(poll(&hung, 1, 0) == 1 && (hung.revents & POLLHUP))) continue;
+        hung_up = true;
         break;
       }
-      if (idle.fetch_sub(1) == 1) add_receiver();
-      handler.handle(request);
-      idle.fetch_add(1);
+      const std::lock_guard lock(mutex);
+      if (stopping) break;
     }
-    idle.fetch_sub(1);
     self.done = true;
   }
 };
@@ -497,17 +557,23 @@ SocketSupervisor::SocketSupervisor(UniqueFd notify, UniqueFd diag, SupervisorOpt
   pool_->shared.own_groups = own_groups();
   install_wake_handler();
   ioctl(pool_->notify.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, kSyncWakeUp);
-  pool_->add_receiver();
+  const std::lock_guard lock(pool_->mutex);
+  if (!pool_->add_receiver()) throw SetupError("socket supervisor: cannot start a thread");
 }
 
 SocketSupervisor::~SocketSupervisor() {
-  pool_->stopping = true;
-  // A thread between its check of `stopping` and its wait misses a signal: send again until
-  // every one has ended.
+  {
+    const std::lock_guard lock(pool_->mutex);
+    pool_->stopping = true;
+  }
+  pool_->lead_free.notify_all();
+  // The leader waits in RECV, others may wait in a connect(): a signal ends each wait. A
+  // thread between its check of `stopping` and its wait misses one: send again until every
+  // thread has ended.
   for (;;) {
     bool waiting = false;
     {
-      const std::lock_guard lock(pool_->receivers_mutex);
+      const std::lock_guard lock(pool_->mutex);
       for (Pool::Receiver& receiver : pool_->receivers) {
         if (receiver.done) continue;
         waiting = true;
