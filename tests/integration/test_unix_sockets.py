@@ -101,10 +101,11 @@ print(" ".join(f"{k}={v}" for k, v in counts.items()))
 '''
 
 
-# Inside the sandbox: thread A connects (blocking) to a listener of the command's own whose
-# backlog is full; then the main thread connects to the gateway (TCP, 127.0.0.1:3128) and to
-# another listener of its own. Prints tcp=connected unix=connected, or deadlock=1 when they
-# do not complete within 10 s.
+# Inside the sandbox: thread A connects (blocking) to a Unix listener of the command's own
+# whose backlog is full, thread A2 likewise to a TCP one (its SYN is dropped); then the main
+# thread connects to the gateway (TCP, 127.0.0.1:3128) and to another listener of its own.
+# Prints tcp=connected unix=connected (and whether A and A2 are still waiting), or deadlock=1
+# when they do not complete within 10 s.
 FULL_BACKLOG = r'''
 import os, socket, sys, threading, time
 full, other = sys.argv[1], sys.argv[2]
@@ -122,8 +123,26 @@ while True:  # fill the backlog: non-blocking connects until EAGAIN
         break
 print("queued=" + str(len(queued)), flush=True)
 blocked = socket.socket(socket.AF_UNIX)  # no timeout: a blocking connect() system call
-threading.Thread(target=lambda: blocked.connect(full), daemon=True).start()
-time.sleep(0.5)  # thread A is in connect() now
+done = {"unix": False, "tcp": False}
+def wait(sock, address, name):
+    try:
+        sock.connect(address)
+    except OSError:
+        pass
+    done[name] = True
+threading.Thread(target=wait, args=(blocked, full, "unix"), daemon=True).start()
+tcp_server = socket.socket()
+tcp_server.bind(("127.0.0.1", 0))
+tcp_server.listen(0)
+for _ in range(3):  # the accept queue takes one; later SYNs are dropped
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(tcp_server.getsockname())
+    queued.append(c)
+tcp_blocked = socket.socket()
+threading.Thread(target=wait, args=(tcp_blocked, tcp_server.getsockname(), "tcp"),
+                 daemon=True).start()
+time.sleep(0.5)  # threads A and A2 are in connect() now
 threading.Timer(10, lambda: (print("deadlock=1", flush=True), os._exit(3))).start()
 listener = socket.socket(socket.AF_UNIX)
 listener.bind(other)
@@ -134,6 +153,7 @@ print("tcp=connected", flush=True)
 u = socket.socket(socket.AF_UNIX)
 u.connect(other)
 print("unix=connected", flush=True)
+print(f"waiting={int(not done['unix'])},{int(not done['tcp'])}", flush=True)
 os._exit(0)
 '''
 
@@ -433,9 +453,9 @@ def test_rootless_awf_holds_the_rule(awf, vnet, nonce, dirs):
 
 
 def test_a_blocked_connect_holds_no_other_call(awf, vnet, nonce):
-    """A connect() that blocks in awf's hands (a listener of the command's own with a full
-    backlog, never accepting) while another thread connects to the gateway and to another Unix
-    listener: those complete (awf answers each call on a thread of its own)."""
+    """Connects that block in awf's hands (Unix and TCP listeners of the command's own with a
+    full backlog, never accepting) while another thread connects to the gateway and to another
+    Unix listener: those complete (a waiting connect hands awf's receiving role over)."""
     script = write_script(vnet, f"uxs-backlog-{nonce}.py", FULL_BACKLOG)
     r = awf(ALLOW, f"{V.PY} {script} /tmp/full-{nonce}.sock /tmp/other-{nonce}.sock",
             timeout=60)
@@ -443,6 +463,7 @@ def test_a_blocked_connect_holds_no_other_call(awf, vnet, nonce):
     assert r.rc == 0 and "deadlock" not in got, r.describe()
     assert int(got["queued"]) >= 1, r.describe()
     assert got["tcp"] == "connected" and got["unix"] == "connected", r.describe()
+    assert got["waiting"] == "1,1", r.describe()  # both blocked connects were still waiting
 
 
 def test_a_server_sees_the_command_as_its_peer(awf, vnet, nonce):
