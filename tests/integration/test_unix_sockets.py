@@ -430,7 +430,8 @@ def test_allow_unix_socket_must_be_absolute(awf):
 
 def test_rootless_awf_holds_the_rule(awf, vnet, nonce, dirs):
     """awf without root (uid 65534, no capabilities): the listener reaches awf the same way, a host
-    socket in the workspace is refused and recorded, the command's own socket works."""
+    socket in the workspace is refused and recorded, the command's own socket works, and a server
+    reads the command's uid and gid as its peer's (awf's uid, mapped) and no pidfd."""
     if shutil.which("setpriv", path=V.SAFE_PATH) is None:
         pytest.skip("setpriv missing")
     client = write_script(vnet, f"uxs-client-{nonce}.py", CLIENT)
@@ -440,12 +441,16 @@ def test_rootless_awf_holds_the_rule(awf, vnet, nonce, dirs):
     listener = HostListener(host)
     logs = os.path.join(vnet.scratch_dir, f"uxs-rootless-logs-{nonce}")  # awf (as 65534) makes it
     try:
+        peer = write_script(vnet, f"uxs-peer-{nonce}.py", PEER)
         r = awf(ALLOW, f"{V.PY} {server} {own} 1 & "
                        f"for i in $(seq 100); do test -e {own}.ready && break; sleep 0.05; done; "
-                       f"{V.PY} {client} {host} {own}; wait",
+                       f"{V.PY} {client} {host} {own}; wait; {V.PY} {peer} /tmp/peer-{nonce}.sock",
                 logs_dir=logs, prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
         assert r.rc == 0, r.describe()
-        assert results(r.stdout) == {host: "EACCES", own: "connected:own"}, r.describe()
+        got = results(r.stdout)
+        assert got.pop("peer") == got.pop("me") and got.pop("pid") == "0", r.describe()
+        assert got.pop("pidfd") == "ENOPROTOOPT", r.describe()
+        assert got == {host: "EACCES", own: "connected:own"}, r.describe()
         assert listener.accepted == 0
         assert list(unix_refusals(r)) == [host], r.describe()
     finally:
