@@ -341,12 +341,12 @@ class Handler {
   // connect() on the command's socket without holding the lead while it waits. Tried without
   // waiting first: a blocking socket is made O_NONBLOCK for that one call (its open file
   // description is the command's: only that bit is put back, other flags another thread set
-  // meanwhile stay). Most connects end there (a TCP handshake on the sandbox's loopback is
-  // done within the call; a Unix listener with room takes it at once). One that would wait
-  // (EINPROGRESS: TCP's SYN unanswered, a full backlog; EAGAIN: a Unix listener's backlog
-  // full) hands the lead over, then waits in a blocking connect() again: for TCP it waits for
-  // the handshake under way and returns its result, for Unix it starts again and waits for
-  // room. Returns 0 or an errno.
+  // meanwhile stay). Most connects end there or at once after (a TCP handshake on the
+  // sandbox's loopback is done within the call; a Unix listener with room takes it). One that
+  // would wait (EINPROGRESS and not yet writable: TCP's SYN unanswered, a full backlog;
+  // EAGAIN: a Unix listener's backlog full) hands the lead over, then waits in a blocking
+  // connect() again: for TCP it waits for the handshake under way and returns its result,
+  // for Unix it starts again and waits for room. Returns 0 or an errno.
   int connect_waiting_aside(int socket, const sockaddr* address, socklen_t length) {
     const int flags = fcntl(socket, F_GETFL);
     if (flags < 0 || (flags & O_NONBLOCK)) return connect(socket, address, length) == 0 ? 0 : errno;
@@ -355,7 +355,11 @@ class Handler {
     const int now = fcntl(socket, F_GETFL);
     fcntl(socket, F_SETFL, (now < 0 ? flags : now) & ~O_NONBLOCK);
     if (result != EINPROGRESS && result != EAGAIN) return result;
-    may_block_();
+    // A non-blocking TCP connect on loopback reports EINPROGRESS even when the handshake is
+    // done by the time it returns (the SYN-ACK waits in the socket's backlog until the call
+    // releases the socket): writable now means the blocking connect() below will not wait.
+    pollfd done{socket, POLLOUT, 0};
+    if (result == EAGAIN || poll(&done, 1, 0) != 1) may_block_();
     return connect(socket, address, length) == 0 ? 0 : errno;
   }
 
