@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <unordered_map>
 #include <thread>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ constexpr std::size_t kMaxMessages = 1024;  // sendmmsg's limit (UIO_MAXIOV)
 // Supervisor threads at most: one per connect() of the command's threads waiting in awf's
 // hands at once (a listener whose backlog is full), plus the leader and its spare.
 constexpr std::size_t kMaxReceivers = 256;
+
+constexpr std::size_t kKeptPidfds = 256;  // per supervisor thread
 
 // Linux 6.9: a pidfd for any thread, not only a thread group's leader (the notification names
 // the calling thread); pidfd_getfd through it reaches the descriptor table the threads share.
@@ -282,6 +285,31 @@ class Handler {
   }
 
  private:
+  // take_descriptor through a pidfd of the calling thread kept from its earlier calls
+  // (PIDFD_THREAD, Linux 6.9; a pidfd_open and a close fewer per call). Sound to keep: a
+  // pidfd names one struct pid, whose task pidfd_getfd looks up at each call; once the thread
+  // is gone it has none (ESRCH: opened again), and its number can only name another thread
+  // after that. A pidfd of the thread's process (the fallback) is not kept: a number reused
+  // by another process's thread would reach the wrong descriptor table.
+  UniqueFd take_thread_descriptor(Call& call, std::uint64_t fd) {
+    const pid_t tid = static_cast<pid_t>(call.request.pid);
+    if (const auto kept = thread_pidfds_.find(tid); kept != thread_pidfds_.end()) {
+      UniqueFd taken(static_cast<int>(
+          syscall(SYS_pidfd_getfd, kept->second.get(), static_cast<int>(fd), 0)));
+      if (taken.valid() || errno != ESRCH) return taken;
+      thread_pidfds_.erase(kept);
+    }
+    UniqueFd thread(static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
+    if (!thread.valid()) return take_descriptor(call, fd);
+    UniqueFd taken(
+        static_cast<int>(syscall(SYS_pidfd_getfd, thread.get(), static_cast<int>(fd), 0)));
+    const int error = errno;
+    if (thread_pidfds_.size() >= kKeptPidfds) thread_pidfds_.clear();  // ended threads' too
+    thread_pidfds_.emplace(tid, std::move(thread));
+    errno = error;
+    return taken;
+  }
+
   // The caller is still in that very call: the pid was not reused, the memory read is its.
   bool still_valid(const Call& call) const {
     std::uint64_t id = call.request.id;
@@ -306,7 +334,7 @@ class Handler {
     if (length > sizeof(sockaddr_storage)) return fail(response, EINVAL);
     sockaddr_storage address{};
     if (!read_memory(call.request.pid, args[1], &address, length)) return fail(response, EFAULT);
-    UniqueFd socket = take_descriptor(call, args[0]);
+    UniqueFd socket = take_thread_descriptor(call, args[0]);
     if (!socket.valid()) return fail(response, errno == EBADF ? EBADF : EPERM);
     if (!still_valid(call)) return;
     const UnixAddress named =
@@ -436,6 +464,7 @@ class Handler {
   const SupervisorOptions& options_;
   const std::vector<gid_t>& own_groups_;
   std::function<void()> may_block_;
+  std::unordered_map<pid_t, UniqueFd> thread_pidfds_;  // take_thread_descriptor's
 };
 
 // Ends a receiving thread's wait in SECCOMP_IOCTL_NOTIF_RECV (EINTR): installed without
