@@ -294,7 +294,7 @@ bool squid_code_allows(std::string_view code) {
 
 std::string_view event_of(std::string_view kind) {
   if (kind == "dns") return "dns_query";
-  if (kind == "blocked") return "blocked_attempt";
+  if (kind == "blocked" || kind == "unix") return "blocked_attempt";
   return "http_access";
 }
 

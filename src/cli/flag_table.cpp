@@ -172,6 +172,10 @@ void container_flags(CLI::App& app, RawValues& raw) {
              "Keep writes to this HOME tool directory (e.g. .npm, .cache/pip; default: they "
              "vanish with the run)",
              kContainerGroup, "DIR");
+  repeatable(app, "--allow-unix-socket", raw.allow_unix_sockets,
+             "Let the command reach the Unix socket at this path, as the command sees it "
+             "(default: only sockets created in the sandbox; a -v of a socket names it too)",
+             kContainerGroup, "PATH");
   single(app, "--container-workdir", raw.container_workdir,
          "Directory the command starts in (default: its HOME; / when missing)", kContainerGroup,
          "DIR");

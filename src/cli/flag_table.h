@@ -36,6 +36,7 @@ struct RawValues {
   std::vector<std::string> allow_urls;
   std::string bump_ca_file;
   std::vector<std::string> allow_git_write, persist_home_dirs;
+  std::vector<std::string> allow_unix_sockets;
   // Flags whose values are only checked and stored (issue 17), or that have no effect.
   std::string difc_host, difc_ca_cert, rate_rpm, rate_rph, rate_bytes_pm, model_multipliers;
   std::string multiplier_cap, max_permission_denied, max_cache_misses, cache_tail_ttl;

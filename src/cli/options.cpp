@@ -195,6 +195,7 @@ void convert_environment(const RawValues& raw, Options& options) {
 }
 
 void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& options) {
+  std::vector<std::string> sockets;  // -v targets that are Unix sockets
   for (const std::string& text : raw.mounts) {
     MountSpec mount;
     try {
@@ -211,8 +212,19 @@ void convert_filesystem(const CLI::App& app, const RawValues& raw, Options& opti
                        "; mount the link's target by a path without it, or move the link to "
                        "a directory only you can write");
     }
+    if (S_ISSOCK(st.st_mode)) sockets.push_back(mount.container);  // bound by name: allowed
     options.mounts.push_back(std::move(mount));
   }
+  for (const std::string& path : raw.allow_unix_sockets) {
+    if (!path.starts_with('/')) {
+      throw UsageError("--allow-unix-socket '" + path +
+                       "': name the socket by its absolute path as the command sees it (e.g. "
+                       "/var/run/docker.sock)");
+    }
+    options.allow_unix_sockets.push_back(path);
+  }
+  options.allow_unix_sockets.insert(options.allow_unix_sockets.end(), sockets.begin(),
+                                    sockets.end());
   for (const std::string& path : raw.allow_git_write) {
     char resolved[PATH_MAX];
     struct stat st {};

@@ -67,6 +67,8 @@ struct Options {
   std::vector<MountSpec> mounts;
   std::vector<std::string> allow_git_write;  // --allow-git-write: resolved host directories
   std::vector<std::string> persist_home_dirs;  // --persist-home-dir: HOME-relative, validated
+  // --allow-unix-socket (absolute, in the sandbox's view), then the targets of -v binds of sockets.
+  std::vector<std::string> allow_unix_sockets;
   std::string container_workdir;  // "" -> the command's HOME
   std::string work_dir;           // "" -> a fresh /tmp/awf-* directory
   bool keep_work_dir = false;     // -k/--keep-containers

@@ -24,6 +24,7 @@
 #include "cli/run_policy.h"
 #include "cli/sandbox_plan.h"
 #include "cli/ssl_bump_setup.h"
+#include "audit/log_writer.h"
 #include "cli/topology_setup.h"
 #include "common/error.h"
 #include "dns/resolver.h"
@@ -35,6 +36,7 @@
 #include "sandbox/host_address_watch.h"
 #include "sandbox/limits.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/socket_supervisor.h"
 
 namespace awf::cli {
 namespace {
@@ -174,6 +176,38 @@ proxy::GatewayOptions gateway_options(const Options& options, ParentProxy parent
   return gateway;
 }
 
+// The Unix socket rule (sandbox/socket_supervisor.h): answers the command's connect() and
+// addressed sends; every refusal is an audit record. Null when the command ended at once.
+std::unique_ptr<sandbox::SocketSupervisor> supervise_sockets(sandbox::Sandbox& sandbox,
+                                                             const Options& options,
+                                                             const sandbox::Identity& identity,
+                                                             audit::LogWriter& log) {
+  std::vector<sandbox::Listener> supervision = sandbox.take_supervision();
+  if (supervision.size() != 2 || supervision[0].kind != sandbox::ListenerKind::SyscallNotify ||
+      supervision[1].kind != sandbox::ListenerKind::UnixDiag) {
+    return nullptr;
+  }
+  sandbox::SupervisorOptions supervisor;
+  supervisor.allowed_paths = options.allow_unix_sockets;
+  supervisor.identity = identity;
+  supervisor.refused = [&log](const sandbox::UnixRefusal& refusal) {
+    audit::AuditRecord record;
+    record.time_ms = audit::now_ms();
+    record.kind = "unix";
+    record.transport = refusal.call;
+    record.name = refusal.path;
+    record.url = refusal.path;
+    record.decision = "deny";
+    record.reason =
+        "host Unix socket outside the sandbox (name it with --allow-unix-socket PATH to allow)";
+    record.pid = refusal.pid;
+    record.command = refusal.command;
+    log.write_audit(record);
+  };
+  return std::make_unique<sandbox::SocketSupervisor>(
+      std::move(supervision[0].fd), std::move(supervision[1].fd), std::move(supervisor));
+}
+
 }  // namespace
 
 int run(const Options& options) {
@@ -235,8 +269,11 @@ int run(const Options& options) {
       serve_cli_proxy(cli_proxy, listeners, outputs.log().directory());
   gateway.serve(std::move(listeners));
   sandbox.release();
+  std::unique_ptr<sandbox::SocketSupervisor> supervisor =
+      supervise_sockets(sandbox, options, user.identity, outputs.log());
 
   const CommandEnd end = watch.wait(sandbox, outputs.log(), options.agent_timeout_minutes);
+  supervisor.reset();  // its last refusals go into the flush below
   watch.close(gateway);
   cli_server.reset();
   outputs.log().flush();

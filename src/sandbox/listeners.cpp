@@ -162,6 +162,12 @@ UniqueFd open_socket_diag() {
 
 }  // namespace
 
+UniqueFd open_unix_diag() {
+  UniqueFd fd(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (!fd.valid()) throw errno_error("unix_diag netlink socket");
+  return fd;
+}
+
 std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports,
                                        std::string_view host_address,
                                        const std::vector<std::uint16_t>& api_ports) {

@@ -33,6 +33,10 @@ enum class ListenerKind : std::uint8_t {
                      // container; the gateway finds which one from the bound address
   CliProxy,          // TCP 127.0.0.1:11000 (--difc-proxy-host): the GitHub CLI proxy's
                      // executor, served by awf outside the gateway (cli_proxy/server.h)
+  // Not listeners of the gateway: what awf's socket supervisor needs, sent once the command's
+  // process has installed its filter (Sandbox::take_supervision).
+  SyscallNotify,  // the command's seccomp notification descriptor
+  UnixDiag,       // a blocking NETLINK_SOCK_DIAG socket of the sandbox's network namespace
 };
 
 struct Listener {
@@ -56,6 +60,10 @@ inline constexpr std::size_t kMaxListeners = 192;
 std::vector<Listener> create_listeners(const std::vector<std::uint16_t>& host_ports = {},
                                        std::string_view host_address = {},
                                        const std::vector<std::uint16_t>& api_ports = {});
+
+// A blocking NETLINK_SOCK_DIAG socket of the calling thread's network namespace (the socket
+// supervisor's: its dumps list the namespace's Unix sockets). Throws SetupError.
+UniqueFd open_unix_diag();
 
 // A port of a topology peer (--topology-attach): a listener on `address`:`port`.
 struct PeerPort {

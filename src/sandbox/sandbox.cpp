@@ -1,7 +1,9 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -189,8 +191,17 @@ bool is_plain_word(const std::string& word) {
   });
 }
 
+// The command's side of the hand-over of its filter's notification descriptor: says which
+// descriptor it is and waits until the init has taken it (no socket call may happen before
+// awf can answer it). read and write are not among the calls the filter sends to awf.
+bool hand_over_listener(int handoff, int listener) {
+  if (write(handoff, &listener, sizeof listener) != sizeof listener) return false;
+  char taken = 0;
+  return read(handoff, &taken, 1) == 1 && taken == kGo;
+}
+
 [[noreturn]] void exec_command(const SandboxSpec& spec, const SyscallFilter& filter,
-                               bool rootless) {
+                               bool rootless, int handoff) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -215,14 +226,21 @@ bool is_plain_word(const std::string& word) {
   }
   // Last before exec, so that it constrains the command and nothing of the setup; without
   // CAP_SYS_ADMIN the kernel takes a filter only under no_new_privs (drop_privileges).
-  if (const std::string error = filter.install(); !error.empty()) {
+  int listener = -1;
+  if (const std::string error = filter.install(listener); !error.empty()) {
     std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());
     _exit(1);
   }
-  // Whatever the setup opened since (and anything it missed) ends here: the command starts
-  // with stdin, stdout and stderr only.
-  if (!close_inherited_descriptors(-1)) {
-    std::fprintf(stderr, "awf: sandbox: cannot close inherited descriptors\n");
+  if (!hand_over_listener(handoff, listener)) {
+    std::fprintf(stderr, "awf: sandbox: the socket supervisor did not start\n");
+    _exit(1);
+  }
+  // A descriptor table of its own (the init's holds awf's channel), and whatever the setup
+  // opened since (and anything it missed) ends here: the command starts with stdin, stdout and
+  // stderr only. CLOSE_RANGE_UNSHARE: Linux 5.9.
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_UNSHARE) < 0) {
+    std::fprintf(stderr, "awf: sandbox: cannot close inherited descriptors: %s\n",
+                 std::strerror(errno));
     _exit(1);
   }
   std::vector<char*> argv;
@@ -283,6 +301,40 @@ sigset_t block_init_signals() {
   return waited;
 }
 
+// The command's process shares the init's descriptor table (CLONE_FILES) until it has handed
+// its filter's listener over: the init takes the descriptor from the shared table. (Taking it
+// with pidfd_getfd needs ptrace rights over a process whose memory still belongs to awf's
+// user namespace, which a rootless init lacks; sending it with sendmsg would wait for awf to
+// answer that very call.)
+long fork_sharing_descriptors() {
+  return syscall(SYS_clone, CLONE_FILES | SIGCHLD, nullptr, nullptr, nullptr, 0);
+}
+
+// The init's side of the hand-over: passes the command's notification descriptor to awf with
+// a unix_diag socket of the sandbox's network namespace. Returns an error message, or "" on
+// success and when the command ended before installing its filter.
+std::string pass_supervision(int channel, int handoff, pid_t command) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, command, 0)));
+  if (!pidfd.valid()) return std::string("socket supervisor: pidfd_open: ") + std::strerror(errno);
+  pollfd waited[2] = {{handoff, POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  while (poll(waited, 2, -1) < 0) {
+    if (errno != EINTR) return std::string("socket supervisor: poll: ") + std::strerror(errno);
+  }
+  int number = -1;
+  if (!(waited[0].revents & POLLIN)) return "";  // the command failed before its filter
+  if (read(handoff, &number, sizeof number) != sizeof number) return "";
+  try {
+    std::vector<Listener> supervision;
+    // Closed in the shared table once sent: the command has no use for it.
+    supervision.push_back({ListenerKind::SyscallNotify, UniqueFd(number)});
+    supervision.push_back({ListenerKind::UnixDiag, open_unix_diag()});
+    send_listeners(channel, supervision);
+  } catch (const std::exception& error) {
+    return std::string("socket supervisor: ") + error.what();
+  }
+  return write(handoff, &kGo, 1) == 1 ? "" : "socket supervisor: hand-over failed";
+}
+
 // The init: PID 1 of the sandbox. Returns only through _exit.
 [[noreturn]] void run_init(const SandboxSpec& spec, int channel, bool rootless) {
   // Fail closed: awf's death kills the init, and the init's death kills the namespace.
@@ -331,19 +383,31 @@ sigset_t block_init_signals() {
 
   // awf closing the channel (it died) means: never start the command.
   if (receive_message(channel) != std::string(1, kGo)) _exit(1);
-  close(channel);
+  int handoff[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, handoff) < 0) {
+    std::perror("awf: sandbox: socketpair");
+    _exit(1);
+  }
   // The init's memory is a copy of awf's taken at clone time (freed buffers included), and
   // its /proc files would let a command with its uid read it (/proc/1/mem): not dumpable
   // makes them root-only without CAP_SYS_PTRACE. Only now: awf wrote the id maps and took
   // the init's pid namespace (its process finder) through those files before kGo.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-  const pid_t command = fork();
+  const pid_t command = static_cast<pid_t>(fork_sharing_descriptors());
   if (command < 0) {
     std::perror("awf: sandbox: fork");
     _exit(1);
   }
-  if (command == 0) exec_command(spec, filter, rootless);
+  if (command == 0) exec_command(spec, filter, rootless, handoff[1]);
+  // Fail closed: a command whose socket calls nobody answers does not run.
+  if (const std::string error = pass_supervision(channel, handoff[0], command); !error.empty()) {
+    std::fprintf(stderr, "awf: sandbox: %s\n", error.c_str());
+    kill(command, SIGKILL);
+  }
+  // Not handoff[1]: the command may still be reading the answer from it in the shared table.
+  close(handoff[0]);
+  close(channel);
 
   for (;;) {
     siginfo_t info{};
@@ -460,6 +524,16 @@ Sandbox::~Sandbox() {
 
 void Sandbox::release() {
   send_message(channel_.get(), std::string(1, kGo));
+}
+
+std::vector<Listener> Sandbox::take_supervision() {
+  char first = 0;
+  ssize_t n;
+  do {
+    n = recv(channel_.get(), &first, 1, MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return {};
+  return receive_listeners(channel_.get());
 }
 
 void Sandbox::forward_signal(int signal) const {

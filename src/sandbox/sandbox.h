@@ -65,6 +65,11 @@ class Sandbox {
   // Lets the init start the command (call once the gateway serves the listeners).
   void release();
 
+  // After release(): the command's seccomp notification descriptor (SyscallNotify) and a
+  // unix_diag socket of the sandbox (UnixDiag), for a SocketSupervisor. Waits until the
+  // command has installed its filter; empty when the command ended before that.
+  std::vector<Listener> take_supervision();
+
   // Delivers a signal to the init, which forwards it to the command.
   void forward_signal(int signal) const;
 

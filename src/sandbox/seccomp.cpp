@@ -146,6 +146,29 @@ void deny_terminal_injection(scmp_filter_ctx filter) {
   }
 }
 
+// Calls that may name a Unix socket by path go to awf's supervisor (socket_supervisor.h),
+// which decides whether the socket is the sandbox's own. The filter cannot read the address
+// (it is in the caller's memory), so every connect() is sent there, of any family; sendto()
+// only with a destination; every sendmsg() and sendmmsg(). docs/security.md says why not
+// Landlock and what this costs.
+void notify_socket_addressing(scmp_filter_ctx filter) {
+  add_rule(filter, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+  const scmp_arg_cmp with_destination = SCMP_A4(SCMP_CMP_NE, 0);
+  add_rule(filter, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &with_destination);
+  // A message header may carry a destination too; the supervisor reads it.
+  add_rule(filter, SCMP_ACT_NOTIFY, SCMP_SYS(sendmsg), 0);
+  add_rule(filter, SCMP_ACT_NOTIFY, SCMP_SYS(sendmmsg), 0);
+  // awf connects on the command's behalf, so a server in the sandbox would get a pidfd of
+  // awf's own process from SO_PEERPIDFD (Linux 6.5), through which PIDFD_GET_*_NAMESPACE
+  // (6.11) opens awf's namespaces where ptrace access allows it (rootless awf: the same user)
+  // and PIDFD_GET_INFO tells awf's identity. ENOPROTOOPT, as from a kernel before 6.5:
+  // programs fall back to SO_PEERCRED. The level and name are ints in the kernel.
+  constexpr scmp_datum_t kPeerPidfd = 77;  // SO_PEERPIDFD, absent from older headers
+  const scmp_arg_cmp peer_pidfd[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, SOL_SOCKET),
+                                     SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffUL, kPeerPidfd)};
+  add_rule(filter, SCMP_ACT_ERRNO(ENOPROTOOPT), SCMP_SYS(getsockopt), 2, peer_pidfd);
+}
+
 }  // namespace
 
 SyscallFilter SyscallFilter::build() {
@@ -162,6 +185,7 @@ SyscallFilter SyscallFilter::build() {
   deny_namespace_clones(filter.get());
   restrict_sockets(filter.get());
   deny_terminal_injection(filter.get());
+  notify_socket_addressing(filter.get());
   // libseccomp 2.5 exports only to a file descriptor.
   UniqueFd memory(memfd_create("awf-seccomp", MFD_CLOEXEC));
   if (!memory.valid()) throw errno_error("memfd_create");
@@ -178,13 +202,21 @@ SyscallFilter SyscallFilter::build() {
   return compiled;
 }
 
-std::string SyscallFilter::install() const {
+std::string SyscallFilter::install(int& listener) const {
   if (program_.empty()) return "seccomp: no filter was built";
   const sock_fprog program{static_cast<unsigned short>(program_.size()),
                            const_cast<sock_filter*>(program_.data())};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) {
-    return std::string("seccomp: ") + std::strerror(errno);
+  const long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+  if (fd < 0) {
+    // No user notification (before Linux 5.0): the Unix socket rule cannot hold, and the
+    // command does not run without it.
+    return std::string("seccomp: ") + std::strerror(errno) +
+           (errno == EINVAL ? " (the kernel lacks seccomp user notification: the Unix socket "
+                              "rule needs Linux 5.9 or later)"
+                            : "");
   }
+  listener = static_cast<int>(fd);
   return "";
 }
 

@@ -18,9 +18,10 @@ class SyscallFilter {
   static SyscallFilter build();
 
   // Installs the filter on the calling thread; it is inherited by every child and kept across
-  // exec. Needs no_new_privs (or CAP_SYS_ADMIN). Returns an error message, or "" on success
-  // (called between fork and exec).
-  std::string install() const;
+  // exec. Needs no_new_privs (or CAP_SYS_ADMIN). Sets `listener` to the filter's notification
+  // descriptor (close-on-exec), for awf's socket supervisor. Returns an error message, or ""
+  // on success (called between fork and exec).
+  std::string install(int& listener) const;
 
  private:
   std::vector<sock_filter> program_;

@@ -2,9 +2,12 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -91,6 +94,100 @@ DiagReply parse_inet_diag_reply(std::span<const std::uint8_t> datagram, std::uin
     }
   }
   return {DiagReply::Status::Other};
+}
+
+std::vector<std::uint8_t> unix_diag_request(std::uint32_t sequence) {
+  struct {
+    nlmsghdr header;
+    unix_diag_req request;
+  } message{};
+  message.header.nlmsg_len = sizeof message;
+  message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  message.header.nlmsg_seq = sequence;
+  message.request.sdiag_family = AF_UNIX;
+  message.request.udiag_states = ~0u;
+  message.request.udiag_show = UDIAG_SHOW_VFS;
+  std::vector<std::uint8_t> bytes(sizeof message);
+  std::memcpy(bytes.data(), &message, sizeof message);
+  return bytes;
+}
+
+UnixBinding binding_of(std::uint64_t st_ino, unsigned major, unsigned minor) {
+  return {static_cast<std::uint32_t>(st_ino), (major << 20) | (minor & 0xfffff)};
+}
+
+namespace {
+
+// The UNIX_DIAG_VFS attribute among those after a unix_diag_msg; nullopt when there is none
+// (an unbound or abstract socket), Malformed through `bad`.
+std::optional<UnixBinding> vfs_attribute(std::span<const std::uint8_t> attributes, bool& bad) {
+  while (attributes.size() >= sizeof(rtattr)) {
+    rtattr attribute;
+    std::memcpy(&attribute, attributes.data(), sizeof attribute);
+    if (attribute.rta_len < sizeof attribute || attribute.rta_len > attributes.size()) {
+      bad = true;
+      return std::nullopt;
+    }
+    if (attribute.rta_type == UNIX_DIAG_VFS) {
+      unix_diag_vfs vfs;
+      if (attribute.rta_len < RTA_LENGTH(sizeof vfs)) {
+        bad = true;
+        return std::nullopt;
+      }
+      std::memcpy(&vfs, attributes.data() + RTA_LENGTH(0), sizeof vfs);
+      return UnixBinding{vfs.udiag_vfs_ino, vfs.udiag_vfs_dev};
+    }
+    attributes = attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len),
+                                                          attributes.size()));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+UnixDiagPart parse_unix_diag_dump(std::span<const std::uint8_t> datagram,
+                                  std::uint32_t sequence) {
+  UnixDiagPart part;
+  std::size_t offset = 0;
+  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
+    nlmsghdr header;
+    std::memcpy(&header, datagram.data() + offset, sizeof header);
+    if (header.nlmsg_len < sizeof header || header.nlmsg_len > datagram.size() - offset) {
+      return {UnixDiagPart::Status::Malformed};
+    }
+    const std::span<const std::uint8_t> payload =
+        datagram.subspan(offset + sizeof header, header.nlmsg_len - sizeof header);
+    offset += NLMSG_ALIGN(header.nlmsg_len);
+    if (header.nlmsg_seq != sequence) continue;
+    if (header.nlmsg_type == NLMSG_DONE) {
+      part.status = UnixDiagPart::Status::Done;
+      return part;
+    }
+    if (header.nlmsg_type == NLMSG_ERROR) {
+      nlmsgerr error;
+      if (payload.size() < sizeof error.error) return {UnixDiagPart::Status::Malformed};
+      std::memcpy(&error.error, payload.data(), sizeof error.error);
+      if (error.error == 0) continue;
+      if (error.error < -kMaxErrno || error.error > kMaxErrno) {
+        return {UnixDiagPart::Status::Malformed};
+      }
+      part.status = UnixDiagPart::Status::Error;
+      part.error = error.error < 0 ? -error.error : error.error;
+      return part;
+    }
+    if (header.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+    if (payload.size() < sizeof(unix_diag_msg)) return {UnixDiagPart::Status::Malformed};
+    bool bad = false;
+    const std::optional<UnixBinding> binding =
+        vfs_attribute(payload.subspan(NLMSG_ALIGN(sizeof(unix_diag_msg)) <= payload.size()
+                                          ? NLMSG_ALIGN(sizeof(unix_diag_msg))
+                                          : payload.size()),
+                      bad);
+    if (bad) return {UnixDiagPart::Status::Malformed};
+    if (binding) part.bound.push_back(*binding);
+  }
+  return part;
 }
 
 std::optional<std::uint64_t> parse_socket_link(std::string_view link) {

@@ -2,6 +2,8 @@
 // NETLINK_SOCK_DIAG (inet_diag) request that looks one socket up by its four addresses, the
 // reply that carries its inode, and the /proc texts that lead from an inode to a process
 // ("socket:[123]" fd links, "children" pid lists). No I/O here; peer_process.* does it.
+// Also the unix_diag dump that lists the filesystem files the sandbox's own Unix sockets are
+// bound to (socket_supervisor.* asks it: a listener is the sandbox's when it is there).
 #pragma once
 
 #include <array>
@@ -41,6 +43,35 @@ struct DiagReply {
 
 // Reads the answer to request `sequence` out of one datagram from the netlink socket.
 DiagReply parse_inet_diag_reply(std::span<const std::uint8_t> datagram, std::uint32_t sequence);
+
+// A dump of every Unix socket of the namespace the netlink socket belongs to, each with the
+// filesystem inode it is bound to (UDIAG_SHOW_VFS).
+std::vector<std::uint8_t> unix_diag_request(std::uint32_t sequence);
+
+// A pathname socket's file, as unix_diag names it: the inode number's low 32 bits and the
+// kernel's internal device number (major << 20 | minor), not stat's encoding.
+struct UnixBinding {
+  std::uint32_t inode = 0;
+  std::uint32_t device = 0;
+  bool operator==(const UnixBinding&) const = default;
+};
+
+// The same file as stat(2) describes it.
+UnixBinding binding_of(std::uint64_t st_ino, unsigned major, unsigned minor);
+
+struct UnixDiagPart {
+  enum class Status {
+    More,  // `bound` holds this datagram's sockets; the dump goes on
+    Done,  // the dump ended (`bound` may hold the last sockets)
+    Error,  // the kernel answered an error; `error` holds it
+    Malformed,
+  } status = Status::More;
+  std::vector<UnixBinding> bound;  // unbound and abstract sockets are left out
+  int error = 0;                   // positive errno
+};
+
+// Reads one datagram of the answer to dump `sequence`; messages of other sequences are skipped.
+UnixDiagPart parse_unix_diag_dump(std::span<const std::uint8_t> datagram, std::uint32_t sequence);
 
 // The inode of a socket named by a /proc/PID/fd link ("socket:[12345]"); nullopt otherwise.
 std::optional<std::uint64_t> parse_socket_link(std::string_view link);

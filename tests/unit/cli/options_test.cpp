@@ -3,7 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -265,6 +270,28 @@ TEST(Options, HomeAndRepositoryFlags) {
               HasSubstr("--persist-home-dir '.cache/../.ssh'"));
   EXPECT_THAT(usage_error({"--allow-git-write", "/nonexistent-awf-repo", "--", "true"}),
               HasSubstr("--allow-git-write '/nonexistent-awf-repo': not an existing directory"));
+}
+
+TEST(Options, UnixSocketFlags) {
+  // A -v of a socket file names that socket at its container path, after the flag's paths.
+  char dir[] = "/tmp/awf-options-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string socket_path = std::string(dir) + "/docker.sock";
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  const Options o = parse({"--allow-unix-socket", "/run/agent.sock", "-v",
+                           socket_path + ":/run/docker.sock", "-v", std::string(dir) + ":/data",
+                           "--", "true"});
+  EXPECT_THAT(o.allow_unix_sockets, ElementsAre("/run/agent.sock", "/run/docker.sock"));
+  close(fd);
+  unlink(socket_path.c_str());
+  rmdir(dir);
+  EXPECT_THAT(usage_error({"--allow-unix-socket", "run/docker.sock", "--", "true"}),
+              HasSubstr("--allow-unix-socket 'run/docker.sock': name the socket by its absolute "
+                        "path"));
 }
 
 TEST(Options, LastValueWins) {
