@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +36,7 @@
 
 #include "common/error.h"
 #include "sandbox/sock_diag.h"
+#include "sandbox/thread_identity.h"
 #include "sandbox/unix_address.h"
 
 namespace awf::sandbox {
@@ -127,68 +127,6 @@ std::string comm_of(pid_t pid) {
   std::string text(name, n > 0 ? static_cast<std::size_t>(n) : 0);
   if (text.ends_with('\n')) text.pop_back();
   return text;
-}
-
-// awf's file system checks made as the command (when awf is root): the thread's fsuid, fsgid
-// and groups, which a root process may set per thread. Without this, root's DAC override
-// would let the command reach a socket its own permissions forbid. Raw system calls: glibc's
-// setgroups would change every thread of awf.
-class ActingAs {
- public:
-  ActingAs(const Identity& identity, const std::vector<gid_t>& own_groups)
-      : own_groups_(own_groups), active_(geteuid() == 0 && identity.uid != 0) {
-    if (!active_) return;
-    syscall(SYS_setgroups, identity.groups.size(), identity.groups.data());
-    setfsgid(identity.gid);
-    setfsuid(identity.uid);
-  }
-  ~ActingAs() {
-    if (!active_) return;
-    setfsuid(0);  // first: gives the file capabilities back
-    setfsgid(0);
-    syscall(SYS_setgroups, own_groups_.size(), own_groups_.data());
-  }
-  ActingAs(const ActingAs&) = delete;
-  ActingAs& operator=(const ActingAs&) = delete;
-
- private:
-  const std::vector<gid_t>& own_groups_;
-  bool active_;
-};
-
-// What a server sees of its client (SO_PEERCRED, SO_PEERGROUPS): the kernel records the
-// connecting thread's euid, egid and groups, and its process. When awf connects on the
-// command's behalf as root, this thread takes the command's euid and egid for the connect()
-// alone (within ActingAs, which set the groups), so a server in the sandbox sees the
-// command's uid and gid; the process is awf's, which the sandbox's pid namespace shows as
-// pid 0 (docs/security.md, known limits). Raw system calls: per thread. The real and saved
-// uid stay 0, so the euid comes back, and the effective capabilities with it.
-class ConnectingAs {
- public:
-  explicit ConnectingAs(const Identity& identity)
-      : active_(geteuid() == 0 && identity.uid != 0), egid_(getegid()) {
-    if (!active_) return;
-    syscall(SYS_setresgid, -1, identity.gid, -1);  // first: needs CAP_SETGID
-    syscall(SYS_setresuid, -1, identity.uid, -1);
-  }
-  ~ConnectingAs() {
-    if (!active_) return;
-    syscall(SYS_setresuid, -1, 0, -1);
-    syscall(SYS_setresgid, -1, egid_, -1);
-  }
-  ConnectingAs(const ConnectingAs&) = delete;
-  ConnectingAs& operator=(const ConnectingAs&) = delete;
-
- private:
-  bool active_;
-  gid_t egid_;
-};
-
-std::vector<gid_t> own_groups() {
-  const long count = syscall(SYS_getgroups, 0, nullptr);
-  std::vector<gid_t> groups(count > 0 ? static_cast<std::size_t>(count) : 0);
-  if (count > 0) syscall(SYS_getgroups, count, groups.data());
-  return groups;
 }
 
 // Opens `path` as the caller would reach it: in its root, from its working directory when the
