@@ -177,13 +177,14 @@ BudgetConfig parse_budget_config(std::string_view api_proxy_json) {
 
 void merge_multipliers(std::vector<std::pair<std::string, double>>& multipliers,
                        const std::vector<std::pair<std::string, double>>& overrides) {
-  for (const auto& [model, value] : overrides) {
+  for (const auto& override_entry : overrides) {
+    const std::string& model = override_entry.first;
     const auto it = std::find_if(multipliers.begin(), multipliers.end(),
                                  [&](const auto& entry) { return entry.first == model; });
     if (it != multipliers.end()) {
-      it->second = value;
+      it->second = override_entry.second;
     } else {
-      multipliers.emplace_back(model, value);
+      multipliers.push_back(override_entry);
     }
   }
 }
@@ -266,14 +267,10 @@ bool ApiBudget::reads_model() const {
   return config_.max_multiplier_cap.has_value();
 }
 
-std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
-                                              std::optional<std::string_view> model) const {
-  BudgetCounts now;
-  {
-    const std::lock_guard lock(mutex_);
-    now = counts_;
-  }
-  const BudgetConfig& c = config_;
+namespace {
+
+// The counted budgets: effective tokens, model calls, consecutive cache misses, 401/403 answers.
+std::optional<BudgetRefusal> check_counts(const BudgetConfig& c, const BudgetCounts& now) {
   if (c.max_effective_tokens &&
       now.effective_tokens >= static_cast<double>(*c.max_effective_tokens)) {
     const std::string max = std::to_string(*c.max_effective_tokens);
@@ -314,6 +311,11 @@ std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
                    "budget --max-permission-denied of " + max + " reached: " + count +
                        " answers 401/403 from the providers");
   }
+  return std::nullopt;
+}
+
+// maxAiCredits, and AWF's hard cap that applies without it.
+std::optional<BudgetRefusal> check_credits(const BudgetConfig& c, const BudgetCounts& now) {
   const double credits = round_credits(now.ai_credits);
   const bool hard_cap = credits >= kAiCreditsHardCap;
   const std::optional<double> max_credits =
@@ -333,8 +335,12 @@ std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
                              : "budget apiProxy.maxAiCredits of " + shown(max)) +
                        " reached: " + fixed(credits, 6) + " AI credits");
   }
-  if (!model || model->empty()) return std::nullopt;
-  const std::string name(*model);
+  return std::nullopt;
+}
+
+// --max-model-multiplier-cap on the request's model.
+std::optional<BudgetRefusal> check_multiplier(const BudgetConfig& c, std::string_view provider,
+                                              const std::string& name) {
   if (c.max_multiplier_cap) {
     const std::string cap = shown(*c.max_multiplier_cap);
     const bool explicit_auto = std::any_of(c.multipliers.begin(), c.multipliers.end(),
@@ -369,6 +375,21 @@ std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<BudgetRefusal> ApiBudget::check(std::string_view provider,
+                                              std::optional<std::string_view> model) const {
+  BudgetCounts now;
+  {
+    const std::lock_guard lock(mutex_);
+    now = counts_;
+  }
+  if (auto refusal = check_counts(config_, now)) return refusal;
+  if (auto refusal = check_credits(config_, now)) return refusal;
+  if (!model || model->empty()) return std::nullopt;
+  return check_multiplier(config_, provider, std::string(*model));
 }
 
 void ApiBudget::answered(bool inference, int status) {
