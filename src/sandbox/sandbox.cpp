@@ -335,13 +335,9 @@ std::string pass_supervision(int channel, int handoff, pid_t command) {
   return write(handoff, &kGo, 1) == 1 ? "" : "socket supervisor: hand-over failed";
 }
 
-// The init: PID 1 of the sandbox. Returns only through _exit.
-[[noreturn]] void run_init(const SandboxSpec& spec, int channel, bool rootless) {
-  // Fail closed: awf's death kills the init, and the init's death kills the namespace.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
-  prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
-  if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, STDERR_FILENO) < 0) _exit(1);
+// The init's setup before the command may start: descriptors, environment, network,
+// listeners (sent to awf) and the filesystem view; kReady when done, or kError and _exit.
+void prepare_init(const SandboxSpec& spec, int channel, bool rootless) {
   try {
     if (rootless && receive_message(channel) != std::string(1, kMapsWritten)) _exit(1);
     // Before the descriptors close: a hierarchy awf mounted privately is reached through
@@ -370,6 +366,16 @@ std::string pass_supervision(int channel, int handoff, pid_t command) {
     }
     _exit(1);
   }
+}
+
+// The init: PID 1 of the sandbox. Returns only through _exit.
+[[noreturn]] void run_init(const SandboxSpec& spec, int channel, bool rootless) {
+  // Fail closed: awf's death kills the init, and the init's death kills the namespace.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // What `ps` in the sandbox shows for PID 1 (it would otherwise pass for awf itself).
+  prctl(PR_SET_NAME, "awf-sandbox", 0, 0, 0);
+  if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, STDERR_FILENO) < 0) _exit(1);
+  prepare_init(spec, channel, rootless);
   const sigset_t waited = block_init_signals();
 
   // Compiled while awf starts its gateway, which it does before sending kGo.
