@@ -2,7 +2,8 @@
 """The cost of the Unix socket rule on the request path (docs/security.md, "Unix sockets"):
 microseconds per AF_UNIX connect (to a listener of the sandbox's own), per TCP connect to the
 gateway (127.0.0.1:3128, the explicit proxy), per sendmsg on a socketpair (every sendmsg goes
-to awf's supervisor) and per send (not trapped: the baseline), inside awf's sandbox; with the
+to awf's supervisor, which sends it), per sendto to a Unix datagram socket by path and to a UDP
+socket on the loopback, and per send (not trapped: the baseline), inside awf's sandbox; with the
 rule (AWF_BIN) and, given AWF_BEFORE (an awf without it), without.
 
     sudo python3 bench/socket_calls.py                       # AWF_BIN=build/src/cli/awf
@@ -46,10 +47,25 @@ def sendmsg():
 def send():
     a.send(b"x")
     b.recv(1)
+dgram_path = "/tmp/bench-dgram.sock"
+dgram_rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+dgram_rx.bind(dgram_path)
+dgram_tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+def sendto_unix_path():  # resolve, unix_diag dump, send to the file found
+    dgram_tx.sendto(b"x", dgram_path)
+    dgram_rx.recv(1)
+udp_rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp_rx.bind(("127.0.0.1", 0))
+udp_tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp_to = udp_rx.getsockname()
+def sendto_udp():  # a destination, not a Unix one (a DNS query's shape)
+    udp_tx.sendto(b"x", udp_to)
+    udp_rx.recv(1)
 def socket_only():  # what a connect costs besides the connect itself
     socket.socket(socket.AF_UNIX).close()
 print(json.dumps({"unix_connect": per_call(unix_connect), "tcp_connect": per_call(tcp_connect),
-                  "sendmsg": per_call(sendmsg), "send": per_call(send),
+                  "sendmsg": per_call(sendmsg), "sendto_unix_path": per_call(sendto_unix_path),
+                  "sendto_udp": per_call(sendto_udp), "send": per_call(send),
                   "socket_close": per_call(socket_only)}))
 '''
 

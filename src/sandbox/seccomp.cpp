@@ -24,6 +24,9 @@
 namespace awf::sandbox {
 namespace {
 
+// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19), absent from older headers.
+constexpr unsigned long kWaitKillableRecv = 1UL << 5;
+
 using Filter = std::unique_ptr<void, decltype(&seccomp_release)>;
 
 // Calls that would let the command leave or reshape its sandbox, or reach the kernel's most
@@ -167,6 +170,13 @@ void notify_socket_addressing(scmp_filter_ctx filter) {
   const scmp_arg_cmp peer_pidfd[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, SOL_SOCKET),
                                      SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffUL, kPeerPidfd)};
   add_rule(filter, SCMP_ACT_ERRNO(ENOPROTOOPT), SCMP_SYS(getsockopt), 2, peer_pidfd);
+  // MSG_ZEROCOPY sends from the sender's pages until the peer has them: awf sends from its own
+  // copy, which it reuses. Without SO_ZEROCOPY the flag is ignored, and programs that ask for
+  // it fall back to copying on ENOPROTOOPT, as on a kernel before 4.14.
+  constexpr scmp_datum_t kZeroCopy = 60;  // SO_ZEROCOPY
+  const scmp_arg_cmp zero_copy[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, SOL_SOCKET),
+                                    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffUL, kZeroCopy)};
+  add_rule(filter, SCMP_ACT_ERRNO(ENOPROTOOPT), SCMP_SYS(setsockopt), 2, zero_copy);
 }
 
 }  // namespace
@@ -206,8 +216,15 @@ std::string SyscallFilter::install(int& listener) const {
   if (program_.empty()) return "seccomp: no filter was built";
   const sock_fprog program{static_cast<unsigned short>(program_.size()),
                            const_cast<sock_filter*>(program_.data())};
-  const long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                          SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+  // Once awf has taken a call, a signal must not end the caller's wait (Linux 5.19): awf
+  // sends and connects on the command's behalf, and a call cut short by a handler and
+  // restarted would send the same bytes twice. Fatal signals still end it. Older kernels:
+  // without (docs/security.md, known limits).
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                    SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv, &program);
+  if (fd < 0 && errno == EINVAL) {
+    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+  }
   if (fd < 0) {
     // No user notification (before Linux 5.0): the Unix socket rule cannot hold, and the
     // command does not run without it.

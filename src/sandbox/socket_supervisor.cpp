@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <linux/netlink.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstddef>
+#include <span>
 #include <ctime>
 #include <list>
 #include <memory>
@@ -35,6 +38,10 @@
 #include <string>
 
 #include "common/error.h"
+#include "sandbox/caller_descriptors.h"
+#include "sandbox/caller_message.h"
+#include "sandbox/caller_view.h"
+#include "sandbox/control_messages.h"
 #include "sandbox/sock_diag.h"
 #include "sandbox/thread_identity.h"
 #include "sandbox/unix_address.h"
@@ -44,17 +51,14 @@ namespace {
 
 constexpr std::size_t kMaxMessages = 1024;  // sendmmsg's limit (UIO_MAXIOV)
 
+// The most bytes awf copies for one message it sends for the command: more than a datagram can
+// hold (a Unix one is at most twice net.core.wmem_max), so only a stream's send is cut short
+// there, and returns the count sent, as a send interrupted by a signal does.
+constexpr std::size_t kMaxSendCopy = 2 << 20;
+
 // Supervisor threads at most: one per connect() of the command's threads waiting in awf's
 // hands at once (a listener whose backlog is full), plus the leader and its spare.
 constexpr std::size_t kMaxReceivers = 256;
-
-constexpr std::size_t kKeptPidfds = 256;  // per supervisor thread
-
-// Linux 6.9: a pidfd for any thread, not only a thread group's leader (the notification names
-// the calling thread); pidfd_getfd through it reaches the descriptor table the threads share.
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 // Linux 6.6 (absent from older headers): the kernel hands the CPU straight from the caller to
 // the supervisor and back, instead of two ordinary wake-ups; ignored where unknown.
@@ -69,100 +73,22 @@ struct Call {
   UniqueFd pidfd;
 };
 
-// Reads `size` bytes at `address` in the caller's memory; false when they are not readable.
-bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size) {
-  if (size == 0) return true;
-  iovec local{out, size};
-  iovec remote{reinterpret_cast<void*>(address), size};
-  return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+// SO_DOMAIN, SO_TYPE, SO_PROTOCOL: -1 when not a socket.
+int socket_option(int fd, int name) {
+  int value = -1;
+  socklen_t size = sizeof value;
+  return getsockopt(fd, SOL_SOCKET, name, &value, &size) == 0 ? value : -1;
 }
 
-// The process a thread belongs to (the notification names the calling thread).
-pid_t thread_group_of(pid_t tid) {
-  UniqueFd fd(open(("/proc/" + std::to_string(tid) + "/status").c_str(), O_RDONLY | O_CLOEXEC));
-  char text[4096];
-  const ssize_t n = fd.valid() ? read(fd.get(), text, sizeof text - 1) : -1;
-  if (n <= 0) return tid;
-  text[n] = '\0';
-  const char* line = std::strstr(text, "\nTgid:");
-  return line != nullptr ? static_cast<pid_t>(std::strtol(line + 6, nullptr, 10)) : tid;
-}
-
-// The caller's descriptor `fd` as one of awf's (the same open socket); invalid with errno set
-// when it has none.
-UniqueFd take_descriptor(Call& call, std::uint64_t fd) {
-  if (!call.pidfd.valid()) {
-    call.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, call.request.pid, PIDFD_THREAD)));
-    // Before Linux 6.9 (EINVAL) a pidfd names a thread group's leader only: the calling
-    // thread's process, found in /proc (a dozen microseconds more).
-    if (!call.pidfd.valid()) {
-      call.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, call.request.pid, 0)));
-    }
-    if (!call.pidfd.valid()) {
-      call.pidfd.reset(static_cast<int>(
-          syscall(SYS_pidfd_open, thread_group_of(static_cast<pid_t>(call.request.pid)), 0)));
-    }
-    if (!call.pidfd.valid()) return UniqueFd();
-  }
-  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, call.pidfd.get(),
-                                           static_cast<int>(fd), 0)));
-}
-
-int socket_family(int fd) {
-  int family = -1;
-  socklen_t size = sizeof family;
-  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &size) == 0 ? family : -1;
-}
-
-std::string read_link(const std::string& path) {
-  char target[PATH_MAX];
-  const ssize_t n = readlink(path.c_str(), target, sizeof target);
-  return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "";
-}
-
-std::string comm_of(pid_t pid) {
-  UniqueFd fd(open(("/proc/" + std::to_string(pid) + "/comm").c_str(), O_RDONLY | O_CLOEXEC));
-  char name[32] = {};
-  const ssize_t n = fd.valid() ? read(fd.get(), name, sizeof name - 1) : -1;
-  std::string text(name, n > 0 ? static_cast<std::size_t>(n) : 0);
-  if (text.ends_with('\n')) text.pop_back();
-  return text;
-}
-
-// Opens `path` as the caller would reach it: in its root, from its working directory when the
-// path is relative (with its permissions: under ActingAs). The result is what awf decides on
-// and connects to.
-UniqueFd open_in_caller_view(pid_t pid, const std::string& path, int& error) {
-  const std::string proc = "/proc/" + std::to_string(pid);
-  UniqueFd root(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root.valid()) {
-    error = ESRCH;
-    return root;
-  }
-  std::string absolute = path;
-  if (!path.starts_with('/')) {
-    // /proc/PID/cwd reads as the directory's path in the caller's root (awf sees the
-    // sandbox's root as that of its mount namespace); it must lead back to the same directory.
-    absolute = join_socket_path(read_link(proc + "/cwd"), path);
-    open_how how{};
-    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    const std::string cwd = absolute.substr(0, absolute.size() - path.size());
-    UniqueFd seen(static_cast<int>(syscall(SYS_openat2, root.get(), cwd.c_str(), &how, sizeof how)));
-    struct stat seen_stat {}, real_stat {};
-    if (absolute.empty() || !seen.valid() || fstat(seen.get(), &seen_stat) < 0 ||
-        stat((proc + "/cwd").c_str(), &real_stat) < 0 || seen_stat.st_dev != real_stat.st_dev ||
-        seen_stat.st_ino != real_stat.st_ino) {
-      error = EACCES;
-      return UniqueFd();
-    }
-  }
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd file(static_cast<int>(syscall(SYS_openat2, root.get(), absolute.c_str(), &how, sizeof how)));
-  if (!file.valid()) error = errno;
-  return file;
+// A netlink destination other than the kernel: another socket's port, or multicast groups.
+// The kernel lets only a sender with CAP_NET_ADMIN over the network namespace send there
+// (NETLINK_ROUTE, the one protocol the sandbox may open), and judges by the sending thread:
+// a rootless awf owns the sandbox's user namespace, so it is the command that must be refused.
+bool names_a_netlink_peer(std::span<const std::uint8_t> name) {
+  sockaddr_nl address{};
+  if (name.size() < sizeof address) return false;  // the kernel refuses it: EINVAL
+  std::memcpy(&address, name.data(), sizeof address);
+  return address.nl_family == AF_NETLINK && (address.nl_pid != 0 || address.nl_groups != 0);
 }
 
 UnixBinding binding_of_file(int fd) {
@@ -201,7 +127,7 @@ struct Shared {
 // Answers one notification at a time, on the thread that received it.
 class Handler {
  public:
-  // `may_block` is called before a connect() that will wait for its peer; the caller then
+  // `may_block` is called before a connect() or send that will wait; the caller then
   // lets another thread receive. (A path resolution on a hung host mount would wait without
   // it, as the command's own calls there do.)
   Handler(Shared& shared, std::function<void()> may_block)
@@ -216,36 +142,17 @@ class Handler {
     if (nr == SYS_connect) {
       answer_connect(call, response);
     } else {
-      check_datagram(call, response);
+      answer_send(call, response);
     }
     // ENOENT: the caller is gone (a signal ended the call); nothing to answer.
     ioctl(notify_, SECCOMP_IOCTL_NOTIF_SEND, &response);
   }
 
  private:
-  // take_descriptor through a pidfd of the calling thread kept from its earlier calls
-  // (PIDFD_THREAD, Linux 6.9; a pidfd_open and a close fewer per call). Sound to keep: a
-  // pidfd names one struct pid, whose task pidfd_getfd looks up at each call; once the thread
-  // is gone it has none (ESRCH: opened again), and its number can only name another thread
-  // after that. A pidfd of the thread's process (the fallback) is not kept: a number reused
-  // by another process's thread would reach the wrong descriptor table.
-  UniqueFd take_thread_descriptor(Call& call, std::uint64_t fd) {
-    const pid_t tid = static_cast<pid_t>(call.request.pid);
-    if (const auto kept = thread_pidfds_.find(tid); kept != thread_pidfds_.end()) {
-      UniqueFd taken(static_cast<int>(
-          syscall(SYS_pidfd_getfd, kept->second.get(), static_cast<int>(fd), 0)));
-      if (taken.valid() || errno != ESRCH) return taken;
-      thread_pidfds_.erase(kept);
-    }
-    UniqueFd thread(static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
-    if (!thread.valid()) return take_descriptor(call, fd);
-    UniqueFd taken(
-        static_cast<int>(syscall(SYS_pidfd_getfd, thread.get(), static_cast<int>(fd), 0)));
-    const int error = errno;
-    if (thread_pidfds_.size() >= kKeptPidfds) thread_pidfds_.clear();  // ended threads' too
-    thread_pidfds_.emplace(tid, std::move(thread));
-    errno = error;
-    return taken;
+  // The caller's descriptor `fd` as one of awf's (caller_descriptors.h).
+  UniqueFd take_descriptor(Call& call, std::uint64_t fd) {
+    return descriptors_.take(static_cast<pid_t>(call.request.pid), static_cast<int>(fd),
+                             call.pidfd);
   }
 
   // The caller is still in that very call: the pid was not reused, the memory read is its.
@@ -272,13 +179,13 @@ class Handler {
     if (length > sizeof(sockaddr_storage)) return fail(response, EINVAL);
     sockaddr_storage address{};
     if (!read_memory(call.request.pid, args[1], &address, length)) return fail(response, EFAULT);
-    UniqueFd socket = take_thread_descriptor(call, args[0]);
+    UniqueFd socket = take_descriptor(call, args[0]);
     if (!socket.valid()) return fail(response, errno == EBADF ? EBADF : EPERM);
     if (!still_valid(call)) return;
     const UnixAddress named =
         parse_unix_address({reinterpret_cast<const std::uint8_t*>(&address), length});
     int result;
-    if (named.kind == UnixAddress::Kind::Pathname && socket_family(socket.get()) == AF_UNIX) {
+    if (named.kind == UnixAddress::Kind::Pathname && socket_option(socket.get(), SO_DOMAIN) == AF_UNIX) {
       result = connect_by_path(call, socket.get(), named.path);
     } else {
       // Every other address: the kernel's own checks, in the socket's network namespace.
@@ -299,7 +206,7 @@ class Handler {
     sockaddr_un target{};
     target.sun_family = AF_UNIX;
     std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
-    const ConnectingAs peer(options_.identity);
+    const CallingAs peer(options_.identity);
     return connect_waiting_aside(socket, reinterpret_cast<const sockaddr*>(&target),
                                  sizeof target);
   }
@@ -351,45 +258,161 @@ class Handler {
     return false;
   }
 
-  // sendto/sendmsg/sendmmsg: a pathname destination is checked; the kernel sends.
-  void check_datagram(Call& call, seccomp_notif_resp& response) {
+  // sendto() with a destination, sendmsg(), sendmmsg(): always done by awf, on the caller's
+  // socket object, with its own copy of the message (answer_connect says why not CONTINUE: the
+  // kernel would read the descriptor number and the destination again, after the check).
+  void answer_send(Call& call, seccomp_notif_resp& response) {
     const auto& args = call.request.data.args;
-    const pid_t pid = call.request.pid;
-    std::vector<std::pair<std::uint64_t, std::size_t>> names;  // address, length
     const int nr = call.request.data.nr;
+    const int flags = static_cast<int>(nr == SYS_sendmsg ? args[2] : args[3]);
+    UniqueFd socket = take_descriptor(call, args[0]);
+    if (!socket.valid()) return fail(response, errno == EBADF ? EBADF : EPERM);
+    if (nr == SYS_sendmmsg) return answer_sendmmsg(call, socket.get(), flags, response);
+    CallerMessage message;
+    int error = 0;
     if (nr == SYS_sendto) {
-      names.emplace_back(args[4], static_cast<std::uint32_t>(args[5]));
-    } else if (nr == SYS_sendmsg) {
-      msghdr header{};
-      if (!read_memory(pid, args[1], &header, sizeof header)) return fail(response, EFAULT);
-      names.emplace_back(reinterpret_cast<std::uint64_t>(header.msg_name), header.msg_namelen);
+      error = reader_.read_sendto(call.request.pid, args[1], args[2], args[4], args[5], message);
     } else {
-      const std::size_t count = std::min<std::size_t>(static_cast<std::uint32_t>(args[2]),
-                                                      kMaxMessages);
-      std::vector<mmsghdr> headers(count);
-      if (!read_memory(pid, args[1], headers.data(), count * sizeof(mmsghdr))) {
-        return fail(response, EFAULT);
-      }
-      for (const mmsghdr& message : headers) {
-        names.emplace_back(reinterpret_cast<std::uint64_t>(message.msg_hdr.msg_name),
-                           message.msg_hdr.msg_namelen);
-      }
+      msghdr header{};
+      error = read_memory(call.request.pid, args[1], &header, sizeof header)
+                  ? reader_.read_header(call.request.pid, header, message)
+                  : EFAULT;
     }
-    const char* what = nr == SYS_sendto ? "sendto" : "sendmsg";
-    for (const auto& [address, length] : names) {
-      if (address == 0 || length == 0 || length > sizeof(sockaddr_un)) continue;
-      std::uint8_t bytes[sizeof(sockaddr_un)];
-      if (!read_memory(pid, address, bytes, length)) return fail(response, EFAULT);
-      const UnixAddress named = parse_unix_address({bytes, length});
-      if (named.kind != UnixAddress::Kind::Pathname) continue;
-      const ActingAs as(options_.identity, own_groups_);
+    if (error != 0) return fail(response, error);
+    const ssize_t sent = send_message(call, socket.get(), message, flags,
+                                      nr == SYS_sendto ? "sendto" : "sendmsg");
+    if (sent < 0) return fail(response, static_cast<int>(-sent));
+    response.val = sent;
+  }
+
+  // Each message in turn, as the kernel does: the count sent, or the first one's error; each
+  // sent message's length is written back to its msg_len.
+  void answer_sendmmsg(Call& call, int socket, int flags, seccomp_notif_resp& response) {
+    const auto& args = call.request.data.args;
+    const std::size_t count =
+        std::min<std::size_t>(static_cast<std::uint32_t>(args[2]), kMaxMessages);
+    std::vector<mmsghdr> headers(count);
+    if (!read_memory(call.request.pid, args[1], headers.data(), count * sizeof(mmsghdr))) {
+      return fail(response, EFAULT);
+    }
+    std::size_t sent = 0;
+    for (; sent < count; ++sent) {
+      CallerMessage message;
+      int error = reader_.read_header(call.request.pid, headers[sent].msg_hdr, message);
+      const ssize_t length =
+          error != 0 ? -error : send_message(call, socket, message, flags, "sendmsg");
+      if (length < 0) {
+        if (sent == 0) return fail(response, static_cast<int>(-length));
+        break;
+      }
+      headers[sent].msg_len = static_cast<unsigned>(length);
+      const std::uint64_t slot = args[1] + sent * sizeof(mmsghdr) + offsetof(mmsghdr, msg_len);
+      write_memory(call.request.pid, slot, &headers[sent].msg_len, sizeof(unsigned));
+    }
+    response.val = static_cast<std::int64_t>(sent);
+  }
+
+  // Sends one message as the command's own call would, on `socket`; bytes sent or -errno.
+  ssize_t send_message(Call& call, int socket, CallerMessage& message, int flags,
+                       const char* what) {
+    const int type = socket_option(socket, SO_TYPE);
+    const int family = socket_option(socket, SO_DOMAIN);
+    if (message.truncated && type != SOCK_STREAM) return -EMSGSIZE;
+    std::vector<UniqueFd> passed;  // awf's copies of the descriptors the message carries
+    if (const int error = take_passed_descriptors(call, message.control, passed); error != 0) {
+      return -error;
+    }
+    if (family == AF_NETLINK && names_a_netlink_peer(message.name)) return -EPERM;
+    // The caller is still in this call: what was read and taken is its, not a reused pid's.
+    if (!still_valid(call)) return -EINTR;
+    msghdr header{};
+    iovec data{message.data.data(), message.data.size()};
+    header.msg_iov = &data;
+    header.msg_iovlen = 1;
+    header.msg_control = message.control.empty() ? nullptr : message.control.data();
+    header.msg_controllen = message.control.size();
+    header.msg_name = message.name.empty() ? nullptr : message.name.data();
+    header.msg_namelen = static_cast<socklen_t>(message.name.size());
+    const ActingAs as(options_.identity, own_groups_);
+    UniqueFd file;  // a Unix datagram's destination, checked
+    sockaddr_un target{};
+    const UnixAddress named = parse_unix_address(message.name);
+    if (family == AF_UNIX && type == SOCK_DGRAM && named.kind == UnixAddress::Kind::Pathname) {
       int error = 0;
-      const UniqueFd file = open_in_caller_view(pid, named.path, error);
-      if (!file.valid()) continue;  // the kernel finds nothing there either
-      if (!still_valid(call)) return;
-      if (!allowed(call, file.get(), named.path, what)) return fail(response, EACCES);
+      file = open_in_caller_view(call.request.pid, named.path, error);
+      if (!file.valid()) return -error;
+      if (!still_valid(call)) return -EINTR;  // nobody waits for the answer any more
+      if (!allowed(call, file.get(), named.path, what)) return -EACCES;
+      // That very file, whatever the path names by the time the kernel resolves it.
+      target.sun_family = AF_UNIX;
+      std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
+      header.msg_name = &target;
+      header.msg_namelen = sizeof target;
     }
-    response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    const CallingAs peer(options_.identity);
+    const ssize_t sent = send_waiting_aside(socket, header, flags, type == SOCK_STREAM);
+    if (sent == -EPIPE && !(flags & MSG_NOSIGNAL)) {
+      // What the kernel does for a send on a closed pipe: SIGPIPE to the sending thread.
+      syscall(SYS_tgkill, thread_group_of(call.request.pid), call.request.pid, SIGPIPE);
+    }
+    return sent;
+  }
+
+  // SCM_RIGHTS carries descriptor numbers of the command's table: each is replaced, in
+  // `control`, by awf's copy of the same file, kept open in `passed` until the message is sent.
+  // 0 or an errno (control_messages.h: what is refused, and why).
+  int take_passed_descriptors(Call& call, std::vector<std::uint8_t>& control,
+                              std::vector<UniqueFd>& passed) {
+    const ControlWalk walk = walk_control(control);
+    if (walk.error != 0) return walk.error;
+    for (const ControlEntry& entry : walk.entries) {
+      if (!carries_descriptors(entry)) continue;
+      for (std::size_t at = 0; at + sizeof(int) <= entry.data_size; at += sizeof(int)) {
+        if (passed.size() == kMaxPassedDescriptors) return EINVAL;
+        std::uint8_t* slot = control.data() + entry.data_offset + at;
+        int number = 0;
+        std::memcpy(&number, slot, sizeof number);
+        UniqueFd copy = take_descriptor(call, static_cast<std::uint64_t>(number));
+        if (!copy.valid()) return EBADF;
+        number = copy.get();
+        std::memcpy(slot, &number, sizeof number);
+        passed.push_back(std::move(copy));
+      }
+    }
+    return 0;
+  }
+
+  // sendmsg() without holding the lead while it waits, as connect_waiting_aside: tried
+  // without waiting first; a blocking caller's send that would wait (a full socket buffer, a
+  // datagram receiver's full queue, a TCP Fast Open handshake) hands the lead over and waits.
+  // A stream's partial send is completed by the wait, as the blocking call would have done.
+  // MSG_NOSIGNAL always: a SIGPIPE is the caller's (send_message). Bytes sent or -errno.
+  ssize_t send_waiting_aside(int socket, const msghdr& header, int flags, bool stream) {
+    const int file_flags = fcntl(socket, F_GETFL);
+    const bool may_wait = !(flags & MSG_DONTWAIT) && file_flags >= 0 && !(file_flags & O_NONBLOCK);
+    flags |= MSG_NOSIGNAL;
+    const auto send = [socket, flags](const msghdr& part, int extra) -> ssize_t {
+      const ssize_t n = sendmsg(socket, &part, flags | extra);
+      return n < 0 ? -static_cast<ssize_t>(errno) : n;
+    };
+    if (!may_wait) return send(header, 0);
+    const std::size_t total = header.msg_iov[0].iov_len;
+    ssize_t sent = 0;
+    if (!(flags & MSG_FASTOPEN)) {  // a handshake first: nothing to try without waiting
+      sent = send(header, MSG_DONTWAIT);
+      if (sent < 0 && sent != -EAGAIN) return sent;
+      if (sent >= 0 && (!stream || static_cast<std::size_t>(sent) == total)) return sent;
+    }
+    may_block_();
+    if (sent <= 0) return send(header, 0);
+    // The rest of a stream's bytes; the destination and control messages went with the first.
+    iovec rest{static_cast<std::uint8_t*>(header.msg_iov[0].iov_base) + sent,
+               total - static_cast<std::size_t>(sent)};
+    msghdr remainder{};
+    remainder.msg_iov = &rest;
+    remainder.msg_iovlen = 1;
+    const ssize_t more = send(remainder, 0);
+    return more < 0 ? sent : sent + more;
   }
 
   static void fail(seccomp_notif_resp& response, int error) {
@@ -402,7 +425,8 @@ class Handler {
   const SupervisorOptions& options_;
   const std::vector<gid_t>& own_groups_;
   std::function<void()> may_block_;
-  std::unordered_map<pid_t, UniqueFd> thread_pidfds_;  // take_thread_descriptor's
+  CallerDescriptors descriptors_;
+  MessageReader reader_{kMaxSendCopy};
 };
 
 // Ends a receiving thread's wait in SECCOMP_IOCTL_NOTIF_RECV (EINTR): installed without

@@ -7,17 +7,18 @@
 // How: the command's seccomp filter sends connect(), sendto() with a destination, sendmsg()
 // and sendmmsg() to this supervisor, threads of awf outside the sandbox (seccomp user
 // notification; see docs/security.md for why not Landlock): one waits for calls itself and
-// answers them, and hands that role to a spare thread before a connect() that has to wait for
-// its peer, so a connect() blocked in awf's hands holds no other call. For connect() awf does
+// answers them, and hands that role to a spare thread before a connect() or a send that has
+// to wait for its peer, so a call blocked in awf's hands holds no other call. For connect() awf does
 // the call itself, on the command's own socket (pidfd_getfd), of every family: it resolves a
 // path in the command's root once, decides on the file it found and connects to that very
 // file (/proc/thread-self/fd/N of the O_PATH descriptor), so neither a rewritten address, a
 // descriptor number dup2()ed over, nor a path swapped after the check can reach another
 // socket. A socket is the sandbox's when the sandbox's network namespace has a Unix socket
-// bound to that file (unix_diag): a host process's socket lives in the host's. Datagrams
-// (sendto/sendmsg/sendmmsg with a destination) are checked the same way and then let through
-// by the kernel (known limit: another thread that changes what the kernel reads again, the
-// destination or the descriptor, after the check).
+// bound to that file (unix_diag): a host process's socket lives in the host's. Sends
+// (sendto with a destination, sendmsg, sendmmsg) are done by awf the same way: from its own
+// copy of the message (caller_message.h), with the descriptors it passes taken
+// (control_messages.h), a Unix datagram's path checked and sent to the file found; the
+// kernel never reads the command's arguments again after the check.
 #pragma once
 
 #include <sys/types.h>

@@ -42,32 +42,37 @@ class ActingAs {
   bool active_;
 };
 
-// What a server sees of its client (SO_PEERCRED, SO_PEERGROUPS): the kernel records the
-// connecting thread's euid, egid and groups, and its process. When awf connects on the
-// command's behalf as root, this thread takes the command's euid and egid for the connect()
-// alone (within ActingAs, which set the groups), so a server in the sandbox sees the
-// command's uid and gid; the process is awf's, which the sandbox's pid namespace shows as
-// pid 0 (docs/security.md, known limits). Raw system calls: per thread. The real and saved
-// uid stay 0, so the euid comes back, and the effective capabilities with it.
-class ConnectingAs {
+// What a peer sees of its client: the kernel records the calling thread's euid, egid and
+// groups at connect() (SO_PEERCRED, SO_PEERGROUPS), and its real uid and gid and its process
+// with each datagram sent to a receiver that asked for credentials (SO_PASSCRED). When awf
+// connects or sends on the command's behalf as root, this thread takes the command's real and
+// effective uid and gid for that call alone (within ActingAs, which set the groups), so a
+// peer sees the command's uid and gid; the process is awf's, which the sandbox's pid
+// namespace shows as pid 0 (docs/security.md, known limits). Leaving euid 0 also empties the
+// thread's effective capabilities, so the call gets no privilege the command lacks. Raw
+// system calls: per thread. The saved uid stays 0, so the ids come back, and the effective
+// capabilities with them.
+class CallingAs {
  public:
-  explicit ConnectingAs(const Identity& identity)
-      : active_(geteuid() == 0 && identity.uid != 0), egid_(getegid()) {
+  explicit CallingAs(const Identity& identity) : active_(geteuid() == 0 && identity.uid != 0) {
     if (!active_) return;
-    syscall(SYS_setresgid, -1, identity.gid, -1);  // first: needs CAP_SETGID
-    syscall(SYS_setresuid, -1, identity.uid, -1);
+    getresuid(&uid_[0], &uid_[1], &uid_[2]);
+    getresgid(&gid_[0], &gid_[1], &gid_[2]);
+    syscall(SYS_setresgid, identity.gid, identity.gid, -1);  // first: needs CAP_SETGID
+    syscall(SYS_setresuid, identity.uid, identity.uid, -1);
   }
-  ~ConnectingAs() {
+  ~CallingAs() {
     if (!active_) return;
-    syscall(SYS_setresuid, -1, 0, -1);
-    syscall(SYS_setresgid, -1, egid_, -1);
+    syscall(SYS_setresuid, uid_[0], uid_[1], -1);  // allowed: the saved uid is 0
+    syscall(SYS_setresgid, gid_[0], gid_[1], -1);
   }
-  ConnectingAs(const ConnectingAs&) = delete;
-  ConnectingAs& operator=(const ConnectingAs&) = delete;
+  CallingAs(const CallingAs&) = delete;
+  CallingAs& operator=(const CallingAs&) = delete;
 
  private:
   bool active_;
-  gid_t egid_;
+  uid_t uid_[3] = {};
+  gid_t gid_[3] = {};
 };
 
 // awf's own supplementary groups, to restore after ActingAs.
