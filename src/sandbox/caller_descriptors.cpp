@@ -29,7 +29,8 @@ UniqueFd take_through_process(pid_t tid, int fd, UniqueFd& pidfd) {
     // Before Linux 6.9 (EINVAL) a pidfd names a thread group's leader only: the calling
     // thread's process, found in /proc (a dozen microseconds more).
     pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, tid, 0)));
-    if (!pidfd.valid()) pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(tid), 0)));
+    if (!pidfd.valid())
+      pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(tid), 0)));
     if (!pidfd.valid()) return UniqueFd();
   }
   return get_fd(pidfd.get(), fd);

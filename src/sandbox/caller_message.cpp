@@ -11,8 +11,8 @@
 namespace awf::sandbox {
 namespace {
 
-constexpr std::size_t kMaxVectors = 1024;         // UIO_MAXIOV: more is EMSGSIZE
-constexpr std::size_t kMaxControl = 64 * 1024;    // more than optmem_max allows anyway
+constexpr std::size_t kMaxVectors = 1024;       // UIO_MAXIOV: more is EMSGSIZE
+constexpr std::size_t kMaxControl = 64 * 1024;  // more than optmem_max allows anyway
 
 // The caller's ranges cut at `limit` bytes in all; `truncated` says whether that cut any.
 std::vector<iovec> cut_at(std::span<const iovec> ranges, std::size_t limit, bool& truncated) {
@@ -36,19 +36,23 @@ std::vector<iovec> cut_at(std::span<const iovec> ranges, std::size_t limit, bool
 }  // namespace
 
 int MessageReader::read_sendto(pid_t pid, std::uint64_t buffer, std::uint64_t length,
-                               std::uint64_t name, std::uint64_t name_length,
-                               CallerMessage& out) {
+                               std::uint64_t name, std::uint64_t name_length, CallerMessage& out) {
   // The name's length is an int in the kernel.
   const std::size_t name_size = static_cast<std::uint32_t>(name_length);
   if (name_size > sizeof(sockaddr_storage)) return EINVAL;
   out.name.resize(name_size);
-  if (!read_memory(pid, name, out.name.data(), name_size)) return EFAULT;
   out.control.clear();
   const std::size_t size = std::min<std::uint64_t>(length, SSIZE_MAX);
-  const iovec whole{reinterpret_cast<void*>(buffer), size};
-  const std::vector<iovec> cut = cut_at({&whole, 1}, limit_, out.truncated);
+  out.truncated = size > limit_;
   buffer_.resize(std::min(size, limit_));
-  if (!read_memory_ranges(pid, cut, buffer_.data())) return EFAULT;
+  // The destination and the data in one read.
+  const iovec local[] = {{out.name.data(), name_size}, {buffer_.data(), buffer_.size()}};
+  const iovec remote[] = {{reinterpret_cast<void*>(name), name_size},
+                          {reinterpret_cast<void*>(buffer), buffer_.size()}};
+  const std::size_t wanted = name_size + buffer_.size();
+  if (wanted > 0 && process_vm_readv(pid, local, 2, remote, 2, 0) != static_cast<ssize_t>(wanted)) {
+    return EFAULT;
+  }
   out.data = {buffer_.data(), buffer_.size()};
   return 0;
 }

@@ -82,8 +82,10 @@ UniqueFd open_in_caller_view(pid_t pid, const std::string& path, int& error) {
     how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     const std::string cwd = absolute.substr(0, absolute.size() - path.size());
-    UniqueFd seen(static_cast<int>(syscall(SYS_openat2, root.get(), cwd.c_str(), &how, sizeof how)));
-    struct stat seen_stat {}, real_stat {};
+    UniqueFd seen(
+        static_cast<int>(syscall(SYS_openat2, root.get(), cwd.c_str(), &how, sizeof how)));
+    struct stat seen_stat {
+    }, real_stat{};
     if (absolute.empty() || !seen.valid() || fstat(seen.get(), &seen_stat) < 0 ||
         stat((proc + "/cwd").c_str(), &real_stat) < 0 || seen_stat.st_dev != real_stat.st_dev ||
         seen_stat.st_ino != real_stat.st_ino) {
@@ -94,7 +96,8 @@ UniqueFd open_in_caller_view(pid_t pid, const std::string& path, int& error) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd file(static_cast<int>(syscall(SYS_openat2, root.get(), absolute.c_str(), &how, sizeof how)));
+  UniqueFd file(
+      static_cast<int>(syscall(SYS_openat2, root.get(), absolute.c_str(), &how, sizeof how)));
   if (!file.valid()) error = errno;
   return file;
 }

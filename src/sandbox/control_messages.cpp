@@ -71,7 +71,8 @@ ControlWalk walk_control(std::span<const std::uint8_t> control) {
       walk.error = EPERM;
       return walk;
     }
-    walk.entries.push_back({header.cmsg_level, header.cmsg_type, offset + kHeader, length - kHeader});
+    walk.entries.push_back(
+        {header.cmsg_level, header.cmsg_type, offset + kHeader, length - kHeader});
     const std::size_t step = align(length);
     if (step > control.size() - offset) break;
     offset += step;

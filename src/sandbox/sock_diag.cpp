@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace awf::sandbox {
 namespace {
@@ -18,6 +19,41 @@ constexpr int kMaxErrno = 4095;  // as the kernel's MAX_ERRNO
 
 std::uint16_t network_port(std::uint16_t port) {
   return static_cast<std::uint16_t>((port >> 8) | (port << 8));  // htons, without I/O headers
+}
+
+enum class Walk { Next, Stop };
+
+// Calls `visit(type, payload)` for each netlink message in `datagram` that answers request
+// `sequence` (others are stale answers to earlier requests), until it says Stop. False when
+// the framing is malformed (a length shorter than a header or past the datagram).
+template <typename Visit>
+bool for_each_netlink_message(std::span<const std::uint8_t> datagram, std::uint32_t sequence,
+                              Visit visit) {
+  std::size_t offset = 0;
+  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
+    nlmsghdr header;
+    std::memcpy(&header, datagram.data() + offset, sizeof header);
+    if (header.nlmsg_len < sizeof header || header.nlmsg_len > datagram.size() - offset) {
+      return false;
+    }
+    const std::span<const std::uint8_t> payload =
+        datagram.subspan(offset + sizeof header, header.nlmsg_len - sizeof header);
+    offset += NLMSG_ALIGN(header.nlmsg_len);
+    if (header.nlmsg_seq != sequence) continue;
+    if (visit(header.nlmsg_type, payload) == Walk::Stop) break;
+  }
+  return true;
+}
+
+// An NLMSG_ERROR's errno (positive; 0 for an acknowledgement); nullopt when malformed. The
+// kernel sends -errno: anything outside errno's range (INT_MIN cannot even be negated) is not
+// a kernel answer.
+std::optional<int> netlink_error(std::span<const std::uint8_t> payload) {
+  nlmsgerr error;
+  if (payload.size() < sizeof error.error) return std::nullopt;
+  std::memcpy(&error.error, payload.data(), sizeof error.error);
+  if (error.error < -kMaxErrno || error.error > kMaxErrno) return std::nullopt;
+  return error.error < 0 ? -error.error : error.error;
 }
 
 }  // namespace
@@ -54,46 +90,35 @@ std::vector<std::uint8_t> inet_diag_request(const SocketTuple& tuple, std::uint3
 }
 
 DiagReply parse_inet_diag_reply(std::span<const std::uint8_t> datagram, std::uint32_t sequence) {
-  std::size_t offset = 0;
-  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
-    nlmsghdr header;
-    std::memcpy(&header, datagram.data() + offset, sizeof header);
-    if (header.nlmsg_len < sizeof header || header.nlmsg_len > datagram.size() - offset) {
-      return {DiagReply::Status::Malformed};
+  DiagReply reply{DiagReply::Status::Other};
+  const auto visit = [&reply](std::uint16_t type, std::span<const std::uint8_t> payload) {
+    if (type == NLMSG_ERROR) {
+      const std::optional<int> error = netlink_error(payload);
+      if (error == 0) return Walk::Next;  // an acknowledgement, not an answer
+      reply = {error ? DiagReply::Status::Error : DiagReply::Status::Malformed};
+      reply.error = error.value_or(0);
+      return Walk::Stop;
     }
-    const std::span<const std::uint8_t> payload =
-        datagram.subspan(offset + sizeof header, header.nlmsg_len - sizeof header);
-    offset += NLMSG_ALIGN(header.nlmsg_len);
-    if (header.nlmsg_seq != sequence) continue;  // a stale answer to an earlier request
-    if (header.nlmsg_type == NLMSG_ERROR) {
-      nlmsgerr error;
-      if (payload.size() < sizeof error.error) return {DiagReply::Status::Malformed};
-      std::memcpy(&error.error, payload.data(), sizeof error.error);
-      if (error.error == 0) continue;  // an acknowledgement, not an answer
-      // The kernel sends -errno; anything outside errno's range (INT_MIN cannot even be
-      // negated) is not a kernel answer.
-      if (error.error < -kMaxErrno || error.error > kMaxErrno) {
-        return {DiagReply::Status::Malformed};
-      }
-      DiagReply reply{DiagReply::Status::Error};
-      reply.error = error.error < 0 ? -error.error : error.error;
-      return reply;
-    }
-    if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+    if (type == SOCK_DIAG_BY_FAMILY) {
       inet_diag_msg message;
-      if (payload.size() < sizeof message) return {DiagReply::Status::Malformed};
+      if (payload.size() < sizeof message) {
+        reply = {DiagReply::Status::Malformed};
+        return Walk::Stop;
+      }
       std::memcpy(&message, payload.data(), sizeof message);
-      DiagReply reply{DiagReply::Status::Found};
+      reply = {DiagReply::Status::Found};
       reply.inode = message.idiag_inode;
-      return reply;
+      return Walk::Stop;
     }
-    if (header.nlmsg_type == NLMSG_DONE) {
-      DiagReply reply{DiagReply::Status::Error};
+    if (type == NLMSG_DONE) {
+      reply = {DiagReply::Status::Error};
       reply.error = ENOENT;  // the kernel found nothing
-      return reply;
+      return Walk::Stop;
     }
-  }
-  return {DiagReply::Status::Other};
+    return Walk::Next;
+  };
+  if (!for_each_netlink_message(datagram, sequence, visit)) return {DiagReply::Status::Malformed};
+  return reply;
 }
 
 std::vector<std::uint8_t> unix_diag_request(std::uint32_t sequence) {
@@ -138,55 +163,50 @@ std::optional<UnixBinding> vfs_attribute(std::span<const std::uint8_t> attribute
       std::memcpy(&vfs, attributes.data() + RTA_LENGTH(0), sizeof vfs);
       return UnixBinding{vfs.udiag_vfs_ino, vfs.udiag_vfs_dev};
     }
-    attributes = attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len),
-                                                          attributes.size()));
+    attributes =
+        attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len), attributes.size()));
   }
   return std::nullopt;
 }
 
 }  // namespace
 
-UnixDiagPart parse_unix_diag_dump(std::span<const std::uint8_t> datagram,
-                                  std::uint32_t sequence) {
+UnixDiagPart parse_unix_diag_dump(std::span<const std::uint8_t> datagram, std::uint32_t sequence) {
   UnixDiagPart part;
-  std::size_t offset = 0;
-  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
-    nlmsghdr header;
-    std::memcpy(&header, datagram.data() + offset, sizeof header);
-    if (header.nlmsg_len < sizeof header || header.nlmsg_len > datagram.size() - offset) {
-      return {UnixDiagPart::Status::Malformed};
-    }
-    const std::span<const std::uint8_t> payload =
-        datagram.subspan(offset + sizeof header, header.nlmsg_len - sizeof header);
-    offset += NLMSG_ALIGN(header.nlmsg_len);
-    if (header.nlmsg_seq != sequence) continue;
-    if (header.nlmsg_type == NLMSG_DONE) {
+  const auto visit = [&part](std::uint16_t type, std::span<const std::uint8_t> payload) {
+    if (type == NLMSG_DONE) {
       part.status = UnixDiagPart::Status::Done;
-      return part;
+      return Walk::Stop;
     }
-    if (header.nlmsg_type == NLMSG_ERROR) {
-      nlmsgerr error;
-      if (payload.size() < sizeof error.error) return {UnixDiagPart::Status::Malformed};
-      std::memcpy(&error.error, payload.data(), sizeof error.error);
-      if (error.error == 0) continue;
-      if (error.error < -kMaxErrno || error.error > kMaxErrno) {
-        return {UnixDiagPart::Status::Malformed};
+    if (type == NLMSG_ERROR) {
+      const std::optional<int> error = netlink_error(payload);
+      if (error == 0) return Walk::Next;
+      if (!error) {
+        part = {UnixDiagPart::Status::Malformed};
+        return Walk::Stop;
       }
       part.status = UnixDiagPart::Status::Error;
-      part.error = error.error < 0 ? -error.error : error.error;
-      return part;
+      part.error = *error;
+      return Walk::Stop;
     }
-    if (header.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
-    if (payload.size() < sizeof(unix_diag_msg)) return {UnixDiagPart::Status::Malformed};
+    if (type != SOCK_DIAG_BY_FAMILY) return Walk::Next;
+    if (payload.size() < sizeof(unix_diag_msg)) {
+      part = {UnixDiagPart::Status::Malformed};
+      return Walk::Stop;
+    }
     bool bad = false;
-    const std::optional<UnixBinding> binding =
-        vfs_attribute(payload.subspan(NLMSG_ALIGN(sizeof(unix_diag_msg)) <= payload.size()
-                                          ? NLMSG_ALIGN(sizeof(unix_diag_msg))
-                                          : payload.size()),
-                      bad);
-    if (bad) return {UnixDiagPart::Status::Malformed};
+    const std::size_t attributes =
+        std::min<std::size_t>(NLMSG_ALIGN(sizeof(unix_diag_msg)), payload.size());
+    const std::optional<UnixBinding> binding = vfs_attribute(payload.subspan(attributes), bad);
+    if (bad) {
+      part = {UnixDiagPart::Status::Malformed};
+      return Walk::Stop;
+    }
     if (binding) part.bound.push_back(*binding);
-  }
+    return Walk::Next;
+  };
+  if (!for_each_netlink_message(datagram, sequence, visit))
+    return {UnixDiagPart::Status::Malformed};
   return part;
 }
 

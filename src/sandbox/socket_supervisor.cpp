@@ -1,6 +1,7 @@
 #include "sandbox/socket_supervisor.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -12,30 +13,29 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
-#include <linux/netlink.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <functional>
 #include <cerrno>
+#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cstddef>
-#include <span>
 #include <ctime>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
-#include <system_error>
-#include <unordered_map>
-#include <thread>
 #include <optional>
+#include <span>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "sandbox/caller_descriptors.h"
@@ -80,15 +80,22 @@ int socket_option(int fd, int name) {
   return getsockopt(fd, SOL_SOCKET, name, &value, &size) == 0 ? value : -1;
 }
 
+bool is_netlink_address(std::span<const std::uint8_t> name) {
+  sa_family_t family = 0;
+  if (name.size() >= sizeof(sockaddr_nl)) std::memcpy(&family, name.data(), sizeof family);
+  return family == AF_NETLINK;
+}
+
 // A netlink destination other than the kernel: another socket's port, or multicast groups.
-// The kernel lets only a sender with CAP_NET_ADMIN over the network namespace send there
-// (NETLINK_ROUTE, the one protocol the sandbox may open), and judges by the sending thread:
-// a rootless awf owns the sandbox's user namespace, so it is the command that must be refused.
+// The kernel lets only a sender with CAP_NET_ADMIN over the network namespace connect or send
+// there (NETLINK_ROUTE, the one protocol the sandbox may open), and judges by the calling
+// thread: a rootless awf owns the sandbox's user namespace, so it is the command that must be
+// refused.
 bool names_a_netlink_peer(std::span<const std::uint8_t> name) {
   sockaddr_nl address{};
-  if (name.size() < sizeof address) return false;  // the kernel refuses it: EINVAL
+  if (!is_netlink_address(name)) return false;  // the kernel refuses it: EINVAL
   std::memcpy(&address, name.data(), sizeof address);
-  return address.nl_family == AF_NETLINK && (address.nl_pid != 0 || address.nl_groups != 0);
+  return address.nl_pid != 0 || address.nl_groups != 0;
 }
 
 UnixBinding binding_of_file(int fd) {
@@ -118,10 +125,10 @@ bool bound_in_sandbox(int diag, std::uint32_t sequence, const UnixBinding& file)
 struct Shared {
   int notify = -1;
   int diag = -1;
-  std::mutex diag_mutex;           // one unix_diag dump at a time on `diag`
+  std::mutex diag_mutex;            // one unix_diag dump at a time on `diag`
   std::uint32_t diag_sequence = 0;  // under diag_mutex
   const SupervisorOptions* options = nullptr;
-  std::vector<gid_t> own_groups;  // awf's, restored after each ActingAs
+  OwnIdentity own;  // awf's, restored after each ActingAs and CallingAs
 };
 
 // Answers one notification at a time, on the thread that received it.
@@ -131,8 +138,10 @@ class Handler {
   // lets another thread receive. (A path resolution on a hung host mount would wait without
   // it, as the command's own calls there do.)
   Handler(Shared& shared, std::function<void()> may_block)
-      : notify_(shared.notify), shared_(shared), options_(*shared.options),
-        own_groups_(shared.own_groups), may_block_(std::move(may_block)) {}
+      : notify_(shared.notify),
+        shared_(shared),
+        options_(*shared.options),
+        may_block_(std::move(may_block)) {}
 
   void handle(const seccomp_notif& request) {
     Call call{request, UniqueFd()};
@@ -184,11 +193,17 @@ class Handler {
     if (!still_valid(call)) return;
     const UnixAddress named =
         parse_unix_address({reinterpret_cast<const std::uint8_t*>(&address), length});
+    const int family = socket_option(socket.get(), SO_DOMAIN);
     int result;
-    if (named.kind == UnixAddress::Kind::Pathname && socket_option(socket.get(), SO_DOMAIN) == AF_UNIX) {
+    if (named.kind == UnixAddress::Kind::Pathname && family == AF_UNIX) {
       result = connect_by_path(call, socket.get(), named.path);
+    } else if (family == AF_NETLINK &&
+               names_a_netlink_peer({reinterpret_cast<const std::uint8_t*>(&address), length})) {
+      result = EPERM;  // as for a send there (send_message): awf's capabilities would pass
     } else {
-      // Every other address: the kernel's own checks, in the socket's network namespace.
+      // Every other address: the kernel's own checks, in the socket's network namespace, as
+      // the command (a Unix peer reads its credentials; no capability of awf's applies).
+      const CallingAs as(options_.identity, shared_.own);
       result = connect_waiting_aside(socket.get(), reinterpret_cast<const sockaddr*>(&address),
                                      static_cast<socklen_t>(length));
     }
@@ -197,7 +212,7 @@ class Handler {
 
   // Resolves, decides, connects; returns 0 or an errno.
   int connect_by_path(const Call& call, int socket, const std::string& path) {
-    const ActingAs as(options_.identity, own_groups_);
+    const ActingAs as(options_.identity, shared_.own);
     int error = 0;
     const UniqueFd file = open_in_caller_view(call.request.pid, path, error);
     if (!file.valid()) return error;
@@ -206,9 +221,8 @@ class Handler {
     sockaddr_un target{};
     target.sun_family = AF_UNIX;
     std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
-    const CallingAs peer(options_.identity);
-    return connect_waiting_aside(socket, reinterpret_cast<const sockaddr*>(&target),
-                                 sizeof target);
+    const CallingAs peer(options_.identity, shared_.own);
+    return connect_waiting_aside(socket, reinterpret_cast<const sockaddr*>(&target), sizeof target);
   }
 
   // connect() on the command's socket without holding the lead while it waits. Tried without
@@ -279,8 +293,8 @@ class Handler {
                   : EFAULT;
     }
     if (error != 0) return fail(response, error);
-    const ssize_t sent = send_message(call, socket.get(), message, flags,
-                                      nr == SYS_sendto ? "sendto" : "sendmsg");
+    const ssize_t sent =
+        send_message(call, socket.get(), message, flags, nr == SYS_sendto ? "sendto" : "sendmsg");
     if (sent < 0) return fail(response, static_cast<int>(-sent));
     response.val = sent;
   }
@@ -315,14 +329,18 @@ class Handler {
   // Sends one message as the command's own call would, on `socket`; bytes sent or -errno.
   ssize_t send_message(Call& call, int socket, CallerMessage& message, int flags,
                        const char* what) {
-    const int type = socket_option(socket, SO_TYPE);
     const int family = socket_option(socket, SO_DOMAIN);
+    // The type only where it matters (a syscall fewer on the common path).
+    const int type = family == AF_UNIX || message.truncated ? socket_option(socket, SO_TYPE) : -1;
     if (message.truncated && type != SOCK_STREAM) return -EMSGSIZE;
     std::vector<UniqueFd> passed;  // awf's copies of the descriptors the message carries
     if (const int error = take_passed_descriptors(call, message.control, passed); error != 0) {
       return -error;
     }
-    if (family == AF_NETLINK && names_a_netlink_peer(message.name)) return -EPERM;
+    if (family == AF_NETLINK && !message.name.empty()) {
+      if (!is_netlink_address(message.name)) return -EINVAL;  // as the kernel answers it
+      if (names_a_netlink_peer(message.name)) return -EPERM;
+    }
     // The caller is still in this call: what was read and taken is its, not a reused pid's.
     if (!still_valid(call)) return -EINTR;
     msghdr header{};
@@ -331,31 +349,50 @@ class Handler {
     header.msg_iovlen = 1;
     header.msg_control = message.control.empty() ? nullptr : message.control.data();
     header.msg_controllen = message.control.size();
-    header.msg_name = message.name.empty() ? nullptr : message.name.data();
-    header.msg_namelen = static_cast<socklen_t>(message.name.size());
-    const ActingAs as(options_.identity, own_groups_);
-    UniqueFd file;  // a Unix datagram's destination, checked
-    sockaddr_un target{};
-    const UnixAddress named = parse_unix_address(message.name);
-    if (family == AF_UNIX && type == SOCK_DGRAM && named.kind == UnixAddress::Kind::Pathname) {
-      int error = 0;
-      file = open_in_caller_view(call.request.pid, named.path, error);
-      if (!file.valid()) return -error;
-      if (!still_valid(call)) return -EINTR;  // nobody waits for the answer any more
-      if (!allowed(call, file.get(), named.path, what)) return -EACCES;
-      // That very file, whatever the path names by the time the kernel resolves it.
-      target.sun_family = AF_UNIX;
-      std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
-      header.msg_name = &target;
-      header.msg_namelen = sizeof target;
+    // A netlink message addressed to the kernel goes without its address, which is where an
+    // unaddressed one goes too (the command cannot connect its socket elsewhere:
+    // answer_connect): with an address the kernel judges a request such as RTM_NEWROUTE by
+    // the sender's capabilities alone (NETLINK_SKB_DST), without one by those of the
+    // socket's opener as well, which are the command's. awf's would pass (a rootless awf's
+    // over the sandbox's user namespace as its owner, whatever CallingAs drops).
+    if (family != AF_NETLINK && !message.name.empty()) {
+      header.msg_name = message.name.data();
+      header.msg_namelen = static_cast<socklen_t>(message.name.size());
     }
-    const CallingAs peer(options_.identity);
-    const ssize_t sent = send_waiting_aside(socket, header, flags, type == SOCK_STREAM);
+    const UnixAddress named = parse_unix_address(message.name);
+    ssize_t sent;
+    if (family == AF_UNIX && type == SOCK_DGRAM && named.kind == UnixAddress::Kind::Pathname) {
+      sent = send_to_path(call, socket, header, flags, named.path, what);
+    } else {
+      // As the command: no capability of awf's reaches a check the kernel makes at send time,
+      // and a Unix receiver's SO_PASSCRED reads the command's uid and gid.
+      const CallingAs as(options_.identity, shared_.own);
+      sent = send_waiting_aside(socket, header, flags, type);
+    }
     if (sent == -EPIPE && !(flags & MSG_NOSIGNAL)) {
-      // What the kernel does for a send on a closed pipe: SIGPIPE to the sending thread.
+      // What the kernel does for a send on a closed stream: SIGPIPE to the sending thread.
       syscall(SYS_tgkill, thread_group_of(call.request.pid), call.request.pid, SIGPIPE);
     }
     return sent;
+  }
+
+  // A Unix datagram to a path: resolved, decided and sent as a connect() is (connect_by_path).
+  ssize_t send_to_path(const Call& call, int socket, msghdr& header, int flags,
+                       const std::string& path, const char* what) {
+    const ActingAs as(options_.identity, shared_.own);
+    int error = 0;
+    const UniqueFd file = open_in_caller_view(call.request.pid, path, error);
+    if (!file.valid()) return -error;
+    if (!still_valid(call)) return -EINTR;  // nobody waits for the answer any more
+    if (!allowed(call, file.get(), path, what)) return -EACCES;
+    // That very file, whatever the path names by the time the kernel resolves it.
+    sockaddr_un target{};
+    target.sun_family = AF_UNIX;
+    std::snprintf(target.sun_path, sizeof target.sun_path, "/proc/thread-self/fd/%d", file.get());
+    header.msg_name = &target;
+    header.msg_namelen = sizeof target;
+    const CallingAs peer(options_.identity, shared_.own);
+    return send_waiting_aside(socket, header, flags, SOCK_DGRAM);
   }
 
   // SCM_RIGHTS carries descriptor numbers of the command's table: each is replaced, in
@@ -386,23 +423,25 @@ class Handler {
   // without waiting first; a blocking caller's send that would wait (a full socket buffer, a
   // datagram receiver's full queue, a TCP Fast Open handshake) hands the lead over and waits.
   // A stream's partial send is completed by the wait, as the blocking call would have done.
-  // MSG_NOSIGNAL always: a SIGPIPE is the caller's (send_message). Bytes sent or -errno.
-  ssize_t send_waiting_aside(int socket, const msghdr& header, int flags, bool stream) {
-    const int file_flags = fcntl(socket, F_GETFL);
-    const bool may_wait = !(flags & MSG_DONTWAIT) && file_flags >= 0 && !(file_flags & O_NONBLOCK);
+  // The socket's mode and type (-1: not known yet) are looked at only then. MSG_NOSIGNAL
+  // always: a SIGPIPE is the caller's (send_message). Bytes sent or -errno.
+  ssize_t send_waiting_aside(int socket, const msghdr& header, int flags, int type) {
     flags |= MSG_NOSIGNAL;
     const auto send = [socket, flags](const msghdr& part, int extra) -> ssize_t {
       const ssize_t n = sendmsg(socket, &part, flags | extra);
       return n < 0 ? -static_cast<ssize_t>(errno) : n;
     };
-    if (!may_wait) return send(header, 0);
+    if (flags & MSG_DONTWAIT) return send(header, 0);
     const std::size_t total = header.msg_iov[0].iov_len;
     ssize_t sent = 0;
     if (!(flags & MSG_FASTOPEN)) {  // a handshake first: nothing to try without waiting
       sent = send(header, MSG_DONTWAIT);
-      if (sent < 0 && sent != -EAGAIN) return sent;
-      if (sent >= 0 && (!stream || static_cast<std::size_t>(sent) == total)) return sent;
+      if ((sent < 0 && sent != -EAGAIN) || static_cast<std::size_t>(sent) == total) return sent;
     }
+    const int file_flags = fcntl(socket, F_GETFL);
+    if (file_flags < 0 || (file_flags & O_NONBLOCK))
+      return (flags & MSG_FASTOPEN) ? send(header, 0) : sent;
+    if (sent > 0 && (type < 0 ? socket_option(socket, SO_TYPE) : type) != SOCK_STREAM) return sent;
     may_block_();
     if (sent <= 0) return send(header, 0);
     // The rest of a stream's bytes; the destination and control messages went with the first.
@@ -423,7 +462,6 @@ class Handler {
   int notify_;
   Shared& shared_;
   const SupervisorOptions& options_;
-  const std::vector<gid_t>& own_groups_;
   std::function<void()> may_block_;
   CallerDescriptors descriptors_;
   MessageReader reader_{kMaxSendCopy};
@@ -431,7 +469,9 @@ class Handler {
 
 // Ends a receiving thread's wait in SECCOMP_IOCTL_NOTIF_RECV (EINTR): installed without
 // SA_RESTART, unblocked on those threads only, sent to each by the destructor.
-int wake_signal() { return SIGRTMIN + 4; }
+int wake_signal() {
+  return SIGRTMIN + 4;
+}
 
 void on_wake(int) {}
 
@@ -549,7 +589,7 @@ SocketSupervisor::SocketSupervisor(UniqueFd notify, UniqueFd diag, SupervisorOpt
   pool_->shared.notify = pool_->notify.get();
   pool_->shared.diag = pool_->diag.get();
   pool_->shared.options = &pool_->options;
-  pool_->shared.own_groups = own_groups();
+  pool_->shared.own = own_identity();
   install_wake_handler();
   ioctl(pool_->notify.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, kSyncWakeUp);
   const std::lock_guard lock(pool_->mutex);

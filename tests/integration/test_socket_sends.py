@@ -168,6 +168,13 @@ try:
 except OSError as e:
     out["netlink_peer"] = name(e)
 
+# Connecting to another socket's port needs CAP_NET_ADMIN too.
+try:
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE).connect((4242, 0))
+    out["netlink_connect_peer"] = "connected"
+except OSError as e:
+    out["netlink_connect_peer"] = name(e)
+
 # Zero-copy sends would have the kernel read awf's buffer after the call returns.
 try:
     socket.socket().setsockopt(socket.SOL_SOCKET, 60, 1)  # SO_ZEROCOPY
@@ -193,11 +200,17 @@ EXPECTED = {
     "stream_send": "ok",
     "sendmmsg": "3:3,5,7:[3, 5, 7]",
     "netlink_peer": "EPERM",
+    "netlink_connect_peer": "EPERM",
     "zerocopy": "ENOPROTOOPT",
 }
 
 # (ECONNREFUSED: root may send to a netlink port; there is none.)
-HOST_DIFFERS = {"explicit_creds": "sent", "netlink_peer": "ECONNREFUSED", "zerocopy": "set"}
+HOST_DIFFERS = {"explicit_creds": "sent", "netlink_peer": "ECONNREFUSED",
+                "netlink_connect_peer": "connected", "zerocopy": "set"}
+
+# In the sandbox only (never on the host): a route change, which iproute2 sends to the kernel
+# with an address (the kernel then judges the sender's capabilities alone, and awf sends it).
+ROUTE_ADD = "; ip route add 10.9.0.0/16 dev lo 2>/dev/null; echo route_add=$?"
 
 
 def results(out: str) -> dict:
@@ -222,10 +235,10 @@ def test_the_script_is_a_fair_control(vnet, nonce, script, tmp_path):
 
 
 def test_sends_behave_as_the_kernels(awf, script, nonce):
-    r = awf(ALLOW, f"mkdir -p /tmp/sends-{nonce} && {V.PY} {script} /tmp/sends-{nonce}",
-            timeout=90)
+    r = awf(ALLOW, f"mkdir -p /tmp/sends-{nonce} && {V.PY} {script} /tmp/sends-{nonce}"
+                   + ROUTE_ADD, timeout=90)
     assert r.rc == 0, r.describe()
-    assert results(r.stdout) == EXPECTED, r.describe()
+    assert results(r.stdout) == {**EXPECTED, "route_add": "2"}, r.describe()
 
 
 def test_sends_behave_as_the_kernels_rootless(awf, vnet, script, nonce):
@@ -234,8 +247,8 @@ def test_sends_behave_as_the_kernels_rootless(awf, vnet, script, nonce):
     if shutil.which("setpriv", path=V.SAFE_PATH) is None:
         pytest.skip("setpriv missing")
     logs = os.path.join(vnet.scratch_dir, f"sends-rootless-logs-{nonce}")
-    r = awf(ALLOW, f"mkdir -p /tmp/sends-{nonce} && {V.PY} {script} /tmp/sends-{nonce}",
-            logs_dir=logs, prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
-            timeout=90)
+    r = awf(ALLOW, f"mkdir -p /tmp/sends-{nonce} && {V.PY} {script} /tmp/sends-{nonce}"
+                   + ROUTE_ADD, logs_dir=logs,
+            prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], timeout=90)
     assert r.rc == 0, r.describe()
-    assert results(r.stdout) == EXPECTED, r.describe()
+    assert results(r.stdout) == {**EXPECTED, "route_add": "2"}, r.describe()

@@ -76,10 +76,13 @@ TEST(WalkControl, LengthShorterThanAHeaderIsInvalid) {
 
 // Each of these is checked against the sender's privilege in the kernel: awf's would pass.
 TEST(WalkControl, MessagesThatNeedPrivilegeAreRefused) {
-  const std::pair<int, int> privileged[] = {
-      {SOL_SOCKET, SCM_CREDENTIALS}, {SOL_SOCKET, SO_MARK},      {SOL_SOCKET, SO_PRIORITY},
-      {IPPROTO_IP, IP_RETOPTS},      {IPPROTO_IPV6, IPV6_HOPOPTS}, {IPPROTO_IPV6, IPV6_RTHDR},
-      {IPPROTO_TCP, 1}};
+  const std::pair<int, int> privileged[] = {{SOL_SOCKET, SCM_CREDENTIALS},
+                                            {SOL_SOCKET, SO_MARK},
+                                            {SOL_SOCKET, SO_PRIORITY},
+                                            {IPPROTO_IP, IP_RETOPTS},
+                                            {IPPROTO_IPV6, IPV6_HOPOPTS},
+                                            {IPPROTO_IPV6, IPV6_RTHDR},
+                                            {IPPROTO_TCP, 1}};
   for (const auto& [level, type] : privileged) {
     std::vector<std::uint8_t> buffer;
     add(buffer, IPPROTO_IP, IP_TTL, sizeof(int));
