@@ -190,6 +190,7 @@ def _in_private_mounts(script: str, release: Path, restricted: bool):
         mount -t tmpfs none /proc/sys/kernel
         {'echo 1 >' + SYSCTL if restricted else ''}
         stub=$(mktemp -d); chmod 755 $stub
+        trap 'rm -rf $stub' EXIT
         printf '#!/bin/sh\\necho "$@" >/etc/apparmor.d/parser-args\\n' >$stub/apparmor_parser
         chmod 755 $stub/apparmor_parser
         export PATH=$stub:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
