@@ -42,7 +42,18 @@ while (($# > 0)); do
       shift
       ;;
     --rootless) rootless=true; shift ;;
-    -h | --help) echo "$usage"; exit 0 ;;
+    -h | --help)
+      cat <<EOF
+$usage
+Installs awf to /usr/local/bin (root) or ~/.local/bin (--rootless), checked against the
+release's checksums.txt, with awf's AppArmor profile where AppArmor restricts user namespaces.
+  --version V   the release (v0.1.0 or 0.1.0; default: the latest)
+  --rootless    install to ~/.local/bin as the current user, without root
+  --from SRC    a directory or http(s) base URL holding the release's files
+                (default: https://github.com/$AWF_REPO/releases)
+EOF
+      exit 0
+      ;;
     *) die "unknown option '$1' ($usage)" ;;
   esac
 done
