@@ -83,13 +83,18 @@ chmod 0755 "$root"
 umask 022
 
 install -D -m 0755 "$binary" "$root/usr/bin/awf"
-mkdir -p "$root/usr/share/man/man1"
-"${awf[@]}" man | gzip -9n >"$root/usr/share/man/man1/awf.1.gz"
-install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
-  "$root/usr/share/fish/vendor_completions.d"
-"${awf[@]}" completion bash >"$root/usr/share/bash-completion/completions/awf"
-"${awf[@]}" completion zsh >"$root/usr/share/zsh/vendor-completions/_awf"
-"${awf[@]}" completion fish >"$root/usr/share/fish/vendor_completions.d/awf.fish"
+# generate FILE WORDS...: FILE is what `awf WORDS...` prints.
+generate() {
+  local file=$1; shift
+  install -d "$(dirname "$file")"
+  "${awf[@]}" "$@" >"$file" 2>/dev/null ||
+    die "'${awf[*]} $*' failed: that awf cannot generate it (set AWF_HOST_BIN to one that can)"
+}
+generate "$root/usr/share/man/man1/awf.1" man
+gzip -9n "$root/usr/share/man/man1/awf.1"
+generate "$root/usr/share/bash-completion/completions/awf" completion bash
+generate "$root/usr/share/zsh/vendor-completions/_awf" completion zsh
+generate "$root/usr/share/fish/vendor_completions.d/awf.fish" completion fish
 install -D -m 0644 "$here/awf.apparmor" "$root/etc/apparmor.d/awf"
 install -D -m 0644 /dev/stdin "$root/usr/share/doc/awf/copyright" <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
