@@ -2,6 +2,7 @@
 #include <cstring>
 #include <exception>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "cli/logs_command.h"
@@ -23,10 +24,14 @@ int finish(int code) {
 std::optional<int> run_printing_subcommand(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "completion") == 0) {
     const std::string_view shell = argv[2];
-    if (shell == "bash") std::fputs(awf::cli::bash_completion().c_str(), stdout);
-    if (shell == "zsh") std::fputs(awf::cli::zsh_completion().c_str(), stdout);
-    if (shell == "fish") std::fputs(awf::cli::fish_completion().c_str(), stdout);
-    if (shell == "bash" || shell == "zsh" || shell == "fish") return 0;
+    std::string script;
+    if (shell == "bash") script = awf::cli::bash_completion();
+    if (shell == "zsh") script = awf::cli::zsh_completion();
+    if (shell == "fish") script = awf::cli::fish_completion();
+    if (!script.empty()) {
+      std::fputs(script.c_str(), stdout);
+      return 0;
+    }
   }
   if (argc == 2 && std::strcmp(argv[1], "man") == 0) {
     std::fputs(awf::cli::manual_page().c_str(), stdout);
