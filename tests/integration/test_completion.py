@@ -70,7 +70,7 @@ def test_zsh_script_parses(tmp_path):
     ("awf --ssl-bu", "awf --ssl-bump"),
     ("awf --log-level ", "debug  error  info   warn"),
     ("awf --container-runtime g", "awf --container-runtime gvisor"),
-    ("awf -d x.test -- ech", "awf -d x.test -- echo"),
+    ("awf -d x.test -- mkfif", "awf -d x.test -- mkfifo"),
     ("awf completio", "awf completion"),
 ], ids=["flag", "flag-no-value", "closed-set", "closed-set-prefix", "command", "subcommand"])
 def test_zsh_tab_completes(tmp_path, words, want):
@@ -88,7 +88,7 @@ def test_fish_script_parses(tmp_path):
     ("awf --allow-dom", ["--allow-domains", "--allow-domains-file"]),
     ("awf --log-level ", ["debug", "error", "info", "warn"]),
     ("awf completio", ["completion"]),
-    ("awf -d x.test -- ech", ["echo"]),
+    ("awf -d x.test -- mkfif", ["mkfifo"]),
     ("awf -- --allow-dom", []),  # after `--` the words belong to the command, not to awf
 ], ids=["flags", "closed-set", "subcommand", "command", "after-double-dash"])
 def test_fish_tab_completes(tmp_path, words, want):
