@@ -153,3 +153,25 @@ def test_postinst_survives_a_failing_parser(built):
 def test_postrm_never_fails(built):
     r = _maintainer_script(built, "sh {root}/DEBIAN/postrm remove", True, True)
     assert (r.returncode, r.stderr) == (0, ""), r
+
+
+# The profile's `userns` rule needs AppArmor 4's parser (Ubuntu 24.04, Debian 13); Debian 12's
+# 3.0 cannot read it. AWF_APPARMOR_PARSER and AWF_APPARMOR_BASE name another parser and its
+# profile directory (abi/4.0, tunables/global), e.g. one built from AppArmor's source tree.
+PARSER = os.environ.get("AWF_APPARMOR_PARSER", "apparmor_parser")
+PARSER_BASE = os.environ.get("AWF_APPARMOR_BASE", "/etc/apparmor.d")
+
+
+@pytest.mark.skipif(shutil.which(PARSER) is None or not os.path.exists(f"{PARSER_BASE}/abi/4.0"),
+                    reason="needs AppArmor 4's apparmor_parser (abi/4.0)")
+def test_apparmor_profile_compiles():
+    profile = ROOT / "packaging" / "awf.apparmor"
+    out = subprocess.run([PARSER, "--skip-kernel-load", "--skip-cache", "--stdout",
+                          "--base", PARSER_BASE, "-I", PARSER_BASE, str(profile)],
+                         capture_output=True, timeout=60)
+    assert out.returncode == 0 and out.stdout, out
+    broken = profile.read_text().replace("userns,", "usernss,")
+    out = subprocess.run([PARSER, "--skip-kernel-load", "--skip-cache", "--base", PARSER_BASE,
+                          "-I", PARSER_BASE], input=broken.encode(), capture_output=True,
+                         timeout=60)
+    assert out.returncode != 0, "the parser accepts anything: this check proves nothing"
