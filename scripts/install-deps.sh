@@ -13,6 +13,7 @@ packages=(
   # integration tests, demo: the virtual internet and its clients
   iproute2 curl dnsutils openssl python3 python3-pytest procps psmisc util-linux netcat-openbsd
   iputils-ping
+  zsh fish shellcheck  # completions checked in the real shells; install.sh linted
   # the GitHub CLI proxy tests (--difc-proxy-host): the real gh as the executor runs it
   gh
   # topology peer tests (--topology-attach): a private dockerd in the vnet, a busybox image

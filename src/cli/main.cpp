@@ -2,6 +2,8 @@
 #include <cstring>
 #include <exception>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "cli/logs_command.h"
 #include "cli_proxy/client.h"
@@ -17,12 +19,19 @@ int finish(int code) {
 }
 
 // Subcommands that only print: generated shell completion and manual, and AWF's image
-// pre-pull, which has nothing to fetch here. `awf man` and `awf completion bash` are taken only
+// pre-pull, which has nothing to fetch here. `awf man` and `awf completion SHELL` are taken only
 // in exactly these forms, so `awf man ls` still runs man in the sandbox.
 std::optional<int> run_printing_subcommand(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "completion") == 0 && std::strcmp(argv[2], "bash") == 0) {
-    std::fputs(awf::cli::bash_completion().c_str(), stdout);
-    return 0;
+  if (argc == 3 && std::strcmp(argv[1], "completion") == 0) {
+    const std::string_view shell = argv[2];
+    std::string script;
+    if (shell == "bash") script = awf::cli::bash_completion();
+    if (shell == "zsh") script = awf::cli::zsh_completion();
+    if (shell == "fish") script = awf::cli::fish_completion();
+    if (!script.empty()) {
+      std::fputs(script.c_str(), stdout);
+      return 0;
+    }
   }
   if (argc == 2 && std::strcmp(argv[1], "man") == 0) {
     std::fputs(awf::cli::manual_page().c_str(), stdout);

@@ -34,7 +34,7 @@ constexpr const char* kDescription =
     "       awf [options] '<shell command>'\n"
     "       awf logs [stats|summary|audit|suggest] [options]   (awf logs --help)\n"
     "       awf policy explain HOST[:PORT] [options]\n"
-    "       awf completion bash | awf man | awf predownload";
+    "       awf completion bash|zsh|fish | awf man | awf predownload";
 
 constexpr const char* kFooter =
     "\nExamples:\n"

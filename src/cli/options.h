@@ -142,8 +142,10 @@ ParseResult parse_options(int argc, char** argv);
 // The flag table itself, for generated help, completion and manual (same source as the parser).
 std::unique_ptr<CLI::App> describe_options();
 
-// `awf completion bash` and `awf man`: generated from describe_options().
+// `awf completion bash|zsh|fish` and `awf man`: generated from describe_options().
 std::string bash_completion();
+std::string zsh_completion();
+std::string fish_completion();
 std::string manual_page();
 
 }  // namespace awf::cli

@@ -53,16 +53,14 @@ std::optional<std::string> mistyped_subcommand(const std::vector<std::string>& a
   if (args.empty()) return std::nullopt;
   const std::string& word = args.front();
   if (word == "completion") {
+    static const std::vector<std::string> shells{"bash", "zsh", "fish"};
     const std::string shell = args.size() > 1 ? args[1] : "";
-    if (args.size() == 2 && shell == "bash") return std::nullopt;
-    if (shell == "zsh" || shell == "fish") {
-      return "awf completion " + shell +
-             " is not supported: awf generates bash completion "
-             "only (awf completion bash)";
-    }
-    const std::optional<std::string> guess = closest(shell, {"bash"});
-    return "awf completion takes one shell, bash" +
-           (guess ? " (did you mean 'awf completion bash'?)" : std::string());
+    const bool known = std::find(shells.begin(), shells.end(), shell) != shells.end();
+    if (args.size() == 2 && known) return std::nullopt;
+    if (known) return "awf completion takes one shell and nothing after it: awf completion " + shell;
+    const std::optional<std::string> guess = closest(shell, shells);
+    return "awf completion takes one shell: bash, zsh or fish" +
+           (guess ? " (did you mean 'awf completion " + *guess + "'?)" : std::string());
   }
   // A path, a shell command line or a word that is a subcommand is never a typo.
   if (word.empty() || word.starts_with('-') || word.find_first_of("/ \t=") != std::string::npos ||

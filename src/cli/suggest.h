@@ -17,7 +17,7 @@ std::optional<std::string> closest(std::string_view word,
                                    const std::vector<std::string>& candidates);
 
 // When `awf WORD ...` (no flags, no `--`) reads like a mistyped subcommand ("log", "polcy",
-// "logs-summary", "completion zsh"), the message refusing it; otherwise nullopt and WORD runs
+// "logs-summary", "completion bsh"), the message refusing it; otherwise nullopt and WORD runs
 // as the command. `args` are the words after "awf".
 std::optional<std::string> mistyped_subcommand(const std::vector<std::string>& args);
 

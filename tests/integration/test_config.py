@@ -415,9 +415,9 @@ def awf_plain(vnet, *words, timeout=30):
     (["log"], "did you mean 'awf logs'?"),
     (["polcy", "explain", "allowed.test"], "did you mean 'awf policy'?"),
     (["logs-summary"], "did you mean 'awf logs summary'?"),
-    (["completion", "zsh"], "bash completion only"),
+    (["completion", "zhs"], "did you mean 'awf completion zsh'?"),
     (["completion", "bsh"], "did you mean 'awf completion bash'?"),
-], ids=["log", "polcy", "logs-summary", "completion-zsh", "completion-bsh"])
+], ids=["log", "polcy", "logs-summary", "completion-zhs", "completion-bsh"])
 def test_mistyped_subcommand_is_refused(vnet, words, hint):
     r = awf_plain(vnet, *words)
     assert r.returncode == 1, r

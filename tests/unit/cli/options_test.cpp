@@ -325,9 +325,12 @@ TEST(Suggest, MistypedSubcommands) {
               HasSubstr("did you mean 'awf policy'?"));
   EXPECT_THAT(mistyped_subcommand({"logs-summary"}).value_or(""),
               HasSubstr("did you mean 'awf logs summary'?"));
-  EXPECT_THAT(mistyped_subcommand({"completion", "zsh"}).value_or(""), HasSubstr("bash completion only"));
+  EXPECT_THAT(mistyped_subcommand({"completion", "zhs"}).value_or(""),
+              HasSubstr("did you mean 'awf completion zsh'?"));
   EXPECT_THAT(mistyped_subcommand({"completion", "bsh"}).value_or(""),
-              HasSubstr("awf completion bash"));
+              HasSubstr("did you mean 'awf completion bash'?"));
+  EXPECT_THAT(mistyped_subcommand({"completion", "fish", "x"}).value_or(""),
+              HasSubstr("nothing after it"));
   for (const std::vector<std::string>& fine :
        std::vector<std::vector<std::string>>{{"ls"},
                                              {"echo hi"},
@@ -339,6 +342,8 @@ TEST(Suggest, MistypedSubcommands) {
                                              {"less"},
                                              {"git"},
                                              {"completion", "bash"},
+                                             {"completion", "zsh"},
+                                             {"completion", "fish"},
                                              {"/usr/bin/log"}}) {
     EXPECT_FALSE(mistyped_subcommand(fine)) << fine.front();
   }
