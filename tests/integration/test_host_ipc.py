@@ -14,41 +14,14 @@ import shlex
 import shutil
 import socket
 import stat
-import subprocess
-import threading
 import time
 
 import pytest
 
 import vnet as V
+from unix_probes import CLIENT, HostListener, host_probe, results, write_script
 
 ALLOW = ["-d", "allowed.test"]
-
-# Connects to each Unix socket path given and prints path=connected:<greeting> or path=<errno>;
-# opens each FIFO given after "--fifo" for writing (without blocking) and prints path=opened
-# or path=<errno>.
-CLIENT = r'''
-import errno, os, socket, sys
-args = sys.argv[1:]
-fifos = args[args.index("--fifo") + 1:] if "--fifo" in args else []
-for path in args[:len(args) - len(fifos) - (1 if fifos else 0)]:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.connect(path)
-        print(path + "=connected:" + s.recv(64).decode())
-    except OSError as e:
-        print(path + "=" + errno.errorcode.get(e.errno, str(e.errno)))
-    finally:
-        s.close()
-for path in fifos:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        os.write(fd, b"from-sandbox\n")
-        print(path + "=opened")
-    except OSError as e:
-        print(path + "=" + errno.errorcode.get(e.errno, str(e.errno)))
-'''
 
 # Inside the sandbox: a listener and a FIFO reader of the command's own; one connection each.
 OWN_SERVER = r'''
@@ -62,56 +35,6 @@ open(sys.argv[2] + ".ready", "w").close()
 conn, _ = s.accept()
 conn.send(b"own")
 '''
-
-
-class HostListener:
-    """A Unix stream socket of a host process at `path`: greets and counts every connection."""
-
-    def __init__(self, path: str, greeting: str):
-        self.path = path
-        self.greeting = greeting.encode()
-        self.accepted = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        os.chmod(path, 0o777)  # a daemon socket anyone may use: only the view stops the command
-        self.sock.listen(16)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            try:
-                conn.sendall(self.greeting)
-            finally:
-                conn.close()
-
-    def close(self):
-        self.sock.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-
-
-def client_script(vnet, nonce: str) -> str:
-    path = os.path.join(vnet.scratch_dir, f"ipc-client-{nonce}.py")
-    with open(path, "w") as f:
-        f.write(CLIENT)
-    os.chmod(path, 0o644)
-    return path
-
-
-def results(out: str) -> dict:
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-
-
-def host_probe(client: str, *args: str) -> dict:
-    """The control: the same client, run on the host (no awf)."""
-    r = subprocess.run([V.PY, client, *args], capture_output=True, text=True, timeout=30)
-    return results(r.stdout)
 
 
 @pytest.fixture
@@ -128,7 +51,7 @@ def cleanup():
 def test_sockets_and_fifos_created_during_the_run_are_unreachable(awf, vnet, nonce, cleanup):
     """The old sweep of /tmp ran once, at startup: a socket or FIFO a host process created at the
     top of /tmp afterwards was reachable."""
-    client = client_script(vnet, nonce)
+    client = write_script(vnet, f"ipc-client-{nonce}.py", CLIENT)
     started = os.path.join(vnet.scratch_dir, f"started-{nonce}")
     go = os.path.join(vnet.scratch_dir, f"go-{nonce}")
     sock_path, fifo = f"/tmp/awfit-late-{nonce}.sock", f"/tmp/awfit-late-{nonce}.fifo"
@@ -174,7 +97,7 @@ def test_sockets_and_fifos_created_during_the_run_are_unreachable(awf, vnet, non
 def test_sockets_deeper_in_tmp_and_in_var_tmp_are_unreachable(awf, vnet, nonce, cleanup):
     """A socket one level down in /tmp (the sweep looked at the top level only) and a daemon's
     socket in /var/tmp (its read-only bind does not stop connect())."""
-    client = client_script(vnet, nonce)
+    client = write_script(vnet, f"ipc-client-{nonce}.py", CLIENT)
     deep_dir, var_dir = f"/tmp/awfit-dir-{nonce}", f"/var/tmp/awfit-{nonce}"
     cleanup += [deep_dir, var_dir]
     for d in (deep_dir, var_dir):
@@ -200,7 +123,7 @@ def test_sockets_deeper_in_tmp_and_in_var_tmp_are_unreachable(awf, vnet, nonce, 
 def test_tmp_and_var_tmp_are_private_and_writable(awf, vnet, nonce, cleanup):
     """Control: the command's own sockets, FIFOs and files in /tmp and /var/tmp work, and none of
     them lands on the host."""
-    client = client_script(vnet, nonce)
+    client = write_script(vnet, f"ipc-client-{nonce}.py", CLIENT)
     server = os.path.join(vnet.scratch_dir, f"ipc-own-server-{nonce}.py")
     with open(server, "w") as f:
         f.write(OWN_SERVER)
@@ -261,7 +184,7 @@ def test_named_tmp_paths_are_bound(awf, vnet, nonce, cleanup):
 def test_a_bound_host_tmp_is_still_swept(awf, vnet, nonce, cleanup):
     """`-v /tmp:/tmp` (or /tmp as the workspace) shows the host's /tmp: its top-level sockets are
     still covered, as before."""
-    client = client_script(vnet, nonce)
+    client = write_script(vnet, f"ipc-client-{nonce}.py", CLIENT)
     sock_path = f"/tmp/awfit-bound-{nonce}.sock"
     listener = HostListener(sock_path, "bound")
     cleanup.append(sock_path)

@@ -19,36 +19,9 @@ import time
 import pytest
 
 import vnet as V
+from unix_probes import CLIENT, HostListener, host_probe, results, write_script
 
 ALLOW = ["-d", "allowed.test"]
-
-# Connects to each Unix stream socket path given and prints path=connected:<greeting> or
-# path=<errno>; "--dgram PATH..." sends one datagram to each path with sendto and prints
-# path=sent or path=<errno>.
-CLIENT = r'''
-import errno, os, socket, sys
-args = sys.argv[1:]
-dgrams = args[args.index("--dgram") + 1:] if "--dgram" in args else []
-for path in args[:len(args) - len(dgrams) - (1 if dgrams else 0)]:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.connect(path)
-        print(path + "=connected:" + s.recv(64).decode())
-    except OSError as e:
-        print(path + "=" + errno.errorcode.get(e.errno, str(e.errno)))
-    finally:
-        s.close()
-for path in dgrams:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        s.sendto(b"from-sandbox", path)
-        print(path + "=sent")
-    except OSError as e:
-        print(path + "=" + errno.errorcode.get(e.errno, str(e.errno)))
-    finally:
-        s.close()
-'''
 
 # Inside the sandbox: a listener of the command's own at argv[1], greeting "own", serving
 # argv[2] connections; touches argv[1] + ".ready" once it listens.
@@ -217,69 +190,6 @@ while time.monotonic() < deadline:
 stop = True
 print(" ".join(f"{k}={v}" for k, v in counts.items()))
 '''
-
-
-class HostListener:
-    """A Unix socket of a host process at `path` (stream: greets and counts every connection;
-    datagram: counts every datagram)."""
-
-    def __init__(self, path: str, greeting: str = "host-daemon", dgram: bool = False):
-        self.path = path
-        self.greeting = greeting.encode()
-        self.accepted = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM if dgram else socket.SOCK_STREAM)
-        self.sock.bind(path)
-        os.chmod(path, 0o777)  # a daemon socket anyone may use: only the rule stops the command
-        if not dgram:
-            self.sock.listen(64)
-        self.thread = threading.Thread(target=self._receive if dgram else self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            try:
-                conn.sendall(self.greeting)
-            except OSError:
-                pass
-            finally:
-                conn.close()
-
-    def _receive(self):
-        while True:
-            try:
-                self.sock.recv(4096)
-            except OSError:
-                return
-            self.accepted += 1
-
-    def close(self):
-        self.sock.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-
-
-def write_script(vnet, name: str, text: str) -> str:
-    path = os.path.join(vnet.scratch_dir, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o644)
-    return path
-
-
-def results(out: str) -> dict:
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-
-
-def host_probe(client: str, *args: str) -> dict:
-    """The control: the same client, run on the host (no awf)."""
-    import subprocess
-    r = subprocess.run([V.PY, client, *args], capture_output=True, text=True, timeout=30)
-    return results(r.stdout)
 
 
 def unix_refusals(r) -> dict:
