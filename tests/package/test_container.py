@@ -6,7 +6,7 @@ is `docker import` of the Debian 12 minbase root filesystem that scripts/check-p
 debootstraps (with curl), and the .deb is installed into it with `dpkg -i` (nothing is pulled).
 The container's only way out is the vnet: its DNS is the vnet's server, its bridge is NATed into
 the vnet's host namespace. Each documented option is shown to be needed: without it awf refuses
-to start and the command never runs.
+to start, or (root without CAP_SYS_PTRACE) the command reaches nothing.
 """
 
 from __future__ import annotations
