@@ -51,19 +51,29 @@ trap cleanup EXIT
 trap 'rc=$?; ((rc == 3)) || echo "check-package: FAILED $current: line $LINENO exited $rc" >&2' ERR
 
 # ------------------------------------------------------------------------------ helpers
-# The Debian mirror of the machine's own apt sources (deb822 .sources or a one-line list).
+now_us() { echo "${EPOCHREALTIME/./}"; }
+seconds_since() { local us=$(($(now_us) - $1)); printf '%d.%d s' $((us / 1000000)) $((us / 100000 % 10)); }
+
+# The Debian mirror of the machine's own apt sources (deb822 .sources or one-line lists): the
+# first Debian archive entry that is not the security archive.
 debian_mirror() {
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk 'tolower($1) == "uris:" { print $2; exit }' "$f")
-    [[ -n $uri ]] && { echo "$uri"; return; }
-  done
-  if [[ -f /etc/apt/sources.list ]]; then
-    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-    [[ -n $uri ]] && { echo "$uri"; return; }
+  local uri
+  uri=$(awk '
+    function take() {
+      if (!done && uri ~ /debian/ && suites !~ /security/ && (keyring == "" || keyring ~ /debian-archive/)) {
+        print uri; done = 1; exit
+      }
+    }
+    FNR == 1 || NF == 0 { take(); uri = suites = keyring = "" }
+    tolower($1) == "uris:" { uri = $2 }
+    tolower($1) == "suites:" { suites = $0 }
+    tolower($1) == "signed-by:" { keyring = $0 }
+    END { take() }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  if [[ -z $uri && -f /etc/apt/sources.list ]]; then
+    uri=$(awk '$1 == "deb" && $0 !~ /security/ {
+      for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
   fi
-  return 1
+  [[ -n $uri ]] && echo "$uri"
 }
 
 # A cached minbase root filesystem of SUITE (plus INCLUDE packages) as a tarball path.
@@ -75,7 +85,8 @@ rootfs_tarball() {
     local mirror
     mirror=$(debian_mirror) || fail "no Debian mirror in /etc/apt/sources.list{,.d/*.sources} for debootstrap"
     mkdir -p "$cache"
-    local dir=$scratch/bootstrap-$suite
+    local dir=$scratch/bootstrap-$suite start
+    start=$(now_us)
     echo "  debootstrap $suite (minbase${include:+ + $include}); cached as $tarball" >&2
     debootstrap --variant=minbase ${include:+--include=$include} "$suite" "$dir" "$mirror" \
       >"$scratch/debootstrap-$suite.log" 2>&1 ||
@@ -83,6 +94,7 @@ rootfs_tarball() {
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
     tar -C "$dir" -czf "$tarball.part" --numeric-owner . && mv "$tarball.part" "$tarball"
     rm -rf --one-file-system "$dir"
+    echo "  debootstrap $suite: $(seconds_since "$start")" >&2
   fi
   echo "$tarball"
 }
@@ -216,9 +228,6 @@ bookworm_include=curl,ca-certificates
 deb_files=(/usr/share/man/man1/awf.1.gz /usr/share/bash-completion/completions/awf
   /usr/share/zsh/vendor-completions/_awf /usr/share/fish/vendor_completions.d/awf.fish
   /etc/apparmor.d/awf)
-
-now_us() { echo "${EPOCHREALTIME/./}"; }
-seconds_since() { local us=$(($(now_us) - $1)); printf '%d.%d s' $((us / 1000000)) $((us / 100000 % 10)); }
 
 total_start=$(now_us)
 for current in "${checks[@]}"; do
