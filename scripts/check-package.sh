@@ -229,7 +229,20 @@ deb_files=(/usr/share/man/man1/awf.1.gz /usr/share/bash-completion/completions/a
   /usr/share/zsh/vendor-completions/_awf /usr/share/fish/vendor_completions.d/awf.fish
   /etc/apparmor.d/awf)
 
+wants() { [[ " ${checks[*]} " == *" $1 "* ]]; }
+
 total_start=$(now_us)
+# The root filesystems first, side by side on a fresh machine (one's downloads overlap the
+# other's unpacking); each names its own failure. Cached, this takes no time.
+current=chroots
+pids=()
+if wants bullseye; then rootfs_tarball bullseye "" >/dev/null & pids+=($!); fi
+if wants deb || wants rootless || wants container; then
+  rootfs_tarball bookworm "$bookworm_include" >/dev/null & pids+=($!)
+fi
+for pid in "${pids[@]}"; do wait "$pid"; done
+echo "root filesystems ready ($(seconds_since "$total_start"))"
+
 for current in "${checks[@]}"; do
   printf '==== check %s ====\n' "$current"
   start=$(now_us)
