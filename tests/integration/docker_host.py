@@ -48,6 +48,10 @@ def _static_busybox() -> bool:
 
 
 class DockerHost:
+    # vfs works on any filesystem; it copies the whole image for each container, which is
+    # cheap for the busybox image and slow for a distribution's (tests/package/ uses overlay2).
+    STORAGE_DRIVER = "vfs"
+
     def __init__(self, vnet: V.VNet):
         self.vnet = vnet
         # Short: a unix socket path has at most 107 bytes.
@@ -86,7 +90,7 @@ class DockerHost:
                 "--data-root", os.path.join(self.dir, "data"),
                 "--exec-root", os.path.join(self.dir, "exec"),
                 "--pidfile", os.path.join(self.dir, "docker.pid"),
-                "--storage-driver", "vfs", "--iptables=true", "--ip6tables=false",
+                "--storage-driver", self.STORAGE_DRIVER, "--iptables=true", "--ip6tables=false",
                 "--log-level", "warn"]
         # dockerd starts (and stops) its own containerd under --exec-root: no --containerd.
         # nsenter, not `ip netns exec`: that remounts /sys without the cgroup hierarchy and
