@@ -19,6 +19,8 @@ packages=(
   # topology peer tests (--topology-attach): a private dockerd in the vnet, a busybox image
   # imported from the static binary (nothing is pulled)
   docker.io busybox-static
+  # the package checks (scripts/check-package.sh): Debian 11 and 12 chroots
+  debootstrap
   # clients that must trust --ssl-bump's CA without flags (Java is tested when present)
   nodejs
   # benchmarks

@@ -1,6 +1,7 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include "common/error.h"
 #include "sandbox/descriptors.h"
 #include "sandbox/netlink.h"
+#include "sandbox/root_capabilities.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/userns.h"
 
@@ -439,6 +441,15 @@ void prepare_init(const SandboxSpec& spec, int channel, bool rootless) {
   throw SetupError("sandbox: unexpected message");
 }
 
+// A root awf's effective capabilities, as a bitmask (capget: this thread's, which every thread
+// of awf shares at this point).
+std::uint64_t effective_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) < 0) return ~std::uint64_t{0};  // let each use say
+  return data[0].effective | (std::uint64_t{data[1].effective} << 32);
+}
+
 }  // namespace
 
 void check_user_namespaces() {
@@ -467,6 +478,11 @@ void check_user_namespaces() {
 }
 
 Sandbox Sandbox::start(const SandboxSpec& spec) {
+  if (geteuid() == 0) {
+    if (const auto problem = root_capability_problem(effective_capabilities())) {
+      throw SetupError(*problem);
+    }
+  }
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
     throw errno_error("socketpair");
