@@ -11,6 +11,10 @@
 #include "cli/run.h"
 #include "cli/suggest.h"
 
+#if defined(AWF_PORTABLE)
+#include <nss.h>
+#endif
+
 namespace {
 
 int finish(int code) {
@@ -66,7 +70,27 @@ bool running_as_gh_client = false;
 extern "C" int __lsan_is_turned_off() { return running_as_gh_client ? 1 : 0; }
 #endif
 
+#if defined(AWF_PORTABLE)
+namespace {
+// The portable binary is static. For a lookup, glibc would dlopen the host's NSS modules that
+// /etc/nsswitch.conf names (Ubuntu's "systemd" for users and groups, "mdns4_minimal" for
+// hosts): shared objects built against another glibc, which bring a second libc into the
+// process (glibc 2.31 aborts in _dl_call_libc_early_init). Its built-in "files" and "dns"
+// services load nothing. Users that only LDAP, SSSD or systemd-homed know are not found
+// (docs/architecture.md, "Portable binaries").
+void use_builtin_nss_only() {
+  for (const char* database : {"passwd", "group", "initgroups", "services"}) {
+    __nss_configure_lookup(database, "files");
+  }
+  __nss_configure_lookup("hosts", "files dns");  // the gh client's AWF_CLI_PROXY_URL host
+}
+}  // namespace
+#endif
+
 int main(int argc, char** argv) {
+#if defined(AWF_PORTABLE)
+  use_builtin_nss_only();
+#endif
   // In the sandbox with --difc-proxy-host, awf's binary is also the command's gh.
   if (argc > 0 && awf::cli_proxy::is_client_name(argv[0])) {
 #if defined(__SANITIZE_ADDRESS__)

@@ -8,22 +8,20 @@
 
 #include "policy/domain_list.h"
 #include "policy/policy.h"
+#include "policy/public_suffix.h"
 
 namespace awf::logs {
 namespace {
 
 // The registrable domain ("x.com" for "a.b.x.com", "u.github.io" for "a.u.github.io"), or ""
-// for a public suffix or when libpsl has no list.
+// for a public suffix.
 std::string registrable_domain(const std::string& name) {
-  const psl_ctx_t* psl = psl_builtin();
-  if (psl == nullptr) return {};
-  const char* domain = psl_registrable_domain(psl, name.c_str());
+  const char* domain = psl_registrable_domain(policy::public_suffixes(), name.c_str());
   return domain == nullptr ? std::string() : std::string(domain);
 }
 
 bool is_public_suffix(const std::string& name) {
-  const psl_ctx_t* psl = psl_builtin();
-  return psl != nullptr && psl_is_public_suffix2(psl, name.c_str(), PSL_TYPE_ANY) != 0;
+  return psl_is_public_suffix2(policy::public_suffixes(), name.c_str(), PSL_TYPE_ANY) != 0;
 }
 
 bool is_ip_literal(const std::string& name) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "policy/policy.h"
+#include "policy/public_suffix.h"
 
 namespace awf::policy::detail {
 namespace {
@@ -79,10 +80,9 @@ NameStatus append_idn_label(std::string_view label, bool allow_wildcard, NameBuf
 }
 
 bool psl_is_icann_suffix(std::string_view name) {
-  const psl_ctx_t* psl = psl_builtin();
-  if (psl == nullptr) return false;  // built without the list: nothing to check against
   const std::string copy(name);
-  return psl_is_public_suffix2(psl, copy.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
+  return psl_is_public_suffix2(public_suffixes(), copy.c_str(),
+                               PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
 }
 
 [[noreturn]] void fail(std::string_view entry, std::string_view why) {

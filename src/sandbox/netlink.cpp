@@ -1,7 +1,6 @@
 #include "sandbox/netlink.h"
 
-#include <libmnl/libmnl.h>
-#include <linux/rtnetlink.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -12,41 +11,47 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
+#include "sandbox/route_netlink.h"
 
 namespace awf::sandbox {
 namespace {
 
+constexpr std::size_t kAnswerSize = 8192;  // an acknowledgement is far smaller
+
 class NetlinkSocket {
  public:
-  NetlinkSocket() : nl_(mnl_socket_open(NETLINK_ROUTE)) {
-    if (nl_ == nullptr) throw errno_error("netlink: socket");
-    if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
-      mnl_socket_close(nl_);
-      throw errno_error("netlink: bind");
-    }
+  NetlinkSocket() : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
+    if (!fd_.valid()) throw errno_error("netlink: socket");
   }
-  ~NetlinkSocket() { mnl_socket_close(nl_); }
-  NetlinkSocket(const NetlinkSocket&) = delete;
-  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
 
-  // Sends one request with NLM_F_ACK and waits for the kernel's answer; returns 0 or -errno.
-  int transact(nlmsghdr* request) {
-    request->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-    request->nlmsg_seq = ++seq_;
-    if (mnl_socket_sendto(nl_, request, request->nlmsg_len) < 0) return -errno;
-    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
-    const unsigned port = mnl_socket_get_portid(nl_);
+  unsigned next_sequence() { return ++seq_; }
+
+  // Sends one acknowledged request and waits for the kernel's answer; returns 0 or -errno.
+  int transact(const std::vector<std::uint8_t>& request, unsigned sequence) {
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    if (sendto(fd_.get(), request.data(), request.size(), 0,
+               reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) < 0) {
+      return -errno;
+    }
+    std::vector<std::uint8_t> buffer(kAnswerSize);
     for (;;) {
-      const ssize_t n = mnl_socket_recvfrom(nl_, buffer.data(), buffer.size());
+      const ssize_t n = recv(fd_.get(), buffer.data(), buffer.size(), 0);
       if (n < 0) return -errno;
-      const int rc = mnl_cb_run(buffer.data(), n, seq_, port, nullptr, nullptr);
-      if (rc == MNL_CB_ERROR) return -errno;
-      if (rc == MNL_CB_STOP) return 0;
+      const Acknowledgement answer =
+          parse_acknowledgement({buffer.data(), static_cast<std::size_t>(n)}, sequence);
+      switch (answer.status) {
+        case Acknowledgement::Status::Ack: return 0;
+        case Acknowledgement::Status::Error: return -answer.error;
+        case Acknowledgement::Status::Malformed: return -EBADMSG;
+        case Acknowledgement::Status::Other: break;
+      }
     }
   }
 
  private:
-  mnl_socket* nl_;
+  UniqueFd fd_;
   unsigned seq_ = static_cast<unsigned>(time(nullptr));
 };
 
@@ -57,35 +62,16 @@ int loopback_index() {
 }
 
 int add_local_default_route(NetlinkSocket& nl, unsigned char family, int oif) {
-  alignas(nlmsghdr) char buffer[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* header = mnl_nlmsg_put_header(buffer);
-  header->nlmsg_type = RTM_NEWROUTE;
-  header->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-  auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(rtmsg)));
-  route->rtm_family = family;
-  route->rtm_dst_len = 0;  // default: every destination
-  route->rtm_table = RT_TABLE_LOCAL;
-  route->rtm_protocol = RTPROT_BOOT;
-  route->rtm_scope = RT_SCOPE_HOST;
-  route->rtm_type = RTN_LOCAL;
-  mnl_attr_put_u32(header, RTA_TABLE, RT_TABLE_LOCAL);
-  mnl_attr_put_u32(header, RTA_OIF, static_cast<uint32_t>(oif));
-  return nl.transact(header);
+  const unsigned sequence = nl.next_sequence();
+  return nl.transact(local_default_route_request(family, oif, sequence), sequence);
 }
 
 }  // namespace
 
 void bring_up_loopback() {
   NetlinkSocket nl;
-  alignas(nlmsghdr) char buffer[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* header = mnl_nlmsg_put_header(buffer);
-  header->nlmsg_type = RTM_NEWLINK;
-  auto* link = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifinfomsg)));
-  link->ifi_family = AF_UNSPEC;
-  link->ifi_index = loopback_index();
-  link->ifi_flags = IFF_UP;
-  link->ifi_change = IFF_UP;
-  if (const int rc = nl.transact(header); rc < 0) {
+  const unsigned sequence = nl.next_sequence();
+  if (const int rc = nl.transact(link_up_request(loopback_index(), sequence), sequence); rc < 0) {
     throw SetupError(std::string("netlink: set lo up: ") + std::strerror(-rc));
   }
 }

@@ -1,4 +1,4 @@
-// Network setup inside the sandbox's fresh network namespace, through rtnetlink (libmnl):
+// Network setup inside the sandbox's fresh network namespace, through rtnetlink:
 // bring `lo` up and make every address local, so no packet can ever leave the namespace.
 #pragma once
 
