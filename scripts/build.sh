@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds one awf build tree.
-#   scripts/build.sh release   -> build/        (RelWithDebInfo, -Werror)
+#   scripts/build.sh release   -> build/        (RelWithDebInfo, -Werror, one static-pie
+#                                               executable: what scripts/package.sh ships)
 #   scripts/build.sh asan      -> build-asan/   (Debug, AddressSanitizer + UBSan)
 #   scripts/build.sh fuzz      -> build-fuzz/   (clang-14 libFuzzer targets)
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 flavor=${1:-release}
 jobs=$(nproc)
 case "$flavor" in
-  release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DAWF_PORTABLE=ON) ;;
   asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DAWF_SANITIZE=ON) ;;
   fuzz) dir=build-fuzz; args=(-DCMAKE_CXX_COMPILER=clang++-14
                               -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAWF_FUZZ=ON -DAWF_TESTS=OFF) ;;

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-14 libclang-rt-14-dev llvm-14
   # libraries (DESIGN.md, "Dependencies")
   libboost1.81-dev libssl-dev libc-ares-dev libseccomp-dev libcap-dev
-  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libidn2-dev libpsl-dev publicsuffix
+  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libidn2-dev libunistring-dev libpsl-dev publicsuffix
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # integration tests, demo: the virtual internet and its clients
   iproute2 curl dnsutils openssl python3 python3-pytest procps psmisc util-linux netcat-openbsd

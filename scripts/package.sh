@@ -143,8 +143,10 @@ rm -rf dist
 mkdir -p dist
 
 echo "package: building awf $version for x86-64"
-build_tree build-portable-x64 awf -- -DAWF_TESTS=OFF
-strip_into build-portable-x64/src/cli/awf awf-linux-x64 ""
+# The release build's own tree (scripts/build.sh release: the same configuration), so the
+# binary the test suite ran is the one shipped, and CI builds it once.
+build_tree build awf --
+strip_into build/src/cli/awf awf-linux-x64 ""
 check_binary awf-linux-x64 x86-64 ""
 smoke_test dist/awf-linux-x64
 
