@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "sandbox/mountinfo.h"
 
 namespace awf::sandbox {
 namespace {
@@ -34,6 +35,24 @@ unsigned long locked_flags(const std::string& path) {
   return flags;
 }
 
+// This thread's mount table, with paths as its root shows them: while the view is built the
+// root is the staging one and the host's /proc is under the old root.
+std::string read_mountinfo() {
+  const std::string path = std::string(kOldRoot) + "/proc/thread-self/mountinfo";
+  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) file.reset(open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) throw errno_error("open " + path);
+  std::string text;
+  char chunk[8192];
+  for (;;) {
+    const ssize_t n = read(file.get(), chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw errno_error("read /proc/thread-self/mountinfo");
+    if (n == 0) return text;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
 }  // namespace
 
 void do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
@@ -48,9 +67,10 @@ namespace {
 // Read-only all the way down. The bind brings the source's submounts along (MS_REC), and a
 // remount covers only the top one: the cgroupfs under /sys would stay writable, and in a
 // rootless run with a delegated cgroup its files belong to the command's own uid (it could
-// raise its limits or leave its cgroup). mount_setattr (Linux 5.12) covers the whole tree;
-// older kernels (and seccomp profiles that refuse syscalls they do not know with EPERM) get
-// the top-level remount.
+// raise its limits or leave its cgroup). mount_setattr (Linux 5.12) covers the whole tree at
+// once; older kernels (and seccomp profiles that refuse syscalls they do not know with EPERM)
+// get each mount of the tree remounted, as /proc/self/mountinfo lists them. One that cannot
+// be is an error: a bind asked for read-only is never left partly writable.
 void make_read_only(const std::string& target) {
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY;
@@ -59,7 +79,9 @@ void make_read_only(const std::string& target) {
     return;
   }
   if (errno != ENOSYS && errno != EPERM) throw errno_error("make " + target + " read-only");
-  do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(target));
+  for (const std::string& mount : mounts_at_or_below(read_mountinfo(), target)) {
+    do_mount(nullptr, mount, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(mount));
+  }
 }
 
 }  // namespace

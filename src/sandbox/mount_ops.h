@@ -10,6 +10,9 @@
 
 namespace awf::sandbox {
 
+// Where the host's root is while the view is built in the staging root (mounts.cpp).
+constexpr const char* kOldRoot = "/oldroot";
+
 void do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
               const char* data = nullptr);
 

@@ -27,7 +27,6 @@ namespace {
 
 // Staging layout while the view is built: the staging tmpfs is our root, the host's root sits
 // at /oldroot and the future root at /newroot.
-constexpr const char* kOldRoot = "/oldroot";
 constexpr const char* kNewRoot = "/newroot";
 
 // Each top-level entry of the host's root becomes a deliberate decision.

@@ -10,6 +10,7 @@ import shlex
 
 import pytest
 
+import vnet as V
 from home_user import home_user
 
 # Stores the review found readable before (finding 4) and the common CLIs' ones.
@@ -96,6 +97,29 @@ def test_mount_through_a_symlink_in_tmp_is_refused(awf, user, vnet, nonce):
         os.unlink(link)
 
 
+# Runs argv[1:] with mount_setattr refused (EPERM), as Docker 20.10's default seccomp profile
+# and kernels before 5.12 (ENOSYS) do. A classic BPF filter through prctl: root needs no
+# no_new_privs for it.
+DENY_MOUNT_SETATTR = r'''
+import ctypes, os, struct, sys
+NR_MOUNT_SETATTR, EPERM = 442, 1
+program = b"".join(struct.pack("HBBI", *insn) for insn in [
+    (0x20, 0, 0, 0),                          # ld  [nr]
+    (0x15, 0, 1, NR_MOUNT_SETATTR),           # jeq mount_setattr
+    (0x06, 0, 0, 0x00050000 | EPERM),         # ret ERRNO(EPERM)
+    (0x06, 0, 0, 0x7fff0000),                 # ret ALLOW
+])
+buffer = ctypes.create_string_buffer(program)
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+fprog = Fprog(len(program) // 8, ctypes.addressof(buffer))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    sys.exit(f"seccomp: errno {ctypes.get_errno()}")
+os.execvp(sys.argv[1], sys.argv[1:])
+'''
+
+
 def test_read_only_mount_is_read_only_below_submounts(awf, vnet, nonce):
     top = os.path.join(vnet.scratch_dir, f"ro-{nonce}")
     os.makedirs(f"{top}/sub")
@@ -111,6 +135,17 @@ def test_read_only_mount_is_read_only_below_submounts(awf, vnet, nonce):
     assert "wrote:/data/top-file" in r.stdout and "wrote:/data/sub/file" in r.stdout, r.describe()
     r = awf(["-d", "allowed.test", "-v", f"{top}:/data:ro"], ["bash", "-c", probe],
             prefix=["unshare", "-m", "--propagation", "private", "bash", "-c", script, "mnt"])
+    assert r.rc == 0, r.describe()
+    assert "refused:/data/top-file" in r.stdout and "refused:/data/sub/file" in r.stdout, \
+        r.describe()
+    # Where mount_setattr is refused (a kernel before 5.12, a container's seccomp profile that
+    # does not know it): awf remounts each mount of the tree instead, never only the top.
+    deny = os.path.join(vnet.scratch_dir, f"deny-mount-setattr-{nonce}.py")
+    with open(deny, "w") as f:
+        f.write(DENY_MOUNT_SETATTR)
+    r = awf(["-d", "allowed.test", "-v", f"{top}:/data:ro"], ["bash", "-c", probe],
+            prefix=["unshare", "-m", "--propagation", "private", "bash", "-c", script, "mnt",
+                    V.PY, deny])
     assert r.rc == 0, r.describe()
     assert "refused:/data/top-file" in r.stdout and "refused:/data/sub/file" in r.stdout, \
         r.describe()
