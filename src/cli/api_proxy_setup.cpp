@@ -153,6 +153,12 @@ void take_routes(const Options& options, ApiProxySetup& setup) {
     route.base_path = options.api_base_paths[index];
     route.auth_header = options.api_auth_headers[index];
   }
+  // AWF: the tail TTL only counts with auto-cache on; 5m unless given.
+  if (options.pending.anthropic_auto_cache) {
+    const std::string& tail = options.pending.anthropic_cache_tail_ttl;
+    setup.gateway.routes[static_cast<std::size_t>(proxy::Provider::Anthropic)].cache_tail_ttl =
+        tail.empty() ? "5m" : tail;
+  }
 }
 
 // The providers whose target the user chose (by flag or --openai-base-url-env); the others

@@ -223,6 +223,7 @@ double effective_tokens(const TokenUsage& usage, double multiplier) {
 
 std::optional<std::string> inject_steering_message(std::string_view body, std::string_view provider,
                                                    std::string_view message) {
+  if (!json_nesting_within(body, kMaxRewriteDepth)) return std::nullopt;
   Json parsed = Json::parse(body, nullptr, false);
   if (!parsed.is_object()) return std::nullopt;
   const std::string text(message);

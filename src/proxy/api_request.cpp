@@ -1,5 +1,7 @@
 #include "proxy/api_request.h"
 
+#include "proxy/anthropic_cache.h"
+
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
@@ -16,12 +18,37 @@ void inject_key(bhttp::request<bhttp::string_body>& request, const ProviderInfo&
   }
 }
 
+namespace {
+
+// --anthropic-auto-cache: the cache breakpoints in a /v1/messages body, and the beta flag that
+// lets Anthropic honour their 1-hour TTL, merged into the agent's own anthropic-beta values.
+// Before rewrite_request() prepares the payload, so Content-Length is the new body's.
+void apply_auto_cache(bhttp::request<bhttp::string_body>& request, const ApiRoute& route) {
+  if (route.cache_tail_ttl.empty() ||
+      !is_auto_cache_request(request.method_string(), request.target())) {
+    return;
+  }
+  if (std::optional<std::string> body = auto_cache_body(request.body(), route.cache_tail_ttl)) {
+    request.body() = std::move(*body);
+  }
+  std::string betas;
+  for (const auto& field : request) {
+    if (!beast::iequals(field.name_string(), "anthropic-beta")) continue;
+    if (!betas.empty()) betas += ',';
+    betas += field.value();
+  }
+  request.set("anthropic-beta", with_extended_cache_beta(betas));
+}
+
+}  // namespace
+
 // The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
 // chose to authenticate with.
 void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
                      const ApiRoute& route, const std::string& upstream_path) {
   const std::string upgrade(request[bhttp::field::upgrade]);
   strip_hop_by_hop(request);
+  if (provider.id == Provider::Anthropic) apply_auto_cache(request, route);
   std::vector<std::string> credentials;
   for (const auto& field : request) {
     if (is_credential_header(field.name_string()) ||

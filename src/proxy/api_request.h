@@ -19,7 +19,8 @@ void inject_key(boost::beast::http::request<boost::beast::http::string_body>& re
                 const ProviderInfo& provider, const ApiRoute& route);
 
 // awf's path, awf's Host, awf's key (in the provider's header or the one
-// --*-api-auth-header names); every header the client chose to authenticate with removed.
+// --*-api-auth-header names); every header the client chose to authenticate with removed;
+// with --anthropic-auto-cache, an Anthropic /v1/messages body with AWF's cache breakpoints.
 void rewrite_request(boost::beast::http::request<boost::beast::http::string_body>& request,
                      const ProviderInfo& provider, const ApiRoute& route,
                      const std::string& upstream_path);

@@ -34,6 +34,9 @@ struct ApiRoute {
   // --openai-api-auth-header, --anthropic-api-auth-header: the key goes bare in this header
   // instead of the provider's own. "": the provider's (ProviderInfo::key_header).
   std::string auth_header;
+  // --anthropic-auto-cache (the Anthropic route only): the rolling tail's TTL, "5m" or "1h";
+  // "": off. Its /v1/messages bodies get AWF's cache breakpoints (anthropic_cache.h).
+  std::string cache_tail_ttl;
 };
 
 // awf's TLS client settings (OpenSSL) for origins it speaks TLS to itself (the API proxy,
