@@ -189,12 +189,13 @@ std::array<bool, proxy::kProviderCount> choose_targets(const Options& options,
   return targeted;
 }
 
-std::string reflect_answer(const ApiProxySetup& setup, const Options& options) {
+std::string reflect_answer(const ApiProxySetup& setup, const Options& options,
+                           const proxy::BudgetConfig& budget) {
   std::array<bool, proxy::kProviderCount> configured{};
   for (std::size_t i = 0; i < configured.size(); ++i) {
     configured[i] = !setup.gateway.routes[i].key.empty();
   }
-  return proxy::reflect_json(configured, options.model_policy.aliases_json);
+  return proxy::reflect_json(configured, options.model_policy.aliases_json, budget);
 }
 
 }  // namespace
@@ -205,10 +206,10 @@ ApiProxySetup setup_api_proxy(const Options& options) {
   const std::array<bool, proxy::kProviderCount> targeted = choose_targets(options, setup);
   warn_about_requested_model(options);
   setup.gateway.models = options.model_policy;
-  // Also when the proxy is off: `awf --reflect` prints it (AWF's proxy is always on).
-  setup.gateway.reflect = reflect_answer(setup, options);
-  setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
   proxy::BudgetConfig budget = budget_config(options);
+  // Also when the proxy is off: `awf --reflect` prints it (AWF's proxy is always on).
+  setup.gateway.reflect = reflect_answer(setup, options, budget);
+  setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
   if (!setup.gateway.enabled) {
     if (rate_flags_given(options)) {
       throw UsageError(

@@ -412,6 +412,7 @@ void ApiBudget::account(UsageRecord& record) {
   if (record.price) {
     const double credits = ai_credits(record.usage, record.provider, record.price->price);
     counts_.ai_credits += credits;
+    counts_.credits_by_model[record.model] += credits;
     record.credits = round_credits(credits);
     record.credits_total = round_credits(counts_.ai_credits);
   }

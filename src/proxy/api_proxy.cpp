@@ -242,7 +242,7 @@ asio::awaitable<Sent> ApiFrontEnd::answer_locally(const Parser& parser, const Ve
   if (request.method() == bhttp::verb::get && (path == "/health" || path == "/reflect") &&
       parser.is_done()) {
     std::string body = path == "/health" ? health_json(provider_, !route_.key.empty())
-                                         : context_.options.api_proxy.reflect;
+                                         : live_reflect(context_.options.api_proxy);
     const bool written = co_await write_json(client_, std::move(body), request.keep_alive());
     if (written && request.keep_alive()) sent.step = Sent::Step::Next;
     co_return sent;

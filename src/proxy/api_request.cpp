@@ -1,6 +1,8 @@
 #include "proxy/api_request.h"
 
 #include "proxy/anthropic_cache.h"
+#include "proxy/api_budget.h"
+#include "proxy/api_reflect.h"
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -79,6 +81,15 @@ VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt
   request.host_field = attempt.host_field;
   request.scan.text = upstream_path;
   return request;
+}
+
+std::string live_reflect(const ApiProxyOptions& options) {
+  ModelLists models;
+  for (std::size_t i = 0; i < models.size(); ++i) models[i] = options.catalogs->get(i);
+  if (options.budget == nullptr) {
+    return reflect_live(options.reflect, models, BudgetConfig{}, BudgetCounts{});
+  }
+  return reflect_live(options.reflect, models, options.budget->config(), options.budget->counts());
 }
 
 // A request awf refuses before it looks at the path: it must name a path (a client cannot

@@ -29,6 +29,10 @@ void rewrite_request(boost::beast::http::request<boost::beast::http::string_body
 VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt,
                                    const std::string& upstream_path);
 
+// GET /reflect as the run stands (api_reflect.h): the model lists fetched so far and the
+// budgets' counts.
+std::string live_reflect(const ApiProxyOptions& options);
+
 // A request refused before its path is looked at: an absolute URI or CONNECT (the client
 // cannot choose where its request goes), or a declared body over kApiBodyLimit.
 std::optional<Refusal> check_request(
