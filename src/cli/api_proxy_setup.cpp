@@ -169,15 +169,15 @@ std::array<bool, proxy::kProviderCount> choose_targets(const Options& options,
   for (std::size_t i = 0; i < targeted.size(); ++i) {
     targeted[i] = options.api_targets[i].has_value();
   }
-  // The flags win over the variable's URL (AWF: an explicit target is used as given).
+  // AWF: the variable's URL wins over --openai-api-target and --openai-api-base-path (its
+  // base path too, even when it has none).
   if (auto secret = take_openai_base_url(options)) {
     const std::size_t openai = static_cast<std::size_t>(proxy::Provider::OpenAi);
     proxy::ApiRoute& route = setup.gateway.routes[openai];
-    if (!options.api_targets[openai]) {
-      route.target = std::move(secret->first);
-      targeted[openai] = true;
-    }
-    if (options.api_base_paths[openai].empty()) route.base_path = std::move(secret->second);
+    route.secret_target = true;
+    route.target = std::move(secret->first);
+    route.base_path = std::move(secret->second);
+    targeted[openai] = true;
   }
   for (const proxy::ProviderInfo& provider : proxy::providers()) {
     const std::size_t index = static_cast<std::size_t>(provider.id);
@@ -240,8 +240,9 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     const proxy::ApiRoute& route = setup.gateway.routes[index];
     setup.ports.push_back(provider.port);
     // AWF's rule: a target the user chose is allowed with it; the default ones follow the
-    // allowlist like any other name.
-    if (targeted[index]) {
+    // allowlist like any other name. A secret host is allowed by its route instead, as the
+    // policy manifest shows every allowlist entry.
+    if (targeted[index] && !route.secret_target) {
       setup.allow.push_back(route.target.host);
       if (options.api_targets[index] && options.log_level <= LogLevel::Info) {
         std::fprintf(stderr, "awf: --%s-api-target %s: added to the allowed domains\n",

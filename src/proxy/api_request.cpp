@@ -83,6 +83,29 @@ VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt
   return request;
 }
 
+std::string logged_authority(const ApiRoute& route) {
+  // A name, not AWF's "[REDACTED]": the access log's URL column must stay a URL (brackets
+  // would read as an IPv6 literal), and .invalid never resolves.
+  return route.secret_target ? "redacted.invalid" : route.target.authority();
+}
+
+std::string logged_url(const ApiRoute& route, std::string_view upstream_path) {
+  std::string_view path = path_for_log(upstream_path);
+  if (route.secret_target && path.starts_with(route.base_path)) {
+    path.remove_prefix(route.base_path.size());
+  }
+  return "https://" + logged_authority(route) + std::string(path);
+}
+
+void allow_secret_target(const ApiRoute& route, Verdict& verdict) {
+  if (!route.secret_target || verdict.denial != Denial::Policy) return;
+  verdict.denial = Denial::None;
+  verdict.status = 0;
+  verdict.rule = 0;
+  verdict.route = Route::Origin;
+  verdict.reason = "the --openai-base-url-env endpoint";
+}
+
 std::string live_reflect(const ApiProxyOptions& options) {
   ModelLists models;
   for (std::size_t i = 0; i < models.size(); ++i) models[i] = options.catalogs->get(i);

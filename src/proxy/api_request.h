@@ -29,6 +29,18 @@ void rewrite_request(boost::beast::http::request<boost::beast::http::string_body
 VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt,
                                    const std::string& upstream_path);
 
+// What the records show of `route`'s endpoint: its authority, or "redacted.invalid" for a
+// --openai-base-url-env endpoint (AWF's logs say "[REDACTED]").
+std::string logged_authority(const ApiRoute& route);
+
+// The URL a record shows for a request sent to `upstream_path`: https://, logged_authority(),
+// the path without its query, and for a secret endpoint without its base path either.
+std::string logged_url(const ApiRoute& route, std::string_view upstream_path);
+
+// A --openai-base-url-env host is allowed by its route (it is in no allowlist, which the policy
+// manifest would show): a policy denial of it becomes an allowed verdict.
+void allow_secret_target(const ApiRoute& route, Verdict& verdict);
+
 // GET /reflect as the run stands (api_reflect.h): the model lists fetched so far and the
 // budgets' counts.
 std::string live_reflect(const ApiProxyOptions& options);

@@ -37,6 +37,11 @@ struct ApiRoute {
   // --anthropic-auto-cache (the Anthropic route only): the rolling tail's TTL, "5m" or "1h";
   // "": off. Its /v1/messages bodies get AWF's cache breakpoints (anthropic_cache.h).
   std::string cache_tail_ttl;
+  // --openai-base-url-env gave (part of) this endpoint: a secret of the runner's (a private
+  // deployment's host and path). As in AWF, no record shows it (api_request.h's logged_*),
+  // and its host is allowed by this route rather than by an allowlist entry the policy
+  // manifest would show.
+  bool secret_target = false;
 };
 
 // awf's TLS client settings (OpenSSL) for origins it speaks TLS to itself (the API proxy,

@@ -39,3 +39,37 @@ def test_google_auth_header_keys_have_no_effect_as_in_awf(awf, provider, secret,
         for name in ("authorization", "api-key", "x-key"):
             assert header_values(rec, name) == [], rec
     no_secret_anywhere(res, secret)
+
+
+
+def test_openai_base_url_env_endpoint_stays_out_of_every_log(awf, provider, secret, nonce,
+                                                             tmp_path):
+    """As AWF (redact-secrets.ts, logging.js, squid's sensitive_log_domains): the secret URL's
+    host and path reach neither the access log, the audit records, the policy manifest nor
+    the audit directory; the record shows redacted.invalid and the client's path. Its host is
+    in no allowlist, yet reachable by the API proxy; it wins over --openai-api-target and
+    --openai-api-base-path, as in AWF."""
+    s = seen(provider)
+    url = f"https://openai.allowed.test:{FP_PORT}/serving-{nonce}"
+    audit_dir = tmp_path / "audit"
+    script = curl("-o", "/dev/null", "-w", "STATUS=%{http_code}\\n",
+                  "http://api-proxy:10000/chat/completions")
+    env = {**key_env(secret, "openai"), "OPENAI_SECRET_URL": url}
+    res = awf(["--enable-api-proxy", "--api-proxy-ca-cert", provider.ca_path,
+               "--openai-base-url-env", "OPENAI_SECRET_URL", "--openai-api-target",
+               f"other.allowed.test:{FP_PORT}", "--openai-api-base-path", "/ignored",
+               "--audit-dir", str(audit_dir), "--log-level", "debug"],
+              ["bash", "-c", script], env=env)
+    assert res.rc == 0 and "STATUS=200" in res.stdout, res
+    (got,) = s.requests(f"serving-{nonce}")
+    assert got["path"] == f"/serving-{nonce}/chat/completions", got
+    assert got["sni"] == "openai.allowed.test", got
+    texts = files_text(res.logs_dir, str(audit_dir))
+    assert any(p.endswith("policy-manifest.json") for p in texts), list(texts)
+    for needle in ("openai.allowed.test", f"serving-{nonce}"):
+        assert not scan_for(texts, [needle]), (needle, scan_for(texts, [needle]))
+        assert needle not in res.stdout + res.stderr, res
+    recs = [r for r in res.audit if r.get("kind") == "api" and r.get("provider") == "openai"]
+    assert len(recs) == 1 and recs[0].get("status") == 200, res.audit
+    assert recs[0]["url"] == "https://redacted.invalid/chat/completions", recs
+    no_secret_anywhere(res, secret)
