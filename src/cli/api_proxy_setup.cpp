@@ -96,16 +96,29 @@ std::string budget_given(const proxy::BudgetConfig& config) {
 }
 
 
+// --openai-base-url-env NAME, else (AWF) awf's variable OPENAI_BASE_URL_ENV naming it; "": none.
+std::string base_url_variable(const Options& options) {
+  if (!options.openai_base_url_env.empty()) return options.openai_base_url_env;
+  const char* named = std::getenv("OPENAI_BASE_URL_ENV");
+  if (named == nullptr || *named == '\0') return "";
+  if (!is_valid_env_name(named)) {
+    throw UsageError(std::string("OPENAI_BASE_URL_ENV '") + named +
+                     "' is not a variable name (letters, digits and '_', not starting with a "
+                     "digit): set it to the name of the variable holding the URL");
+  }
+  return named;
+}
+
 // --openai-base-url-env NAME: NAME's value (https://host[:port][/path]) is a secret of the
 // runner's; it leaves awf's environment like a key, and no message shows it.
 std::optional<std::pair<proxy::ApiTarget, std::string>> take_openai_base_url(
     const Options& options) {
-  if (options.openai_base_url_env.empty()) return std::nullopt;
-  const std::string name = options.openai_base_url_env;
+  const std::string name = base_url_variable(options);
+  if (name.empty()) return std::nullopt;
   const std::vector<std::string_view> variable{name};
   SecretText url = take_variable(variable);
   const std::string_view text = url.view();
-  const std::string fix = " (--openai-base-url-env " + name +
+  const std::string fix = " (--openai-base-url-env or OPENAI_BASE_URL_ENV: " + name +
                           "; expected https://HOST[:PORT][/PATH]; the value is not shown)";
   if (text.empty()) throw UsageError(name + " is not set or empty" + fix);
   if (!text.starts_with("https://")) throw UsageError(name + " is not an https:// URL" + fix);

@@ -73,3 +73,24 @@ def test_openai_base_url_env_endpoint_stays_out_of_every_log(awf, provider, secr
     assert len(recs) == 1 and recs[0].get("status") == 200, res.audit
     assert recs[0]["url"] == "https://redacted.invalid/chat/completions", recs
     no_secret_anywhere(res, secret)
+
+
+def test_openai_base_url_env_variable_names_the_url_without_the_flag(awf, provider, secret,
+                                                                     nonce):
+    """AWF reads OPENAI_BASE_URL_ENV when the flag is not given; a bad name is refused without
+    showing any URL."""
+    s = seen(provider)
+    url = f"https://openai.allowed.test:{FP_PORT}/fallback-{nonce}"
+    script = curl("-o", "/dev/null", "http://api-proxy:10000/chat/completions")
+    env = {**key_env(secret, "openai"), "OPENAI_SECRET_URL": url,
+           "OPENAI_BASE_URL_ENV": "OPENAI_SECRET_URL"}
+    res = awf(["--enable-api-proxy", "--api-proxy-ca-cert", provider.ca_path],
+              ["bash", "-c", script], env=env)
+    assert res.rc == 0, res
+    (got,) = s.requests(f"fallback-{nonce}")
+    assert got["path"] == f"/fallback-{nonce}/chat/completions", got
+    bad = awf(["--enable-api-proxy"], ["true"],
+              env={**env, "OPENAI_BASE_URL_ENV": "1-not-a-name"})
+    assert bad.rc == 1 and "OPENAI_BASE_URL_ENV '1-not-a-name' is not a variable name" in \
+        bad.stderr, bad
+    assert url not in bad.stderr, bad
