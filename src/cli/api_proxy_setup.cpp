@@ -95,7 +95,6 @@ std::string budget_given(const proxy::BudgetConfig& config) {
   return "";
 }
 
-
 // --openai-base-url-env NAME, else (AWF) awf's variable OPENAI_BASE_URL_ENV naming it; "": none.
 std::string base_url_variable(const Options& options) {
   if (!options.openai_base_url_env.empty()) return options.openai_base_url_env;

@@ -69,9 +69,9 @@ bool strip_small_system_breakpoints(Json& body) {
   for (Json& block : *system) {
     if (!is_breakpoint(block)) continue;
     const auto text = block.find("text");
-    const std::size_t length =
-        text != block.end() && text->is_string() ? utf16_length(text->get_ref<const std::string&>())
-                                                 : 0;
+    const std::size_t length = text != block.end() && text->is_string()
+                                   ? utf16_length(text->get_ref<const std::string&>())
+                                   : 0;
     if (length < kSmallSystemBlock) {
       block.erase("cache_control");
       changed = true;

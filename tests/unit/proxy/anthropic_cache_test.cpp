@@ -70,8 +70,8 @@ TEST(AnthropicCache, FourSlotsOnAPlainBody) {
 }
 
 TEST(AnthropicCache, TailTtlAndSingleMessage) {
-  const Json two = Json::parse(
-      R"({"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]})");
+  const Json two =
+      Json::parse(R"({"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]})");
   EXPECT_EQ(rewritten(two, "1h")["messages"][1]["content"][0]["cache_control"], kOneHour);
   // One message: it is messages[0] (1h); no separate tail.
   const Json one = Json::parse(R"({"messages":[{"role":"user","content":"only"}]})");
@@ -82,7 +82,8 @@ TEST(AnthropicCache, TailTtlAndSingleMessage) {
 
 TEST(AnthropicCache, ExistingBreakpointsGetTtls) {
   const Json body = Json::parse(R"({
-    "system": [{"type": "text", "text": ")" + long_text() + R"(",
+    "system": [{"type": "text", "text": ")" +
+                                long_text() + R"(",
                 "cache_control": {"type": "ephemeral"}}],
     "messages": [
       {"role": "user", "content": [{"type": "text", "text": "a"}]},
@@ -111,7 +112,7 @@ TEST(AnthropicCache, ExplicitTtlKeptExceptOnASlot) {
                                           "cache_control": {"type": "ephemeral", "ttl": "5m"}}]},
       {"role": "user", "content": [{"type": "text", "text": "c"}]}]})");
   const Json out = rewritten(body);
-  EXPECT_EQ(out["messages"][0]["content"][0]["cache_control"], kOneHour);  // messages[0]'s slot
+  EXPECT_EQ(out["messages"][0]["content"][0]["cache_control"], kOneHour);      // messages[0]'s slot
   EXPECT_EQ(out["messages"][1]["content"][0]["cache_control"], kFiveMinutes);  // as given
   EXPECT_EQ(out["messages"][2]["content"][0]["cache_control"], kFiveMinutes);
 }
@@ -142,7 +143,8 @@ TEST(AnthropicCache, NeverMoreThanFourBreakpoints) {
 TEST(AnthropicCache, TinySystemBreakpointsStripped) {
   const Json body = Json::parse(R"({
     "system": [{"type": "text", "text": "tiny", "cache_control": {"type": "ephemeral"}},
-               {"type": "text", "text": ")" + long_text() + R"(",
+               {"type": "text", "text": ")" +
+                                long_text() + R"(",
                 "cache_control": {"type": "ephemeral"}},
                {"type": "text", "text": "tiny too"}],
     "messages": [{"role": "user", "content": "q"}]})");
