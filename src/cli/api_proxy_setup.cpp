@@ -95,17 +95,29 @@ std::string budget_given(const proxy::BudgetConfig& config) {
   return "";
 }
 
+// --openai-base-url-env NAME, else (AWF) awf's variable OPENAI_BASE_URL_ENV naming it; "": none.
+std::string base_url_variable(const Options& options) {
+  if (!options.openai_base_url_env.empty()) return options.openai_base_url_env;
+  const char* named = std::getenv("OPENAI_BASE_URL_ENV");
+  if (named == nullptr || *named == '\0') return "";
+  if (!is_valid_env_name(named)) {
+    throw UsageError(std::string("OPENAI_BASE_URL_ENV '") + named +
+                     "' is not a variable name (letters, digits and '_', not starting with a "
+                     "digit): set it to the name of the variable holding the URL");
+  }
+  return named;
+}
 
 // --openai-base-url-env NAME: NAME's value (https://host[:port][/path]) is a secret of the
 // runner's; it leaves awf's environment like a key, and no message shows it.
 std::optional<std::pair<proxy::ApiTarget, std::string>> take_openai_base_url(
     const Options& options) {
-  if (options.openai_base_url_env.empty()) return std::nullopt;
-  const std::string name = options.openai_base_url_env;
+  const std::string name = base_url_variable(options);
+  if (name.empty()) return std::nullopt;
   const std::vector<std::string_view> variable{name};
   SecretText url = take_variable(variable);
   const std::string_view text = url.view();
-  const std::string fix = " (--openai-base-url-env " + name +
+  const std::string fix = " (--openai-base-url-env or OPENAI_BASE_URL_ENV: " + name +
                           "; expected https://HOST[:PORT][/PATH]; the value is not shown)";
   if (text.empty()) throw UsageError(name + " is not set or empty" + fix);
   if (!text.starts_with("https://")) throw UsageError(name + " is not an https:// URL" + fix);
@@ -153,6 +165,12 @@ void take_routes(const Options& options, ApiProxySetup& setup) {
     route.base_path = options.api_base_paths[index];
     route.auth_header = options.api_auth_headers[index];
   }
+  // AWF: the tail TTL only counts with auto-cache on; 5m unless given.
+  if (options.pending.anthropic_auto_cache) {
+    const std::string& tail = options.pending.anthropic_cache_tail_ttl;
+    setup.gateway.routes[static_cast<std::size_t>(proxy::Provider::Anthropic)].cache_tail_ttl =
+        tail.empty() ? "5m" : tail;
+  }
 }
 
 // The providers whose target the user chose (by flag or --openai-base-url-env); the others
@@ -163,15 +181,15 @@ std::array<bool, proxy::kProviderCount> choose_targets(const Options& options,
   for (std::size_t i = 0; i < targeted.size(); ++i) {
     targeted[i] = options.api_targets[i].has_value();
   }
-  // The flags win over the variable's URL (AWF: an explicit target is used as given).
+  // AWF: the variable's URL wins over --openai-api-target and --openai-api-base-path (its
+  // base path too, even when it has none).
   if (auto secret = take_openai_base_url(options)) {
     const std::size_t openai = static_cast<std::size_t>(proxy::Provider::OpenAi);
     proxy::ApiRoute& route = setup.gateway.routes[openai];
-    if (!options.api_targets[openai]) {
-      route.target = std::move(secret->first);
-      targeted[openai] = true;
-    }
-    if (options.api_base_paths[openai].empty()) route.base_path = std::move(secret->second);
+    route.secret_target = true;
+    route.target = std::move(secret->first);
+    route.base_path = std::move(secret->second);
+    targeted[openai] = true;
   }
   for (const proxy::ProviderInfo& provider : proxy::providers()) {
     const std::size_t index = static_cast<std::size_t>(provider.id);
@@ -183,12 +201,13 @@ std::array<bool, proxy::kProviderCount> choose_targets(const Options& options,
   return targeted;
 }
 
-std::string reflect_answer(const ApiProxySetup& setup, const Options& options) {
+std::string reflect_answer(const ApiProxySetup& setup, const Options& options,
+                           const proxy::BudgetConfig& budget) {
   std::array<bool, proxy::kProviderCount> configured{};
   for (std::size_t i = 0; i < configured.size(); ++i) {
     configured[i] = !setup.gateway.routes[i].key.empty();
   }
-  return proxy::reflect_json(configured, options.model_policy.aliases_json);
+  return proxy::reflect_json(configured, options.model_policy.aliases_json, budget);
 }
 
 }  // namespace
@@ -199,10 +218,10 @@ ApiProxySetup setup_api_proxy(const Options& options) {
   const std::array<bool, proxy::kProviderCount> targeted = choose_targets(options, setup);
   warn_about_requested_model(options);
   setup.gateway.models = options.model_policy;
-  // Also when the proxy is off: `awf --reflect` prints it (AWF's proxy is always on).
-  setup.gateway.reflect = reflect_answer(setup, options);
-  setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
   proxy::BudgetConfig budget = budget_config(options);
+  // Also when the proxy is off: `awf --reflect` prints it (AWF's proxy is always on).
+  setup.gateway.reflect = reflect_answer(setup, options, budget);
+  setup.gateway.enabled = options.enable_api_proxy || setup.holds_keys;
   if (!setup.gateway.enabled) {
     if (rate_flags_given(options)) {
       throw UsageError(
@@ -233,8 +252,9 @@ ApiProxySetup setup_api_proxy(const Options& options) {
     const proxy::ApiRoute& route = setup.gateway.routes[index];
     setup.ports.push_back(provider.port);
     // AWF's rule: a target the user chose is allowed with it; the default ones follow the
-    // allowlist like any other name.
-    if (targeted[index]) {
+    // allowlist like any other name. A secret host is allowed by its route instead, as the
+    // policy manifest shows every allowlist entry.
+    if (targeted[index] && !route.secret_target) {
       setup.allow.push_back(route.target.host);
       if (options.api_targets[index] && options.log_level <= LogLevel::Info) {
         std::fprintf(stderr, "awf: --%s-api-target %s: added to the allowed domains\n",

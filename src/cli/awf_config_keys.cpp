@@ -16,6 +16,10 @@ constexpr std::string_view kDind =
 constexpr std::string_view kBudget = kWhyBudget;
 constexpr std::string_view kProvider = kWhyProvider;
 constexpr std::string_view kGithubPoints = kWhyGithubPoints;
+// AWF's schema accepts the key for every target, but its api-proxy reads it for OpenAI and
+// Anthropic only; a Google key header of awf's choosing would break a config that works in AWF.
+constexpr std::string_view kGoogleKeyHeader =
+    "AWF ignores it too: Gemini and Vertex AI always get the key in x-goog-api-key";
 
 using U = KeyUse::Kind;
 
@@ -69,14 +73,14 @@ constexpr std::array kKeyUses{
     KeyUse{"apiProxy.targets.copilot.sessionId", U::NotYet, kProvider},
     KeyUse{"apiProxy.targets.gemini.host", U::Flag, "gemini-api-target"},
     KeyUse{"apiProxy.targets.gemini.basePath", U::Flag, "gemini-api-base-path"},
-    KeyUse{"apiProxy.targets.gemini.authHeader", U::NotYet, kProvider},
+    KeyUse{"apiProxy.targets.gemini.authHeader", U::NoEffect, kGoogleKeyHeader},
     KeyUse{"apiProxy.targets.vertex.host", U::Flag, "vertex-api-target"},
     KeyUse{"apiProxy.targets.vertex.basePath", U::Flag, "vertex-api-base-path"},
-    KeyUse{"apiProxy.targets.vertex.authHeader", U::NotYet, kProvider},
+    KeyUse{"apiProxy.targets.vertex.authHeader", U::NoEffect, kGoogleKeyHeader},
     // AWF: Antigravity is Gemini's runtime under another name, and wins over targets.gemini.
     KeyUse{"apiProxy.targets.antigravity.host", U::Flag, "gemini-api-target"},
     KeyUse{"apiProxy.targets.antigravity.basePath", U::Flag, "gemini-api-base-path"},
-    KeyUse{"apiProxy.targets.antigravity.authHeader", U::NotYet, kProvider},
+    KeyUse{"apiProxy.targets.antigravity.authHeader", U::NoEffect, kGoogleKeyHeader},
     KeyUse{"apiProxy.models", U::Accept, ""},  // model_policy.h
     KeyUse{"apiProxy.allowedModels", U::Accept, ""},  // model_policy.h
     KeyUse{"apiProxy.disallowedModels", U::Accept, ""},  // model_policy.h

@@ -46,9 +46,6 @@ const std::map<std::string, FlagNote, std::less<>>& notes() {
           "--cloud-hypervisor-supervisor-sha256"}) {
       t.emplace(flag, FlagNote{Note::NoEffect, kWhyMicroVm});
     }
-    for (const char* flag : {"--anthropic-auto-cache", "--anthropic-cache-tail-ttl"}) {
-      t.emplace(flag, FlagNote{Note::NotYet, kWhyBudget});
-    }
     return t;
   }();
   return table;
@@ -274,9 +271,13 @@ void provider_flags(CLI::App& app, RawValues& raw) {
 }
 
 void budget_flags(CLI::App& app, RawValues& raw) {
-  flag(app, "--anthropic-auto-cache", raw.auto_cache, "Anthropic prompt-cache optimizations",
+  flag(app, "--anthropic-auto-cache", raw.auto_cache,
+       "Anthropic prompt caching: breakpoints on tools, system, the first and last messages, "
+       "1h TTLs",
        kApiGroup);
-  single(app, "--anthropic-cache-tail-ttl", raw.cache_tail_ttl, "5m or 1h", kApiGroup, "TTL");
+  single(app, "--anthropic-cache-tail-ttl", raw.cache_tail_ttl,
+         "TTL of the last message's breakpoint with --anthropic-auto-cache: 5m (default) or 1h",
+         kApiGroup, "TTL");
   single(app, "--rate-limit-rpm", raw.rate_rpm,
          "Requests per minute per provider (any rate limit flag turns limits on; default 600)",
          kApiGroup, "N");

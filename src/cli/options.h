@@ -33,8 +33,8 @@ enum class LogLevel { Debug, Info, Warn, Error };
 
 // AWF v0.28's flags and config keys for the LLM API proxy's limits, budgets and model policy
 // and for the GitHub CLI proxy, parsed and validated in pending_options.cpp. The rate limits
-// and budgets (api_proxy_setup.cpp) and the CLI proxy (cli/cli_proxy_setup.h) are acted on;
-// the others (Anthropic auto-cache) give a notice until they are built.
+// and budgets and Anthropic auto-cache (api_proxy_setup.cpp) and the CLI proxy
+// (cli/cli_proxy_setup.h) are acted on.
 struct PendingApiOptions {
   std::string difc_proxy_host;     // --difc-proxy-host HOST:PORT
   std::string difc_proxy_ca_cert;  // absolute

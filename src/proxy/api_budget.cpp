@@ -223,6 +223,7 @@ double effective_tokens(const TokenUsage& usage, double multiplier) {
 
 std::optional<std::string> inject_steering_message(std::string_view body, std::string_view provider,
                                                    std::string_view message) {
+  if (!json_nesting_within(body, kMaxRewriteDepth)) return std::nullopt;
   Json parsed = Json::parse(body, nullptr, false);
   if (!parsed.is_object()) return std::nullopt;
   const std::string text(message);
@@ -411,6 +412,7 @@ void ApiBudget::account(UsageRecord& record) {
   if (record.price) {
     const double credits = ai_credits(record.usage, record.provider, record.price->price);
     counts_.ai_credits += credits;
+    counts_.credits_by_model[record.model] += credits;
     record.credits = round_credits(credits);
     record.credits_total = round_credits(counts_.ai_credits);
   }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -92,6 +93,7 @@ struct BudgetCounts {
   std::uint64_t cache_misses = 0;  // the current streak
   double effective_tokens = 0;
   double ai_credits = 0;  // unrounded
+  std::map<std::string, double> credits_by_model;  // the records' models, unrounded
 };
 
 class ApiBudget {

@@ -93,7 +93,7 @@ class ApiFrontEnd : public SocketClientSide {
       : SocketClientSide(context, scope.tracked(), client, std::move(base)),
         provider_(provider),
         route_(context.options.api_proxy.routes[static_cast<std::size_t>(provider.id)]),
-        authority_(route_.target.authority()) {}
+        authority_(logged_authority(route_)) {}
 
   ssl::stream<tcp::socket>& origin() { return *provider_connection_.stream; }
   beast::flat_buffer& origin_buffer() { return provider_connection_.buffer; }
@@ -213,11 +213,9 @@ void ApiFrontEnd::answered(const Attempt& attempt) {
 asio::awaitable<void> ApiFrontEnd::refuse_early(const Parser& parser, const Refusal& refusal,
                                                 Attempt& attempt) {
   const std::string target(parser.get().target());
-  attempt.url =
-      target.starts_with('/')
-          ? "https://" + authority_ +
-                std::string(path_for_log(upstream_target(provider_, route_.base_path, target)))
-          : target;
+  attempt.url = target.starts_with('/')
+                    ? logged_url(route_, upstream_target(provider_, route_.base_path, target))
+                    : target;
   if (context_.options.dlp && !credential_refusal(attempt.url).empty()) {
     attempt.url = policy::redact_credentials(attempt.url);
   }
@@ -242,7 +240,7 @@ asio::awaitable<Sent> ApiFrontEnd::answer_locally(const Parser& parser, const Ve
   if (request.method() == bhttp::verb::get && (path == "/health" || path == "/reflect") &&
       parser.is_done()) {
     std::string body = path == "/health" ? health_json(provider_, !route_.key.empty())
-                                         : context_.options.api_proxy.reflect;
+                                         : live_reflect(context_.options.api_proxy);
     const bool written = co_await write_json(client_, std::move(body), request.keep_alive());
     if (written && request.keep_alive()) sent.step = Sent::Step::Next;
     co_return sent;
@@ -314,7 +312,7 @@ asio::awaitable<bool> ApiFrontEnd::apply_model_policy(bhttp::request<Body>& requ
     replace_request_model(*where, *resolved, target, request.body());
     request.target(target);
     upstream_path = upstream_target(provider_, route_.base_path, target);
-    attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
+    attempt.url = logged_url(route_, upstream_path);
     attempt.reason += (attempt.reason.empty() ? "" : "; ") + std::string("model alias '") + model +
                       "' -> '" + *resolved + "'";
     model = *resolved;
@@ -355,7 +353,7 @@ asio::awaitable<std::vector<std::string>> ApiFrontEnd::fetch_model_list(
   const std::string path =
       upstream_target(provider_, route_.base_path, std::string(provider_.models_path));
   fetch.method = "GET";
-  fetch.url = "https://" + authority_ + path;
+  fetch.url = logged_url(route_, path);
   fetch.reason = "model list for apiProxy.models";
   fetch.counts = {};
   std::vector<std::string> models;
@@ -386,7 +384,7 @@ asio::awaitable<std::vector<std::string>> ApiFrontEnd::fetch_model_list(
     fetch.counts.down = n;
   }
   fetch.counts.up = written;
-  fetch.destination = provider_connection_.endpoint;
+  if (!route_.secret_target) fetch.destination = provider_connection_.endpoint;
   if (read_error) {
     provider_connection_.reset();
     fetch.status = 502;
@@ -498,7 +496,7 @@ asio::awaitable<bool> ApiFrontEnd::send_to_provider(Sent& sent, Attempt& attempt
         co_return false;
       }
     }
-    attempt.destination = provider_connection_.endpoint;
+    if (!route_.secret_target) attempt.destination = provider_connection_.endpoint;
     attempt.via_parent = provider_connection_.via_parent;
     auto [write_error, written] =
         co_await bhttp::async_write(origin(), request, asio::as_tuple(asio::use_awaitable));
@@ -538,8 +536,9 @@ asio::awaitable<Sent> ApiFrontEnd::send(Parser& parser, std::optional<Refusal> r
   }
   std::string upstream_path =
       upstream_target(provider_, route_.base_path, std::string(request.target()));
-  attempt.url = "https://" + authority_ + std::string(path_for_log(upstream_path));
-  const Verdict verdict = decide(context_, api_verdict_request(route_, attempt, upstream_path));
+  attempt.url = logged_url(route_, upstream_path);
+  Verdict verdict = decide(context_, api_verdict_request(route_, attempt, upstream_path));
+  allow_secret_target(route_, verdict);
   Sent sent = co_await answer_locally(parser, verdict, attempt);
   if (sent.step != Sent::Step::Relay) co_return sent;
   if (!co_await read_body(parser, attempt)) co_return Sent{};
@@ -585,8 +584,8 @@ asio::awaitable<void> serve_api_proxy(GatewayContext& context, tcp::socket clien
   base.kind = "api";
   base.transport = "api-proxy";
   base.provider = std::string(provider->name);
-  base.name = route.target.host;
-  base.host_field = route.target.authority();
+  base.name = route.secret_target ? logged_authority(route) : route.target.host;
+  base.host_field = logged_authority(route);
   if (!co_await scope.open(base)) {
     co_await reply_and_close(context, client, 503, plain_refusal_text(base.reason));
     co_return;

@@ -1,5 +1,9 @@
 #include "proxy/api_request.h"
 
+#include "proxy/anthropic_cache.h"
+#include "proxy/api_budget.h"
+#include "proxy/api_reflect.h"
+
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
@@ -16,12 +20,37 @@ void inject_key(bhttp::request<bhttp::string_body>& request, const ProviderInfo&
   }
 }
 
+namespace {
+
+// --anthropic-auto-cache: the cache breakpoints in a /v1/messages body, and the beta flag that
+// lets Anthropic honour their 1-hour TTL, merged into the agent's own anthropic-beta values.
+// Before rewrite_request() prepares the payload, so Content-Length is the new body's.
+void apply_auto_cache(bhttp::request<bhttp::string_body>& request, const ApiRoute& route) {
+  if (route.cache_tail_ttl.empty() ||
+      !is_auto_cache_request(request.method_string(), request.target())) {
+    return;
+  }
+  if (std::optional<std::string> body = auto_cache_body(request.body(), route.cache_tail_ttl)) {
+    request.body() = std::move(*body);
+  }
+  std::string betas;
+  for (const auto& field : request) {
+    if (!beast::iequals(field.name_string(), "anthropic-beta")) continue;
+    if (!betas.empty()) betas += ',';
+    betas += field.value();
+  }
+  request.set("anthropic-beta", with_extended_cache_beta(betas));
+}
+
+}  // namespace
+
 // The request as the provider gets it: awf's path, awf's Host, awf's key, nothing the client
 // chose to authenticate with.
 void rewrite_request(bhttp::request<bhttp::string_body>& request, const ProviderInfo& provider,
                      const ApiRoute& route, const std::string& upstream_path) {
   const std::string upgrade(request[bhttp::field::upgrade]);
   strip_hop_by_hop(request);
+  if (provider.id == Provider::Anthropic) apply_auto_cache(request, route);
   std::vector<std::string> credentials;
   for (const auto& field : request) {
     if (is_credential_header(field.name_string()) ||
@@ -52,6 +81,38 @@ VerdictRequest api_verdict_request(const ApiRoute& route, const Attempt& attempt
   request.host_field = attempt.host_field;
   request.scan.text = upstream_path;
   return request;
+}
+
+std::string logged_authority(const ApiRoute& route) {
+  // A name, not AWF's "[REDACTED]": the access log's URL column must stay a URL (brackets
+  // would read as an IPv6 literal), and .invalid never resolves.
+  return route.secret_target ? "redacted.invalid" : route.target.authority();
+}
+
+std::string logged_url(const ApiRoute& route, std::string_view upstream_path) {
+  std::string_view path = path_for_log(upstream_path);
+  if (route.secret_target && path.starts_with(route.base_path)) {
+    path.remove_prefix(route.base_path.size());
+  }
+  return "https://" + logged_authority(route) + std::string(path);
+}
+
+void allow_secret_target(const ApiRoute& route, Verdict& verdict) {
+  if (!route.secret_target || verdict.denial != Denial::Policy) return;
+  verdict.denial = Denial::None;
+  verdict.status = 0;
+  verdict.rule = 0;
+  verdict.route = Route::Origin;
+  verdict.reason = "the --openai-base-url-env endpoint";
+}
+
+std::string live_reflect(const ApiProxyOptions& options) {
+  ModelLists models;
+  for (std::size_t i = 0; i < models.size(); ++i) models[i] = options.catalogs->get(i);
+  if (options.budget == nullptr) {
+    return reflect_live(options.reflect, models, BudgetConfig{}, BudgetCounts{});
+  }
+  return reflect_live(options.reflect, models, options.budget->config(), options.budget->counts());
 }
 
 // A request awf refuses before it looks at the path: it must name a path (a client cannot

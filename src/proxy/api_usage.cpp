@@ -14,7 +14,9 @@ constexpr int kMaxDepth = 64;
 // token_details entries nest through `details`; AWF walks them all, awf this deep.
 constexpr int kMaxDetailsDepth = 8;
 
-bool nesting_within(std::string_view text, int limit) {
+}  // namespace
+
+bool json_nesting_within(std::string_view text, int limit) {
   int depth = 0;
   bool in_string = false;
   bool escaped = false;
@@ -38,8 +40,10 @@ bool nesting_within(std::string_view text, int limit) {
   return true;
 }
 
+namespace {
+
 Json parse(std::string_view text) {
-  if (!nesting_within(text, kMaxDepth)) return Json(Json::value_t::discarded);
+  if (!json_nesting_within(text, kMaxDepth)) return Json(Json::value_t::discarded);
   return Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
 }
 

@@ -60,6 +60,15 @@ UsageFound usage_from_json(std::string_view body);
 // The data of one SSE event (after "data: "); "[DONE]" and malformed JSON give nothing.
 UsageFound usage_from_event(std::string_view data);
 
+// `text` (JSON) opens no more than `limit` arrays and objects inside each other: nlohmann's
+// serialiser and awf's walks recurse, so deeper untrusted JSON is not parsed at all.
+bool json_nesting_within(std::string_view text, int limit);
+
+// Request bodies awf re-serialises (model aliases, token steering, Anthropic auto-cache) are
+// left as they are when they nest deeper than this: the serialiser recurses once per level, and
+// a 10 MiB body of '[' would overflow a worker's stack.
+inline constexpr int kMaxRewriteDepth = 128;
+
 // The top-level "model" of a request body ("" when it has none): the record's model when the
 // response names none (AWF's requestModel).
 std::string model_of_request(std::string_view body);

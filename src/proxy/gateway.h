@@ -34,6 +34,14 @@ struct ApiRoute {
   // --openai-api-auth-header, --anthropic-api-auth-header: the key goes bare in this header
   // instead of the provider's own. "": the provider's (ProviderInfo::key_header).
   std::string auth_header;
+  // --anthropic-auto-cache (the Anthropic route only): the rolling tail's TTL, "5m" or "1h";
+  // "": off. Its /v1/messages bodies get AWF's cache breakpoints (anthropic_cache.h).
+  std::string cache_tail_ttl;
+  // --openai-base-url-env gave (part of) this endpoint: a secret of the runner's (a private
+  // deployment's host and path). As in AWF, no record shows it (api_request.h's logged_*),
+  // and its host is allowed by this route rather than by an allowlist entry the policy
+  // manifest would show.
+  bool secret_target = false;
 };
 
 // awf's TLS client settings (OpenSSL) for origins it speaks TLS to itself (the API proxy,

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "proxy/api_usage.h"
+
 namespace awf::proxy {
 namespace {
 
@@ -328,6 +330,7 @@ void replace_request_model(const RequestModel& where, std::string_view model, st
     }
     return;
   }
+  if (!json_nesting_within(body, kMaxRewriteDepth)) return;
   std::optional<Json> parsed = json_object(body);
   if (!parsed) return;
   (*parsed)["model"] = std::string(model);

@@ -92,7 +92,8 @@ std::optional<RequestModel> request_model(std::string_view method, std::string_v
                                           std::string_view body);
 
 // The request with its model replaced (the body's "model" re-serialized, key order kept; or
-// the path's NAME segment). `body`/`path` are changed in place.
+// the path's NAME segment). `body`/`path` are changed in place; a body nesting deeper than
+// kMaxRewriteDepth (api_usage.h) is left as it is.
 void replace_request_model(const RequestModel& where, std::string_view model, std::string& path,
                            std::string& body);
 

@@ -10,7 +10,8 @@ address each request arrived on.
 Every request is appended to run_dir/fake-provider-<port>.jsonl as one JSON line:
     {"kind": "request", "local", "port", "sni", "client", "conn", "seq", "method", "path",
      "headers": {lowercase name: value (repeats joined with ", ")},
-     "header_list": [[name, value], ...], "body_len", "body_sha256"}
+     "header_list": [[name, value], ...], "body_len", "body_sha256",
+     "body" (the bytes decoded as latin-1, for bodies up to 64 KiB)}
 plus {"kind": "tls", "sni"} for each handshake and {"kind": "tls-error"} for a failed one.
 The log is mode 0600: it holds the real keys the proxy injects, and the sandboxed command
 (uid 65534) must not be able to find them there.
@@ -61,6 +62,7 @@ import vnet  # noqa: E402
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_BODY = 64 * 1024 * 1024
+BODY_KEPT = 64 * 1024  # bodies up to this size are logged whole
 _CONN_IDS = itertools.count(1)
 
 
@@ -220,6 +222,8 @@ class ProviderHandler(BaseHTTPRequestHandler):
                "method": self.command, "path": self.path, "headers": headers,
                "header_list": header_list, "body_len": len(body),
                "body_sha256": hashlib.sha256(body).hexdigest()}
+        if len(body) <= BODY_KEPT:
+            rec["body"] = body.decode("latin-1")
         self.server.reqlog.write(rec)  # type: ignore[attr-defined]
         split = urllib.parse.urlsplit(self.path)
         path, query = split.path, urllib.parse.parse_qs(split.query)

@@ -125,6 +125,37 @@ def test_reflect_answers_on_every_port_and_awf_reflect_prints_it(awf, provider, 
     assert secret not in out.stdout + out.stderr, out
 
 
+def test_reflect_reports_what_the_run_has_counted(awf, provider, secret, tmp_path):
+    """AWF's guards' reflect states as the run stands: a model call answered 2xx counts toward
+    maxRuns and costs its AI credits (gpt-5.4 at AWF's price: 0.46), a 403 toward
+    maxPermissionDenied; cache misses are off. Before any request: zeros."""
+    config = write_config(tmp_path, {"maxRuns": 5})
+    before = curl("http://api-proxy:10000/reflect")
+    call = curl("-o", "/dev/null", "-X", "POST", "-d", '{"model":"gpt-5.4"}',
+                "http://api-proxy:10000/v1/chat/completions?usage=openai")
+    denied = curl("-o", "/dev/null", "http://api-proxy:10000/v1/status/403")
+    script = f"{before}; echo; {call}; {denied}; {curl('http://api-proxy:10001/reflect')}; echo"
+    res = awf(target_args(provider, "openai") + ["--config", config,
+                                                 "--max-permission-denied", "3"],
+              ["bash", "-c", script], env=key_env(secret, "openai"))
+    assert res.rc == 0, res
+    start, after = [json.loads(l) for l in res.stdout.splitlines() if l.strip()]
+    assert start["runs"] == {"enabled": True, "max_runs": 5, "invocation_count": 0,
+                             "remaining_runs": 5}, start
+    assert start["ai_credits"] == {"total": 0, "by_model": {}}, start
+    assert after["runs"] == {"enabled": True, "max_runs": 5, "invocation_count": 1,
+                             "remaining_runs": 4}, after
+    assert after["permission_denied"] == {"enabled": True, "max_permission_denied": 3,
+                                          "denied_count": 1}, after
+    assert after["cache_misses"] == {"enabled": False, "max_cache_misses": None,
+                                     "consecutive_cache_misses": 0,
+                                     "remaining_cache_misses": None}, after
+    assert after["ai_credits"]["total"] == pytest.approx(0.46), after
+    assert after["ai_credits"]["by_model"] == {"gpt-5.4": {"total": pytest.approx(0.46)}}, after
+    assert all(e["models"] is None for e in after["endpoints"]), after  # nothing fetched
+    no_secret_anywhere(res, secret)
+
+
 def test_vertex_is_forwarded_with_its_key_and_variables(awf, provider, secret):
     s = seen(provider)
     path = "/v1/projects/p/locations/l/publishers/google/models/gemini-pro:generateContent"

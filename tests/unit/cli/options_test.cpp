@@ -21,6 +21,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 Options parse(std::vector<std::string> words) {
   words.insert(words.begin(), "awf");
@@ -191,10 +192,8 @@ TEST(Options, PendingApiFlagsAreCheckedAndKept) {
   EXPECT_EQ(o.pending.anthropic_cache_tail_ttl, "1h");
   EXPECT_EQ(o.api_targets[static_cast<std::size_t>(proxy::Provider::Vertex)]->host, "vertex.test");
   EXPECT_EQ(o.openai_base_url_env, "MY_URL");
-  // --anthropic-cache-tail-ttl (the budgets and token steering are built).
-  EXPECT_EQ(o.notices.size(), 1u);
-  EXPECT_THAT(o.notices,
-              Contains(HasSubstr("--anthropic-cache-tail-ttl is not yet built in awf: ")));
+  // All of them are built (budgets, token steering, Anthropic auto-cache): no notice.
+  EXPECT_THAT(o.notices, IsEmpty());
   EXPECT_THAT(usage_error({"--difc-proxy-host", "nohost", "--", "true"}), HasSubstr("HOST:PORT"));
   EXPECT_THAT(usage_error({"--rate-limit-rph", "0", "--", "true"}), HasSubstr("positive whole"));
   EXPECT_THAT(usage_error({"--max-model-multiplier", "opus", "--", "true"}),

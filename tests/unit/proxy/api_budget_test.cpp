@@ -377,6 +377,9 @@ TEST(TokenSteering, TheWarningGoesWhereEachProviderReadsInstructions) {
   EXPECT_FALSE(inject_steering_message(R"({"input":"x"})", "openai", "W"));
   EXPECT_FALSE(inject_steering_message("not json", "openai", "W"));
   EXPECT_FALSE(inject_steering_message("[1]", "anthropic", "W"));
+  // Too deep to re-serialise safely: no warning rather than a crash.
+  EXPECT_FALSE(inject_steering_message(
+      R"({"x":)" + std::string(500000, '[') + std::string(500000, ']') + "}", "anthropic", "W"));
   EXPECT_EQ(inject_steering_message(R"({"system":"be brief","model":"c"})", "anthropic", "W"),
             R"({"system":"be brief\n\nW","model":"c"})");
   EXPECT_EQ(inject_steering_message(R"({"system":[{"type":"text","text":"a"}]})", "anthropic", "W"),

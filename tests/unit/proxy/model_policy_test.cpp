@@ -173,5 +173,16 @@ TEST(ModelPolicy, ReplaceKeepsTheRestOfTheRequest) {
   EXPECT_EQ(body, "{}");
 }
 
+// The agent's body, nested deeper than awf re-serialises (a recursion per level): left as it is
+// rather than crash the worker's stack.
+TEST(ModelPolicy, ReplaceLeavesTooDeepBodiesAlone) {
+  std::string path = "/v1/chat/completions";
+  const std::string deep = R"({"model":"agent","x":)" + std::string(500000, '[') +
+                           std::string(500000, ']') + "}";
+  std::string body = deep;
+  replace_request_model({"agent", false}, "gpt-5", path, body);
+  EXPECT_EQ(body, deep);
+}
+
 }  // namespace
 }  // namespace awf::proxy
