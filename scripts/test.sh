@@ -21,6 +21,7 @@ fuzz_seconds=${FUZZ_SECONDS:-10}
 ASAN_TESTS=(
   test_http test_ssl_bump test_dns test_dns_denial test_dns_payload test_dns_rebinding test_doh
   test_api_proxy test_api_usage test_api_budgets test_api_rate_limits test_api_surface
+  test_api_targets test_api_auto_cache
   test_cli_proxy test_gateway_extra test_tunnel_rules test_upstream_proxy test_streaming
   test_unix_sockets test_socket_sends test_battery test_egress test_config test_awf_formats
   test_logs_command test_bad_input test_blocked_attempts test_credentials test_gh_aw_replay
