@@ -1,6 +1,7 @@
 #include "sandbox/control_messages.h"
 
 #include <linux/net_tstamp.h>
+#include <linux/netlink.h>
 #include <linux/tls.h>
 #include <linux/udp.h>
 #include <netinet/in.h>
@@ -78,6 +79,19 @@ ControlWalk walk_control(std::span<const std::uint8_t> control) {
     offset += step;
   }
   return walk;
+}
+
+bool is_netlink_address(std::span<const std::uint8_t> name) {
+  sa_family_t family = 0;
+  if (name.size() >= sizeof(sockaddr_nl)) std::memcpy(&family, name.data(), sizeof family);
+  return family == AF_NETLINK;
+}
+
+bool names_a_netlink_peer(std::span<const std::uint8_t> name) {
+  if (!is_netlink_address(name)) return false;  // the kernel refuses it: EINVAL
+  sockaddr_nl address{};
+  std::memcpy(&address, name.data(), sizeof address);
+  return address.nl_pid != 0 || address.nl_groups != 0;
 }
 
 bool carries_descriptors(const ControlEntry& entry) {

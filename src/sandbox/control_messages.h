@@ -37,6 +37,16 @@ ControlWalk walk_control(std::span<const std::uint8_t> control);
 // SCM_RIGHTS: a list of the command's descriptor numbers.
 bool carries_descriptors(const ControlEntry& entry);
 
+// A sockaddr_nl (long enough, AF_NETLINK): what the kernel takes as a netlink address.
+bool is_netlink_address(std::span<const std::uint8_t> name);
+
+// A netlink destination other than the kernel: another socket's port, or multicast groups.
+// The kernel lets only a caller with CAP_NET_ADMIN over the network namespace connect or send
+// there (NETLINK_ROUTE, the one protocol the sandbox may open), and judges by the calling
+// thread: a rootless awf owns the sandbox's user namespace, so it is the command that must be
+// refused.
+bool names_a_netlink_peer(std::span<const std::uint8_t> name);
+
 // The most descriptors one sendmsg() may pass (SCM_MAX_FD).
 constexpr std::size_t kMaxPassedDescriptors = 253;
 

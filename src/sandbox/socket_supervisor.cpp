@@ -1,8 +1,6 @@
 #include "sandbox/socket_supervisor.h"
 
 #include <fcntl.h>
-#include <linux/netlink.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,15 +21,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
-#include <optional>
-#include <span>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -78,24 +73,6 @@ int socket_option(int fd, int name) {
   int value = -1;
   socklen_t size = sizeof value;
   return getsockopt(fd, SOL_SOCKET, name, &value, &size) == 0 ? value : -1;
-}
-
-bool is_netlink_address(std::span<const std::uint8_t> name) {
-  sa_family_t family = 0;
-  if (name.size() >= sizeof(sockaddr_nl)) std::memcpy(&family, name.data(), sizeof family);
-  return family == AF_NETLINK;
-}
-
-// A netlink destination other than the kernel: another socket's port, or multicast groups.
-// The kernel lets only a sender with CAP_NET_ADMIN over the network namespace connect or send
-// there (NETLINK_ROUTE, the one protocol the sandbox may open), and judges by the calling
-// thread: a rootless awf owns the sandbox's user namespace, so it is the command that must be
-// refused.
-bool names_a_netlink_peer(std::span<const std::uint8_t> name) {
-  sockaddr_nl address{};
-  if (!is_netlink_address(name)) return false;  // the kernel refuses it: EINVAL
-  std::memcpy(&address, name.data(), sizeof address);
-  return address.nl_pid != 0 || address.nl_groups != 0;
 }
 
 UnixBinding binding_of_file(int fd) {
@@ -171,17 +148,13 @@ class Handler {
   }
 
   // connect(fd, address, length): always done by awf, on the caller's socket object, of any
-  // family. Not SECCOMP_USER_NOTIF_FLAG_CONTINUE for a socket found not to be AF_UNIX, though
-  // that socket's family cannot change and the kernel refuses a Unix address on it
-  // (inet_stream_connect -> tcp_v4_connect/tcp_v6_connect: EAFNOSUPPORT or EINVAL; UDP
-  // ip4_datagram_connect: EAFNOSUPPORT; netlink_connect: EINVAL; no family but AF_UNIX
-  // resolves a filesystem name): CONTINUE makes the kernel run the call from its start and
-  // look the descriptor *number* up again in the caller's table. Another thread, or a process
-  // sharing that table (CLONE_FILES), can dup2() an AF_UNIX socket over the number between
-  // awf's look and the kernel's, and rewrite the address to a host socket's path: the check
-  // would have held for a socket the kernel then does not use. The same holds for the sends,
-  // whose destination is read again as well (check_datagram). Acting on the socket object awf
-  // took (pidfd_getfd) with its own copy of the address leaves nothing to swap.
+  // family. Not SECCOMP_USER_NOTIF_FLAG_CONTINUE, even for a socket found not to be AF_UNIX
+  // (whose family cannot change, and which refuses a Unix address): CONTINUE makes the kernel
+  // run the call from its start and look the descriptor *number* up again in the caller's
+  // table. Another thread, or a process sharing that table (CLONE_FILES), can dup2() an
+  // AF_UNIX socket over the number in between and rewrite the address to a host socket's
+  // path. The same holds for the sends (answer_send). Acting on the socket object awf took
+  // (pidfd_getfd) with its own copy of the address leaves nothing to swap.
   void answer_connect(Call& call, seccomp_notif_resp& response) {
     const auto& args = call.request.data.args;
     const std::size_t length = static_cast<std::size_t>(static_cast<std::uint32_t>(args[2]));

@@ -1,6 +1,7 @@
 #include "sandbox/control_messages.h"
 
 #include <gtest/gtest.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -91,6 +92,36 @@ TEST(WalkControl, MessagesThatNeedPrivilegeAreRefused) {
     EXPECT_EQ(walk.error, EPERM) << level << "/" << type;
     EXPECT_EQ(walk.entries.size(), 1u);
   }
+}
+
+std::vector<std::uint8_t> netlink_name(std::uint32_t port, std::uint32_t groups) {
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  address.nl_pid = port;
+  address.nl_groups = groups;
+  std::vector<std::uint8_t> bytes(sizeof address);
+  std::memcpy(bytes.data(), &address, sizeof address);
+  return bytes;
+}
+
+TEST(NetlinkNames, TheKernelIsNoPeer) {
+  EXPECT_TRUE(is_netlink_address(netlink_name(0, 0)));
+  EXPECT_FALSE(names_a_netlink_peer(netlink_name(0, 0)));
+}
+
+TEST(NetlinkNames, AnotherPortOrAGroupIsAPeer) {
+  EXPECT_TRUE(names_a_netlink_peer(netlink_name(4242, 0)));
+  EXPECT_TRUE(names_a_netlink_peer(netlink_name(0, 1)));
+}
+
+TEST(NetlinkNames, ShortOrOtherFamiliesAreNotNetlinkAddresses) {
+  std::vector<std::uint8_t> name = netlink_name(4242, 0);
+  name.pop_back();
+  EXPECT_FALSE(is_netlink_address(name));
+  EXPECT_FALSE(names_a_netlink_peer(name));
+  name = netlink_name(4242, 0);
+  name[0] = AF_UNIX;
+  EXPECT_FALSE(is_netlink_address(name));
 }
 
 }  // namespace
