@@ -22,7 +22,10 @@ import sys
 PROBE = r'''
 import json, os, socket, sys, time
 count = int(sys.argv[1])
-path = "/tmp/bench.sock"
+# Named per run, removed after it: an awf without a private /tmp shares (and sweeps) the host's.
+run = os.urandom(6).hex()
+path = f"/tmp/bench-{run}.sock"
+dgram_path = f"/tmp/bench-dgram-{run}.sock"
 server = socket.socket(socket.AF_UNIX)
 server.bind(path)
 server.listen(4096)
@@ -47,7 +50,6 @@ def sendmsg():
 def send():
     a.send(b"x")
     b.recv(1)
-dgram_path = "/tmp/bench-dgram.sock"
 dgram_rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 dgram_rx.bind(dgram_path)
 dgram_tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -67,6 +69,8 @@ print(json.dumps({"unix_connect": per_call(unix_connect), "tcp_connect": per_cal
                   "sendmsg": per_call(sendmsg), "sendto_unix_path": per_call(sendto_unix_path),
                   "sendto_udp": per_call(sendto_udp), "send": per_call(send),
                   "socket_close": per_call(socket_only)}))
+os.unlink(path)
+os.unlink(dgram_path)
 '''
 
 
