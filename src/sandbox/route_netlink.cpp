@@ -11,10 +11,10 @@
 #include <optional>
 #include <utility>
 
+#include "sandbox/netlink_messages.h"
+
 namespace awf::sandbox {
 namespace {
-
-constexpr int kMaxErrno = 4095;  // as the kernel's MAX_ERRNO
 
 // A request: header, the fixed part (ifinfomsg, rtmsg), then rtattr attributes.
 class Request {
@@ -54,44 +54,8 @@ class Request {
   std::vector<std::uint8_t> bytes_;
 };
 
-// One message of a datagram: its header and payload.
-struct Message {
-  nlmsghdr header;
-  std::span<const std::uint8_t> payload;
-};
-
-// Walks the messages of `datagram` for `sequence` (others are stale answers: skipped), calling
-// `each` until it returns false. False when a message's length does not fit the datagram.
-template <typename Each>
-bool for_each_message(std::span<const std::uint8_t> datagram, std::uint32_t sequence,
-                      Each each) {
-  std::size_t offset = 0;
-  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
-    Message message;
-    std::memcpy(&message.header, datagram.data() + offset, sizeof message.header);
-    const std::uint32_t length = message.header.nlmsg_len;
-    if (length < sizeof(nlmsghdr) || length > datagram.size() - offset) return false;
-    message.payload = datagram.subspan(offset + sizeof(nlmsghdr), length - sizeof(nlmsghdr));
-    offset += std::min<std::size_t>(NLMSG_ALIGN(length), datagram.size() - offset);
-    if (message.header.nlmsg_seq != sequence) continue;
-    if (!each(message)) break;
-  }
-  return true;
-}
-
-// The errno of an NLMSG_ERROR message (0: an acknowledgement); nullopt when malformed. The
-// kernel sends -errno: anything outside errno's range (INT_MIN cannot even be negated) is not
-// a kernel answer.
-std::optional<int> error_of(const Message& message) {
-  std::int32_t error = 0;
-  if (message.payload.size() < sizeof error) return std::nullopt;
-  std::memcpy(&error, message.payload.data(), sizeof error);
-  if (error < -kMaxErrno || error > kMaxErrno) return std::nullopt;
-  return error < 0 ? -error : error;
-}
-
 // The local route a RTM_NEWROUTE message describes, if it is one; `bad` when malformed.
-std::optional<LocalRoute> local_route(const Message& message, bool& bad) {
+std::optional<LocalRoute> local_route(const NetlinkMessage& message, bool& bad) {
   rtmsg route;
   if (message.payload.size() < sizeof route) {
     bad = true;
@@ -108,9 +72,8 @@ std::optional<LocalRoute> local_route(const Message& message, bool& bad) {
     bad = true;
     return std::nullopt;
   }
-  std::span<const std::uint8_t> attributes =
-      message.payload.subspan(std::min<std::size_t>(NLMSG_ALIGN(sizeof route),
-                                                    message.payload.size()));
+  std::span<const std::uint8_t> attributes = message.payload.subspan(
+      std::min<std::size_t>(NLMSG_ALIGN(sizeof route), message.payload.size()));
   while (attributes.size() >= sizeof(rtattr)) {
     rtattr attribute;
     std::memcpy(&attribute, attributes.data(), sizeof attribute);
@@ -125,8 +88,8 @@ std::optional<LocalRoute> local_route(const Message& message, bool& bad) {
       }
       std::memcpy(local.prefix.data(), attributes.data() + RTA_LENGTH(0), address_size);
     }
-    attributes = attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len),
-                                                          attributes.size()));
+    attributes =
+        attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len), attributes.size()));
   }
   return local;
 }
@@ -168,48 +131,49 @@ std::vector<std::uint8_t> local_routes_request(std::uint32_t sequence) {
 Acknowledgement parse_acknowledgement(std::span<const std::uint8_t> datagram,
                                       std::uint32_t sequence) {
   Acknowledgement answer;
-  const bool whole = for_each_message(datagram, sequence, [&](const Message& message) {
-    if (message.header.nlmsg_type != NLMSG_ERROR) return true;
-    const std::optional<int> error = error_of(message);
-    if (!error) {
-      answer.status = Acknowledgement::Status::Malformed;
-    } else if (*error == 0) {
-      answer.status = Acknowledgement::Status::Ack;
-    } else {
-      answer.status = Acknowledgement::Status::Error;
-      answer.error = *error;
-    }
-    return false;
-  });
+  const bool whole =
+      for_each_netlink_message(datagram, sequence, [&](const NetlinkMessage& message) {
+        if (message.header.nlmsg_type != NLMSG_ERROR) return true;
+        const std::optional<int> error = netlink_error(message);
+        if (!error) {
+          answer.status = Acknowledgement::Status::Malformed;
+        } else if (*error == 0) {
+          answer.status = Acknowledgement::Status::Ack;
+        } else {
+          answer.status = Acknowledgement::Status::Error;
+          answer.error = *error;
+        }
+        return false;
+      });
   if (!whole) return {Acknowledgement::Status::Malformed};
   return answer;
 }
 
-LocalRoutesPart parse_local_routes(std::span<const std::uint8_t> datagram,
-                                   std::uint32_t sequence) {
+LocalRoutesPart parse_local_routes(std::span<const std::uint8_t> datagram, std::uint32_t sequence) {
   LocalRoutesPart part;
-  const bool whole = for_each_message(datagram, sequence, [&](const Message& message) {
-    if (message.header.nlmsg_type == NLMSG_DONE) {
-      part.status = LocalRoutesPart::Status::Done;
-      return false;
-    }
-    if (message.header.nlmsg_type == NLMSG_ERROR) {
-      const std::optional<int> error = error_of(message);
-      if (error && *error == 0) return true;
-      part.status = error ? LocalRoutesPart::Status::Error : LocalRoutesPart::Status::Malformed;
-      part.error = error.value_or(0);
-      return false;
-    }
-    if (message.header.nlmsg_type != RTM_NEWROUTE) return true;
-    bool bad = false;
-    const std::optional<LocalRoute> route = local_route(message, bad);
-    if (bad) {
-      part.status = LocalRoutesPart::Status::Malformed;
-      return false;
-    }
-    if (route) part.routes.push_back(*route);
-    return true;
-  });
+  const bool whole =
+      for_each_netlink_message(datagram, sequence, [&](const NetlinkMessage& message) {
+        if (message.header.nlmsg_type == NLMSG_DONE) {
+          part.status = LocalRoutesPart::Status::Done;
+          return false;
+        }
+        if (message.header.nlmsg_type == NLMSG_ERROR) {
+          const std::optional<int> error = netlink_error(message);
+          if (error && *error == 0) return true;
+          part.status = error ? LocalRoutesPart::Status::Error : LocalRoutesPart::Status::Malformed;
+          part.error = error.value_or(0);
+          return false;
+        }
+        if (message.header.nlmsg_type != RTM_NEWROUTE) return true;
+        bool bad = false;
+        const std::optional<LocalRoute> route = local_route(message, bad);
+        if (bad) {
+          part.status = LocalRoutesPart::Status::Malformed;
+          return false;
+        }
+        if (route) part.routes.push_back(*route);
+        return true;
+      });
   if (!whole || part.status == LocalRoutesPart::Status::Malformed) {
     return {LocalRoutesPart::Status::Malformed};
   }

@@ -12,48 +12,13 @@
 #include <cstring>
 #include <optional>
 
+#include "sandbox/netlink_messages.h"
+
 namespace awf::sandbox {
 namespace {
 
-constexpr int kMaxErrno = 4095;  // as the kernel's MAX_ERRNO
-
 std::uint16_t network_port(std::uint16_t port) {
   return static_cast<std::uint16_t>((port >> 8) | (port << 8));  // htons, without I/O headers
-}
-
-enum class Walk { Next, Stop };
-
-// Calls `visit(type, payload)` for each netlink message in `datagram` that answers request
-// `sequence` (others are stale answers to earlier requests), until it says Stop. False when
-// the framing is malformed (a length shorter than a header or past the datagram).
-template <typename Visit>
-bool for_each_netlink_message(std::span<const std::uint8_t> datagram, std::uint32_t sequence,
-                              Visit visit) {
-  std::size_t offset = 0;
-  while (offset < datagram.size() && datagram.size() - offset >= sizeof(nlmsghdr)) {
-    nlmsghdr header;
-    std::memcpy(&header, datagram.data() + offset, sizeof header);
-    if (header.nlmsg_len < sizeof header || header.nlmsg_len > datagram.size() - offset) {
-      return false;
-    }
-    const std::span<const std::uint8_t> payload =
-        datagram.subspan(offset + sizeof header, header.nlmsg_len - sizeof header);
-    offset += NLMSG_ALIGN(header.nlmsg_len);
-    if (header.nlmsg_seq != sequence) continue;
-    if (visit(header.nlmsg_type, payload) == Walk::Stop) break;
-  }
-  return true;
-}
-
-// An NLMSG_ERROR's errno (positive; 0 for an acknowledgement); nullopt when malformed. The
-// kernel sends -errno: anything outside errno's range (INT_MIN cannot even be negated) is not
-// a kernel answer.
-std::optional<int> netlink_error(std::span<const std::uint8_t> payload) {
-  nlmsgerr error;
-  if (payload.size() < sizeof error.error) return std::nullopt;
-  std::memcpy(&error.error, payload.data(), sizeof error.error);
-  if (error.error < -kMaxErrno || error.error > kMaxErrno) return std::nullopt;
-  return error.error < 0 ? -error.error : error.error;
 }
 
 }  // namespace
@@ -91,31 +56,33 @@ std::vector<std::uint8_t> inet_diag_request(const SocketTuple& tuple, std::uint3
 
 DiagReply parse_inet_diag_reply(std::span<const std::uint8_t> datagram, std::uint32_t sequence) {
   DiagReply reply{DiagReply::Status::Other};
-  const auto visit = [&reply](std::uint16_t type, std::span<const std::uint8_t> payload) {
+  const auto visit = [&reply](const NetlinkMessage& message) {
+    const std::uint16_t type = message.header.nlmsg_type;
+    const std::span<const std::uint8_t> payload = message.payload;
     if (type == NLMSG_ERROR) {
-      const std::optional<int> error = netlink_error(payload);
-      if (error == 0) return Walk::Next;  // an acknowledgement, not an answer
+      const std::optional<int> error = netlink_error(message);
+      if (error == 0) return true;  // an acknowledgement, not an answer
       reply = {error ? DiagReply::Status::Error : DiagReply::Status::Malformed};
       reply.error = error.value_or(0);
-      return Walk::Stop;
+      return false;
     }
     if (type == SOCK_DIAG_BY_FAMILY) {
       inet_diag_msg message;
       if (payload.size() < sizeof message) {
         reply = {DiagReply::Status::Malformed};
-        return Walk::Stop;
+        return false;
       }
       std::memcpy(&message, payload.data(), sizeof message);
       reply = {DiagReply::Status::Found};
       reply.inode = message.idiag_inode;
-      return Walk::Stop;
+      return false;
     }
     if (type == NLMSG_DONE) {
       reply = {DiagReply::Status::Error};
       reply.error = ENOENT;  // the kernel found nothing
-      return Walk::Stop;
+      return false;
     }
-    return Walk::Next;
+    return true;
   };
   if (!for_each_netlink_message(datagram, sequence, visit)) return {DiagReply::Status::Malformed};
   return reply;
@@ -173,26 +140,28 @@ std::optional<UnixBinding> vfs_attribute(std::span<const std::uint8_t> attribute
 
 UnixDiagPart parse_unix_diag_dump(std::span<const std::uint8_t> datagram, std::uint32_t sequence) {
   UnixDiagPart part;
-  const auto visit = [&part](std::uint16_t type, std::span<const std::uint8_t> payload) {
+  const auto visit = [&part](const NetlinkMessage& message) {
+    const std::uint16_t type = message.header.nlmsg_type;
+    const std::span<const std::uint8_t> payload = message.payload;
     if (type == NLMSG_DONE) {
       part.status = UnixDiagPart::Status::Done;
-      return Walk::Stop;
+      return false;
     }
     if (type == NLMSG_ERROR) {
-      const std::optional<int> error = netlink_error(payload);
-      if (error == 0) return Walk::Next;
+      const std::optional<int> error = netlink_error(message);
+      if (error == 0) return true;
       if (!error) {
         part = {UnixDiagPart::Status::Malformed};
-        return Walk::Stop;
+        return false;
       }
       part.status = UnixDiagPart::Status::Error;
       part.error = *error;
-      return Walk::Stop;
+      return false;
     }
-    if (type != SOCK_DIAG_BY_FAMILY) return Walk::Next;
+    if (type != SOCK_DIAG_BY_FAMILY) return true;
     if (payload.size() < sizeof(unix_diag_msg)) {
       part = {UnixDiagPart::Status::Malformed};
-      return Walk::Stop;
+      return false;
     }
     bool bad = false;
     const std::size_t attributes =
@@ -200,10 +169,10 @@ UnixDiagPart parse_unix_diag_dump(std::span<const std::uint8_t> datagram, std::u
     const std::optional<UnixBinding> binding = vfs_attribute(payload.subspan(attributes), bad);
     if (bad) {
       part = {UnixDiagPart::Status::Malformed};
-      return Walk::Stop;
+      return false;
     }
     if (binding) part.bound.push_back(*binding);
-    return Walk::Next;
+    return true;
   };
   if (!for_each_netlink_message(datagram, sequence, visit))
     return {UnixDiagPart::Status::Malformed};
