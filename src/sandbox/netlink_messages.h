@@ -1,10 +1,11 @@
-// The walk over the messages of one netlink datagram, shared by awf's netlink readers
-// (sock_diag.cpp, route_netlink.cpp): each length checked against the datagram, answers to
-// other requests (stale sequence numbers) skipped. Pure; the bytes come from the kernel, but
-// a reader must not trust them further than it checked them.
+// The walk over the messages of one netlink datagram and over their attributes, shared by awf's
+// netlink readers (sock_diag.cpp, route_netlink.cpp): each length checked against the datagram,
+// answers to other requests (stale sequence numbers) skipped. Pure; the bytes come from the kernel,
+// but a reader must not trust them further than it checked them.
 #pragma once
 
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -35,6 +36,25 @@ bool for_each_netlink_message(std::span<const std::uint8_t> datagram, std::uint3
     offset += std::min<std::size_t>(NLMSG_ALIGN(length), datagram.size() - offset);
     if (message.header.nlmsg_seq != sequence) continue;
     if (!each(message)) break;
+  }
+  return true;
+}
+
+// Calls `each(type, data)` for the attributes (rtattr framing) in `attributes`, `data` being
+// an attribute's value, until it returns false. False when an attribute's length does not fit.
+template <typename Each>
+bool for_each_netlink_attribute(std::span<const std::uint8_t> attributes, Each each) {
+  while (attributes.size() >= sizeof(rtattr)) {
+    rtattr attribute;
+    std::memcpy(&attribute, attributes.data(), sizeof attribute);
+    if (attribute.rta_len < sizeof attribute || attribute.rta_len > attributes.size()) {
+      return false;
+    }
+    const std::span<const std::uint8_t> data =
+        attributes.subspan(RTA_LENGTH(0), attribute.rta_len - RTA_LENGTH(0));
+    if (!each(attribute.rta_type, data)) break;
+    attributes =
+        attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len), attributes.size()));
   }
   return true;
 }

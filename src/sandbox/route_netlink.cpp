@@ -72,24 +72,21 @@ std::optional<LocalRoute> local_route(const NetlinkMessage& message, bool& bad) 
     bad = true;
     return std::nullopt;
   }
-  std::span<const std::uint8_t> attributes = message.payload.subspan(
+  const std::span<const std::uint8_t> attributes = message.payload.subspan(
       std::min<std::size_t>(NLMSG_ALIGN(sizeof route), message.payload.size()));
-  while (attributes.size() >= sizeof(rtattr)) {
-    rtattr attribute;
-    std::memcpy(&attribute, attributes.data(), sizeof attribute);
-    if (attribute.rta_len < sizeof attribute || attribute.rta_len > attributes.size()) {
-      bad = true;
-      return std::nullopt;
-    }
-    if (attribute.rta_type == RTA_DST) {  // absent: the default route, 0/0
-      if (attribute.rta_len < RTA_LENGTH(address_size)) {
-        bad = true;
-        return std::nullopt;
-      }
-      std::memcpy(local.prefix.data(), attributes.data() + RTA_LENGTH(0), address_size);
-    }
-    attributes =
-        attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len), attributes.size()));
+  const bool whole = for_each_netlink_attribute(
+      attributes, [&](unsigned short type, std::span<const std::uint8_t> data) {
+        if (type != RTA_DST) return true;  // absent: the default route, 0/0
+        if (data.size() < address_size) {
+          bad = true;
+          return false;
+        }
+        std::memcpy(local.prefix.data(), data.data(), address_size);
+        return true;
+      });
+  if (!whole || bad) {
+    bad = true;
+    return std::nullopt;
   }
   return local;
 }

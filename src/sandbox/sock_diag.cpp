@@ -114,26 +114,21 @@ namespace {
 // The UNIX_DIAG_VFS attribute among those after a unix_diag_msg; nullopt when there is none
 // (an unbound or abstract socket), Malformed through `bad`.
 std::optional<UnixBinding> vfs_attribute(std::span<const std::uint8_t> attributes, bool& bad) {
-  while (attributes.size() >= sizeof(rtattr)) {
-    rtattr attribute;
-    std::memcpy(&attribute, attributes.data(), sizeof attribute);
-    if (attribute.rta_len < sizeof attribute || attribute.rta_len > attributes.size()) {
-      bad = true;
-      return std::nullopt;
-    }
-    if (attribute.rta_type == UNIX_DIAG_VFS) {
-      unix_diag_vfs vfs;
-      if (attribute.rta_len < RTA_LENGTH(sizeof vfs)) {
-        bad = true;
-        return std::nullopt;
-      }
-      std::memcpy(&vfs, attributes.data() + RTA_LENGTH(0), sizeof vfs);
-      return UnixBinding{vfs.udiag_vfs_ino, vfs.udiag_vfs_dev};
-    }
-    attributes =
-        attributes.subspan(std::min<std::size_t>(RTA_ALIGN(attribute.rta_len), attributes.size()));
-  }
-  return std::nullopt;
+  std::optional<UnixBinding> binding;
+  const bool whole = for_each_netlink_attribute(
+      attributes, [&](unsigned short type, std::span<const std::uint8_t> data) {
+        if (type != UNIX_DIAG_VFS) return true;
+        unix_diag_vfs vfs;
+        if (data.size() < sizeof vfs) {
+          bad = true;
+          return false;
+        }
+        std::memcpy(&vfs, data.data(), sizeof vfs);
+        binding = UnixBinding{vfs.udiag_vfs_ino, vfs.udiag_vfs_dev};
+        return false;
+      });
+  if (!whole) bad = true;
+  return bad ? std::nullopt : binding;
 }
 
 }  // namespace
